@@ -1,0 +1,168 @@
+"""The command line.  The only module that touches argv, stdout, stderr and exit codes.
+
+Heavy modules (SymPy, mpmath, the engine) are imported inside the commands,
+so ``chainrule --help`` and ``chainrule --version`` start quickly.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from enum import Enum
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from chainrule import __version__
+from chainrule.errors import ChainruleError, InputError, MathError
+
+EXIT_OK = 0
+EXIT_MATH = 1  # a mathematical problem at the point, or the time budget
+EXIT_INPUT = 2  # bad input or usage
+EXIT_DISAGREES = 3  # the check disagrees with the chain rule
+EXIT_INTERNAL = 70  # a bug in chainrule
+BUG_REPORT = "this is a bug in chainrule; please report it with the command you ran"
+
+
+class Format(str, Enum):
+    text = "text"
+    explain = "explain"
+    json = "json"
+
+
+class Granularity(str, Enum):
+    functions = "functions"
+    ops = "ops"
+
+
+app = typer.Typer(
+    name="chainrule",
+    help="The chain rule, step by step: layers, local derivatives, their product, and a check.",
+    no_args_is_help=True,
+    add_completion=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"chainrule {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
+    ] = False,
+) -> None:
+    """The chain rule, step by step: layers, local derivatives, their product, and a check."""
+
+
+def _exit_code(err: ChainruleError) -> int:
+    if isinstance(err, InputError):
+        return EXIT_INPUT
+    if isinstance(err, MathError):
+        return EXIT_MATH
+    return EXIT_MATH  # the time budget, and any other error about the computation
+
+
+def _color() -> bool:
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
+
+def _width() -> int:
+    try:
+        return max(60, min(os.get_terminal_size().columns, 160))
+    except OSError:
+        return 100
+
+
+def _run(json_mode: bool, schema: str, work: Callable[[], tuple[str, int]]) -> NoReturn:
+    """Run a command's work; turn its errors into messages and exit codes."""
+    try:
+        text, code = work()
+    except ChainruleError as err:
+        typer.echo(err.describe(), err=True)
+        if json_mode:
+            from chainrule.render.json_view import dumps, error_document
+
+            typer.echo(dumps(error_document(err, schema)))
+        raise typer.Exit(_exit_code(err)) from None
+    except (typer.Exit, typer.Abort):
+        raise
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        raise typer.Exit(130) from None
+    except Exception as err:
+        typer.echo(f"internal error ({type(err).__name__}): {BUG_REPORT}", err=True)
+        raise typer.Exit(EXIT_INTERNAL) from None
+    typer.echo(text, nl=not text.endswith("\n"))
+    raise typer.Exit(code)
+
+
+def _timeout_error() -> ChainruleError:
+    from chainrule.budget import OutOfTime
+
+    return OutOfTime("the computation took longer than the time budget", hint="raise it with --timeout SECONDS")
+
+
+@app.command(context_settings={"ignore_unknown_options": True})
+def diff(
+    expression: Annotated[str, typer.Argument(help='The expression, as on paper: "sin((2x+1)^2)".')],
+    at: Annotated[
+        str | None,
+        typer.Option("--at", help="The point: a number (3, pi/4) or name=value pairs (x=0.7,y=1.3)."),
+    ] = None,
+    wrt: Annotated[str | None, typer.Option("--wrt", help="The variable to differentiate by.")] = None,
+    explain: Annotated[bool, typer.Option("--explain", help="Show the lesson, step by step.")] = False,
+    json_: Annotated[bool, typer.Option("--json", help="One strict JSON document on stdout.")] = False,
+    format_: Annotated[
+        Format | None, typer.Option("--format", help="text, explain or json.", case_sensitive=False)
+    ] = None,
+    granularity: Annotated[
+        Granularity,
+        typer.Option("--granularity", help="functions: the lesson's layers; ops: every operation a node."),
+    ] = Granularity.functions,
+    timeout: Annotated[float, typer.Option("--timeout", help="Give up after this many seconds.")] = 5.0,
+) -> None:
+    """Differentiate an expression by the chain rule, layer by layer.
+
+    Exit codes: 0 ok, 1 a mathematical problem at the point or out of time,
+    2 bad input, 3 the check disagrees with the chain rule.
+    """
+    chosen = format_ or (Format.json if json_ else Format.explain if explain else Format.text)
+
+    def work() -> tuple[str, int]:
+        from chainrule.budget import deadline
+        from chainrule.derive import differentiate
+
+        with deadline(timeout, _timeout_error):
+            result = differentiate(expression, wrt=wrt, at=at, granularity=granularity.value)
+            text = _render_diff(result, chosen)
+        code = EXIT_DISAGREES if result.check is not None and result.check.agrees is False else EXIT_OK
+        return text, code
+
+    _run(chosen is Format.json, "chainrule.diff/1", work)
+
+
+def _render_diff(result: Any, chosen: Format) -> str:
+    if chosen is Format.json:
+        from chainrule.render import json_view
+
+        return json_view.render(result)
+    if chosen is Format.explain:
+        from chainrule.render import explain_view
+
+        return explain_view.render(result)
+    from chainrule.render import text_view
+
+    return text_view.render(result, color=_color(), width=_width())
+
+
+def main() -> None:
+    """The console script."""
+    app(prog_name="chainrule")

@@ -1,0 +1,253 @@
+"""The chain rule on a graph of layers: values, local factors, adjoints, paths.
+
+Forward: every DAG node's value at the point, then each layer's local factors
+(forward mode inside the layer, by the rule table's numeric slopes).
+Backward: the adjoint of every layer and variable, as ``Value.backward()``
+computes it: start with 1 at the output and, in reverse topological order,
+add adjoint × local factor into each input.  ``diff`` reads the adjoint of one
+variable; ``grad`` reads all of them.  Symbolically, the derivative is the sum
+over the paths from the variable to the output of the product of the local
+derivatives along each path.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from chainrule.errors import MathError
+from chainrule.graph import Graph, Layer, rule_of
+from chainrule.syntax import Node
+
+MAX_PATHS = 16
+
+
+def _fail(graph: Graph, node: Node, message: str, reason: str) -> MathError:
+    return MathError(message, reason=reason, source=graph.source, position=node.start, end=node.end)
+
+
+def _point_text(args: tuple[float, ...]) -> str:
+    return ", ".join(f"{a:.6g}" for a in args)
+
+
+def evaluate(graph: Graph, point: Mapping[str, float]) -> list[float]:
+    """The value of every DAG node at the point, in floating point."""
+    values: list[float] = []
+    for node in graph.dag:
+        if node.kind == "num":
+            values.append(float(node.text))
+        elif node.kind == "const":
+            values.append(math.pi if node.text == "pi" else math.e)
+        elif node.kind == "var":
+            values.append(float(point[node.text]))
+        else:
+            values.append(_apply(graph, node, tuple(values[a] for a in node.args)))
+    return values
+
+
+def _apply(graph: Graph, node: Node, args: tuple[float, ...]) -> float:
+    rule = rule_of(node)
+    if node.kind == "apply":
+        raise MathError(
+            f"{node.text} is an abstract function: it has no numeric value",
+            reason="abstract",
+            source=graph.source,
+            position=node.start,
+            end=node.end,
+            hint="leave out --at to see the symbolic steps",
+        )
+    problem = rule.undefined(*args) if rule.undefined else None
+    if problem:
+        raise _fail(graph, node, f"{problem}; here the input is {_point_text(args)}", "undefined")
+    try:
+        result = rule.value(*args)
+    except OverflowError:
+        raise _fail(graph, node, f"the value overflows at {_point_text(args)}", "overflow") from None
+    except ZeroDivisionError:
+        raise _fail(graph, node, f"division by zero at {_point_text(args)}", "undefined") from None
+    except ValueError:
+        raise _fail(graph, node, f"no real value at {_point_text(args)}", "complex") from None
+    if math.isinf(result):
+        raise _fail(graph, node, f"the value overflows at {_point_text(args)}", "overflow")
+    if math.isnan(result):  # pragma: no cover - the domain checks catch these first
+        raise _fail(graph, node, f"undefined at {_point_text(args)}", "undefined")
+    return result
+
+
+def local_factors(graph: Graph, layer: Layer, values: list[float]) -> tuple[float, ...]:
+    """The value of each local derivative of a layer at the point."""
+    factors = []
+    for source in layer.sources:
+        tangent = {source: 1.0}
+        for i in layer.ops:
+            node = graph.dag[i]
+            if not node.args or not any(a in tangent for a in node.args):
+                continue
+            rule = rule_of(node)
+            args = tuple(values[a] for a in node.args)
+            if rule.kink and (problem := rule.kink(*args)):
+                raise _fail(graph, node, f"not differentiable here: {problem}", "not-differentiable")
+            total = 0.0
+            for k, a in enumerate(node.args):
+                if a in tangent and tangent[a] != 0.0:
+                    try:
+                        slope = rule.slopes[k](*args)
+                    except (ZeroDivisionError, ValueError):
+                        raise _fail(
+                            graph, node, f"not differentiable at {_point_text(args)}", "not-differentiable"
+                        ) from None
+                    except OverflowError:
+                        raise _fail(graph, node, f"the slope overflows at {_point_text(args)}", "overflow") from None
+                    total += slope * tangent[a]
+            tangent[i] = total
+        result = tangent.get(layer.root, 0.0)
+        if not math.isfinite(result):
+            node = graph.dag[layer.root]
+            raise _fail(graph, node, "the local derivative overflows here", "overflow")
+        factors.append(result)
+    return tuple(factors)
+
+
+def backward(graph: Graph, factors: list[tuple[float, ...]]) -> dict[int, float]:
+    """Adjoints: d(output)/d(node) for every layer and variable, by one reverse sweep."""
+    adjoint: dict[int, float] = {graph.output: 1.0}
+    for layer, local in zip(reversed(graph.layers), reversed(factors), strict=True):
+        upstream = adjoint.get(layer.root, 0.0)
+        for source, factor in zip(layer.sources, local, strict=True):
+            adjoint[source] = adjoint.get(source, 0.0) + upstream * factor
+    return adjoint
+
+
+# --------------------------------------------------------------------------- paths
+
+
+@dataclass(frozen=True)
+class Path:
+    """One path from the variable to the output: (layer index, local index), outer first."""
+
+    steps: tuple[tuple[int, int], ...]
+
+
+def count_paths(graph: Graph, wrt: int) -> int:
+    """How many paths lead from the variable to the output."""
+    count: dict[int, int] = {wrt: 1}
+    for layer in graph.layers:
+        count[layer.root] = sum(count.get(s, 0) for s in layer.sources)
+    return count.get(graph.output, 1 if graph.output == wrt else 0)
+
+
+def paths(graph: Graph, wrt: int) -> tuple[Path, ...]:
+    """Every path from the variable to the output.  Call only when count_paths is small.
+
+    Paths are kept as linked cells while they are built, so a chain of n
+    layers costs O(n), not O(n²).
+    """
+    at: dict[int, list[Any]] = {wrt: [None]}  # cells: (previous cell, step) or None
+    for li, layer in enumerate(graph.layers):
+        cells: list[Any] = []
+        for k, source in enumerate(layer.sources):
+            cells.extend((prev, (li, k)) for prev in at.get(source, []))
+        if cells:
+            at[layer.root] = cells
+    result = []
+    for cell in at.get(graph.output, []):
+        steps = []
+        while cell is not None:
+            cell, step = cell
+            steps.append(step)
+        result.append(Path(tuple(steps)))  # already outer first
+    return tuple(result)
+
+
+# --------------------------------------------------------------------------- symbolic
+
+
+def expand_in_variables(graph: Graph, size_limit: int = 4000) -> tuple[dict[int, Any], bool]:
+    """Each layer's expression in terms of the variables, while it stays small.
+
+    Returns the expressions found and whether all of them were built.
+    """
+    forms: dict[int, Any] = {i: graph.symbol(n) for i, n in graph.names.items() if graph.dag[i].kind == "var"}
+    for layer in graph.layers:
+        mapping = {graph.symbol(graph.names[s]): forms[s] for s in layer.sources}
+        expr = layer.expression.xreplace(mapping)
+        forms[layer.root] = expr
+        if _too_big(expr, size_limit):
+            return forms, False
+    return forms, True
+
+
+def _too_big(expr: Any, limit: int) -> bool:
+    return any(count >= limit for count, _ in enumerate(_preorder(expr)))
+
+
+def _preorder(expr: Any) -> Any:
+    stack = [expr]
+    while stack:
+        e = stack.pop()
+        yield e
+        stack.extend(e.args)
+
+
+def _local_in_variables(graph: Graph, layer: Layer, k: int, forms: dict[int, Any]) -> Any:
+    mapping = {graph.symbol(graph.names[s]): forms[s] for s in layer.sources}
+    return layer.locals[k].expression.xreplace(mapping)
+
+
+def path_sum_in_variables(graph: Graph, found: tuple[Path, ...], forms: dict[int, Any]) -> Any:
+    """The sum over paths of the product of local derivatives, in the variables.
+
+    The product is formed in the layers' symbols, then every symbol is
+    replaced at once, without distributing numbers over sums, so it keeps the
+    lesson's shape: cos(u2)·2·u1·2 becomes 4·(2x + 1)·cos((2x + 1)²).
+    """
+    import sympy
+    from sympy.core.parameters import distribute
+
+    terms = [sympy.Mul(*(graph.layers[li].locals[k].expression for li, k in path.steps)) for path in found]
+    mapping = {graph.symbol(graph.names[i]): form for i, form in forms.items()}
+    with distribute(False):
+        return sympy.Add(*terms).xreplace(mapping)
+
+
+def derivative_in_variables(graph: Graph, wrt: int, forms: dict[int, Any], size_limit: int = 4000) -> Any | None:
+    """d(output)/d(variable) in terms of the variables: forward accumulation of
+    local derivatives with each layer's input replaced by its expression.
+    Used when there are too many paths to list."""
+    import sympy
+
+    zero = sympy.Integer(0)
+    tangent: dict[int, Any] = {wrt: sympy.Integer(1)}
+    for layer in graph.layers:
+        total = zero
+        for k, source in enumerate(layer.sources):
+            t = tangent.get(source, zero)
+            if t != 0:
+                total += _local_in_variables(graph, layer, k, forms) * t
+        tangent[layer.root] = total
+        if _too_big(total, size_limit):
+            return None
+    return tangent.get(graph.output, sympy.Integer(1 if graph.output == wrt else 0))
+
+
+def tidy(expr: Any, seconds: float = 0.5) -> Any:
+    """A sensible simplification within a time budget: the shortest of a few
+    cheap rewritings, or the expression as it is."""
+    import sympy
+
+    from chainrule.budget import attempt
+
+    if sympy.count_ops(expr) > 300:
+        return expr
+    best, best_ops = expr, sympy.count_ops(expr)
+    rewrites = (
+        lambda: sympy.factor_terms(sympy.powsimp(expr)),
+        lambda: sympy.factor(sympy.together(expr)),
+    )
+    for rewrite in rewrites:
+        candidate = attempt(seconds / len(rewrites), rewrite)
+        if candidate is not None and (ops := sympy.count_ops(candidate)) < 0.8 * best_ops:
+            best, best_ops = candidate, ops
+    return best

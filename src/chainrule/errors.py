@@ -1,0 +1,97 @@
+"""The one exception root, and the errors that derive from it.
+
+Every error carries a message meant for a person.  Errors that concern a
+place in the input carry the input and the position, so a renderer can echo
+the line with a caret under the offending span.  Nothing here knows about
+exit codes: ``cli.py`` maps error classes to them.
+"""
+
+from __future__ import annotations
+
+
+class ChainruleError(Exception):
+    """Root of every error chainrule raises on purpose."""
+
+    kind = "error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str | None = None,
+        position: int | None = None,
+        end: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.source = source
+        self.position = position
+        self.end = end
+        self.hint = hint
+
+    def located(self, source: str) -> ChainruleError:
+        """Attach the input text if the error does not have it yet."""
+        if self.source is None:
+            self.source = source
+        return self
+
+    def caret_lines(self) -> list[str]:
+        """The input echoed, with a caret (and tildes) under the span."""
+        if self.source is None or self.position is None:
+            return []
+        line_start = self.source.rfind("\n", 0, self.position) + 1
+        line_end = self.source.find("\n", self.position)
+        if line_end < 0:
+            line_end = len(self.source)
+        line = self.source[line_start:line_end]
+        col = self.position - line_start
+        width = 1
+        if self.end is not None and self.end > self.position:
+            width = min(self.end, line_end) - self.position
+        # Long inputs: show a window around the position.
+        lo = max(0, col - 60)
+        hi = min(len(line), col + max(width, 1) + 60)
+        shown = ("…" if lo > 0 else "") + line[lo:hi] + ("…" if hi < len(line) else "")
+        pad = col - lo + (1 if lo > 0 else 0)
+        width = max(1, min(width, hi - col, 80))
+        return [shown, " " * pad + "^" + "~" * (width - 1)]
+
+    def describe(self) -> str:
+        """The full human message: text, echoed input with caret, hint."""
+        lines = [f"error: {self.message}"]
+        lines += ["  " + text for text in self.caret_lines()]
+        if self.hint:
+            lines.append(f"hint: {self.hint}")
+        return "\n".join(lines)
+
+
+class InputError(ChainruleError):
+    """The input cannot be read: syntax, unknown names, limits, usage."""
+
+    kind = "parse"
+
+
+class UsageError(InputError):
+    """The options do not fit the expression (missing --wrt, bad --at)."""
+
+    kind = "usage"
+
+
+class MathError(ChainruleError):
+    """The mathematics fails at the point: undefined, complex, not differentiable."""
+
+    kind = "math"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: str = "undefined",
+        source: str | None = None,
+        position: int | None = None,
+        end: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, source=source, position=position, end=end, hint=hint)
+        self.reason = reason

@@ -1,0 +1,303 @@
+"""Syntax tree -> graph of layers.
+
+The tape is first made a DAG: equal sub-results become one node.  Then some
+nodes are chosen as *layer roots*.  Each layer is the part of the DAG between
+its root and the layer roots or variables below it (its *sources*); it has a
+small SymPy expression in terms of its sources and, for each source, a local
+derivative given by the rule table.
+
+Granularity ``functions`` follows the lessons: a new layer starts at each
+function application and each power, the innermost polynomial piece is one
+layer, and a product or quotient of two varying pieces is a node with two
+inputs (the product and quotient rules are the chain rule on that node).
+Granularity ``ops`` makes every operation a node, as micrograd does.
+
+Everything here walks the DAG by index, in order or in reverse: no recursion.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import sympy
+
+from chainrule.rules import RULES, Rule, abstract_rule, rule_for
+from chainrule.syntax import Expr, Node
+
+GRANULARITIES = ("functions", "ops")
+
+
+@dataclass(frozen=True)
+class Local:
+    """The local derivative of a layer with respect to one of its inputs."""
+
+    wrt: str
+    expression: Any  # sympy.Expr, in terms of the layer's inputs
+    rule: str
+    identity: str
+    rules: tuple[tuple[str, str], ...]  # every (rule, identity) used, outer first
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One node of the graph: a named intermediate result."""
+
+    name: str
+    root: int  # index of its top operation in Graph.dag
+    ops: tuple[int, ...]  # its operations, children before parents, root last
+    sources: tuple[int, ...]  # indices of its inputs (variables or lower layers)
+    expression: Any  # sympy.Expr in terms of the inputs' symbols
+    locals: tuple[Local, ...]  # one per input, in the order of `sources`
+    kind: str  # the rule name of its top operation
+
+
+@dataclass(frozen=True)
+class Graph:
+    """The expression as a graph of layers, inner first; the last layer is the output."""
+
+    source: str
+    dag: tuple[Node, ...]
+    names: dict[int, str]  # dag index -> name, for variables and layer roots
+    variables: tuple[str, ...]
+    layers: tuple[Layer, ...]
+    output: int  # dag index of the result
+    constant: tuple[bool, ...]  # per dag node: depends on no variable
+
+    def symbol(self, name: str) -> Any:
+        return sympy.Symbol(name, real=True)
+
+    def subtree(self, index: int) -> list[int]:
+        """Every DAG node the node at `index` depends on, itself included, in order."""
+        seen = {index}
+        stack = [index]
+        while stack:
+            for a in self.dag[stack.pop()].args:
+                if a not in seen:
+                    seen.add(a)
+                    stack.append(a)
+        return sorted(seen)
+
+    def index_of(self, name: str) -> int:
+        for index, n in self.names.items():
+            if n == name:
+                return index
+        raise KeyError(name)
+
+
+def rule_of(node: Node) -> Rule:
+    """The table entry for a DAG node's operation."""
+    if node.kind == "call":
+        return RULES[node.text]
+    if node.kind == "apply":
+        return abstract_rule(node.text)
+    return RULES[node.kind]
+
+
+def literal(node: Node) -> Any:
+    """A number or constant node as an exact SymPy number."""
+    if node.kind == "const":
+        return sympy.pi if node.text == "pi" else sympy.E
+    frac = Fraction(node.text)
+    return sympy.Rational(frac.numerator, frac.denominator)
+
+
+# --------------------------------------------------------------------------- DAG
+
+
+def to_dag(expr: Expr) -> tuple[tuple[Node, ...], int]:
+    """Merge equal sub-results: returns the DAG (post-order) and the root index."""
+    keys: dict[tuple[str, str, tuple[int, ...]], int] = {}
+    remap: dict[int, int] = {}
+    dag: list[Node] = []
+    for i in expr.reachable():
+        node = expr.nodes[i]
+        args = tuple(remap[a] for a in node.args)
+        key = (node.kind, node.text, args)
+        if key not in keys:
+            keys[key] = len(dag)
+            dag.append(Node(node.kind, node.text, args, node.start, node.end, node.pos))
+        remap[i] = keys[key]
+    return tuple(dag), remap[expr.root]
+
+
+# Classes of DAG nodes, for choosing layer roots.
+_C, _S, _M, _P, _B = "const", "source", "monomial", "polynomial", "layer"
+
+
+def _classify(dag: tuple[Node, ...], root: int, granularity: str) -> tuple[list[str], list[bool]]:
+    """Which nodes are constants, monomials, polynomial pieces or layer roots."""
+    cls: list[str] = []
+    splits: list[bool] = []  # a function, power, product or quotient of varying parts
+    parents = [0] * len(dag)
+    for node in dag:
+        for a in node.args:
+            parents[a] += 1
+
+    def scaled(c: str) -> str:  # the class of (constant * c)
+        return _M if c in (_S, _B) else c
+
+    for i, node in enumerate(dag):
+        kids = [cls[a] for a in node.args]
+        if node.kind in ("num", "const"):
+            c = _C
+        elif node.kind == "var":
+            c = _S
+        elif all(k == _C for k in kids):
+            c = _C
+        elif node.kind in ("call", "apply"):
+            c = _B
+        elif node.kind == "pow":
+            simple = dag[node.args[0]].kind == "var" and kids[1] == _C
+            c = _M if simple else _B
+        elif node.kind == "neg":
+            c = scaled(kids[0])
+        elif node.kind in ("add", "sub"):
+            c = _P
+        elif node.kind == "div" and kids[1] != _C:
+            c = _B
+        elif _C in kids:  # mul by a constant, or div by a constant
+            c = scaled(kids[0] if kids[1] == _C else kids[1])
+        else:  # mul of two varying factors
+            c = _B if _P in kids else _M
+        splits.append(c == _B)
+        if c in (_M, _P) and (granularity == "ops" or parents[i] > 1 or i == root):
+            c = _B
+        cls.append(c)
+    # The inner pieces of a function, a power, a product or a quotient of
+    # varying parts are layers of their own: u1 = 2x + 1 in sin(2x + 1).
+    for i in range(len(dag) - 1, -1, -1):
+        if splits[i]:
+            for a in dag[i].args:
+                if cls[a] in (_M, _P):
+                    cls[a] = _B
+    return cls, [c == _C for c in cls]
+
+
+# --------------------------------------------------------------------------- layers
+
+
+def _collect(dag: tuple[Node, ...], root: int, is_source: list[bool]) -> tuple[list[int], list[int]]:
+    """The operations of the layer at `root` and its sources, left to right."""
+    ops: set[int] = set()
+    sources: list[int] = []
+    stack = [root]
+    while stack:
+        i = stack.pop()
+        if i != root and is_source[i]:
+            if i not in sources:
+                sources.append(i)
+            continue
+        if i in ops:
+            continue
+        ops.add(i)
+        stack.extend(reversed(dag[i].args))
+    return sorted(ops), sources
+
+
+def _layer_names(count: int, variables: tuple[str, ...], output: str | None) -> list[str]:
+    """u1, u2, ... for the intermediate layers and y for the output, avoiding variable names."""
+    if count == 0:
+        return []
+    taken = set(variables)
+    prefix = next(p for p in ("u", "v", "w", "t", "layer") if not any(n.startswith(p) for n in taken))
+    out = output or next(n for n in ("y", "f", "out", "result") if n not in taken)
+    return [f"{prefix}{k + 1}" for k in range(count - 1)] + [out]
+
+
+def build_graph(
+    expr: Expr,
+    granularity: str = "functions",
+    names: dict[int, str] | None = None,
+) -> Graph:
+    """Build the graph of layers for a parsed expression."""
+    dag, root = to_dag(expr)
+    cls, constant = _classify(dag, root, granularity)
+    variables = tuple(sorted((n.text for n in dag if n.kind == "var"), key=expr.source.find))
+    roots = [i for i, c in enumerate(cls) if c == _B]
+    is_source = [c in (_S, _B) for c in cls]
+    node_names = {i: dag[i].text for i, n in enumerate(dag) if n.kind == "var"}
+    for i, name in zip(roots, _layer_names(len(roots), variables, None), strict=True):
+        node_names[i] = name
+    if names:
+        node_names.update(names)
+    symbols = {i: sympy.Symbol(n, real=True) for i, n in node_names.items()}
+    layers = []
+    for r in roots:
+        ops, sources = _collect(dag, r, is_source)
+        layers.append(_make_layer(dag, r, ops, sources, node_names[r], symbols, constant))
+    return Graph(
+        source=expr.source,
+        dag=dag,
+        names=node_names,
+        variables=variables,
+        layers=tuple(layers),
+        output=root,
+        constant=tuple(constant),
+    )
+
+
+def _make_layer(
+    dag: tuple[Node, ...],
+    root: int,
+    ops: list[int],
+    sources: list[int],
+    name: str,
+    symbols: dict[int, Any],
+    constant: list[bool],
+) -> Layer:
+    value: dict[int, Any] = {s: symbols[s] for s in sources}
+    for i in ops:
+        node = dag[i]
+        if not node.args:
+            value[i] = literal(node)
+        else:
+            value[i] = rule_of(node).build(*(value[a] for a in node.args))
+    locals_ = tuple(_local(dag, ops, s, value, symbols, constant) for s in sources)
+    kind = _rule_label(dag[root], constant)[0] if dag[root].args else "identity"
+    return Layer(name, root, tuple(ops), tuple(sources), value[root], locals_, kind)
+
+
+def _rule_label(node: Node, constant: list[bool]) -> tuple[str, str]:
+    rule = rule_of(node)
+    if node.kind in ("call", "apply"):
+        return rule.name, rule.identity
+    return rule_for(node.kind, tuple(not constant[a] for a in node.args))
+
+
+def _local(
+    dag: tuple[Node, ...],
+    ops: list[int],
+    source: int,
+    value: dict[int, Any],
+    symbols: dict[int, Any],
+    constant: list[bool],
+) -> Local:
+    """Forward-mode differentiation inside one layer, by the rule table."""
+    zero = sympy.Integer(0)
+    tangent: dict[int, Any] = {source: sympy.Integer(1)}
+    used: dict[int, tuple[str, str]] = {}
+    for i in ops:
+        node = dag[i]
+        if not node.args:
+            continue
+        rule = rule_of(node)
+        total = zero
+        for k, a in enumerate(node.args):
+            t = tangent.get(a, zero)
+            if t != 0:
+                total += rule.partials[k](*(value[b] for b in node.args)) * t
+        if total != 0 or any(tangent.get(a, zero) != 0 for a in node.args):
+            used[i] = _rule_label(node, constant)
+        tangent[i] = total
+    root = ops[-1]
+    labels = tuple(dict.fromkeys(used[i] for i in reversed(ops) if i in used))
+    top = used.get(root) or (labels[0] if labels else ("identity", "du/du = 1"))
+    return Local(
+        wrt=str(symbols[source]),
+        expression=tangent.get(root, zero),
+        rule=top[0],
+        identity=top[1],
+        rules=labels,
+    )

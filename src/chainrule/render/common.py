@@ -1,0 +1,93 @@
+"""Pieces shared by the renderers: numbers, derivative notation, products."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from chainrule.derive import Derivation, LayerStep, LocalStep
+from chainrule.printing import form, plain, pretty
+
+
+def num(value: float | None, digits: int = 10) -> str:
+    """A number for people: up to `digits` significant digits, no trailing zeros."""
+    if value is None:
+        return "—"
+    if value == 0:
+        return "0"
+    text = f"{value:.{digits}g}"
+    return text.replace("e-0", "e-").replace("e+0", "e+").replace("e+", "e")
+
+
+def layer_text(d: Derivation, layer: LayerStep, style: str) -> str:
+    return form(d.graph.dag, layer.ops, d.graph.names, style)
+
+
+def function_text(d: Derivation, style: str) -> str:
+    g = d.graph
+    return form(g.dag, range(len(g.dag)), {i: n for i, n in g.names.items() if g.dag[i].kind == "var"}, style)
+
+
+def ratio(layer: LayerStep, local: LocalStep) -> str:
+    """dy/du2, or ∂y/∂x for a layer with several inputs."""
+    d = "∂" if len(layer.inputs) > 1 else "d"
+    return f"{d}{layer.name}/{d}{local.wrt}"
+
+
+def factor(expr: Any, printer: Callable[[Any], str], first: bool) -> str:
+    """A local derivative as a factor of a product, parenthesised where needed."""
+    from sympy.printing.precedence import PRECEDENCE, precedence
+
+    text = printer(expr)
+    if precedence(expr) < PRECEDENCE["Mul"] or (text.startswith("-") and not first) or "/" in text:
+        return f"({text})"
+    return text
+
+
+def product(d: Derivation, style: str) -> str | None:
+    """The derivative written in layers: the sum over paths of the products of local derivatives."""
+    if d.paths is None:
+        return None
+    printer = pretty if style == "pretty" else plain
+    times = "·" if style == "pretty" else "*"
+    terms = []
+    for path in d.paths:
+        exprs = [d.layers[li].locals[k].expression for li, k in path.steps]
+        factors = (
+            [printer(exprs[0])]
+            if len(exprs) == 1
+            else [factor(e, printer, first=(n == 0)) for n, e in enumerate(exprs)]
+        )
+        terms.append(times.join(factors) if factors else "1")
+    if not terms:
+        return "0"
+    return " + ".join(terms)
+
+
+def ratios(d: Derivation, path_index: int) -> str:
+    """dy/du2 · du2/du1 · du1/dx for one path."""
+    assert d.paths is not None
+    parts = [ratio(d.layers[li], d.layers[li].locals[k]) for li, k in d.paths[path_index].steps]
+    return " · ".join(parts)
+
+
+def factor_values(d: Derivation, path_index: int) -> list[float | None]:
+    assert d.paths is not None
+    return [d.layers[li].locals[k].value for li, k in d.paths[path_index].steps]
+
+
+def point_text(d: Derivation) -> str:
+    if not d.point:
+        return ""
+    return ", ".join(f"{k} = {num(v)}" for k, v in d.point.items())
+
+
+def derivative_text(d: Derivation, style: str) -> str | None:
+    if d.derivative is None:
+        return None
+    return pretty(d.derivative) if style == "pretty" else plain(d.derivative)
+
+
+def rule_names(local: LocalStep) -> str:
+    """'sum, constant multiple': every rule a local derivative used, outer first."""
+    return ", ".join(name for name, _ in local.rules) or local.rule

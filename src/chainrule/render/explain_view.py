@@ -1,0 +1,257 @@
+"""--explain: the lesson for this expression, in the seeds' words, with the user's numbers.
+
+The composition, each local derivative with its rule, the sensitivity
+pipeline, the product, the verification by nudging, and the pitfall.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chainrule.derive import Derivation, LayerStep
+from chainrule.graph import rule_of
+from chainrule.printing import form, pretty
+from chainrule.render.common import (
+    derivative_text,
+    factor_values,
+    function_text,
+    layer_text,
+    num,
+    point_text,
+    product,
+    ratio,
+    ratios,
+)
+
+PIPELINE_WIDTH = 6  # arrows per line
+
+
+def render(d: Derivation) -> str:
+    lines: list[str] = []
+    at = f", at {point_text(d)}" if d.point is not None else ""
+    lines.append(f"The chain rule, step by step: {d.output} = {function_text(d, 'pretty')}{at}")
+    lines.append("")
+    if not d.layers:
+        lines.append(f"{d.output} is a single variable or a constant: there is no chain to differentiate.")
+        lines.append(f"d{d.output}/d{d.variable} = {derivative_text(d, 'pretty')}")
+        return "\n".join(lines) + "\n"
+    chain = d.path_count == 1 and all(len(layer.inputs) == 1 for layer in d.layers)
+    lines += _composition(d, chain)
+    lines += _locals(d)
+    if d.point is not None and d.paths is not None:
+        lines += _pipeline(d)
+    lines += _product(d, chain)
+    if d.check is not None:
+        lines += _verification(d)
+    lines += _pitfall(d)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _composition(d: Derivation, chain: bool) -> list[str]:
+    n = len(d.layers)
+    out = ["1. The composition"]
+    if n == 1:
+        out.append(
+            f"   {d.output} is one layer: a single operation on its input{'s' if len(d.layers[0].inputs) > 1 else ''}."
+        )
+    else:
+        out.append(f"   {d.output} is built in {n} layers, inner first; each feeds the next:")
+    width = max(len(layer.name) for layer in d.layers)
+    texts = [layer_text(d, layer, "pretty") for layer in d.layers]
+    text_width = min(max(len(t) for t in texts), 40)
+    for layer, text in zip(d.layers, texts, strict=True):
+        value = f"   = {num(layer.value)}" if layer.value is not None else ""
+        out.append(f"     {layer.name.ljust(width)} = {text.ljust(text_width)}{value}".rstrip())
+    if chain and n > 1:
+        nested = d.variable
+        for layer in d.layers:
+            nested = f"{layer.name}({nested})"
+        if n <= 8:
+            out.append(f"   so {d.output} = {nested}: a composition of functions.")
+    elif not chain:
+        multi = [layer for layer in d.layers if len(layer.inputs) > 1]
+        if multi:
+            names = ", ".join(f"{layer.name} takes {' and '.join(layer.inputs)}" for layer in multi[:3])
+            out.append(f"   This is not one chain but a graph: {names}.")
+        out.append(f"   {d.variable} reaches {d.output} along {d.path_count} path{'s' if d.path_count != 1 else ''}.")
+    return out + [""]
+
+
+def _locals(d: Derivation) -> list[str]:
+    out = [
+        "2. Local derivatives",
+        "   Each layer needs only its own local derivative: the derivative with respect to",
+        "   its immediate input.",
+    ]
+    rows = []
+    for layer in d.layers:
+        for local in layer.locals:
+            left = f"{ratio(layer, local)} = {pretty(local.expression)}"
+            rules = "; ".join(f"{name} rule: {identity}" for name, identity in local.rules)
+            rows.append((left, rules or f"{local.rule} rule: {local.identity}"))
+    width = min(max(len(left) for left, _ in rows), 40)
+    out += [f"     {left.ljust(width)}   {rules}" for left, rules in rows]
+    return out + [""]
+
+
+def _label(d: Derivation, layer: LayerStep, k: int) -> str:
+    """A factor in the pipeline: cos(49) when the input is a whole number, else the value."""
+    import sympy
+
+    local = layer.locals[k]
+    value = local.value
+    inputs = [d.point.get(name) if d.point and name in d.point else _value_of(d, name) for name in layer.inputs]
+    if value is not None and all(v is not None and float(v).is_integer() and abs(v) < 1e6 for v in inputs):
+        mapping = {d.graph.symbol(n): sympy.Integer(int(v)) for n, v in zip(layer.inputs, inputs, strict=True)}  # type: ignore[arg-type]
+        exact = pretty(local.expression.xreplace(mapping))
+        if len(exact) <= 12:
+            return exact
+    return num(value, 4)
+
+
+def _value_of(d: Derivation, name: str) -> float | None:
+    for layer in d.layers:
+        if layer.name == name:
+            return layer.value
+    return None
+
+
+def _pipeline(d: Derivation) -> list[str]:
+    assert d.paths is not None
+    out = [
+        f"3. The sensitivity pipeline at {point_text(d)}",
+        "   Each layer multiplies a wiggle by its local factor:",
+    ]
+    for p, path in enumerate(d.paths):
+        arrows = []
+        previous = d.variable
+        for li, k in reversed(path.steps):
+            layer = d.layers[li]
+            label = _label(d, layer, k)
+            label = f"({label})" if label.startswith("-") else label
+            arrows.append(f" ──[×{label}]──▶ {layer.name}")
+            previous = layer.name
+        del previous
+        prefix = f"   path {p + 1}: " if len(d.paths) > 1 else "     "
+        rows = [arrows[i : i + PIPELINE_WIDTH] for i in range(0, len(arrows), PIPELINE_WIDTH)]
+        first = True
+        for row in rows:
+            out.append((prefix + d.variable if first else " " * (len(prefix) + len(d.variable))) + "".join(row))
+            first = False
+    if len(d.paths) == 1:
+        running = 1.0
+        steps = []
+        for li, k in reversed(d.paths[0].steps):
+            layer = d.layers[li]
+            factor = layer.locals[k].value or 0.0
+            running *= factor
+            steps.append(f"{layer.name} by {num(running, 6)}")
+        if len(steps) <= 8:
+            out.append(f"   If {d.variable} wiggles by 1: " + ", then ".join(steps) + ".")
+    return out + [""]
+
+
+def _product(d: Derivation, chain: bool) -> list[str]:
+    lhs = f"d{d.output}/d{d.variable}"
+    out = ["4. The product" if chain else "4. The sum over paths"]
+    if chain:
+        out.append("   The chain rule multiplies the local derivatives along the chain:")
+    else:
+        out.append("   By the multivariable chain rule, the derivative is the sum, over the paths")
+        out.append(f"   from {d.variable} to {d.output}, of the product of the local derivatives along each path.")
+        rules = {layer.kind for layer in d.layers if len(layer.inputs) > 1}
+        named = [r for r in ("product", "quotient") if r in rules]
+        if named:
+            verb = "rules are" if len(named) > 1 else "rule is"
+            out.append(f"   (The {' and '.join(named)} {verb} this sum on a node with two inputs.)")
+    pad = " " * (len(lhs) + 1)
+    if d.paths is None:
+        out.append(f"   There are {d.path_count} paths: too many to list.")
+    elif chain:
+        out.append(f"     {lhs} = {ratios(d, 0)}")
+        out.append(f"     {pad}= {product(d, 'pretty')}")
+    else:
+        for p, path in enumerate(d.paths):
+            route = " → ".join([d.variable] + [d.layers[li].name for li, _ in reversed(path.steps)])
+            out.append(f"     path {p + 1}: {route}:  {ratios(d, p)}")
+        out.append(f"     {lhs} = {product(d, 'pretty')}")
+    expanded = derivative_text(d, "pretty")
+    if expanded is not None and expanded != product(d, "pretty"):
+        out.append(f"     {pad}= {expanded}")
+    if d.derivative is None:
+        out.append(f"   (The form in {d.variable} alone is omitted: {len(d.layers)} layers make it too large.)")
+    if d.point is not None and d.paths is not None:
+        terms = [" × ".join(_signed(v) for v in factor_values(d, p)) for p in range(len(d.paths))]
+        out.append(f"   At {point_text(d)}: {' + '.join(terms)} = {d.derivative_value!r}")
+    elif d.point is not None:
+        out.append(f"   At {point_text(d)}: {lhs} = {d.derivative_value!r}")
+    return out + [""]
+
+
+def _verification(d: Derivation) -> list[str]:
+    c = d.check
+    assert c is not None and d.point is not None
+    x0, h = c.nudge.x0, c.nudge.h
+    f, var = d.output, d.variable
+    out = ["5. Verification", f"   Nudge {var} from {num(x0)} to {num(x0 + h)}:"]
+    left0, left1 = f"{f}({num(x0)})", f"{f}({num(x0 + h)})"
+    width = max(len(left0), len(left1))
+    out.append(f"     {left0.ljust(width)} = {num(c.nudge.f0)}")
+    if c.nudge.value is None or c.nudge.f1 is None:
+        out.append(f"     {left1} is undefined, so the nudge cannot be taken here.")
+    else:
+        out.append(f"     {left1.ljust(width)} = {num(c.nudge.f1)}")
+        change = c.nudge.f1 - c.nudge.f0
+        close = d.derivative_value is not None and abs(c.nudge.value - d.derivative_value) <= 0.01 * max(
+            1.0, abs(d.derivative_value)
+        )
+        out.append(
+            f"     change: {num(change, 8)} / {num(h)} = {num(c.nudge.value, 8)} ≈ {num(d.derivative_value, 8)}"
+            + (" ✓" if close else "")
+        )
+        if not close:
+            out.append("     A forward difference is only approximate: its error grows with h and the curvature.")
+    if c.value is not None:
+        agree = "the chain rule agrees" if c.agrees else "THE VALUES DISAGREE"
+        out.append(f"   An accurate check ({c.method}) gives {num(c.value, 15)}: error {num(c.abs_error, 2)}, {agree}.")
+    else:
+        out.append(f"   The accurate check ({c.method}) is not available: {c.note}.")
+    return out + [""]
+
+
+def _pitfall(d: Derivation) -> list[str]:
+    """f′ must be evaluated at g(x), not at x: shown on the outermost function of a layer."""
+    for layer in reversed(d.layers):
+        node = d.graph.dag[d.graph.index_of(layer.name)]
+        inner = layer.inputs[0] if len(layer.inputs) == 1 else None
+        if node.kind != "call" or inner is None or inner == d.variable:
+            continue
+        inner_layer = next(item for item in d.layers if item.name == inner)
+        local = layer.locals[0]
+        inner_text = form(d.graph.dag, d.graph.subtree(d.graph.index_of(inner)), d.graph.names, "pretty")
+        out = [
+            "Pitfall",
+            f"   {ratio(layer, local)} = {pretty(local.expression)} must be evaluated at {inner} = "
+            f"{inner_text}, not at {d.variable}.",
+        ]
+        if d.point is not None and local.value is not None and d.variable in d.point:
+            wrong = _slope_at(node, d.point[d.variable])
+            here = f"{inner} = {num(inner_layer.value, 6)}"
+            text = f"   Here that is {num(local.value, 6)} (at {here})"
+            if wrong is not None:
+                text += f"; taking it at {d.variable} = {num(d.point[d.variable])} would give {num(wrong, 6)}"
+            out.append(text + ".")
+        return out + [""]
+    return []
+
+
+def _slope_at(node: Any, x: float) -> float | None:
+    try:
+        return float(rule_of(node).slopes[0](x))
+    except (ArithmeticError, ValueError, TypeError):
+        return None
+
+
+def _signed(value: float | None) -> str:
+    text = num(value, 10)
+    return f"({text})" if text.startswith("-") else text

@@ -1,0 +1,102 @@
+"""The strict JSON view: one document, no NaN or Infinity, numbers as numbers."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from chainrule.derive import Derivation
+from chainrule.errors import ChainruleError, MathError
+from chainrule.printing import plain
+from chainrule.render.common import derivative_text, function_text, layer_text, product
+
+SCHEMA = "chainrule.diff/1"
+
+
+def _number(value: float | None) -> float | None:
+    if value is None or not math.isfinite(value):
+        return None
+    return value
+
+
+def diff_document(d: Derivation) -> dict[str, Any]:
+    """The derivation as plain data, the same for --json and the Python API."""
+    at = d.point is not None
+    layers = []
+    for layer in d.layers:
+        entry: dict[str, Any] = {
+            "name": layer.name,
+            "expression": layer_text(d, layer, "plain"),
+            "inputs": list(layer.inputs),
+            "rule": layer.kind,
+        }
+        if at:
+            entry["value"] = _number(layer.value)
+        entry["local"] = [
+            {
+                "wrt": local.wrt,
+                "expression": plain(local.expression),
+                **({"value": _number(local.value)} if at else {}),
+                "rule": local.rule,
+                "identity": local.identity,
+                "rules": [name for name, _ in local.rules],
+            }
+            for local in layer.locals
+        ]
+        layers.append(entry)
+    derivative: dict[str, Any] = {
+        "expression": derivative_text(d, "plain"),
+        "product": product(d, "plain"),
+        "paths": d.path_count,
+    }
+    if d.derivative is None:
+        derivative["note"] = f"the expanded form is omitted: {len(d.layers)} layers make it too large"
+    if at:
+        derivative["value"] = _number(d.derivative_value)
+    doc: dict[str, Any] = {
+        "schema": SCHEMA,
+        "input": d.input,
+        "function": function_text(d, "plain"),
+        "variable": d.variable,
+        "output": d.output,
+        "point": dict(d.point) if d.point is not None else None,
+    }
+    if at:
+        doc["value"] = _number(d.value)
+    doc["layers"] = layers
+    doc["derivative"] = derivative
+    if d.check is not None:
+        c = d.check
+        doc["check"] = {
+            "nudge": {
+                "h": c.nudge.h,
+                "f0": _number(c.nudge.f0),
+                "f1": _number(c.nudge.f1),
+                "value": _number(c.nudge.value),
+            },
+            "method": c.method,
+            "value": _number(c.value),
+            "abs_error": _number(c.abs_error),
+            "rel_error": _number(c.rel_error),
+            "agrees": c.agrees,
+            **({"note": c.note} if c.note else {}),
+        }
+    return doc
+
+
+def dumps(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, ensure_ascii=False, allow_nan=False, indent=2)
+
+
+def render(d: Derivation) -> str:
+    return dumps(diff_document(d))
+
+
+def error_document(err: ChainruleError, schema: str = SCHEMA) -> dict[str, Any]:
+    body: dict[str, Any] = {"kind": err.kind, "message": err.message, "position": err.position}
+    if isinstance(err, MathError):
+        body["reason"] = err.reason
+    if err.hint:
+        body["hint"] = err.hint
+    return {"schema": schema, "error": body}

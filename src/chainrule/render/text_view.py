@@ -1,0 +1,122 @@
+"""The default terminal view: a table of layers, the product, the value and the check."""
+
+from __future__ import annotations
+
+import io
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from chainrule.derive import Derivation
+from chainrule.printing import pretty
+from chainrule.render.common import (
+    derivative_text,
+    function_text,
+    layer_text,
+    num,
+    point_text,
+    product,
+    ratio,
+    rule_names,
+)
+
+
+def console(color: bool, width: int) -> tuple[Console, io.StringIO]:
+    out = io.StringIO()
+    con = Console(
+        file=out,
+        force_terminal=color,
+        no_color=not color,
+        color_system="standard" if color else None,
+        width=width,
+        highlight=False,
+        emoji=False,
+        soft_wrap=False,
+    )
+    return con, out
+
+
+def render(d: Derivation, color: bool = False, width: int = 100) -> str:
+    con, out = console(color, width)
+    at = d.point is not None
+    title = Text.assemble(
+        (f"{d.output} = {function_text(d, 'pretty')}", "bold"),
+        f"    d{d.output}/d{d.variable}" + (f" at {point_text(d)}" if at else ""),
+    )
+    con.print(title)
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    table.add_column("layer", style="bold cyan")
+    table.add_column("expression")
+    table.add_column("local derivative")
+    table.add_column("rule", style="magenta")
+    if at:
+        table.add_column("value", justify="right")
+        table.add_column("factor", justify="right", style="green")
+    for layer in d.layers:
+        for k, local in enumerate(layer.locals):
+            first = k == 0
+            row = [
+                layer.name if first else "",
+                layer_text(d, layer, "pretty") if first else "",
+                f"{ratio(layer, local)} = {pretty(local.expression)}",
+                rule_names(local),
+            ]
+            if at:
+                row += [num(layer.value, 6) if first else "", num(local.value, 6)]
+            table.add_row(*row)
+    if d.layers:
+        con.print(table)
+    else:
+        con.print(f"  {d.output} has no layers: it is a variable or a constant.")
+    lhs = f"d{d.output}/d{d.variable}"
+    prod = product(d, "pretty")
+    expanded = derivative_text(d, "pretty")
+    if prod is not None:
+        line = f"{lhs} = {prod}"
+        if expanded is not None and expanded != prod:
+            line += f" = {expanded}"
+        con.print(Text.assemble(("product  ", "bold"), line))
+        if d.path_count > 1:
+            con.print(f"         the sum over the {d.path_count} paths from {d.variable} to {d.output}")
+    else:
+        con.print(
+            Text.assemble(
+                ("product  ", "bold"),
+                f"{lhs} is the sum over {d.path_count} paths; they are too many to list",
+            )
+        )
+        if expanded is not None:
+            con.print(f"         {lhs} = {expanded}")
+    if d.derivative is None:
+        con.print(f"         (the expanded form is omitted: {len(d.layers)} layers make it too large)")
+    if at:
+        con.print(
+            Text.assemble(("value    ", "bold"), f"{d.output} = {num(d.value)}, {lhs} = "),
+            Text(repr(d.derivative_value), style="bold green"),
+            sep="",
+        )
+    if d.check is not None:
+        c = d.check
+        con.print(
+            Text.assemble(
+                ("check    ", "bold"),
+                f"nudge {d.variable} by h = {c.nudge.h:g}: ({d.output}(x + h) − {d.output}(x))/h = "
+                f"{num(c.nudge.value)} ≈ {num(d.derivative_value, 5)}"
+                if c.nudge.value is not None
+                else f"nudge by h = {c.nudge.h:g}: {d.output} is undefined at {num(c.nudge.x0 + c.nudge.h)}",
+            )
+        )
+        if c.value is None:
+            con.print(f"         {c.method}: not available ({c.note})")
+        else:
+            verdict = Text("agrees ✓", style="bold green") if c.agrees else Text("DISAGREES ✗", style="bold red")
+            con.print(
+                Text.assemble(
+                    f"         {c.method}: {num(c.value, 15)}, error {num(c.abs_error, 2)}",
+                    f" (relative {num(c.rel_error, 2)}) " if c.rel_error is not None else " ",
+                    verdict,
+                )
+            )
+    return out.getvalue()

@@ -1,0 +1,505 @@
+"""Text -> syntax tree.  Our own tokenizer and precedence parser; nothing is evaluated.
+
+The tree is stored flat, as a *tape*: a tuple of :class:`Node` in post-order,
+children before parents, the root last.  A node refers to its children by
+index, so no stage ever needs recursion to walk it, and a chain ten thousand
+layers deep is just a long tuple.
+
+The parser is a shunting-yard machine with an explicit operator stack.  It
+alternates between two states: expecting an operand, and expecting an
+operator.  Implicit multiplication is an operator inserted between a token
+that ends a value and one that starts a value.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from chainrule.errors import InputError
+from chainrule.names import (
+    ABSTRACT,
+    CONSTANTS,
+    FUNCTIONS,
+    IDENTIFIER,
+    INVERSES,
+    RESERVED,
+    canonical_function,
+    suggest,
+)
+
+MAX_INPUT = 1_000_000
+MAX_DIGITS = 100
+MAX_DEPTH = 100_000
+
+# Node kinds: leaves, then operators, then applications.
+LEAVES = frozenset({"num", "const", "var"})
+BINARY = {"+": "add", "-": "sub", "*": "mul", "/": "div", "^": "pow"}
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """One node of the tape.
+
+    kind: num, const, var, neg, add, sub, mul, div, pow, call, apply.
+    text: the literal, the constant or variable name, or the function name.
+    args: indices of the operands in the tape.
+    start, end: the span of input text the node covers.
+    pos: where its own token stands (the operator or the function name).
+    """
+
+    kind: str
+    text: str
+    args: tuple[int, ...]
+    start: int
+    end: int
+    pos: int
+
+
+@dataclass(frozen=True)
+class Expr:
+    """A parsed expression: the source text and its tape (root last)."""
+
+    source: str
+    nodes: tuple[Node, ...]
+
+    @property
+    def root(self) -> int:
+        return len(self.nodes) - 1
+
+    def reachable(self) -> list[int]:
+        """Indices reachable from the root, in tape (post-)order."""
+        seen = [False] * len(self.nodes)
+        seen[self.root] = True
+        for i in range(self.root, -1, -1):
+            if seen[i]:
+                for a in self.nodes[i].args:
+                    seen[a] = True
+        return [i for i, s in enumerate(seen) if s]
+
+    def variables(self) -> tuple[str, ...]:
+        """Variable names in order of first appearance."""
+        names: dict[str, None] = {}
+        for i in self.reachable():
+            node = self.nodes[i]
+            if node.kind == "var":
+                names.setdefault(node.text, None)
+        return tuple(sorted(names, key=lambda n: self.source.find(n)))
+
+
+# --------------------------------------------------------------------------- tokens
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    kind: str  # num name op lparen rparen comma bar sup end
+    text: str
+    pos: int
+    end: int
+
+
+_NUMBER = re.compile(r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_OPERATORS = {
+    "+": "+",
+    "-": "-",
+    "\u2212": "-",  # minus sign
+    "*": "*",
+    "\u00b7": "*",  # middle dot
+    "\u22c5": "*",  # dot operator
+    "\u00d7": "*",  # multiplication sign
+    "/": "/",
+    "\u00f7": "/",
+    "^": "^",
+}
+_SUPERSCRIPT = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-", strict=True))
+_DIGITS = frozenset("0123456789")
+_SINGLE_NAMES = {"π", "σ", "√"}
+
+
+def _describe_char(ch: str) -> str:
+    import unicodedata
+
+    name = unicodedata.name(ch, "")
+    code = f"U+{ord(ch):04X}"
+    return f"{ch!r} ({code} {name})" if name else f"{ch!r} ({code})"
+
+
+def tokenize(source: str) -> Iterator[Token]:
+    """Split the input into tokens.  Raises InputError at the first bad character."""
+    i, n = 0, len(source)
+    while i < n:
+        ch = source[i]
+        if ch in " \t":
+            i += 1
+            continue
+        if ch in _DIGITS or (ch == "." and i + 1 < n and source[i + 1] in _DIGITS):
+            m = _NUMBER.match(source, i)
+            assert m is not None  # the first character is a digit or .digit
+            digits = sum(c in _DIGITS for c in re.split("[eE]", m.group())[0])
+            if digits > MAX_DIGITS:
+                raise InputError(
+                    f"number with {digits} digits; the limit is {MAX_DIGITS}",
+                    source=source,
+                    position=i,
+                    end=m.end(),
+                )
+            yield Token("num", m.group(), i, m.end())
+            i = m.end()
+            continue
+        if ch.isascii() and (ch.isalpha() or ch == "_"):
+            m = _NAME.match(source, i)
+            assert m is not None
+            word = m.group()
+            if not IDENTIFIER.match(word):
+                raise InputError(
+                    f"{word!r} is not a name chainrule accepts",
+                    source=source,
+                    position=i,
+                    end=m.end(),
+                    hint="names are letters and digits, starting with a letter; underscores only between them",
+                )
+            yield Token("name", word, i, m.end())
+            i = m.end()
+            continue
+        if ch in _SINGLE_NAMES:
+            yield Token("name", ch, i, i + 1)
+            i += 1
+            continue
+        if ch == "*" and source.startswith("**", i):
+            yield Token("op", "^", i, i + 2)
+            i += 2
+            continue
+        if ch in _OPERATORS:
+            yield Token("op", _OPERATORS[ch], i, i + 1)
+            i += 1
+            continue
+        if ch in _SUPERSCRIPT:
+            j = i
+            while j < n and source[j] in _SUPERSCRIPT:
+                j += 1
+            text = "".join(_SUPERSCRIPT[c] for c in source[i:j])
+            if not re.fullmatch(r"-?\d+", text):
+                raise InputError(
+                    "a superscript must be a whole number, like ² or ⁻¹",
+                    source=source,
+                    position=i,
+                    end=j,
+                )
+            yield Token("sup", text, i, j)
+            i = j
+            continue
+        simple = {"(": "lparen", ")": "rparen", ",": "comma", "|": "bar"}
+        if ch in simple:
+            yield Token(simple[ch], ch, i, i + 1)
+            i += 1
+            continue
+        raise InputError(
+            f"unexpected character {_describe_char(ch)}",
+            source=source,
+            position=i,
+            hint="chainrule reads numbers, names, + - * / ^, parentheses and |x|"
+            if ch not in ";\n"
+            else "one expression at a time; bindings separated by ';' belong to 'chainrule grad'",
+        )
+    yield Token("end", "", n, n)
+
+
+# --------------------------------------------------------------------------- parser
+
+
+@dataclass(slots=True)
+class _Op:
+    """An entry of the operator stack."""
+
+    kind: str  # bin, neg, fn1 (function without parentheses), paren, call, bar
+    text: str  # operator symbol or function name
+    prec: int
+    pos: int
+    end: int
+    power: str | None = None  # sin^2(x): the power applied to the result
+    argc: int = 1
+    implicit: bool = False
+
+
+_PREC = {"+": 10, "-": 10, "*": 20, "/": 20, "^": 40}
+_NEG_PREC = 30
+_FN1_PREC = 35
+_GROUPS = ("paren", "call", "bar")
+
+
+@dataclass
+class _Parser:
+    source: str
+    nodes: list[Node] = field(default_factory=list)
+    values: list[int] = field(default_factory=list)
+    ops: list[_Op] = field(default_factory=list)
+
+    # -- building nodes ------------------------------------------------------
+
+    def error(self, message: str, pos: int, end: int | None = None, hint: str | None = None) -> InputError:
+        return InputError(message, source=self.source, position=pos, end=end, hint=hint)
+
+    def emit(self, kind: str, text: str, args: tuple[int, ...], pos: int, end: int) -> int:
+        start = min([pos] + [self.nodes[a].start for a in args])
+        stop = max([end] + [self.nodes[a].end for a in args])
+        if kind == "pow" and self.nodes[args[0]].kind == "const" and self.nodes[args[0]].text == "E":
+            kind, text, args = "call", "exp", (args[1],)  # e^u is exp(u)
+        self.nodes.append(Node(kind, text, args, start, stop, pos))
+        return len(self.nodes) - 1
+
+    def push_value(self, index: int) -> None:
+        self.values.append(index)
+
+    def apply(self, op: _Op) -> None:
+        """Pop an operator off the stack and build its node."""
+        if op.kind == "bin":
+            right = self.values.pop()
+            left = self.values.pop()
+            self.push_value(self.emit(BINARY[op.text], "", (left, right), op.pos, op.end))
+        elif op.kind == "neg":
+            self.push_value(self.emit("neg", "", (self.values.pop(),), op.pos, op.end))
+        elif op.kind == "fn1":
+            self.push_value(self.emit("call", op.text, (self.values.pop(),), op.pos, op.end))
+            self.apply_power(op)
+        else:  # pragma: no cover - groups are closed explicitly
+            raise AssertionError(op.kind)
+
+    def apply_power(self, op: _Op) -> None:
+        if op.power is not None:
+            exponent = self.emit("num", op.power, (), op.pos, op.end)
+            base = self.values.pop()
+            self.push_value(self.emit("pow", "", (base, exponent), op.pos, op.end))
+
+    def reduce(self, prec: int, right_assoc: bool = False) -> list[_Op]:
+        """Apply stacked operators that bind tighter than an incoming one."""
+        popped = []
+        while self.ops and self.ops[-1].kind not in _GROUPS:
+            top = self.ops[-1]
+            if top.prec > prec or (top.prec == prec and not right_assoc):
+                popped.append(self.ops.pop())
+                self.apply(top)
+            else:
+                break
+        return popped
+
+    def push_op(self, op: _Op) -> None:
+        if len(self.ops) >= MAX_DEPTH:
+            raise self.error(f"the expression nests deeper than {MAX_DEPTH} levels", op.pos)
+        self.ops.append(op)
+
+    # -- the two states --------------------------------------------------------
+
+    def parse(self) -> Expr:
+        tokens = list(tokenize(self.source))
+        if tokens[0].kind == "end":
+            raise self.error("the expression is empty", 0, hint='try: chainrule diff "sin(x^2)"')
+        i = 0
+        expect_operand = True
+        while True:
+            tok = tokens[i]
+            if expect_operand:
+                i, expect_operand = self.operand(tokens, i)
+            else:
+                if tok.kind == "end":
+                    break
+                i, expect_operand = self.operator(tokens, i)
+        self.finish(tokens[-1])
+        return Expr(self.source, tuple(self.nodes))
+
+    def operand(self, tokens: list[Token], i: int) -> tuple[int, bool]:
+        """Read a token where a value must start.  Returns (next index, expect_operand)."""
+        tok = tokens[i]
+        if tok.kind == "num":
+            self.push_value(self.emit("num", tok.text, (), tok.pos, tok.end))
+            return i + 1, False
+        if tok.kind == "name":
+            return self.name(tokens, i)
+        if tok.kind == "lparen":
+            self.push_op(_Op("paren", "(", 0, tok.pos, tok.end))
+            return i + 1, True
+        if tok.kind == "bar":
+            self.push_op(_Op("bar", "|", 0, tok.pos, tok.end))
+            return i + 1, True
+        if tok.kind == "op" and tok.text in "+-":
+            if tok.text == "-":
+                self.push_op(_Op("neg", "-", _NEG_PREC, tok.pos, tok.end))
+            return i + 1, True
+        if tok.kind == "end":
+            raise self.error("the expression ends too early: expected a number, a name or '('", tok.pos)
+        what = {"rparen": "')'", "comma": "','", "sup": "a superscript"}.get(tok.kind, repr(tok.text))
+        raise self.error(f"expected a number, a name or '(' but found {what}", tok.pos, tok.end)
+
+    def name(self, tokens: list[Token], i: int) -> tuple[int, bool]:
+        tok = tokens[i]
+        word = tok.text
+        nxt = tokens[i + 1]
+        function = canonical_function(word)
+        if function is not None:
+            return self.function(tokens, i, function)
+        if word in ABSTRACT and nxt.kind == "lparen":
+            self.push_op(_Op("call", word, 0, tok.pos, nxt.end))
+            return i + 2, True
+        if word in CONSTANTS:
+            self.push_value(self.emit("const", CONSTANTS[word], (), tok.pos, tok.end))
+            return i + 1, False
+        if word in RESERVED:
+            raise self.error(
+                f"{word!r} is a reserved word, not a variable or function",
+                tok.pos,
+                tok.end,
+                hint="chainrule reads mathematical expressions, not code",
+            )
+        if nxt.kind == "lparen" and len(word) > 1:
+            close = suggest(word)
+            raise self.error(
+                f"unknown function {word!r}" + (f"; did you mean {close!r}?" if close else ""),
+                tok.pos,
+                tok.end,
+                hint=f"to multiply, write {word}*(...)",
+            )
+        self.push_value(self.emit("var", word, (), tok.pos, tok.end))
+        return i + 1, False
+
+    def function(self, tokens: list[Token], i: int, function: str) -> tuple[int, bool]:
+        """A function name, with an optional power (sin^2, sin^-1, sin²) and an argument."""
+        tok = tokens[i]
+        j = i + 1
+        power: str | None = None
+        if tokens[j].kind == "sup":
+            power, j = tokens[j].text, j + 1
+        elif tokens[j].kind == "op" and tokens[j].text == "^":
+            sign = ""
+            j += 1
+            if tokens[j].kind == "op" and tokens[j].text in "+-":
+                sign = "-" if tokens[j].text == "-" else ""
+                j += 1
+            if tokens[j].kind != "num" or not set(tokens[j].text) <= _DIGITS:
+                raise self.error(
+                    f"after '{tok.text}^' expected a whole number, as in sin^2(x) or sin^-1(x)",
+                    tokens[j].pos,
+                    tokens[j].end,
+                )
+            power, j = sign + tokens[j].text, j + 1
+        if power is not None and power.startswith("-"):
+            if power != "-1" or function not in INVERSES:
+                raise self.error(
+                    f"'{tok.text}^{power}' is ambiguous",
+                    tok.pos,
+                    tokens[j - 1].end,
+                    hint=f"write ({tok.text}(x))^{power} for a power, or use a named inverse",
+                )
+            function, power = INVERSES[function], None
+        if power is not None and int(power) in (0, 1):
+            power = None if power == "1" else power
+        if tokens[j].kind == "lparen":
+            self.push_op(_Op("call", function, 0, tok.pos, tokens[j].end, power=power))
+            return j + 1, True
+        if tokens[j].kind in ("end", "rparen", "comma") or (tokens[j].kind == "op" and tokens[j].text in "*/^+"):
+            raise self.error(f"{tok.text!r} needs an argument, as in {tok.text}(x)", tok.pos, tok.end)
+        if FUNCTIONS[function][0] > 1:  # pragma: no cover - every function takes one argument
+            raise self.error(f"{tok.text!r} needs parentheses", tok.pos, tok.end)
+        self.push_op(_Op("fn1", function, _FN1_PREC, tok.pos, tok.end, power=power))
+        return j, True
+
+    def operator(self, tokens: list[Token], i: int) -> tuple[int, bool]:
+        """Read a token after a complete value."""
+        tok = tokens[i]
+        if tok.kind == "op":
+            right = tok.text == "^"
+            self.reduce(_PREC[tok.text], right_assoc=right)
+            self.push_op(_Op("bin", tok.text, _PREC[tok.text], tok.pos, tok.end))
+            return i + 1, True
+        if tok.kind == "sup":
+            base = self.values.pop()
+            exponent = self.emit("num", tok.text, (), tok.pos, tok.end)
+            self.push_value(self.emit("pow", "", (base, exponent), tok.pos, tok.end))
+            return i + 1, False
+        if tok.kind == "rparen":
+            self.close(tok, ("paren", "call"))
+            return i + 1, False
+        if tok.kind == "comma":
+            self.reduce(-1)
+            if not self.ops or self.ops[-1].kind != "call":
+                raise self.error("',' outside a function's argument list", tok.pos)
+            self.ops[-1].argc += 1
+            return i + 1, True
+        if tok.kind == "bar" and self.innermost_group() == "bar":
+            self.close(tok, ("bar",))
+            return i + 1, False
+        # A value follows a value: implicit multiplication.
+        if tok.kind == "num" and tokens[i - 1].kind == "num":
+            raise self.error("two numbers in a row", tok.pos, tok.end, hint="write * between them to multiply")
+        popped = self.reduce(_PREC["*"])
+        starts_function = tok.kind == "name" and canonical_function(tok.text) is not None
+        if any(op.kind == "fn1" for op in popped) and not starts_function:
+            fn = next(op for op in popped if op.kind == "fn1")
+            raise self.error(
+                f"ambiguous argument of {fn.text!r} without parentheses",
+                fn.pos,
+                tok.end,
+                hint=f"write {fn.text}(...) around the whole argument",
+            )
+        self.push_op(_Op("bin", "*", _PREC["*"], tok.pos, tok.pos, implicit=True))
+        return i, True
+
+    def innermost_group(self) -> str | None:
+        for op in reversed(self.ops):
+            if op.kind in _GROUPS:
+                return op.kind
+        return None
+
+    def close(self, tok: Token, kinds: tuple[str, ...]) -> None:
+        """Close a parenthesis, a call or an absolute-value bar."""
+        self.reduce(-1)
+        if not self.ops or self.ops[-1].kind not in kinds:
+            if self.ops and self.ops[-1].kind == "bar":
+                raise self.error("')' closes nothing: a '|' is still open", tok.pos, hint="close |...| first")
+            raise self.error(f"unmatched {tok.text!r}", tok.pos)
+        group = self.ops.pop()
+        if group.kind == "paren":
+            self.nodes_span_paren(group, tok)
+            return
+        if group.kind == "bar":
+            arg = self.values.pop()
+            self.push_value(self.emit("call", "abs", (arg,), group.pos, tok.end))
+            return
+        name, argc = group.text, group.argc
+        lo, hi = (1, 1) if name in ABSTRACT else FUNCTIONS[name]
+        if not lo <= argc <= hi:
+            want = f"{lo}" if lo == hi else f"{lo} or {hi}"
+            raise self.error(f"{name}() takes {want} argument{'s' if hi > 1 else ''}, not {argc}", group.pos, tok.end)
+        args = tuple(self.values[-argc:])
+        del self.values[-argc:]
+        if name == "log" and argc == 2:
+            name = "logb"
+        kind = "apply" if name in ABSTRACT else "call"
+        self.push_value(self.emit(kind, name, args, group.pos, tok.end))
+        self.apply_power(group)
+
+    def nodes_span_paren(self, group: _Op, tok: Token) -> None:
+        """Widen the span of a parenthesised value to include its parentheses."""
+        top = self.values[-1]
+        node = self.nodes[top]
+        self.nodes[top] = Node(node.kind, node.text, node.args, min(node.start, group.pos), tok.end, node.pos)
+
+    def finish(self, end: Token) -> None:
+        self.reduce(-1)
+        if self.ops:
+            group = self.ops[-1]
+            what = {"paren": "'('", "call": f"'{group.text}('", "bar": "'|'"}[group.kind]
+            raise self.error(f"{what} is never closed", group.pos, group.end, hint="add the closing bracket")
+        assert len(self.values) == 1 and self.values[0] == len(self.nodes) - 1
+
+
+def parse(source: str) -> Expr:
+    """Parse one expression.  Raises InputError with a position on bad input."""
+    if len(source) > MAX_INPUT:
+        raise InputError(
+            f"the input is {len(source):,} characters long; the limit is {MAX_INPUT:,}",
+            source=source[:200],
+            position=0,
+        )
+    parser = _Parser(source)
+    return parser.parse()
