@@ -58,9 +58,9 @@ def _apply(graph: Graph, node: Node, args: tuple[float, ...]) -> float:
             end=node.end,
             hint="leave out --at to see the symbolic steps",
         )
-    problem = rule.undefined(*args) if rule.undefined else None
-    if problem:
-        raise _fail(graph, node, f"{problem}; here the input is {_point_text(args)}", "undefined")
+    for check, reason in ((rule.undefined, "undefined"), (rule.complex_, "complex")):
+        if check is not None and (problem := check(*args)):
+            raise _fail(graph, node, f"{problem}; here the input is {_point_text(args)}", reason)
     try:
         result = rule.value(*args)
     except OverflowError:

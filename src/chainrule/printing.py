@@ -46,7 +46,7 @@ def form(dag: tuple[Node, ...], ops: Iterable[int], names: Mapping[int, str], st
 
         k = node.kind
         if k == "num":
-            done[i] = (node.text, _ATOM)
+            done[i] = (node.text, _NEG if node.text.startswith("-") else _ATOM)
         elif k == "const":
             done[i] = ("π" if pretty else "pi", _ATOM) if node.text == "pi" else ("e" if pretty else "E", _ATOM)
         elif k == "var":

@@ -71,7 +71,8 @@ class Rule:
     identity: the rule as a formula; build: operands -> SymPy expression;
     partials: for each operand, operands -> the local derivative;
     value / slopes / mp: the same in floating point and in mpmath;
-    undefined / kink: operands (floats) -> a reason, or None.
+    undefined / complex_ / kink: operands (floats) -> a reason why the value is
+    undefined, not real, or not differentiable there; or None.
     """
 
     key: str
@@ -84,6 +85,7 @@ class Rule:
     mp: Sym
     undefined: Check | None = None
     kink: Check | None = None
+    complex_: Check | None = None
     variants: dict[tuple[bool, ...], tuple[str, str]] = field(default_factory=dict)
 
 
@@ -106,6 +108,7 @@ def _fn(
     undefined: Check | None = None,
     kink: Check | None = None,
     name: str | None = None,
+    complex_: Check | None = None,
 ) -> Rule:
     return Rule(
         key=key,
@@ -118,6 +121,7 @@ def _fn(
         mp=lambda u: _real(mp(u)),
         undefined=undefined,
         kink=kink,
+        complex_=complex_,
     )
 
 
@@ -234,7 +238,10 @@ _TABLE: list[Rule] = [
         _power,
         (lambda a, b: b * _power(a, b - 1), lambda a, b: _power(a, b) * math.log(a)),
         lambda a, b: a**b,
-        undefined=lambda a, b: _pow_undefined(a, b),
+        undefined=lambda a, b: _need(not (a == 0 and b < 0), "0 raised to a negative power is undefined"),
+        complex_=lambda a, b: _need(
+            a >= 0 or float(b).is_integer(), "a negative number to a fractional power is not a real number"
+        ),
         kink=lambda a, b: _need(not (a == 0 and 0 < b < 1), "the slope of a fractional power is infinite at 0"),
         variants={
             (True, False): ("power", "d/du uⁿ = n·uⁿ⁻¹"),
@@ -501,7 +508,7 @@ _TABLE: list[Rule] = [
         math.sqrt,
         lambda u: 1 / (2 * math.sqrt(u)),
         mpmath.sqrt,
-        undefined=lambda u: _need(u >= 0, "the square root needs an argument of at least 0"),
+        complex_=lambda u: _need(u >= 0, "the square root of a negative number is not a real number"),
         kink=lambda u: _need(u != 0, "the slope of √u is infinite at 0"),
     ),
     _fn(
@@ -562,17 +569,9 @@ def _pow(a: Any, b: Any) -> Any:
     """a**b, but left unevaluated when both are numbers and the result would be huge."""
     if isinstance(a, sympy.Number) and isinstance(b, sympy.Number):
         size = abs(float(b)) * math.log10(max(abs(float(a)), 2.0))
-        if size > 1000:
-            return sympy.Pow(a, b, evaluate=False)
+        if size > 1000:  # keep it unevaluated, even inside later products and sums
+            return sympy.UnevaluatedExpr(sympy.Pow(a, b, evaluate=False))
     return a**b
-
-
-def _pow_undefined(a: float, b: float) -> str | None:
-    if a == 0 and b < 0:
-        return "0 raised to a negative power is undefined"
-    if a < 0 and not float(b).is_integer():
-        return "a negative number to a fractional power is not a real number"
-    return None
 
 
 def rule_for(key: str, varying: tuple[bool, ...]) -> tuple[str, str]:

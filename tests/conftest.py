@@ -1,0 +1,68 @@
+"""Shared helpers: an independent oracle built from Python syntax (test code only)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import sympy
+from sympy.parsing.sympy_parser import parse_expr
+from typer.testing import CliRunner
+
+from chainrule.cli import app
+
+X = sympy.Symbol("x", real=True)
+
+
+def oracle(python_text: str) -> Any:
+    """A SymPy expression from trusted test text, in Python syntax."""
+    local = {
+        "sigmoid": lambda u: 1 / (1 + sympy.exp(-u)),
+        "softplus": lambda u: sympy.log(1 + sympy.exp(u)),
+        "x": X,
+    }
+    return parse_expr(python_text, local_dict=local)
+
+
+def same_function(a: Any, b: Any, points: tuple[float, ...] = (0.3, 0.71, 1.3)) -> bool:
+    """a and b agree at several points (after rewriting our own functions)."""
+    from chainrule.rules import relu, sigmoid, softplus
+
+    def value(e: Any, p: float) -> complex:
+        e = e.replace(sigmoid, lambda u: 1 / (1 + sympy.exp(-u)))
+        e = e.replace(softplus, lambda u: sympy.log(1 + sympy.exp(u)))
+        e = e.replace(relu, lambda u: sympy.Max(0, u))
+        subs = {s: p for s in e.free_symbols}
+        return complex(e.evalf(30, subs=subs))
+
+    for p in points:
+        va, vb = value(a, p), value(b, p)
+        if abs(va - vb) > 1e-9 * max(1.0, abs(vb)):
+            return False
+    return True
+
+
+@pytest.fixture
+def run() -> Any:
+    """Run the CLI in-process; returns (exit code, stdout, stderr)."""
+    runner = CliRunner()
+
+    def invoke(*args: str) -> tuple[int, str, str]:
+        result = runner.invoke(app, list(args))
+        return result.exit_code, result.stdout, result.stderr
+
+    return invoke
+
+
+@pytest.fixture
+def run_json(run: Any) -> Any:
+    def invoke(*args: str) -> tuple[int, dict[str, Any]]:
+        code, out, _ = run(*args, "--json")
+        return code, json.loads(out, parse_constant=_reject)
+
+    return invoke
+
+
+def _reject(name: str) -> None:
+    raise ValueError(f"not strict JSON: {name}")
