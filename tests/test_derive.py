@@ -7,12 +7,11 @@ import math
 import mpmath
 import pytest
 import sympy
+from tests.conftest import X, oracle, same_function
 
 from chainrule.derive import differentiate
 from chainrule.errors import InputError, MathError, UsageError
 from chainrule.printing import plain
-from tests.conftest import X, oracle, same_function
-
 
 # --- the seeds ----------------------------------------------------------------------------
 

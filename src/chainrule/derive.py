@@ -207,8 +207,7 @@ def derive(graph: Graph, variable: str, point: dict[str, float] | None) -> Deriv
     if values is not None and factors is not None and point is not None:
         f0 = values[graph.output]
         d0 = engine.backward(graph, factors).get(wrt, 0.0)
-        if wrt >= 0:
-            result_check = check(graph, point, variable, f0, d0)
+        result_check = check(graph, point, variable, f0, d0)
     output = graph.names.get(graph.output, graph.source.strip())
     return Derivation(
         input=graph.source,
