@@ -77,37 +77,32 @@ def _apply(graph: Graph, node: Node, args: tuple[float, ...]) -> float:
 
 
 def local_factors(graph: Graph, layer: Layer, values: list[float]) -> tuple[float, ...]:
-    """The value of each local derivative of a layer at the point."""
-    factors = []
-    for source in layer.sources:
-        tangent = {source: 1.0}
-        for i in layer.ops:
-            node = graph.dag[i]
-            if not node.args or not any(a in tangent for a in node.args):
+    """The value of each local derivative of a layer at the point: one reverse
+    sweep inside the layer, by the rule table's numeric slopes."""
+    adjoint: dict[int, float] = {layer.root: 1.0}
+    for i in reversed(layer.ops):
+        node = graph.dag[i]
+        if not node.args or i not in adjoint:
+            continue
+        rule = rule_of(node)
+        args = tuple(values[a] for a in node.args)
+        if rule.kink and (problem := rule.kink(*args)):
+            raise _fail(graph, node, f"not differentiable here: {problem}", "not-differentiable")
+        for k, a in enumerate(node.args):
+            if graph.constant[a]:
                 continue
-            rule = rule_of(node)
-            args = tuple(values[a] for a in node.args)
-            if rule.kink and (problem := rule.kink(*args)):
-                raise _fail(graph, node, f"not differentiable here: {problem}", "not-differentiable")
-            total = 0.0
-            for k, a in enumerate(node.args):
-                if a in tangent and tangent[a] != 0.0:
-                    try:
-                        slope = rule.slopes[k](*args)
-                    except (ZeroDivisionError, ValueError):
-                        raise _fail(
-                            graph, node, f"not differentiable at {_point_text(args)}", "not-differentiable"
-                        ) from None
-                    except OverflowError:
-                        raise _fail(graph, node, f"the slope overflows at {_point_text(args)}", "overflow") from None
-                    total += slope * tangent[a]
-            tangent[i] = total
-        result = tangent.get(layer.root, 0.0)
-        if not math.isfinite(result):
-            node = graph.dag[layer.root]
-            raise _fail(graph, node, "the local derivative overflows here", "overflow")
-        factors.append(result)
-    return tuple(factors)
+            try:
+                slope = rule.slopes[k](*args)
+            except (ZeroDivisionError, ValueError):
+                raise _fail(graph, node, f"not differentiable at {_point_text(args)}", "not-differentiable") from None
+            except OverflowError:
+                raise _fail(graph, node, f"the slope overflows at {_point_text(args)}", "overflow") from None
+            adjoint[a] = adjoint.get(a, 0.0) + adjoint[i] * slope
+    factors = tuple(adjoint.get(s, 0.0) for s in layer.sources)
+    if not all(math.isfinite(f) for f in factors):
+        node = graph.dag[layer.root]
+        raise _fail(graph, node, "the local derivative overflows here", "overflow")
+    return factors
 
 
 def backward(graph: Graph, factors: list[tuple[float, ...]]) -> dict[int, float]:

@@ -17,6 +17,7 @@ Everything here walks the DAG by index, in order or in reverse: no recursion.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -80,10 +81,12 @@ class Graph:
         return sorted(seen)
 
     def index_of(self, name: str) -> int:
-        for index, n in self.names.items():
-            if n == name:
-                return index
-        raise KeyError(name)
+        """The DAG index of a variable or layer, by name."""
+        return self._indices[name]
+
+    @functools.cached_property
+    def _indices(self) -> dict[str, int]:
+        return {n: i for i, n in self.names.items()}
 
 
 def rule_of(node: Node) -> Rule:
@@ -181,19 +184,18 @@ def _classify(dag: tuple[Node, ...], root: int, granularity: str) -> tuple[list[
 def _collect(dag: tuple[Node, ...], root: int, is_source: list[bool]) -> tuple[list[int], list[int]]:
     """The operations of the layer at `root` and its sources, left to right."""
     ops: set[int] = set()
-    sources: list[int] = []
+    sources: dict[int, None] = {}
     stack = [root]
     while stack:
         i = stack.pop()
         if i != root and is_source[i]:
-            if i not in sources:
-                sources.append(i)
+            sources.setdefault(i)
             continue
         if i in ops:
             continue
         ops.add(i)
         stack.extend(reversed(dag[i].args))
-    return sorted(ops), sources
+    return sorted(ops), list(sources)
 
 
 def _layer_names(count: int, variables: tuple[str, ...], output: str | None) -> list[str]:
@@ -247,16 +249,49 @@ def _make_layer(
     symbols: dict[int, Any],
     constant: list[bool],
 ) -> Layer:
-    value: dict[int, Any] = {s: symbols[s] for s in sources}
+    value = _build(dag, ops, {s: symbols[s] for s in sources})
+    locals_ = _locals(dag, ops, sources, value, symbols, constant)
+    kind = _rule_label(dag[root], constant)[0] if dag[root].args else "identity"
+    return Layer(name, root, tuple(ops), tuple(sources), value[root], locals_, kind)
+
+
+def _build(dag: tuple[Node, ...], ops: list[int], value: dict[int, Any]) -> dict[int, Any]:
+    """The SymPy expression of each operation of a layer.
+
+    Runs of + and − are gathered into one list of terms and added once, so a
+    sum of n terms costs O(n), not the O(n²) of adding one term at a time.  A
+    partial sum that only feeds the next + or − is never built, and is absent
+    from the result.
+    """
+    pending: dict[int, list[Any]] = {}
+    uses = dict.fromkeys(ops, 0)
+    for i in ops:
+        for a in dag[i].args:
+            if a in uses:
+                uses[a] += 1
+
+    def take(a: int, sign: int) -> list[Any]:
+        if a in pending:
+            items = pending.pop(a) if uses[a] == 1 else list(pending[a])
+        else:
+            items = [value[a]]
+        return items if sign > 0 else [-t for t in items]
+
+    def get(a: int) -> Any:
+        if a not in value:
+            value[a] = sympy.Add(*pending[a])
+        return value[a]
+
     for i in ops:
         node = dag[i]
         if not node.args:
             value[i] = literal(node)
+        elif node.kind in ("add", "sub"):
+            pending[i] = take(node.args[0], 1) + take(node.args[1], 1 if node.kind == "add" else -1)
         else:
-            value[i] = rule_of(node).build(*(value[a] for a in node.args))
-    locals_ = tuple(_local(dag, ops, s, value, symbols, constant) for s in sources)
-    kind = _rule_label(dag[root], constant)[0] if dag[root].args else "identity"
-    return Layer(name, root, tuple(ops), tuple(sources), value[root], locals_, kind)
+            value[i] = rule_of(node).build(*(get(a) for a in node.args))
+    get(ops[-1])
+    return value
 
 
 def _rule_label(node: Node, constant: list[bool]) -> tuple[str, str]:
@@ -266,38 +301,45 @@ def _rule_label(node: Node, constant: list[bool]) -> tuple[str, str]:
     return rule_for(node.kind, tuple(not constant[a] for a in node.args))
 
 
-def _local(
+def _locals(
     dag: tuple[Node, ...],
     ops: list[int],
-    source: int,
+    sources: list[int],
     value: dict[int, Any],
     symbols: dict[int, Any],
     constant: list[bool],
-) -> Local:
-    """Forward-mode differentiation inside one layer, by the rule table."""
-    zero = sympy.Integer(0)
-    tangent: dict[int, Any] = {source: sympy.Integer(1)}
-    used: dict[int, tuple[str, str]] = {}
-    for i in ops:
+) -> tuple[Local, ...]:
+    """Reverse mode inside one layer, by the rule table: one sweep from the
+    layer's root down to its inputs gives the local derivative for every input,
+    and the rules met on the way."""
+    zero, one = sympy.Integer(0), sympy.Integer(1)
+    root = ops[-1]
+    contributions: dict[int, list[Any]] = {root: [one]}  # summed once, when complete
+    met: dict[int, tuple[tuple[str, str], ...]] = {root: ()}  # rules between the root and a node
+    for i in reversed(ops):
         node = dag[i]
-        if not node.args:
+        if not node.args or i not in contributions:
             continue
         rule = rule_of(node)
-        total = zero
+        adjoint = sympy.Add(*contributions.pop(i))
+        here = (*met[i], _rule_label(node, constant))
+        operands = [value.get(a) for a in node.args]
         for k, a in enumerate(node.args):
-            t = tangent.get(a, zero)
-            if t != 0:
-                total += rule.partials[k](*(value[b] for b in node.args)) * t
-        if total != 0 or any(tangent.get(a, zero) != 0 for a in node.args):
-            used[i] = _rule_label(node, constant)
-        tangent[i] = total
-    root = ops[-1]
-    labels = tuple(dict.fromkeys(used[i] for i in reversed(ops) if i in used))
-    top = used.get(root) or (labels[0] if labels else ("identity", "du/du = 1"))
-    return Local(
-        wrt=str(symbols[source]),
-        expression=tangent.get(root, zero),
-        rule=top[0],
-        identity=top[1],
-        rules=labels,
-    )
+            if constant[a]:
+                continue
+            contributions.setdefault(a, []).append(adjoint * rule.partials[k](*operands))
+            met[a] = tuple(dict.fromkeys((*met.get(a, ()), *here)))
+    result = []
+    for s in sources:
+        labels = met.get(s, ())
+        top = labels[0] if labels else ("identity", "du/du = 1")
+        result.append(
+            Local(
+                wrt=str(symbols[s]),
+                expression=sympy.Add(*contributions.get(s, [zero])),
+                rule=top[0],
+                identity=top[1],
+                rules=labels,
+            )
+        )
+    return tuple(result)
