@@ -271,10 +271,12 @@ def _build(dag: tuple[Node, ...], ops: list[int], value: dict[int, Any]) -> dict
                 uses[a] += 1
 
     def take(a: int, sign: int) -> list[Any]:
-        if a in pending:
-            items = pending.pop(a) if uses[a] == 1 else list(pending[a])
-        else:
+        if a not in pending:
             items = [value[a]]
+        elif uses[a] == 1:
+            items = pending.pop(a)  # only this sum uses it: extend it in place
+        else:
+            items = list(pending[a])
         return items if sign > 0 else [-t for t in items]
 
     def get(a: int) -> Any:
