@@ -7,6 +7,7 @@ so ``chainrule --help`` and ``chainrule --version`` start quickly.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from collections.abc import Callable
 from enum import Enum
@@ -75,10 +76,7 @@ def _color() -> bool:
 
 
 def _width() -> int:
-    try:
-        return max(60, min(os.get_terminal_size().columns, 160))
-    except OSError:
-        return 100
+    return max(60, min(shutil.get_terminal_size(fallback=(100, 24)).columns, 160))
 
 
 def _run(json_mode: bool, schema: str, work: Callable[[], tuple[str, int]]) -> NoReturn:

@@ -165,7 +165,7 @@ def _need(cond: bool, reason: str) -> str | None:
     return None if cond else reason
 
 
-S = sympy
+sp = sympy
 _ONE = sympy.Integer(1)
 
 _TABLE: list[Rule] = [
@@ -263,13 +263,13 @@ _TABLE: list[Rule] = [
         ),
     ),
     # --- elementary functions -----------------------------------------------------
-    _fn("sin", "d/du sin(u) = cos(u)", S.sin, S.cos, math.sin, math.cos, mpmath.sin),
-    _fn("cos", "d/du cos(u) = −sin(u)", S.cos, lambda u: -S.sin(u), math.cos, lambda u: -math.sin(u), mpmath.cos),
+    _fn("sin", "d/du sin(u) = cos(u)", sp.sin, sp.cos, math.sin, math.cos, mpmath.sin),
+    _fn("cos", "d/du cos(u) = −sin(u)", sp.cos, lambda u: -sp.sin(u), math.cos, lambda u: -math.sin(u), mpmath.cos),
     _fn(
         "tan",
         "d/du tan(u) = sec²(u)",
-        S.tan,
-        lambda u: S.sec(u) ** 2,
+        sp.tan,
+        lambda u: sp.sec(u) ** 2,
         math.tan,
         lambda u: _sec(u) ** 2,
         mpmath.tan,
@@ -278,8 +278,8 @@ _TABLE: list[Rule] = [
     _fn(
         "sec",
         "d/du sec(u) = sec(u)·tan(u)",
-        S.sec,
-        lambda u: S.sec(u) * S.tan(u),
+        sp.sec,
+        lambda u: sp.sec(u) * sp.tan(u),
         _sec,
         lambda u: _sec(u) * math.tan(u),
         mpmath.sec,
@@ -288,8 +288,8 @@ _TABLE: list[Rule] = [
     _fn(
         "csc",
         "d/du csc(u) = −csc(u)·cot(u)",
-        S.csc,
-        lambda u: -S.csc(u) * S.cot(u),
+        sp.csc,
+        lambda u: -sp.csc(u) * sp.cot(u),
         _csc,
         lambda u: -_csc(u) * _cot(u),
         mpmath.csc,
@@ -298,8 +298,8 @@ _TABLE: list[Rule] = [
     _fn(
         "cot",
         "d/du cot(u) = −csc²(u)",
-        S.cot,
-        lambda u: -(S.csc(u) ** 2),
+        sp.cot,
+        lambda u: -(sp.csc(u) ** 2),
         _cot,
         lambda u: -(_csc(u) ** 2),
         mpmath.cot,
@@ -308,8 +308,8 @@ _TABLE: list[Rule] = [
     _fn(
         "asin",
         "d/du asin(u) = 1/√(1 − u²)",
-        S.asin,
-        lambda u: 1 / S.sqrt(1 - u**2),
+        sp.asin,
+        lambda u: 1 / sp.sqrt(1 - u**2),
         math.asin,
         lambda u: 1 / math.sqrt(1 - u * u),
         mpmath.asin,
@@ -319,8 +319,8 @@ _TABLE: list[Rule] = [
     _fn(
         "acos",
         "d/du acos(u) = −1/√(1 − u²)",
-        S.acos,
-        lambda u: -1 / S.sqrt(1 - u**2),
+        sp.acos,
+        lambda u: -1 / sp.sqrt(1 - u**2),
         math.acos,
         lambda u: -1 / math.sqrt(1 - u * u),
         mpmath.acos,
@@ -330,7 +330,7 @@ _TABLE: list[Rule] = [
     _fn(
         "atan",
         "d/du atan(u) = 1/(1 + u²)",
-        S.atan,
+        sp.atan,
         lambda u: 1 / (1 + u**2),
         math.atan,
         lambda u: 1 / (1 + u * u),
@@ -339,8 +339,8 @@ _TABLE: list[Rule] = [
     _fn(
         "asec",
         "d/du asec(u) = 1/(|u|·√(u² − 1))",
-        S.asec,
-        lambda u: 1 / (u**2 * S.sqrt(1 - 1 / u**2)),
+        sp.asec,
+        lambda u: 1 / (u**2 * sp.sqrt(1 - 1 / u**2)),
         lambda u: math.acos(1 / u),
         lambda u: 1 / (abs(u) * math.sqrt(u * u - 1)),
         mpmath.asec,
@@ -350,8 +350,8 @@ _TABLE: list[Rule] = [
     _fn(
         "acsc",
         "d/du acsc(u) = −1/(|u|·√(u² − 1))",
-        S.acsc,
-        lambda u: -1 / (u**2 * S.sqrt(1 - 1 / u**2)),
+        sp.acsc,
+        lambda u: -1 / (u**2 * sp.sqrt(1 - 1 / u**2)),
         lambda u: math.asin(1 / u),
         lambda u: -1 / (abs(u) * math.sqrt(u * u - 1)),
         mpmath.acsc,
@@ -361,19 +361,19 @@ _TABLE: list[Rule] = [
     _fn(
         "acot",
         "d/du acot(u) = −1/(1 + u²)",
-        S.acot,
+        sp.acot,
         lambda u: -1 / (1 + u**2),
         lambda u: math.atan(1 / u) if u != 0 else math.pi / 2,
         lambda u: -1 / (1 + u * u),
         mpmath.acot,
     ),
-    _fn("sinh", "d/du sinh(u) = cosh(u)", S.sinh, S.cosh, math.sinh, math.cosh, mpmath.sinh),
-    _fn("cosh", "d/du cosh(u) = sinh(u)", S.cosh, S.sinh, math.cosh, math.sinh, mpmath.cosh),
+    _fn("sinh", "d/du sinh(u) = cosh(u)", sp.sinh, sp.cosh, math.sinh, math.cosh, mpmath.sinh),
+    _fn("cosh", "d/du cosh(u) = sinh(u)", sp.cosh, sp.sinh, math.cosh, math.sinh, mpmath.cosh),
     _fn(
         "tanh",
         "d/du tanh(u) = 1 − tanh²(u)",
-        S.tanh,
-        lambda u: 1 - S.tanh(u) ** 2,
+        sp.tanh,
+        lambda u: 1 - sp.tanh(u) ** 2,
         math.tanh,
         lambda u: 1 - math.tanh(u) ** 2,
         mpmath.tanh,
@@ -381,8 +381,8 @@ _TABLE: list[Rule] = [
     _fn(
         "sech",
         "d/du sech(u) = −sech(u)·tanh(u)",
-        S.sech,
-        lambda u: -S.sech(u) * S.tanh(u),
+        sp.sech,
+        lambda u: -sp.sech(u) * sp.tanh(u),
         lambda u: 1 / math.cosh(u),
         lambda u: -math.tanh(u) / math.cosh(u),
         mpmath.sech,
@@ -390,8 +390,8 @@ _TABLE: list[Rule] = [
     _fn(
         "csch",
         "d/du csch(u) = −csch(u)·coth(u)",
-        S.csch,
-        lambda u: -S.csch(u) * S.coth(u),
+        sp.csch,
+        lambda u: -sp.csch(u) * sp.coth(u),
         lambda u: 1 / math.sinh(u),
         lambda u: -math.cosh(u) / math.sinh(u) ** 2,
         mpmath.csch,
@@ -400,8 +400,8 @@ _TABLE: list[Rule] = [
     _fn(
         "coth",
         "d/du coth(u) = 1 − coth²(u)",
-        S.coth,
-        lambda u: 1 - S.coth(u) ** 2,
+        sp.coth,
+        lambda u: 1 - sp.coth(u) ** 2,
         lambda u: 1 / math.tanh(u),
         lambda u: -1 / math.sinh(u) ** 2,
         mpmath.coth,
@@ -410,8 +410,8 @@ _TABLE: list[Rule] = [
     _fn(
         "asinh",
         "d/du asinh(u) = 1/√(u² + 1)",
-        S.asinh,
-        lambda u: 1 / S.sqrt(u**2 + 1),
+        sp.asinh,
+        lambda u: 1 / sp.sqrt(u**2 + 1),
         math.asinh,
         lambda u: 1 / math.sqrt(u * u + 1),
         mpmath.asinh,
@@ -419,8 +419,8 @@ _TABLE: list[Rule] = [
     _fn(
         "acosh",
         "d/du acosh(u) = 1/√(u² − 1)",
-        S.acosh,
-        lambda u: 1 / S.sqrt(u**2 - 1),
+        sp.acosh,
+        lambda u: 1 / sp.sqrt(u**2 - 1),
         math.acosh,
         lambda u: 1 / math.sqrt(u * u - 1),
         mpmath.acosh,
@@ -430,7 +430,7 @@ _TABLE: list[Rule] = [
     _fn(
         "atanh",
         "d/du atanh(u) = 1/(1 − u²)",
-        S.atanh,
+        sp.atanh,
         lambda u: 1 / (1 - u**2),
         math.atanh,
         lambda u: 1 / (1 - u * u),
@@ -440,8 +440,8 @@ _TABLE: list[Rule] = [
     _fn(
         "asech",
         "d/du asech(u) = −1/(u·√(1 − u²))",
-        S.asech,
-        lambda u: -1 / (u * S.sqrt(1 - u**2)),
+        sp.asech,
+        lambda u: -1 / (u * sp.sqrt(1 - u**2)),
         lambda u: math.acosh(1 / u),
         lambda u: -1 / (u * math.sqrt(1 - u * u)),
         mpmath.asech,
@@ -451,8 +451,8 @@ _TABLE: list[Rule] = [
     _fn(
         "acsch",
         "d/du acsch(u) = −1/(|u|·√(1 + u²))",
-        S.acsch,
-        lambda u: -1 / (u**2 * S.sqrt(1 + 1 / u**2)),
+        sp.acsch,
+        lambda u: -1 / (u**2 * sp.sqrt(1 + 1 / u**2)),
         lambda u: math.asinh(1 / u),
         lambda u: -1 / (abs(u) * math.sqrt(1 + u * u)),
         mpmath.acsch,
@@ -461,18 +461,18 @@ _TABLE: list[Rule] = [
     _fn(
         "acoth",
         "d/du acoth(u) = 1/(1 − u²)",
-        S.acoth,
+        sp.acoth,
         lambda u: 1 / (1 - u**2),
         lambda u: math.atanh(1 / u),
         lambda u: 1 / (1 - u * u),
         mpmath.acoth,
         undefined=lambda u: _need(abs(u) > 1, "acoth needs |u| > 1"),
     ),
-    _fn("exp", "d/du eᵘ = eᵘ", S.exp, S.exp, math.exp, math.exp, mpmath.exp),
+    _fn("exp", "d/du eᵘ = eᵘ", sp.exp, sp.exp, math.exp, math.exp, mpmath.exp),
     _fn(
         "log",
         "d/du ln(u) = 1/u",
-        S.log,
+        sp.log,
         lambda u: 1 / u,
         math.log,
         lambda u: 1 / u,
@@ -483,8 +483,8 @@ _TABLE: list[Rule] = [
     _fn(
         "log10",
         "d/du log10(u) = 1/(u·ln(10))",
-        lambda u: S.log(u, 10),
-        lambda u: 1 / (u * S.log(10)),
+        lambda u: sp.log(u, 10),
+        lambda u: 1 / (u * sp.log(10)),
         math.log10,
         lambda u: 1 / (u * math.log(10)),
         mpmath.log10,
@@ -493,8 +493,8 @@ _TABLE: list[Rule] = [
     _fn(
         "log2",
         "d/du log2(u) = 1/(u·ln(2))",
-        lambda u: S.log(u, 2),
-        lambda u: 1 / (u * S.log(2)),
+        lambda u: sp.log(u, 2),
+        lambda u: 1 / (u * sp.log(2)),
         math.log2,
         lambda u: 1 / (u * math.log(2)),
         lambda u: mpmath.log(u, 2),
@@ -503,8 +503,8 @@ _TABLE: list[Rule] = [
     _fn(
         "sqrt",
         "d/du √u = 1/(2√u)",
-        S.sqrt,
-        lambda u: 1 / (2 * S.sqrt(u)),
+        sp.sqrt,
+        lambda u: 1 / (2 * sp.sqrt(u)),
         math.sqrt,
         lambda u: 1 / (2 * math.sqrt(u)),
         mpmath.sqrt,
@@ -514,8 +514,8 @@ _TABLE: list[Rule] = [
     _fn(
         "cbrt",
         "d/du ∛u = 1/(3·∛u²)",
-        S.cbrt,
-        lambda u: 1 / (3 * S.cbrt(u) ** 2),
+        sp.cbrt,
+        lambda u: 1 / (3 * sp.cbrt(u) ** 2),
         _cbrt,
         lambda u: 1 / (3 * _cbrt(u) ** 2),
         lambda u: mpmath.sign(u) * mpmath.cbrt(abs(u)),
@@ -524,8 +524,8 @@ _TABLE: list[Rule] = [
     _fn(
         "abs",
         "d/du |u| = sign(u)",
-        S.Abs,
-        S.sign,
+        sp.Abs,
+        sp.sign,
         abs,
         lambda u: math.copysign(1.0, u),
         abs,

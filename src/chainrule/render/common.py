@@ -19,6 +19,14 @@ def num(value: float | None, digits: int = 10) -> str:
     return text.replace("e-0", "e-").replace("e+0", "e+").replace("e+", "e")
 
 
+def exact(value: float | None) -> str:
+    """Every digit of a double (the shortest text that reads back the same), 28 not 28.0."""
+    if value is None:
+        return "—"
+    text = repr(value)
+    return text[:-2] if text.endswith(".0") else text
+
+
 def layer_text(d: Derivation, layer: LayerStep, style: str) -> str:
     return form(d.graph.dag, layer.ops, d.graph.names, style)
 

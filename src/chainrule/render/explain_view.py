@@ -13,6 +13,7 @@ from chainrule.graph import rule_of
 from chainrule.printing import form, pretty
 from chainrule.render.common import (
     derivative_text,
+    exact,
     factor_values,
     function_text,
     layer_text,
@@ -62,12 +63,9 @@ def _composition(d: Derivation, chain: bool) -> list[str]:
     for layer, text in zip(d.layers, texts, strict=True):
         value = f"   = {num(layer.value)}" if layer.value is not None else ""
         out.append(f"     {layer.name.ljust(width)} = {text.ljust(text_width)}{value}".rstrip())
-    if chain and n > 1:
-        nested = d.variable
-        for layer in d.layers:
-            nested = f"{layer.name}({nested})"
-        if n <= 8:
-            out.append(f"   so {d.output} = {nested}: a composition of functions.")
+    if chain and n > 1 and n <= 8:
+        route = " → ".join([d.variable] + [layer.name for layer in d.layers])
+        out.append(f"   so {route}: a composition of functions.")
     elif not chain:
         multi = [layer for layer in d.layers if len(layer.inputs) > 1]
         if multi:
@@ -182,9 +180,9 @@ def _product(d: Derivation, chain: bool) -> list[str]:
         out.append(f"   (The form in {d.variable} alone is omitted: {len(d.layers)} layers make it too large.)")
     if d.point is not None and d.paths is not None:
         terms = [" × ".join(_signed(v) for v in factor_values(d, p)) for p in range(len(d.paths))]
-        out.append(f"   At {point_text(d)}: {' + '.join(terms)} = {d.derivative_value!r}")
+        out.append(f"   At {point_text(d)}: {' + '.join(terms)} = {exact(d.derivative_value)}")
     elif d.point is not None:
-        out.append(f"   At {point_text(d)}: {lhs} = {d.derivative_value!r}")
+        out.append(f"   At {point_text(d)}: {lhs} = {exact(d.derivative_value)}")
     return out + [""]
 
 

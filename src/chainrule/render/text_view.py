@@ -13,6 +13,7 @@ from chainrule.derive import Derivation
 from chainrule.printing import pretty
 from chainrule.render.common import (
     derivative_text,
+    exact,
     function_text,
     layer_text,
     num,
@@ -94,7 +95,7 @@ def render(d: Derivation, color: bool = False, width: int = 100) -> str:
     if at:
         con.print(
             Text.assemble(("value    ", "bold"), f"{d.output} = {num(d.value)}, {lhs} = "),
-            Text(repr(d.derivative_value), style="bold green"),
+            Text(exact(d.derivative_value), style="bold green"),
             sep="",
         )
     if d.check is not None:
