@@ -180,3 +180,16 @@ def test_python_dash_m_runs_the_seed() -> None:
     )
     assert result.returncode == 0
     assert json.loads(result.stdout)["derivative"]["value"] == 28
+
+
+def test_a_wrong_rule_is_caught_by_the_check_with_exit_3(run_json: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    from chainrule import rules
+
+    wrong = dataclasses.replace(rules.RULES["sin"], slopes=(lambda u: -math.cos(u),))
+    monkeypatch.setitem(rules.RULES, "sin", wrong)
+    code, doc = run_json("diff", "sin(x^2)", "--at", "1.5")
+    assert code == 3
+    assert doc["check"]["agrees"] is False
+    assert doc["derivative"]["value"] == pytest.approx(-math.cos(2.25) * 3)
