@@ -63,10 +63,11 @@ class Expr:
 
     source: str
     nodes: tuple[Node, ...]
+    output: int | None = None  # the root, when it is not the last node (programs)
 
     @property
     def root(self) -> int:
-        return len(self.nodes) - 1
+        return len(self.nodes) - 1 if self.output is None else self.output
 
     def reachable(self) -> list[int]:
         """Indices reachable from the root, in tape (post-)order."""
@@ -126,9 +127,9 @@ def _describe_char(ch: str) -> str:
     return f"{ch!r} ({code} {name})" if name else f"{ch!r} ({code})"
 
 
-def tokenize(source: str) -> Iterator[Token]:
-    """Split the input into tokens.  Raises InputError at the first bad character."""
-    i, n = 0, len(source)
+def tokenize(source: str, start: int = 0, stop: int | None = None) -> Iterator[Token]:
+    """Split source[start:stop] into tokens.  Raises InputError at the first bad character."""
+    i, n = start, len(source) if stop is None else stop
     while i < n:
         ch = source[i]
         if ch in " \t":
@@ -232,6 +233,11 @@ _GROUPS = ("paren", "call", "bar")
 @dataclass
 class _Parser:
     source: str
+    start: int = 0
+    stop: int | None = None
+    bound: dict[str, int] = field(default_factory=dict)  # names bound so far -> their node
+    later: dict[str, int] = field(default_factory=dict)  # names bound further on -> where
+    current: str | None = None  # the name the statement being read binds
     nodes: list[Node] = field(default_factory=list)
     values: list[int] = field(default_factory=list)
     ops: list[_Op] = field(default_factory=list)
@@ -292,9 +298,14 @@ class _Parser:
     # -- the two states --------------------------------------------------------
 
     def parse(self) -> Expr:
-        tokens = list(tokenize(self.source))
+        self.statement()
+        return Expr(self.source, tuple(self.nodes))
+
+    def statement(self) -> int:
+        """Parse source[start:stop] onto the tape; return the index of its value."""
+        tokens = list(tokenize(self.source, self.start, self.stop))
         if tokens[0].kind == "end":
-            raise self.error("the expression is empty", 0, hint='try: chainrule diff "sin(x^2)"')
+            raise self.error("the expression is empty", self.start, hint='try: chainrule diff "sin(x^2)"')
         i = 0
         expect_operand = True
         while True:
@@ -306,7 +317,7 @@ class _Parser:
                     break
                 i, expect_operand = self.operator(tokens, i)
         self.finish(tokens[-1])
-        return Expr(self.source, tuple(self.nodes))
+        return self.values.pop()
 
     def operand(self, tokens: list[Token], i: int) -> tuple[int, bool]:
         """Read a token where a value must start.  Returns (next index, expect_operand)."""
@@ -344,6 +355,23 @@ class _Parser:
         if word in CONSTANTS:
             self.push_value(self.emit("const", CONSTANTS[word], (), tok.pos, tok.end))
             return i + 1, False
+        if word in self.bound:
+            self.push_value(self.bound[word])
+            return i + 1, False
+        if word == self.current:
+            raise self.error(
+                f"{word!r} is defined in terms of itself: the bindings form a cycle",
+                tok.pos,
+                tok.end,
+                hint="each name must be defined from inputs and earlier names only",
+            )
+        if word in self.later:
+            raise self.error(
+                f"{word!r} is used before it is defined",
+                tok.pos,
+                tok.end,
+                hint=f"it is defined further on, at position {self.later[word]}; define it first",
+            )
         if word in RESERVED:
             raise self.error(
                 f"{word!r} is a reserved word, not a variable or function",
@@ -490,16 +518,89 @@ class _Parser:
             group = self.ops[-1]
             what = {"paren": "'('", "call": f"'{group.text}('", "bar": "'|'"}[group.kind]
             raise self.error(f"{what} is never closed", group.pos, group.end, hint="add the closing bracket")
-        assert len(self.values) == 1 and self.values[0] == len(self.nodes) - 1
+        assert len(self.values) == 1
 
 
-def parse(source: str) -> Expr:
-    """Parse one expression.  Raises InputError with a position on bad input."""
+def _check_length(source: str) -> None:
     if len(source) > MAX_INPUT:
         raise InputError(
             f"the input is {len(source):,} characters long; the limit is {MAX_INPUT:,}",
             source=source[:200],
             position=0,
         )
-    parser = _Parser(source)
-    return parser.parse()
+
+
+def parse(source: str) -> Expr:
+    """Parse one expression.  Raises InputError with a position on bad input."""
+    _check_length(source)
+    return _Parser(source).parse()
+
+
+@dataclass(frozen=True)
+class Program:
+    """Let-bindings such as ``c = a*b; d = c + 1; loss = d^2``, on one tape.
+
+    A bound name used later refers to the bound node itself, so a sub-result
+    used twice is one node.  The output is the last statement.
+    """
+
+    expr: Expr
+    bindings: dict[int, str]  # tape index -> the user's name for it
+    output: str | None  # the last binding's name, or None for a bare last expression
+
+
+_BINDING = re.compile(r"\s*([A-Za-z][A-Za-z0-9_]*)\s*=(?!=)")
+
+
+def parse_program(source: str) -> Program:
+    """Parse one expression, or statements separated by ';' or newlines."""
+    _check_length(source)
+    spans = []
+    begin = 0
+    for m in re.finditer(r"[;\n]", source + "\n"):
+        if source[begin : m.start()].strip():
+            spans.append((begin, m.start()))
+        begin = m.end()
+    if not spans:
+        raise InputError("the input is empty", source=source, position=0)
+    statements = []
+    for k, (lo, hi) in enumerate(spans):
+        bind = _BINDING.match(source, lo, hi)
+        name = bind.group(1) if bind else None
+        if bind is None and k < len(spans) - 1:
+            raise InputError(
+                "only the last statement may be a bare expression",
+                source=source,
+                position=lo + len(source[lo:hi]) - len(source[lo:hi].lstrip()),
+                end=hi,
+                hint="give it a name: name = ...",
+            )
+        statements.append((name, bind.start(1) if bind else lo, bind.end() if bind else lo, hi))
+    later: dict[str, int] = {}
+    for name, at, _, _ in statements:
+        if name is None:
+            continue
+        if name in later:
+            raise InputError(f"{name!r} is bound twice", source=source, position=at, end=at + len(name))
+        if name in RESERVED or name in CONSTANTS or canonical_function(name) or name in ABSTRACT:
+            raise InputError(
+                f"{name!r} cannot be bound: it is a reserved word, a constant or a function",
+                source=source,
+                position=at,
+                end=at + len(name),
+            )
+        later[name] = at
+    parser = _Parser(source, later=later)
+    bindings: dict[int, str] = {}
+    root = -1
+    for name, _, lo, hi in statements:
+        parser.start, parser.stop, parser.current = lo, hi, name
+        root = parser.statement()
+        if name is not None:
+            del parser.later[name]
+            # An alias of a variable or of another binding has no node of its own.
+            if root not in bindings and parser.nodes[root].kind != "var":
+                bindings[root] = name
+            parser.bound[name] = root
+    expr = Expr(source, tuple(parser.nodes), output=root)
+    return Program(expr, bindings, statements[-1][0])
