@@ -162,15 +162,11 @@ def differentiate(
     return derive(graph, variable, point)
 
 
-def derive(graph: Graph, variable: str, point: dict[str, float] | None) -> Derivation:
-    """The steps of d(output)/d(variable) on a built graph."""
-    wrt = graph.index_of(variable) if variable in graph.variables else -1
-    values: list[float] | None = None
-    factors: list[tuple[float, ...]] | None = None
-    if point is not None:
-        values = engine.evaluate(graph, point)
-        factors = [engine.local_factors(graph, layer, values) for layer in graph.layers]
-    layers = tuple(
+def layer_steps(
+    graph: Graph, values: list[float] | None, factors: list[tuple[float, ...]] | None
+) -> tuple[LayerStep, ...]:
+    """Each layer with its local derivatives, and their values when there is a point."""
+    return tuple(
         LayerStep(
             name=layer.name,
             ops=layer.ops,
@@ -191,6 +187,17 @@ def derive(graph: Graph, variable: str, point: dict[str, float] | None) -> Deriv
         )
         for li, layer in enumerate(graph.layers)
     )
+
+
+def derive(graph: Graph, variable: str, point: dict[str, float] | None) -> Derivation:
+    """The steps of d(output)/d(variable) on a built graph."""
+    wrt = graph.index_of(variable) if variable in graph.variables else -1
+    values: list[float] | None = None
+    factors: list[tuple[float, ...]] | None = None
+    if point is not None:
+        values = engine.evaluate(graph, point)
+        factors = [engine.local_factors(graph, layer, values) for layer in graph.layers]
+    layers = layer_steps(graph, values, factors)
     count = engine.count_paths(graph, wrt)
     paths = engine.paths(graph, wrt) if count <= engine.MAX_PATHS else None
     derivative = None
@@ -206,7 +213,7 @@ def derive(graph: Graph, variable: str, point: dict[str, float] | None) -> Deriv
     result_check = None
     if values is not None and factors is not None and point is not None:
         f0 = values[graph.output]
-        d0 = engine.backward(graph, factors).get(wrt, 0.0)
+        d0 = engine.backward(graph, factors)[0].get(wrt, 0.0)
         result_check = check(graph, point, variable, f0, d0)
     output = graph.names.get(graph.output, graph.source.strip())
     return Derivation(

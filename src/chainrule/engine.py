@@ -105,13 +105,47 @@ def local_factors(graph: Graph, layer: Layer, values: list[float]) -> tuple[floa
     return factors
 
 
-def backward(graph: Graph, factors: list[tuple[float, ...]]) -> dict[int, float]:
-    """Adjoints: d(output)/d(node) for every layer and variable, by one reverse sweep."""
+@dataclass(frozen=True)
+class Contribution:
+    """One step of the backward pass: a node passes upstream × local to one input."""
+
+    node: int  # the layer passing the gradient back
+    input: int  # the input receiving it
+    slot: int  # which of the node's inputs
+    local: float
+    upstream: float  # the node's adjoint, d(output)/d(node)
+    contribution: float  # upstream × local
+    accumulated: float  # the input's adjoint after this step (+=)
+
+
+def backward(graph: Graph, factors: list[tuple[float, ...]]) -> tuple[dict[int, float], tuple[Contribution, ...]]:
+    """Adjoints d(output)/d(node) for every layer and variable, by one reverse
+    sweep, as ``Value.backward()`` does; and the steps of that sweep."""
     adjoint: dict[int, float] = {graph.output: 1.0}
+    steps = []
     for layer, local in zip(reversed(graph.layers), reversed(factors), strict=True):
         upstream = adjoint.get(layer.root, 0.0)
-        for source, factor in zip(layer.sources, local, strict=True):
-            adjoint[source] = adjoint.get(source, 0.0) + upstream * factor
+        for k, (source, factor) in enumerate(zip(layer.sources, local, strict=True)):
+            contribution = upstream * factor
+            adjoint[source] = adjoint.get(source, 0.0) + contribution
+            steps.append(Contribution(layer.root, source, k, factor, upstream, contribution, adjoint[source]))
+    return adjoint, tuple(steps)
+
+
+def symbolic_adjoints(graph: Graph) -> dict[int, Any]:
+    """d(output)/d(node) for every node, in terms of the layers' symbols: the
+    backward pass done symbolically (2·d·1·b for d(loss)/da in the lesson)."""
+    import sympy
+
+    contributions: dict[int, list[Any]] = {graph.output: [sympy.Integer(1)]}
+    adjoint: dict[int, Any] = {}
+    for layer in reversed(graph.layers):
+        upstream = sympy.Add(*contributions.pop(layer.root, [sympy.Integer(0)]))
+        adjoint[layer.root] = upstream
+        for source, local in zip(layer.sources, layer.locals, strict=True):
+            contributions.setdefault(source, []).append(upstream * local.expression)
+    for index, terms in contributions.items():
+        adjoint[index] = sympy.Add(*terms)
     return adjoint
 
 
@@ -199,12 +233,19 @@ def path_sum_in_variables(graph: Graph, found: tuple[Path, ...], forms: dict[int
     lesson's shape: cos(u2)·2·u1·2 becomes 4·(2x + 1)·cos((2x + 1)²).
     """
     import sympy
-    from sympy.core.parameters import distribute
 
     terms = [sympy.Mul(*(graph.layers[li].locals[k].expression for li, k in path.steps)) for path in found]
+    return in_variables(graph, sympy.Add(*terms), forms)
+
+
+def in_variables(graph: Graph, expr: Any, forms: dict[int, Any]) -> Any:
+    """An expression in the layers' symbols, rewritten in the variables, all
+    symbols replaced at once and no number distributed over a sum."""
+    from sympy.core.parameters import distribute
+
     mapping = {graph.symbol(graph.names[i]): form for i, form in forms.items()}
     with distribute(False):
-        return sympy.Add(*terms).xreplace(mapping)
+        return expr.xreplace(mapping)
 
 
 def derivative_in_variables(graph: Graph, wrt: int, forms: dict[int, Any], size_limit: int = 4000) -> Any | None:

@@ -67,7 +67,11 @@ class Graph:
     constant: tuple[bool, ...]  # per dag node: depends on no variable
 
     def symbol(self, name: str) -> Any:
-        return sympy.Symbol(name, real=True)
+        return self._symbols.get(name) or sympy.Symbol(name, real=True)
+
+    @functools.cached_property
+    def _symbols(self) -> dict[str, Any]:
+        return {n: sympy.Symbol(n, real=True) for n in self.names.values()}
 
     def subtree(self, index: int) -> list[int]:
         """Every DAG node the node at `index` depends on, itself included, in order."""
@@ -109,8 +113,8 @@ def literal(node: Node) -> Any:
 # --------------------------------------------------------------------------- DAG
 
 
-def to_dag(expr: Expr) -> tuple[tuple[Node, ...], int]:
-    """Merge equal sub-results: returns the DAG (post-order) and the root index."""
+def to_dag(expr: Expr) -> tuple[tuple[Node, ...], dict[int, int]]:
+    """Merge equal sub-results: returns the DAG (post-order) and where each tape node went."""
     keys: dict[tuple[str, str, tuple[int, ...]], int] = {}
     remap: dict[int, int] = {}
     dag: list[Node] = []
@@ -122,14 +126,14 @@ def to_dag(expr: Expr) -> tuple[tuple[Node, ...], int]:
             keys[key] = len(dag)
             dag.append(Node(node.kind, node.text, args, node.start, node.end, node.pos))
         remap[i] = keys[key]
-    return tuple(dag), remap[expr.root]
+    return tuple(dag), remap
 
 
 # Classes of DAG nodes, for choosing layer roots.
 _C, _S, _M, _P, _B = "const", "source", "monomial", "polynomial", "layer"
 
 
-def _classify(dag: tuple[Node, ...], root: int, granularity: str) -> tuple[list[str], list[bool]]:
+def _classify(dag: tuple[Node, ...], root: int, granularity: str, forced: set[int]) -> tuple[list[str], list[bool]]:
     """Which nodes are constants, monomials, polynomial pieces or layer roots."""
     cls: list[str] = []
     splits: list[bool] = []  # a function, power, product or quotient of varying parts
@@ -165,7 +169,7 @@ def _classify(dag: tuple[Node, ...], root: int, granularity: str) -> tuple[list[
         else:  # mul of two varying factors
             c = _B if _P in kids else _M
         splits.append(c == _B)
-        if c in (_M, _P) and (granularity == "ops" or parents[i] > 1 or i == root):
+        if c in (_M, _P) and (granularity == "ops" or parents[i] > 1 or i == root or i in forced):
             c = _B
         cls.append(c)
     # The inner pieces of a function, a power, a product or a quotient of
@@ -198,32 +202,47 @@ def _collect(dag: tuple[Node, ...], root: int, is_source: list[bool]) -> tuple[l
     return sorted(ops), list(sources)
 
 
-def _layer_names(count: int, variables: tuple[str, ...], output: str | None) -> list[str]:
-    """u1, u2, ... for the intermediate layers and y for the output, avoiding variable names."""
-    if count == 0:
-        return []
-    taken = set(variables)
+def _layer_names(roots: list[int], root: int, named: dict[int, str], taken: set[str]) -> dict[int, str]:
+    """u1, u2, ... for the unnamed intermediate layers and y for the output,
+    avoiding the user's names."""
     prefix = next(p for p in ("u", "v", "w", "t", "layer") if not any(n.startswith(p) for n in taken))
-    out = output or next(n for n in ("y", "f", "out", "result") if n not in taken)
-    return [f"{prefix}{k + 1}" for k in range(count - 1)] + [out]
+    out = next(n for n in ("y", "f", "out", "result") if n not in taken)
+    names: dict[int, str] = {}
+    count = 0
+    for i in roots:
+        if i in named:
+            names[i] = named[i]
+        elif i == root:
+            names[i] = out
+        else:
+            count += 1
+            names[i] = f"{prefix}{count}"
+    return names
 
 
 def build_graph(
     expr: Expr,
     granularity: str = "functions",
-    names: dict[int, str] | None = None,
+    bindings: dict[int, str] | None = None,
 ) -> Graph:
-    """Build the graph of layers for a parsed expression."""
-    dag, root = to_dag(expr)
-    cls, constant = _classify(dag, root, granularity)
-    variables = tuple(sorted((n.text for n in dag if n.kind == "var"), key=expr.source.find))
+    """Build the graph of layers for a parsed expression.
+
+    `bindings` names tape nodes (the let-bindings of a program); each becomes
+    a layer under the user's name.
+    """
+    dag, remap = to_dag(expr)
+    root = remap[expr.root]
+    named = {remap[i]: name for i, name in (bindings or {}).items()}
+    cls, constant = _classify(dag, root, granularity, set(named))
+    first: dict[str, int] = {}
+    for node in expr.nodes:
+        if node.kind == "var":
+            first[node.text] = min(first.get(node.text, node.start), node.start)
+    variables = tuple(sorted((n.text for n in dag if n.kind == "var"), key=first.__getitem__))
     roots = [i for i, c in enumerate(cls) if c == _B]
     is_source = [c in (_S, _B) for c in cls]
     node_names = {i: dag[i].text for i, n in enumerate(dag) if n.kind == "var"}
-    for i, name in zip(roots, _layer_names(len(roots), variables, None), strict=True):
-        node_names[i] = name
-    if names:
-        node_names.update(names)
+    node_names.update(_layer_names(roots, root, named, set(variables) | set(named.values())))
     symbols = {i: sympy.Symbol(n, real=True) for i, n in node_names.items()}
     layers = []
     for r in roots:
