@@ -108,31 +108,43 @@ def _timeout_error() -> ChainruleError:
     return OutOfTime("the computation took longer than the time budget", hint="raise it with --timeout SECONDS")
 
 
-@app.command(context_settings={"ignore_unknown_options": True})
+Expression = Annotated[str, typer.Argument(help='The expression, as on paper: "sin((2x+1)^2)".')]
+At = Annotated[
+    str | None,
+    typer.Option("--at", help="The point: a number (3, pi/4) or name=value pairs (x=0.7,y=1.3)."),
+]
+Explain = Annotated[bool, typer.Option("--explain", help="Show the lesson, step by step.")]
+Json = Annotated[bool, typer.Option("--json", help="One strict JSON document on stdout.")]
+FormatOption = Annotated[Format | None, typer.Option("--format", help="text, explain or json.", case_sensitive=False)]
+GranularityOption = Annotated[
+    Granularity,
+    typer.Option("--granularity", help="functions: the lesson's layers; ops: every operation a node."),
+]
+Timeout = Annotated[float, typer.Option("--timeout", help="Give up after this many seconds.")]
+TAKES_MINUS = {"ignore_unknown_options": True}  # "-x^2" is an expression, not an option
+
+
+def _format(format_: Format | None, json_: bool, explain: bool) -> Format:
+    return format_ or (Format.json if json_ else Format.explain if explain else Format.text)
+
+
+@app.command(context_settings=TAKES_MINUS)
 def diff(
-    expression: Annotated[str, typer.Argument(help='The expression, as on paper: "sin((2x+1)^2)".')],
-    at: Annotated[
-        str | None,
-        typer.Option("--at", help="The point: a number (3, pi/4) or name=value pairs (x=0.7,y=1.3)."),
-    ] = None,
+    expression: Expression,
+    at: At = None,
     wrt: Annotated[str | None, typer.Option("--wrt", help="The variable to differentiate by.")] = None,
-    explain: Annotated[bool, typer.Option("--explain", help="Show the lesson, step by step.")] = False,
-    json_: Annotated[bool, typer.Option("--json", help="One strict JSON document on stdout.")] = False,
-    format_: Annotated[
-        Format | None, typer.Option("--format", help="text, explain or json.", case_sensitive=False)
-    ] = None,
-    granularity: Annotated[
-        Granularity,
-        typer.Option("--granularity", help="functions: the lesson's layers; ops: every operation a node."),
-    ] = Granularity.functions,
-    timeout: Annotated[float, typer.Option("--timeout", help="Give up after this many seconds.")] = 5.0,
+    explain: Explain = False,
+    json_: Json = False,
+    format_: FormatOption = None,
+    granularity: GranularityOption = Granularity.functions,
+    timeout: Timeout = 5.0,
 ) -> None:
     """Differentiate an expression by the chain rule, layer by layer.
 
     Exit codes: 0 ok, 1 a mathematical problem at the point or out of time,
     2 bad input, 3 the check disagrees with the chain rule.
     """
-    chosen = format_ or (Format.json if json_ else Format.explain if explain else Format.text)
+    chosen = _format(format_, json_, explain)
 
     def work() -> tuple[str, int]:
         from chainrule.budget import deadline
@@ -145,6 +157,79 @@ def diff(
         return text, code
 
     _run(chosen is Format.json, "chainrule.diff/1", work)
+
+
+@app.command(context_settings=TAKES_MINUS)
+def grad(
+    expression: Annotated[str, typer.Argument(help='An expression, or bindings: "c = a*b; d = c + 1; loss = d^2".')],
+    at: At = None,
+    wrt: Annotated[
+        str | None, typer.Option("--wrt", help="The variables to differentiate by (default: all), e.g. w1,b1.")
+    ] = None,
+    explain: Explain = False,
+    json_: Json = False,
+    format_: FormatOption = None,
+    granularity: GranularityOption = Granularity.functions,
+    timeout: Timeout = 5.0,
+) -> None:
+    """Backpropagation on the computational graph: forward pass, backward pass, gradient.
+
+    One backward pass gives the derivative of the output with respect to every
+    variable.  Exit codes as for diff.
+    """
+    chosen = _format(format_, json_, explain)
+
+    def work() -> tuple[str, int]:
+        from chainrule.budget import deadline
+        from chainrule.gradient import gradient
+        from chainrule.render import grad_views
+
+        with deadline(timeout, _timeout_error):
+            result = gradient(expression, at=at, wrt=wrt, granularity=granularity.value)
+            if chosen is Format.json:
+                text = grad_views.render_json(result)
+            elif chosen is Format.explain:
+                text = grad_views.render_explain(result)
+            else:
+                text = grad_views.render_text(result, color=_color(), width=_width())
+        wrong = any(c.agrees is False for c in result.checks.values())
+        return text, EXIT_DISAGREES if wrong else EXIT_OK
+
+    _run(chosen is Format.json, "chainrule.grad/1", work)
+
+
+class GraphFormat(str, Enum):
+    mermaid = "mermaid"
+    dot = "dot"
+
+
+@app.command(context_settings=TAKES_MINUS)
+def graph(
+    expression: Annotated[str, typer.Argument(help="An expression, or bindings separated by ';'.")],
+    at: At = None,
+    format_: Annotated[
+        GraphFormat, typer.Option("--format", help="mermaid (renders in GitHub Markdown) or dot (Graphviz).")
+    ] = GraphFormat.mermaid,
+    granularity: GranularityOption = Granularity.functions,
+    timeout: Timeout = 5.0,
+) -> None:
+    """Write the computational graph as a Mermaid flowchart or Graphviz dot.
+
+    With --at, nodes show their values and adjoints, and edges the values of
+    their local derivatives.
+    """
+
+    def work() -> tuple[str, int]:
+        from chainrule.budget import deadline
+        from chainrule.gradient import gradient
+        from chainrule.render import graph_view
+
+        with deadline(timeout, _timeout_error):
+            result = gradient(expression, at=at, granularity=granularity.value)
+            text = graph_view.mermaid(result) if format_ is GraphFormat.mermaid else graph_view.dot(result)
+        return text, EXIT_OK
+
+    _run(False, "chainrule.graph/1", work)
 
 
 def _render_diff(result: Any, chosen: Format) -> str:

@@ -6,6 +6,7 @@ import json
 import math
 from typing import Any
 
+from chainrule.check import Check
 from chainrule.derive import Derivation
 from chainrule.errors import ChainruleError, MathError
 from chainrule.printing import plain
@@ -14,7 +15,7 @@ from chainrule.render.common import derivative_text, function_text, layer_text, 
 SCHEMA = "chainrule.diff/1"
 
 
-def _number(value: float | None) -> float | None:
+def number(value: float | None) -> float | None:
     if value is None or not math.isfinite(value):
         return None
     return value
@@ -32,12 +33,12 @@ def diff_document(d: Derivation) -> dict[str, Any]:
             "rule": layer.kind,
         }
         if at:
-            entry["value"] = _number(layer.value)
+            entry["value"] = number(layer.value)
         entry["local"] = [
             {
                 "wrt": local.wrt,
                 "expression": plain(local.expression),
-                **({"value": _number(local.value)} if at else {}),
+                **({"value": number(local.value)} if at else {}),
                 "rule": local.rule,
                 "identity": local.identity,
                 "rules": [name for name, _ in local.rules],
@@ -53,7 +54,7 @@ def diff_document(d: Derivation) -> dict[str, Any]:
     if d.derivative is None:
         derivative["note"] = f"the expanded form is omitted: {len(d.layers)} layers make it too large"
     if at:
-        derivative["value"] = _number(d.derivative_value)
+        derivative["value"] = number(d.derivative_value)
     doc: dict[str, Any] = {
         "schema": SCHEMA,
         "input": d.input,
@@ -63,26 +64,29 @@ def diff_document(d: Derivation) -> dict[str, Any]:
         "point": dict(d.point) if d.point is not None else None,
     }
     if at:
-        doc["value"] = _number(d.value)
+        doc["value"] = number(d.value)
     doc["layers"] = layers
     doc["derivative"] = derivative
     if d.check is not None:
-        c = d.check
-        doc["check"] = {
-            "nudge": {
-                "h": c.nudge.h,
-                "f0": _number(c.nudge.f0),
-                "f1": _number(c.nudge.f1),
-                "value": _number(c.nudge.value),
-            },
-            "method": c.method,
-            "value": _number(c.value),
-            "abs_error": _number(c.abs_error),
-            "rel_error": _number(c.rel_error),
-            "agrees": c.agrees,
-            **({"note": c.note} if c.note else {}),
-        }
+        doc["check"] = check_document(d.check)
     return doc
+
+
+def check_document(c: Check) -> dict[str, Any]:
+    return {
+        "nudge": {
+            "h": c.nudge.h,
+            "f0": number(c.nudge.f0),
+            "f1": number(c.nudge.f1),
+            "value": number(c.nudge.value),
+        },
+        "method": c.method,
+        "value": number(c.value),
+        "abs_error": number(c.abs_error),
+        "rel_error": number(c.rel_error),
+        "agrees": c.agrees,
+        **({"note": c.note} if c.note else {}),
+    }
 
 
 def dumps(doc: dict[str, Any]) -> str:

@@ -1,0 +1,230 @@
+"""Views of a gradient: the forward and backward passes as tables, a lesson, and JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich import box
+from rich.table import Table
+from rich.text import Text
+
+from chainrule.gradient import Gradient
+from chainrule.printing import form, plain, pretty
+from chainrule.render.common import exact, num
+from chainrule.render.json_view import check_document, dumps, number
+from chainrule.render.text_view import console
+
+SCHEMA = "chainrule.grad/1"
+
+
+def _names(g: Gradient, index: int) -> str:
+    return g.graph.names[index]
+
+
+def _node_text(g: Gradient, ops: tuple[int, ...], style: str) -> str:
+    return form(g.graph.dag, ops, g.graph.names, style)
+
+
+def _where(g: Gradient) -> str:
+    if not g.point:
+        return ""
+    return ", ".join(f"{k} = {num(v)}" for k, v in g.point.items())
+
+
+def _partial(g: Gradient, node: str, wrt: str) -> str:
+    return f"∂{node}/∂{wrt}"
+
+
+def _local_text(g: Gradient, node: str, wrt: str, expression: Any, value: float) -> str:
+    """∂c/∂a = b = 3, or ∂d/∂c = 1 when the local gradient is a number."""
+    text = f"{_partial(g, node, wrt)} = {pretty(expression)}"
+    return text if expression.is_number else f"{text} = {num(value, 6)}"
+
+
+# --------------------------------------------------------------------------- JSON
+
+
+def document(g: Gradient) -> dict[str, Any]:
+    at = g.point is not None
+    nodes = []
+    for layer in g.layers:
+        entry: dict[str, Any] = {
+            "name": layer.name,
+            "expression": _node_text(g, layer.ops, "plain"),
+            "inputs": list(layer.inputs),
+            "rule": layer.kind,
+        }
+        if at:
+            entry["value"] = number(layer.value)
+        entry["local"] = [
+            {
+                "wrt": local.wrt,
+                "expression": plain(local.expression),
+                **({"value": number(local.value)} if at else {}),
+                "rule": local.rule,
+            }
+            for local in layer.locals
+        ]
+        if at and g.adjoints is not None:
+            entry["adjoint"] = number(g.adjoints.get(layer.name, 0.0))
+        nodes.append(entry)
+    doc: dict[str, Any] = {
+        "schema": SCHEMA,
+        "input": g.input,
+        "point": dict(g.point) if g.point is not None else None,
+        "output": g.output,
+        "variables": list(g.graph.variables),
+        "wrt": list(g.wrt),
+    }
+    if at:
+        doc["value"] = number(g.value)
+    doc["nodes"] = nodes
+    if at:
+        doc["backward"] = [
+            {
+                "node": _names(g, step.node),
+                "input": _names(g, step.input),
+                "local": number(step.local),
+                "upstream": number(step.upstream),
+                "contribution": number(step.contribution),
+                "adjoint": number(step.accumulated),
+            }
+            for step in g.backward
+        ]
+        gradient = g.gradient or {}
+        doc["gradient"] = {v: number(gradient[v]) for v in g.wrt}
+    doc["symbolic"] = {
+        v: {
+            "nodes": plain(g.symbolic[v]),
+            "variables": plain(g.expanded[v]) if v in g.expanded else None,
+        }
+        for v in g.wrt
+    }
+    if at:
+        doc["check"] = {v: check_document(c) for v, c in g.checks.items()}
+        doc["unchecked"] = g.unchecked
+    return doc
+
+
+def render_json(g: Gradient) -> str:
+    return dumps(document(g))
+
+
+# --------------------------------------------------------------------------- text
+
+
+def render_text(g: Gradient, color: bool = False, width: int = 100) -> str:
+    con, out = console(color, width)
+    at = g.point is not None
+    con.print(
+        Text.assemble(
+            (f"{g.output} = {_node_text(g, tuple(g.graph.subtree(g.graph.output)), 'pretty')}", "bold"),
+            f"    gradient with respect to {', '.join(g.wrt)}" + (f" at {_where(g)}" if at else ""),
+        )
+    )
+    con.print(Text("forward pass", style="bold"), "  every node's value, inputs first")
+    forward = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for title in ("node", "operation", "inputs", "rule") + (("value",) if at else ()):
+        forward.add_column(title, justify="right" if title == "value" else "left")
+    for layer in g.layers:
+        row = [layer.name, _node_text(g, layer.ops, "pretty"), ", ".join(layer.inputs), layer.kind]
+        forward.add_row(*row, *([num(layer.value, 6)] if at else []))
+    con.print(forward)
+    if at:
+        con.print(
+            Text("backward pass", style="bold"),
+            f"  reverse order: each node passes upstream × local to its inputs (+=); d{g.output}/d{g.output} = 1",
+        )
+        back = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+        for title in ("node", "input", "local gradient", "upstream", "contribution", "adjoint"):
+            back.add_column(title, justify="left" if title in ("node", "input", "local gradient") else "right")
+        index = {layer.name: layer for layer in g.layers}
+        for step in g.backward:
+            node, inp = _names(g, step.node), _names(g, step.input)
+            local = index[node].locals[step.slot]
+            back.add_row(
+                node,
+                inp,
+                _local_text(g, node, inp, local.expression, step.local),
+                num(step.upstream, 6),
+                num(step.contribution, 6),
+                num(step.accumulated, 6),
+            )
+        con.print(back)
+    con.print(Text("gradient", style="bold"))
+    grad = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    grad.add_column("variable")
+    grad.add_column(f"∂{g.output}/∂v")
+    if at:
+        grad.add_column("value", justify="right", style="bold green")
+        grad.add_column("check")
+    gradient = g.gradient or {}
+    for v in g.wrt:
+        symbolic = pretty(g.symbolic[v])
+        if v in g.expanded and pretty(g.expanded[v]) != symbolic:
+            symbolic += f" = {pretty(g.expanded[v])}"
+        row = [v, symbolic]
+        if at:
+            c = g.checks.get(v)
+            verdict = (
+                "—" if c is None else "agrees ✓" if c.agrees else "no reference" if c.agrees is None else "DISAGREES ✗"
+            )
+            if c is not None and c.abs_error is not None:
+                verdict += f" (error {num(c.abs_error, 2)})"
+            row += [exact(gradient.get(v)), verdict]
+        grad.add_row(*row)
+    con.print(grad)
+    if g.unchecked:
+        con.print(
+            f"({g.unchecked} of {len(g.wrt)} variables were left out of the numerical check;"
+            " an even sample was checked)"
+        )
+    return out.getvalue()
+
+
+# --------------------------------------------------------------------------- explain
+
+
+def render_explain(g: Gradient) -> str:
+    lines = [f"Backpropagation, step by step: {g.output}" + (f", at {_where(g)}" if g.point else ""), ""]
+    lines.append("1. The computational graph")
+    lines.append(f"   {g.output} is computed by {len(g.layers)} nodes; each knows only its own local gradients:")
+    for layer in g.layers:
+        locals_ = ", ".join(f"{_partial(g, layer.name, lo.wrt)} = {pretty(lo.expression)}" for lo in layer.locals)
+        lines.append(f"     {layer.name} = {_node_text(g, layer.ops, 'pretty')}    ({locals_})")
+    lines.append("")
+    if g.point is None:
+        lines.append("2. The gradient, symbolically: the backward pass on the local gradients")
+        for v in g.wrt:
+            lines.append(f"     ∂{g.output}/∂{v} = {pretty(g.symbolic[v])}")
+        return "\n".join(lines) + "\n"
+    lines.append("2. Forward pass: compute and store every node's value, inputs first")
+    for layer in g.layers:
+        lines.append(f"     {layer.name} = {_node_text(g, layer.ops, 'pretty')} = {num(layer.value)}")
+    lines.append("")
+    lines.append("3. Backward pass: start from the output and go in reverse")
+    lines.append(f"   d{g.output}/d{g.output} = 1. Each node multiplies its own adjoint (the upstream gradient)")
+    lines.append("   by each local gradient and adds the product into that input's adjoint (+=):")
+    index = {layer.name: layer for layer in g.layers}
+    for step in g.backward:
+        node, inp = _names(g, step.node), _names(g, step.input)
+        local = index[node].locals[step.slot]
+        lines.append(
+            f"     {node} → {inp}: {num(step.upstream)} × {_local_text(g, node, inp, local.expression, step.local)}"
+            f" = {num(step.contribution)};  adjoint of {inp} = {num(step.accumulated)}"
+        )
+    shared = sorted({_names(g, s.input) for s in g.backward if sum(t.input == s.input for t in g.backward) > 1})
+    if shared:
+        lines.append(f"   {', '.join(shared)} feed{'s' if len(shared) == 1 else ''} more than one node, so")
+        lines.append("   their adjoints accumulate one contribution per path.")
+    lines.append("")
+    lines.append("4. The gradient: one backward pass gives every partial derivative at once")
+    gradient = g.gradient or {}
+    for v in g.wrt:
+        c = g.checks.get(v)
+        verdict = ""
+        if c is not None and c.nudge.value is not None:
+            verdict = f"   nudge {v} by {c.nudge.h:g}: {num(c.nudge.value, 6)}"
+            verdict += ", and the accurate check agrees" if c.agrees else ", and the accurate check DISAGREES"
+        lines.append(f"     ∂{g.output}/∂{v} = {pretty(g.symbolic[v])} = {exact(gradient.get(v))}{verdict}")
+    return "\n".join(lines) + "\n"
