@@ -13,7 +13,7 @@ derivatives along each path.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -278,10 +278,9 @@ def tidy(expr: Any, seconds: float = 0.5) -> Any:
     if sympy.count_ops(expr) > 300:
         return expr
     best, best_ops = expr, sympy.count_ops(expr)
-    rewrites = (
-        lambda: sympy.factor_terms(sympy.powsimp(expr)),
-        lambda: sympy.factor(sympy.together(expr)),
-    )
+    rewrites: list[Callable[[], Any]] = [lambda: sympy.factor_terms(sympy.powsimp(expr))]
+    if any(p.is_Pow and p.exp.is_negative for p in sympy.preorder_traversal(expr)):
+        rewrites.append(lambda: sympy.factor(sympy.together(expr)))  # only a quotient gains from this
     for rewrite in rewrites:
         candidate = attempt(seconds / len(rewrites), rewrite)
         if candidate is not None and (ops := sympy.count_ops(candidate)) < 0.8 * best_ops:

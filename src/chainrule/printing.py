@@ -12,6 +12,7 @@ iterative, so a chain thousands of layers deep prints without recursion.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -77,13 +78,15 @@ def form(dag: tuple[Node, ...], ops: Iterable[int], names: Mapping[int, str], st
     return done[last][0] if last >= 0 else ""
 
 
+@functools.lru_cache(maxsize=8192)
 def plain(expr: Any) -> str:
-    """SymPy's own string for an expression."""
+    """SymPy's own string for an expression (cached: views print each local twice)."""
     import sympy
 
     return str(sympy.sstr(expr))
 
 
+@functools.lru_cache(maxsize=8192)
 def pretty(expr: Any) -> str:
     """The lessons' notation for a SymPy expression."""
     return str(_pretty_printer().doprint(expr))

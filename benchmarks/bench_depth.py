@@ -1,0 +1,130 @@
+"""Speed and scale: deep chains, start-up, and SymPy's own diff, timed as whole processes.
+
+Every case runs chainrule and its baseline alternately, several times each,
+in the same run, and compares medians.  Targets (issue "Speed and scale"):
+
+* depth 1,000 mixed sin/cos/tanh/atan, --at 0.5 --json: at most 1 s
+* depth 10,000: at most 10 s, and t(10,000)/t(1,000) at most 12
+* the 300-deep nest of sin: at least 20× faster than the SymPy process a user
+  would write (raise the recursion limit, diff, subs(x, 0.5))
+* chainrule --help and --version: at most half of `python -c "import sympy"`
+* the seed example: at most 1.2× the SymPy one-liner
+* peak memory of the 10,000-deep run: under 500 MB
+
+Run: python benchmarks/bench_depth.py [--repeat 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+CHAINRULE = str(BIN / "chainrule") if (BIN / "chainrule").exists() else "chainrule"
+PY = sys.executable
+FUNCTIONS = ("sin", "cos", "tanh", "atan")
+
+
+def chain(depth: int, names: tuple[str, ...] = FUNCTIONS) -> str:
+    return "".join(f"{names[i % len(names)]}(" for i in range(depth)) + "x" + ")" * depth
+
+
+def run(command: list[str]) -> tuple[float, int]:
+    """Wall time and peak memory (kB) of one whole process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"{command[:2]} failed with exit code {proc.returncode}")
+    return time.perf_counter() - start, usage.ru_maxrss
+
+
+def alternate(a: list[str], b: list[str] | None, repeat: int) -> tuple[float, float | None, int]:
+    times_a, times_b, peak = [], [], 0
+    for _ in range(repeat):
+        t, mem = run(a)
+        times_a.append(t)
+        peak = max(peak, mem)
+        if b is not None:
+            times_b.append(run(b)[0])
+    return statistics.median(times_a), statistics.median(times_b) if b else None, peak
+
+
+SYMPY_DEEP = """
+import sys
+sys.setrecursionlimit(100000)
+import sympy as s
+x = s.Symbol('x')
+e = x
+for _ in range({depth}):
+    e = s.sin(e)
+print(s.diff(e, x).subs(x, 0.5))
+"""
+SYMPY_SEED = "import sympy as s; x=s.Symbol('x'); print(s.diff(s.sin((2*x+1)**2), x).subs(x, 3).evalf())"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    rows: list[tuple[str, float, float | None, str, bool]] = []
+
+    with tempfile.TemporaryDirectory() as tmp:
+        deep = Path(tmp, "sympy_deep.py")
+        deep.write_text(SYMPY_DEEP.format(depth=300))
+
+        d1, _, _ = alternate([CHAINRULE, "diff", chain(1000), "--at", "0.5", "--json"], None, args.repeat)
+        rows.append(("depth 1,000 --json (target ≤ 1 s)", d1, None, "", d1 <= 1.0))
+        d10, _, peak = alternate([CHAINRULE, "diff", chain(10_000), "--at", "0.5", "--json"], None, 3)
+        rows.append(("depth 10,000 --json (target ≤ 10 s)", d10, None, "", d10 <= 10.0))
+        rows.append(("growth t(10,000)/t(1,000) (target ≤ 12)", d10 / d1, None, "", d10 / d1 <= 12))
+        rows.append(("peak memory at depth 10,000, MB (target < 500)", peak / 1024, None, "", peak / 1024 < 500))
+
+        ours, base, _ = alternate(
+            [CHAINRULE, "diff", chain(300, ("sin",)), "--at", "0.5", "--json"], [PY, str(deep)], 3
+        )
+        assert base is not None
+        rows.append(
+            ("300-deep sin vs SymPy process (target ≥ 20×)", ours, base, f"{base / ours:.1f}×", base / ours >= 20)
+        )
+
+        sympy_import = [PY, "-c", "import sympy"]
+        for flag in ("--help", "--version"):
+            ours, base, _ = alternate([CHAINRULE, flag], sympy_import, args.repeat)
+            assert base is not None
+            rows.append(
+                (
+                    f"chainrule {flag} vs import sympy (target ≤ 0.5)",
+                    ours,
+                    base,
+                    f"{ours / base:.2f}",
+                    ours <= 0.5 * base,
+                )
+            )
+
+        ours, base, _ = alternate(
+            [CHAINRULE, "diff", "sin((2x+1)^2)", "--at", "3"], [PY, "-c", SYMPY_SEED], args.repeat
+        )
+        assert base is not None
+        rows.append(
+            ("seed example vs SymPy one-liner (target ≤ 1.2)", ours, base, f"{ours / base:.2f}", ours <= 1.2 * base)
+        )
+
+    python = f"{platform.python_implementation()} {platform.python_version()}"
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {python}")
+    print(f"{'case':<52} {'ours':>9} {'baseline':>9} {'ratio':>7}  met")
+    for case, ours_t, base_t, ratio, met in rows:
+        base_text = f"{base_t:.3f}" if base_t is not None else ""
+        print(f"{case:<52} {ours_t:>9.3f} {base_text:>9} {ratio:>7}  {'yes' if met else 'NO'}")
+
+
+if __name__ == "__main__":
+    main()
