@@ -227,3 +227,18 @@ def test_derivative_is_left_in_layer_form_when_deep() -> None:
 def test_bad_input_is_an_input_error() -> None:
     with pytest.raises(InputError):
         differentiate("sin(")
+
+
+@pytest.mark.parametrize("text", ["cos(-x-1)", "sin(-(x+2))*x", "cosh(-x^2-1)"])
+def test_even_and_odd_functions_of_negative_sums_settle(text: str) -> None:
+    # Found by hypothesis: forming products without distribution must not reach inside cos(−a − c).
+    d = differentiate(text)
+    assert d.derivative is not None
+
+
+def test_json_is_compact_only_for_large_documents() -> None:
+    from chainrule.render import json_view
+
+    assert "\n" in json_view.render(differentiate("sin(x)", at="1"))
+    deep = differentiate("sin(" * 600 + "x" + ")" * 600, at="0.5")
+    assert "\n" not in json_view.render(deep)

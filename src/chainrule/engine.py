@@ -239,13 +239,23 @@ def path_sum_in_variables(graph: Graph, found: tuple[Path, ...], forms: dict[int
 
 
 def in_variables(graph: Graph, expr: Any, forms: dict[int, Any]) -> Any:
-    """An expression in the layers' symbols, rewritten in the variables, all
-    symbols replaced at once and no number distributed over a sum."""
+    """An expression in the layers' symbols, rewritten in the variables.
+
+    Each factor of each product is rewritten with SymPy's usual evaluation;
+    only the outer products are formed without distributing a number over a
+    sum, so 4·u1 becomes 4·(2x + 1) rather than 8x + 4.  (Distribution is not
+    switched off inside functions: cos(−a − c) would then never settle.)
+    """
+    import sympy
     from sympy.core.parameters import distribute
 
     mapping = {graph.symbol(graph.names[i]): form for i, form in forms.items()}
-    with distribute(False):
-        return expr.xreplace(mapping)
+    terms = []
+    for term in sympy.Add.make_args(expr):
+        factors = [factor.xreplace(mapping) for factor in sympy.Mul.make_args(term)]
+        with distribute(False):
+            terms.append(sympy.Mul(*factors))
+    return sympy.Add(*terms)
 
 
 def derivative_in_variables(graph: Graph, wrt: int, forms: dict[int, Any], size_limit: int = 4000) -> Any | None:

@@ -335,6 +335,16 @@ def _locals(
     and the rules met on the way."""
     zero, one = sympy.Integer(0), sympy.Integer(1)
     root = ops[-1]
+    node = dag[root]
+    if len(ops) == 1 and len(sources) == len(node.args) == len(set(node.args)):
+        # One operation on distinct inputs (most layers of a chain): its partials are the locals.
+        label = _rule_label(node, constant)
+        rule = rule_of(node)
+        operands = [value[a] for a in node.args]
+        return tuple(
+            Local(str(symbols[a]), rule.partials[node.args.index(a)](*operands), label[0], label[1], (label,))
+            for a in sources
+        )
     contributions: dict[int, list[Any]] = {root: [one]}  # summed once, when complete
     met: dict[int, tuple[tuple[str, str], ...]] = {root: ()}  # rules between the root and a node
     for i in reversed(ops):
@@ -348,7 +358,8 @@ def _locals(
         for k, a in enumerate(node.args):
             if constant[a]:
                 continue
-            contributions.setdefault(a, []).append(adjoint * rule.partials[k](*operands))
+            partial = rule.partials[k](*operands)
+            contributions.setdefault(a, []).append(partial if adjoint is one else adjoint * partial)
             met[a] = tuple(dict.fromkeys((*met.get(a, ()), *here)))
     result = []
     for s in sources:
