@@ -24,10 +24,12 @@ from typing import Any
 
 import sympy
 
+from chainrule.errors import InputError
 from chainrule.rules import RULES, Rule, abstract_rule, rule_for
 from chainrule.syntax import Expr, Node
 
 GRANULARITIES = ("functions", "ops")
+MAX_LAYERS = 15_000  # keeps the largest graph inside the time budget and well under 1 GiB
 
 
 @dataclass(frozen=True)
@@ -240,6 +242,13 @@ def build_graph(
             first[node.text] = min(first.get(node.text, node.start), node.start)
     variables = tuple(sorted((n.text for n in dag if n.kind == "var"), key=first.__getitem__))
     roots = [i for i, c in enumerate(cls) if c == _B]
+    if len(roots) > MAX_LAYERS:
+        raise InputError(
+            f"the expression has {len(roots):,} layers; the limit is {MAX_LAYERS:,}",
+            source=expr.source,
+            position=0,
+            end=min(len(expr.source), 80),
+        )
     is_source = [c in (_S, _B) for c in cls]
     node_names = {i: dag[i].text for i, n in enumerate(dag) if n.kind == "var"}
     node_names.update(_layer_names(roots, root, named, set(variables) | set(named.values())))
@@ -308,7 +317,9 @@ def _build(dag: tuple[Node, ...], ops: list[int], value: dict[int, Any]) -> dict
         if not node.args:
             value[i] = literal(node)
         elif node.kind in ("add", "sub"):
-            pending[i] = take(node.args[0], 1) + take(node.args[1], 1 if node.kind == "add" else -1)
+            terms = take(node.args[0], 1)
+            terms.extend(take(node.args[1], 1 if node.kind == "add" else -1))  # in place: O(1) per term
+            pending[i] = terms
         else:
             value[i] = rule_of(node).build(*(get(a) for a in node.args))
     get(ops[-1])
