@@ -6,6 +6,7 @@ so ``chainrule --help`` and ``chainrule --version`` start quickly.
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import sys
@@ -14,6 +15,7 @@ from enum import Enum
 from typing import Annotated, Any, NoReturn
 
 import typer
+import typer.core
 
 from chainrule import __version__
 from chainrule.errors import ChainruleError, InputError, MathError
@@ -37,8 +39,48 @@ class Granularity(str, Enum):
     ops = "ops"
 
 
+# The argument parser's own error class: click's, whether typer vendors click or not.
+_PARSER_ERROR: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
+
+def _wants_json(argv: list[str]) -> bool:
+    pairs = itertools.pairwise(argv)
+    return "--json" in argv or "--format=json" in argv or any(a == "--format" and b == "json" for a, b in pairs)
+
+
+class _Group(typer.core.TyperGroup):
+    """Errors found while reading the command line also answer in JSON when --json was asked for."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: list[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> NoReturn:
+        argv = list(sys.argv[1:] if args is None else args)
+        try:
+            code = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+        except _PARSER_ERROR as err:
+            err.show()  # type: ignore[attr-defined]
+            if _wants_json(argv):
+                from chainrule.render.json_view import dumps
+
+                command = argv[0] if argv and argv[0] in ("diff", "grad") else "diff"
+                message = err.format_message()  # type: ignore[attr-defined]
+                body = {"kind": "usage", "message": message, "position": None}
+                typer.echo(dumps({"schema": f"chainrule.{command}/1", "error": body}))
+            sys.exit(EXIT_INPUT)
+        except typer.Abort:
+            typer.echo("aborted", err=True)
+            sys.exit(EXIT_MATH)
+        sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
 app = typer.Typer(
     name="chainrule",
+    cls=_Group,
     help="The chain rule, step by step: layers, local derivatives, their product, and a check.",
     no_args_is_help=True,
     add_completion=True,
