@@ -34,6 +34,10 @@ class Format(str, Enum):
     json = "json"
 
 
+class View(str, Enum):
+    sensitivity = "sensitivity"
+
+
 class Granularity(str, Enum):
     functions = "functions"
     ops = "ops"
@@ -180,6 +184,10 @@ def diff(
     format_: FormatOption = None,
     granularity: GranularityOption = Granularity.functions,
     timeout: Timeout = 5.0,
+    view: Annotated[
+        View | None,
+        typer.Option("--view", help="sensitivity: only how each layer scales a wiggle (needs --at)."),
+    ] = None,
 ) -> None:
     """Differentiate an expression by the chain rule, layer by layer.
 
@@ -194,7 +202,12 @@ def diff(
 
         with deadline(timeout, _timeout_error):
             result = differentiate(expression, wrt=wrt, at=at, granularity=granularity.value)
-            text = _render_diff(result, chosen)
+            if view is View.sensitivity and chosen is not Format.json:
+                from chainrule.render import sensitivity_view
+
+                text = sensitivity_view.render(result)
+            else:
+                text = _render_diff(result, chosen)
         code = EXIT_DISAGREES if result.check is not None and result.check.agrees is False else EXIT_OK
         return text, code
 

@@ -23,6 +23,8 @@ from chainrule.render.common import (
     ratio,
     ratios,
 )
+from chainrule.render.sensitivity_view import lines as sensitivity_lines
+from chainrule.sensitivity import sensitivity
 
 PIPELINE_WIDTH = 6  # arrows per line
 
@@ -44,6 +46,10 @@ def render(d: Derivation) -> str:
     lines += _product(d, chain)
     if d.check is not None:
         lines += _verification(d)
+    view = sensitivity(d)
+    if view is not None and len(view.steps) > 1:
+        chart = [" " + line if line else line for line in sensitivity_lines(d, view)]
+        lines += ["6. Sensitivity: how each layer scales a wiggle", *chart, ""]
     lines += _pitfall(d)
     return "\n".join(lines).rstrip() + "\n"
 

@@ -11,6 +11,7 @@ from chainrule.derive import Derivation
 from chainrule.errors import ChainruleError, MathError
 from chainrule.printing import plain
 from chainrule.render.common import derivative_text, function_text, layer_text, product
+from chainrule.sensitivity import sensitivity
 
 SCHEMA = "chainrule.diff/1"
 
@@ -69,6 +70,13 @@ def diff_document(d: Derivation) -> dict[str, Any]:
     doc["derivative"] = derivative
     if d.check is not None:
         doc["check"] = check_document(d.check)
+    view = sensitivity(d)
+    if view is not None:
+        doc["sensitivity"] = [
+            {"layer": s.layer, "factor": number(s.factor), "running_product": number(s.running_product)}
+            for s in view.steps
+        ]
+        doc["sensitivity_trend"] = view.trend
     return doc
 
 

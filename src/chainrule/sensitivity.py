@@ -1,0 +1,79 @@
+"""How each layer of a chain scales a wiggle: the seeds' vanishing-gradient view.
+
+A wiggle of the variable is multiplied by each layer's local factor in turn.
+When the factors are small (sigmoid′ ≤ 0.25) the running product shrinks
+geometrically and the gradient vanishes; when they are large it explodes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from chainrule.derive import Derivation
+
+VANISHING = 0.5  # geometric mean of |factor| at or below this, over 3 or more layers
+EXPLODING = 2.0  # at or above this
+
+
+@dataclass(frozen=True)
+class Step:
+    layer: str
+    factor: float
+    running_product: float
+
+
+@dataclass(frozen=True)
+class Sensitivity:
+    steps: tuple[Step, ...]  # inner layer first
+    trend: str | None  # "vanishing", "exploding" or None
+    responsible: tuple[str, ...]  # the layers whose factors drive the trend
+    mean_factor: float  # the geometric mean of |factor|
+
+
+def sensitivity(d: Derivation) -> Sensitivity | None:
+    """The view for a chain at a point; None when there is no single path or no point."""
+    if d.paths is None or len(d.paths) != 1 or d.point is None:
+        return None
+    steps = []
+    running = 1.0
+    for li, k in reversed(d.paths[0].steps):
+        layer = d.layers[li]
+        factor = layer.locals[k].value
+        if factor is None:
+            return None
+        running *= factor
+        steps.append(Step(layer.name, factor, running))
+    if not steps:
+        return None
+    magnitudes = [abs(s.factor) for s in steps]
+    zero = any(m == 0 for m in magnitudes)
+    mean = 0.0 if zero else math.exp(sum(math.log(m) for m in magnitudes) / len(magnitudes))
+    trend = None
+    responsible: tuple[str, ...] = ()
+    if len(steps) >= 3 and mean <= VANISHING:
+        trend = "vanishing"
+        responsible = tuple(s.layer for s in steps if abs(s.factor) < 1)
+    elif len(steps) >= 3 and mean >= EXPLODING:
+        trend = "exploding"
+        responsible = tuple(s.layer for s in steps if abs(s.factor) > 1)
+    return Sensitivity(tuple(steps), trend, responsible, mean)
+
+
+def remark(view: Sensitivity, variable: str, output: str) -> str | None:
+    """A plain sentence about the trend, naming the layers responsible."""
+    if view.trend is None:
+        return None
+    names = ", ".join(view.responsible[:8]) + (" …" if len(view.responsible) > 8 else "")
+    final = abs(view.steps[-1].running_product)
+    if view.trend == "vanishing":
+        return (
+            f"Vanishing gradient: the factors average {view.mean_factor:.3g} in size, so a wiggle of {variable} "
+            f"shrinks geometrically to {final:.3g} by the time it reaches {output}. "
+            f"The layers responsible ({names}) each multiply it by less than 1."
+        )
+    return (
+        f"Exploding gradient: the factors average {view.mean_factor:.3g} in size, so a wiggle of {variable} "
+        f"grows geometrically to {final:.3g} by the time it reaches {output}. "
+        f"The layers responsible ({names}) each multiply it by more than 1."
+    )
