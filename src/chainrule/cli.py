@@ -71,7 +71,7 @@ class _Group(typer.core.TyperGroup):
             if _wants_json(argv):
                 from chainrule.render.json_view import dumps
 
-                command = argv[0] if argv and argv[0] in ("diff", "grad") else "diff"
+                command = argv[0] if argv and argv[0] in ("diff", "grad", "check") else "diff"
                 message = err.format_message()  # type: ignore[attr-defined]
                 body = {"kind": "usage", "message": message, "position": None}
                 typer.echo(dumps({"schema": f"chainrule.{command}/1", "error": body}))
@@ -251,6 +251,34 @@ def grad(
         return text, EXIT_DISAGREES if wrong else EXIT_OK
 
     _run(chosen is Format.json, "chainrule.grad/1", work)
+
+
+@app.command(context_settings=TAKES_MINUS)
+def check(
+    expression: Expression,
+    answer: Annotated[str, typer.Argument(help='Your derivative, as on paper: "4(2x+1)cos((2x+1)^2)".')],
+    wrt: Annotated[str | None, typer.Option("--wrt", help="The variable to differentiate by.")] = None,
+    json_: Json = False,
+    format_: FormatOption = None,
+    timeout: Timeout = 5.0,
+) -> None:
+    """Grade a hand-derived derivative, and name the chain-rule mistake if it is wrong.
+
+    Exit codes: 0 correct, 3 wrong, 2 bad input.
+    """
+    chosen = _format(format_, json_, False)
+
+    def work() -> tuple[str, int]:
+        from chainrule.budget import deadline
+        from chainrule.grade import grade
+        from chainrule.render import check_view
+
+        with deadline(timeout, _timeout_error):
+            result = grade(expression, answer, wrt=wrt)
+            text = check_view.render_json(result) if chosen is Format.json else check_view.render_text(result)
+        return text, EXIT_OK if result.verdict == "correct" else EXIT_DISAGREES
+
+    _run(chosen is Format.json, "chainrule.check/1", work)
 
 
 class GraphFormat(str, Enum):

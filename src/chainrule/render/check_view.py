@@ -1,0 +1,50 @@
+"""Views of a graded answer: text for the student, JSON for tools."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chainrule.grade import Grade
+from chainrule.printing import plain, pretty
+from chainrule.render.json_view import dumps, number
+
+SCHEMA = "chainrule.check/1"
+
+
+def document(g: Grade) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA,
+        "expression": g.expression,
+        "answer": g.answer,
+        "variable": g.variable,
+        "verdict": g.verdict,
+        "method": g.method,
+        "diagnosis": [
+            {
+                "kind": f.kind,
+                "message": f.message,
+                "factor": f.factor,
+                **({"layer": f.layer} if f.layer else {}),
+                **({"value": number(f.value)} if f.value is not None else {}),
+            }
+            for f in g.diagnosis
+        ],
+        "expected": plain(g.expected) if g.expected is not None else None,
+    }
+
+
+def render_json(g: Grade) -> str:
+    return dumps(document(g))
+
+
+def render_text(g: Grade) -> str:
+    lines = [f"d/d{g.variable} {g.expression}"]
+    lines.append(f"  your answer: {pretty(g.answer_expression) if g.answer_expression is not None else g.answer}")
+    if g.expected is not None:
+        lines.append(f"  the chain rule gives: {pretty(g.expected)}")
+    mark = "✓ correct" if g.verdict == "correct" else "✗ wrong"
+    lines.append(f"  verdict: {mark} (compared {g.method})")
+    for f in g.diagnosis:
+        lines.append("")
+        lines.append(f"  {f.kind}: {f.message}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,81 @@
+"""chainrule check: the verdict, and the mistake named in the seeds' terms."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from chainrule.errors import InputError, UsageError
+from chainrule.grade import grade
+
+EXAMPLES = [
+    ("sin((2x+1)^2)", "4(2x+1)cos((2x+1)^2)", "correct", []),
+    ("(2x+1)^2", "8x+4", "correct", []),
+    ("sin((3x+1)^2)", "cos((3x+1)^2)*2(3x+1)", "wrong", ["missing-factor"]),
+    ("sin(x^2)", "cos(x)*2x", "wrong", ["wrong-point"]),
+    ("cos(3x)", "3sin(3x)", "wrong", ["sign"]),
+]
+
+
+@pytest.mark.parametrize(("expression", "answer", "verdict", "kinds"), EXAMPLES)
+def test_the_issue_examples(run: Any, expression: str, answer: str, verdict: str, kinds: list[str]) -> None:
+    code, out, _ = run("check", expression, answer, "--json")
+    doc = json.loads(out)
+    assert doc["schema"] == "chainrule.check/1"
+    assert doc["expression"] == expression and doc["answer"] == answer
+    assert doc["verdict"] == verdict
+    assert [f["kind"] for f in doc["diagnosis"]] == kinds
+    assert code == (0 if verdict == "correct" else 3)
+    assert doc["expected"]
+
+
+def test_the_missing_factor_is_shown_with_its_value() -> None:
+    g = grade("sin((3x+1)^2)", "cos((3x+1)^2)*2(3x+1)")
+    (finding,) = g.diagnosis
+    assert finding.factor == "3" and finding.value == 3 and finding.layer == "u1"
+    assert "stopped too early" in finding.message
+
+
+def test_wrong_point_names_the_inner_layer() -> None:
+    (finding,) = grade("sin(x^2)", "cos(x)*2x").diagnosis
+    assert "must be evaluated at u1 = x², not at x" in finding.message
+    assert finding.factor == "cos(x)"
+
+
+def test_extra_factor_and_sign_together() -> None:
+    assert [f.kind for f in grade("sin(x^2)", "4x^2 cos(x^2)").diagnosis] == ["extra-factor"]
+    assert [f.kind for f in grade("cos(x^2)", "sin(x^2)").diagnosis] == ["sign", "missing-factor"]
+
+
+def test_a_forgotten_term_of_the_product_rule() -> None:
+    (finding,) = grade("x*sin(x)", "x cos(x)").diagnosis
+    assert finding.kind == "other" and "leaves out the path x → y" in finding.message
+
+
+def test_something_else_entirely() -> None:
+    (finding,) = grade("exp(3x)", "5").diagnosis
+    assert finding.kind == "other"
+
+
+def test_correct_in_another_form() -> None:
+    assert grade("x^x", "x^x (ln(x) + 1)").verdict == "correct"
+    assert grade("(2x)/(3x+2)", "4/(3x+2)^2").verdict == "correct"
+
+
+def test_text_view(run: Any) -> None:
+    code, out, _ = run("check", "sin(x^2)", "cos(x)*2x")
+    assert code == 3 and "✗ wrong" in out and "wrong-point" in out
+    code, out, _ = run("check", "(2x+1)^2", "8x+4")
+    assert code == 0 and "✓ correct" in out
+
+
+def test_bad_input_exit_2(run: Any) -> None:
+    assert run("check", "sin(x", "cos(x)")[0] == 2
+    assert run("check", "sin(x)", "cos(x")[0] == 2
+    assert run("check", "sin(x)", "cos(y)")[0] == 2
+    with pytest.raises(InputError, match="in the answer"):
+        grade("sin(x)", "cos(x")
+    with pytest.raises(UsageError, match="'y'"):
+        grade("sin(x)", "cos(y)")
