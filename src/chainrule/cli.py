@@ -188,6 +188,7 @@ def diff(
         View | None,
         typer.Option("--view", help="sensitivity: only how each layer scales a wiggle (needs --at)."),
     ] = None,
+    order: Annotated[int, typer.Option("--order", help="The order of the derivative: 2 for the second, ...")] = 1,
 ) -> None:
     """Differentiate an expression by the chain rule, layer by layer.
 
@@ -208,8 +209,11 @@ def diff(
                 text = sensitivity_view.render(result)
             else:
                 text = _render_diff(result, chosen)
-        code = EXIT_DISAGREES if result.check is not None and result.check.agrees is False else EXIT_OK
-        return text, code
+            wrong = result.check is not None and result.check.agrees is False
+            if order != 1:
+                text, wrong_order = _with_orders(result, order, chosen, text)
+                wrong = wrong or wrong_order
+        return text, EXIT_DISAGREES if wrong else EXIT_OK
 
     _run(chosen is Format.json, "chainrule.diff/1", work)
 
@@ -313,6 +317,24 @@ def graph(
         return text, EXIT_OK
 
     _run(False, "chainrule.graph/1", work)
+
+
+def _with_orders(result: Any, order: int, chosen: Format, text: str) -> tuple[str, bool]:
+    """Add the derivatives of orders 2..N to a diff's output."""
+    import json
+
+    from chainrule.higher import higher_orders
+    from chainrule.render import higher_view
+    from chainrule.render.json_view import dumps
+
+    orders = higher_orders(result, order)
+    wrong = any(o.agrees is False for o in orders)
+    if chosen is Format.json:
+        doc = json.loads(text)
+        doc["order"] = order
+        doc["orders"] = higher_view.fields(orders)
+        return dumps(doc), wrong
+    return text.rstrip("\n") + "\n\n" + "\n".join(higher_view.lines(result, orders)) + "\n", wrong
 
 
 def _render_diff(result: Any, chosen: Format) -> str:
