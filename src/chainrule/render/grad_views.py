@@ -11,7 +11,7 @@ from rich.text import Text
 from chainrule.gradient import Gradient
 from chainrule.printing import form, plain, pretty
 from chainrule.render.common import exact, num
-from chainrule.render.json_view import check_document, dumps, number
+from chainrule.render.json_view import check_document, dumps, layer_entry, number
 from chainrule.render.text_view import console
 
 SCHEMA = "chainrule.grad/1"
@@ -48,23 +48,7 @@ def document(g: Gradient) -> dict[str, Any]:
     at = g.point is not None
     nodes = []
     for layer in g.layers:
-        entry: dict[str, Any] = {
-            "name": layer.name,
-            "expression": _node_text(g, layer.ops, "plain"),
-            "inputs": list(layer.inputs),
-            "rule": layer.kind,
-        }
-        if at:
-            entry["value"] = number(layer.value)
-        entry["local"] = [
-            {
-                "wrt": local.wrt,
-                "expression": plain(local.expression),
-                **({"value": number(local.value)} if at else {}),
-                "rule": local.rule,
-            }
-            for local in layer.locals
-        ]
+        entry = layer_entry(g.graph, layer, at)
         if at and g.adjoints is not None:
             entry["adjoint"] = number(g.adjoints.get(layer.name, 0.0))
         nodes.append(entry)

@@ -7,10 +7,11 @@ import math
 from typing import Any
 
 from chainrule.check import Check
-from chainrule.derive import Derivation
+from chainrule.derive import Derivation, LayerStep
 from chainrule.errors import ChainruleError, MathError
-from chainrule.printing import plain
-from chainrule.render.common import derivative_text, function_text, layer_text, product
+from chainrule.graph import Graph
+from chainrule.printing import form, plain
+from chainrule.render.common import derivative_text, function_text, product
 from chainrule.sensitivity import sensitivity
 
 SCHEMA = "chainrule.diff/1"
@@ -22,31 +23,34 @@ def number(value: float | None) -> float | None:
     return value
 
 
+def layer_entry(graph: Graph, layer: LayerStep, at: bool) -> dict[str, Any]:
+    """One layer (a node of the graph) with its local derivatives: shared by diff and grad."""
+    entry: dict[str, Any] = {
+        "name": layer.name,
+        "expression": form(graph.dag, layer.ops, graph.names, "plain"),
+        "inputs": list(layer.inputs),
+        "rule": layer.kind,
+    }
+    if at:
+        entry["value"] = number(layer.value)
+    entry["local"] = [
+        {
+            "wrt": local.wrt,
+            "expression": plain(local.expression),
+            **({"value": number(local.value)} if at else {}),
+            "rule": local.rule,
+            "identity": local.identity,
+            "rules": [name for name, _ in local.rules],
+        }
+        for local in layer.locals
+    ]
+    return entry
+
+
 def diff_document(d: Derivation) -> dict[str, Any]:
     """The derivation as plain data, the same for --json and the Python API."""
     at = d.point is not None
-    layers = []
-    for layer in d.layers:
-        entry: dict[str, Any] = {
-            "name": layer.name,
-            "expression": layer_text(d, layer, "plain"),
-            "inputs": list(layer.inputs),
-            "rule": layer.kind,
-        }
-        if at:
-            entry["value"] = number(layer.value)
-        entry["local"] = [
-            {
-                "wrt": local.wrt,
-                "expression": plain(local.expression),
-                **({"value": number(local.value)} if at else {}),
-                "rule": local.rule,
-                "identity": local.identity,
-                "rules": [name for name, _ in local.rules],
-            }
-            for local in layer.locals
-        ]
-        layers.append(entry)
+    layers = [layer_entry(d.graph, layer, at) for layer in d.layers]
     derivative: dict[str, Any] = {
         "expression": derivative_text(d, "plain"),
         "product": product(d, "plain"),
