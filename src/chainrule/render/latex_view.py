@@ -1,0 +1,98 @@
+"""LaTeX and Markdown: a derivation ready for a paper or for notes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chainrule.derive import Derivation
+from chainrule.printing import form, pretty
+from chainrule.render.common import exact, function_text, num, point_text, product, ratio
+
+
+def _tex(expr: Any) -> str:
+    import sympy
+
+    return str(sympy.latex(expr))
+
+
+def _frac(top: str, bottom: str, partial: bool) -> str:
+    d = r"\partial " if partial else "d"
+    return rf"\frac{{{d}{_name(top)}}}{{{d}{_name(bottom)}}}"
+
+
+def _name(name: str) -> str:
+    """u12 -> u_{12}, as SymPy writes symbols."""
+    stem = name.rstrip("0123456789")
+    digits = name[len(stem) :]
+    return f"{stem}_{{{digits}}}" if digits and stem else name
+
+
+def latex(d: Derivation) -> str:
+    """An aligned block: layers, local derivatives, the product, the value."""
+    rows = []
+    for layer, built in zip(d.layers, d.graph.layers, strict=True):
+        for k, local in enumerate(layer.locals):
+            lhs = f"{_name(layer.name)} &= {_tex(built.expression)}" if k == 0 else "&"
+            frac = _frac(layer.name, local.wrt, len(layer.inputs) > 1)
+            shown = local.value is not None and not local.expression.is_number
+            value = rf" = {num(local.value)}" if shown else ""
+            rows.append(rf"{lhs} & {frac} &= {_tex(local.expression)}{value} && \text{{{local.rule}}}")
+    total = _frac(d.output, d.variable, False)
+    if d.paths is not None and d.paths:
+        terms = [r" \cdot ".join(_tex(d.layers[li].locals[k].expression) for li, k in path.steps) for path in d.paths]
+        rows.append(rf"{total} &= {' + '.join(terms)}")
+    if d.derivative is not None:
+        rows.append(rf"&= {_tex(d.derivative)}")
+    if d.point is not None and d.derivative_value is not None:
+        at = ", ".join(f"{_name(k)}={num(v)}" for k, v in d.point.items())
+        rows.append(rf"\left.{total}\right|_{{{at}}} &= {exact(d.derivative_value)}")
+    return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}\n"
+
+
+def markdown(d: Derivation) -> str:
+    """The layers table, the steps, and the graph as Mermaid."""
+    at = d.point is not None
+    out = [
+        f"### d{d.output}/d{d.variable} of `{function_text(d, 'plain')}`" + (f" at {point_text(d)}" if at else ""),
+        "",
+    ]
+    head = "| layer | expression | local derivative | rule |" + (" value | factor |" if at else "")
+    out += [head, "|" + "---|" * (6 if at else 4)]
+    for layer in d.layers:
+        for k, local in enumerate(layer.locals):
+            cells = [
+                layer.name if k == 0 else "",
+                f"`{form(d.graph.dag, layer.ops, d.graph.names, 'pretty')}`" if k == 0 else "",
+                f"`{ratio(layer, local)} = {pretty(local.expression)}`",
+                local.rule,
+            ]
+            if at:
+                cells += [num(layer.value, 6) if k == 0 else "", num(local.value, 6)]
+            out.append("| " + " | ".join(cells) + " |")
+    out.append("")
+    prod = product(d, "pretty")
+    if prod is not None:
+        out.append(
+            f"**Product.** `d{d.output}/d{d.variable} = {prod}`"
+            + (f" `= {pretty(d.derivative)}`" if d.derivative is not None else "")
+        )
+    if at:
+        out.append("")
+        out.append(f"**Value.** `d{d.output}/d{d.variable} = {exact(d.derivative_value)}` at {point_text(d)}")
+        if d.check is not None and d.check.value is not None:
+            verdict = "agrees" if d.check.agrees else "disagrees"
+            out.append("")
+            out.append(
+                f"**Check.** nudge h = {d.check.nudge.h:g}: {num(d.check.nudge.value)}; "
+                f"{d.check.method}: {num(d.check.value, 15)} ({verdict})"
+            )
+    out += ["", "```mermaid", _mermaid(d).rstrip(), "```", ""]
+    return "\n".join(out)
+
+
+def _mermaid(d: Derivation) -> str:
+    from chainrule.backprop import gradient
+    from chainrule.render.graph_view import mermaid
+
+    at = ",".join(f"{k}={v!r}" for k, v in d.point.items()) if d.point else None
+    return mermaid(gradient(d.input, at=at))
