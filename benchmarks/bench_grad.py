@@ -35,7 +35,7 @@ def main() -> None:
     at = ",".join(f"{k}={v!r}" for k, v in {**weights, **inputs}.items())
     wrt = ",".join(weights)
 
-    from chainrule.gradient import gradient
+    from chainrule.backprop import gradient
 
     start = time.perf_counter()
     result = gradient(expression, at=at, wrt=wrt)

@@ -15,8 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.conftest import numeric, oracle
 
+from chainrule.backprop import gradient
 from chainrule.errors import InputError, UsageError
-from chainrule.gradient import gradient
 from chainrule.printing import plain
 from chainrule.render import graph_view
 

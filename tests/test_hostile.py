@@ -14,11 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from chainrule.backprop import gradient
 from chainrule.budget import OutOfTime, deadline
 from chainrule.cli import app
 from chainrule.derive import differentiate
 from chainrule.errors import ChainruleError
-from chainrule.gradient import gradient
 
 MARKER = Path("/tmp/chainrule-red-team-marker")
 

@@ -5,4 +5,16 @@ text -> :mod:`syntax` (tape) -> :mod:`graph` (layers) -> :mod:`derive`
 (derivation, with :mod:`engine` and :mod:`check`) -> :mod:`render` (text).
 """
 
+from typing import Any
+
 __version__ = "0.1.0"
+__all__ = ["__version__", "check", "differentiate", "gradient"]
+
+
+def __getattr__(name: str) -> Any:
+    """The API is imported on first use, so `chainrule --help` never loads SymPy."""
+    if name in ("differentiate", "gradient", "check"):
+        from chainrule import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'chainrule' has no attribute {name!r}")

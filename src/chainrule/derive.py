@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from chainrule import engine
-from chainrule.check import Check, check
 from chainrule.errors import ChainruleError, InputError, UsageError
 from chainrule.graph import GRANULARITIES, Graph, build_graph
+from chainrule.numcheck import Check, check
 from chainrule.syntax import Expr, parse
 
 EXPAND_LIMIT = 60  # layers; beyond this the derivative is shown in layer form only

@@ -17,9 +17,9 @@ from typing import Any
 import mpmath
 
 from chainrule import engine
-from chainrule.check import DIGITS, evaluate_mp
 from chainrule.derive import Derivation
 from chainrule.errors import UsageError
+from chainrule.numcheck import DIGITS, evaluate_mp
 
 MAX_ORDER = 10
 MAX_LAYERS = 60

@@ -8,7 +8,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from chainrule.gradient import Gradient
+from chainrule.backprop import Gradient
 from chainrule.printing import form, plain, pretty
 from chainrule.render.common import exact, num
 from chainrule.render.json_view import check_document, dumps, layer_entry, number

@@ -6,7 +6,7 @@ edges carry the local derivative, and with a point its value.
 
 from __future__ import annotations
 
-from chainrule.gradient import Gradient
+from chainrule.backprop import Gradient
 from chainrule.printing import form, pretty
 from chainrule.render.common import num
 

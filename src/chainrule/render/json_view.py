@@ -6,10 +6,10 @@ import json
 import math
 from typing import Any
 
-from chainrule.check import Check
 from chainrule.derive import Derivation, LayerStep
 from chainrule.errors import ChainruleError, MathError
 from chainrule.graph import Graph
+from chainrule.numcheck import Check
 from chainrule.printing import form, plain
 from chainrule.render.common import derivative_text, function_text, product
 from chainrule.sensitivity import sensitivity

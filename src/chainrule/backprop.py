@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from chainrule import engine
-from chainrule.check import Check, check
 from chainrule.derive import LayerStep, layer_steps, parse_point
 from chainrule.errors import UsageError
 from chainrule.graph import GRANULARITIES, Graph, build_graph
+from chainrule.numcheck import Check, check
 from chainrule.syntax import parse_program
 
 MAX_CHECKED = 50  # variables checked numerically; a larger gradient checks an even sample
