@@ -297,6 +297,34 @@ def check(
     _run(chosen is Format.json, "chainrule.check/1", work)
 
 
+@app.command()
+def batch(
+    source: Annotated[
+        typer.FileText, typer.Argument(help="A file of expressions or NDJSON requests; '-' for stdin.")
+    ] = "-",  # type: ignore[assignment]
+    at: At = None,
+    wrt: Annotated[str | None, typer.Option("--wrt", help="The variable for plain lines.")] = None,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds for each line.")] = 5.0,
+) -> None:
+    """Differentiate many expressions in one process: one NDJSON result per line.
+
+    A line is a plain expression (using --at and --wrt) or a JSON object
+    {"expression": ..., "at": {...}, "wrt": ...}.  Exit code 0 when every line
+    succeeded, 1 when some became error documents.
+    """
+    from chainrule.batch import run
+
+    failed = False
+    try:
+        for line, ok in run(source, at, wrt, timeout, _timeout_error):
+            typer.echo(line)
+            failed = failed or not ok
+    except Exception as err:
+        typer.echo(f"internal error ({type(err).__name__}): {BUG_REPORT}", err=True)
+        raise typer.Exit(EXIT_INTERNAL) from None
+    raise typer.Exit(EXIT_MATH if failed else EXIT_OK)
+
+
 class GraphFormat(str, Enum):
     mermaid = "mermaid"
     dot = "dot"

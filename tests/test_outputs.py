@@ -1,0 +1,80 @@
+"""Output for people and tools: batch, the Python API, LaTeX and Markdown."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from chainrule.cli import app
+
+
+def batch(stdin: str, *args: str) -> tuple[int, list[dict[str, Any]]]:
+    result = CliRunner().invoke(app, ["batch", *args], input=stdin)
+    return result.exit_code, [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def test_batch_plain_lines_with_a_shared_point() -> None:
+    code, docs = batch("(2x+1)^2\nsin(x^2)\n", "--at", "3")
+    assert code == 0
+    assert [d["line"] for d in docs] == [1, 2]
+    assert docs[0]["derivative"]["value"] == 28
+    assert docs[1]["derivative"]["value"] == pytest.approx(6 * math.cos(9))
+
+
+def test_batch_ndjson_and_bad_lines_keep_their_place() -> None:
+    lines = [
+        json.dumps({"expression": "(2x+1)^2", "at": {"x": 3}}),
+        "sinn(x)",
+        "",
+        "# a comment",
+        json.dumps({"expression": "a*b", "wrt": "b", "at": "a=2,b=3"}),
+        "{not json",
+        json.dumps({"expression": "ln(x)", "at": -1}),
+        json.dumps({"at": 1}),
+    ]
+    code, docs = batch("\n".join(lines) + "\n")
+    assert code == 1  # some lines failed; the batch went on
+    assert [d["line"] for d in docs] == [1, 2, 5, 6, 7, 8]
+    assert docs[0]["derivative"]["value"] == 28
+    assert docs[1]["error"]["kind"] == "parse" and "did you mean 'sin'" in docs[1]["error"]["message"]
+    assert docs[2]["derivative"]["value"] == 2
+    assert docs[3]["error"]["kind"] == "parse"
+    assert docs[4]["error"]["kind"] == "math"
+    assert docs[5]["error"]["kind"] == "parse"
+
+
+def test_batch_reads_a_file(tmp_path: Any) -> None:
+    path = tmp_path / "in.txt"
+    path.write_text("x^3\n")
+    result = CliRunner().invoke(app, ["batch", str(path), "--at", "2"])
+    assert result.exit_code == 0 and json.loads(result.stdout)["derivative"]["value"] == 12
+
+
+def test_python_api() -> None:
+    from chainrule import check, differentiate, gradient
+
+    d = differentiate("sin((2x+1)^2)", at=3)
+    assert d.to_dict()["derivative"]["value"] == pytest.approx(28 * math.cos(49), rel=1e-15)
+    assert d.value == d.to_dict()["derivative"]["value"]
+    assert "| u1 |" in d._repr_markdown_() and "\\begin{aligned}" in d._repr_latex_()
+    g = gradient("c = a*b; d = c + 1; loss = d^2", at={"a": 2, "b": 3})
+    assert g.gradient == {"a": 42.0, "b": 28.0} and g.to_dict()["schema"] == "chainrule.grad/1"
+    c = check("cos(3x)", "3sin(3x)")
+    assert not c.correct and c.to_dict()["diagnosis"][0]["kind"] == "sign"
+
+
+def test_latex_and_markdown(run: Any) -> None:
+    code, out, _ = run("diff", "sin((2x+1)^2)", "--at", "3", "--format", "latex")
+    assert code == 0 and out.startswith("\\begin{aligned}") and out.rstrip().endswith("\\end{aligned}")
+    assert "\\frac{du_{2}}{du_{1}} &= 2 u_{1} = 14" in out
+    code, out, _ = run("diff", "sin((2x+1)^2)", "--at", "3", "--format", "markdown")
+    assert code == 0 and "| layer | expression |" in out and "```mermaid" in out
+
+
+def test_latex_for_grad_is_refused_honestly(run: Any) -> None:
+    code, _, err = run("grad", "a*b", "--format", "latex")
+    assert code == 2 and "not available for grad yet" in err
