@@ -138,7 +138,7 @@ def _run(json_mode: bool, schema: str, work: Callable[[], tuple[str, int]]) -> N
 
             typer.echo(dumps(error_document(err, schema)))
         raise typer.Exit(_exit_code(err)) from None
-    except (typer.Exit, typer.Abort):
+    except (typer.Exit, typer.Abort, BrokenPipeError):
         raise
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
@@ -319,6 +319,8 @@ def batch(
         for line, ok in run(source, at, wrt, timeout, _timeout_error):
             typer.echo(line)
             failed = failed or not ok
+    except BrokenPipeError:
+        raise
     except Exception as err:
         typer.echo(f"internal error ({type(err).__name__}): {BUG_REPORT}", err=True)
         raise typer.Exit(EXIT_INTERNAL) from None
