@@ -327,6 +327,21 @@ def batch(
     raise typer.Exit(EXIT_MATH if failed else EXIT_OK)
 
 
+class SchemaName(str, Enum):
+    diff = "diff"
+    grad = "grad"
+    check = "check"
+    batch = "batch"
+
+
+@app.command()
+def schema(name: Annotated[SchemaName, typer.Argument(help="diff, grad, check or batch.")]) -> None:
+    """Print the JSON Schema of a command's --json output."""
+    from importlib.resources import files
+
+    typer.echo(files("chainrule").joinpath(f"schemas/{name.value}.schema.json").read_text(encoding="utf-8"), nl=False)
+
+
 class GraphFormat(str, Enum):
     mermaid = "mermaid"
     dot = "dot"
