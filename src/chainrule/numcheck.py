@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,6 +101,3 @@ def compare(nudge: Nudge, reference: float, derivative: float) -> Check:
     rel_error = abs_error / abs(reference) if reference != 0 else None
     agrees = abs_error <= ATOL + RTOL * abs(reference)
     return Check(nudge, METHOD, reference, abs_error, rel_error, agrees)
-
-
-Evaluator = Callable[[Mapping[str, float]], float]
