@@ -75,6 +75,43 @@ def test_latex_and_markdown(run: Any) -> None:
     assert code == 0 and "| layer | expression |" in out and "```mermaid" in out
 
 
-def test_latex_for_grad_is_refused_honestly(run: Any) -> None:
-    code, _, err = run("grad", "a*b", "--format", "latex")
-    assert code == 2 and "not available for grad yet" in err
+def test_latex_and_markdown_for_grad_and_check(run: Any) -> None:
+    program = "c = a*b; d = c + 1; loss = d^2"
+    code, out, _ = run("grad", program, "--at", "a=2,b=3", "--format", "latex")
+    assert code == 0 and "\\frac{\\partial \\mathrm{loss}}{\\partial a} &= 2 b d = 42" in out
+    code, out, _ = run("grad", program, "--at", "a=2,b=3", "--format", "markdown")
+    assert code == 0 and "| a | `2·b·d` | 42 | agrees |" in out and "```mermaid" in out
+    code, out, _ = run("check", "sin(x^2)", "cos(x)*2x", "--format", "markdown")
+    assert code == 3 and "**wrong-point:**" in out
+    code, out, _ = run("check", "sin(x^2)", "cos(x)*2x", "--format", "latex")
+    assert code == 3 and out.startswith("\\begin{aligned}")
+
+
+def test_plot_png_opens_and_svg_is_svg(tmp_path: Any, run: Any) -> None:
+    pytest.importorskip("matplotlib")
+    from matplotlib.image import imread
+
+    png = tmp_path / "f.png"
+    code, _, err = run("diff", "sin((2x+1)^2)", "--at", "0.3", "--plot", str(png))
+    assert code == 0, err
+    image = imread(str(png))
+    assert image.shape[0] > 200 and image.shape[1] > 300
+    svg = tmp_path / "f.svg"
+    assert run("diff", "x^2", "--at", "1", "--plot", str(svg))[0] == 0
+    assert "<svg" in svg.read_text()
+
+
+def test_plot_needs_a_point_and_a_known_suffix(tmp_path: Any, run: Any) -> None:
+    assert run("diff", "x^2", "--plot", str(tmp_path / "f.png"))[0] == 2
+    code, _, err = run("diff", "x^2", "--at", "1", "--plot", str(tmp_path / "f.gif"))
+    assert code == 2 and ".png or .svg" in err
+
+
+def test_plot_without_matplotlib_says_how_to_install(tmp_path: Any, run: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    code, _, err = run("diff", "x^2", "--at", "1", "--plot", str(tmp_path / "f.png"))
+    assert code == 2 and 'pip install "chainrule[plot]"' in err
+    assert not (tmp_path / "f.png").exists()

@@ -12,6 +12,7 @@ import shutil
 import sys
 from collections.abc import Callable
 from enum import Enum
+from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -174,12 +175,6 @@ Timeout = Annotated[float, typer.Option("--timeout", help="Give up after this ma
 TAKES_MINUS = {"ignore_unknown_options": True}  # "-x^2" is an expression, not an option
 
 
-def _not_yet(chosen: Format, command: str) -> None:
-    if chosen in (Format.latex, Format.markdown):
-        typer.echo(f"error: --format {chosen.value} is not available for {command} yet; diff has it", err=True)
-        raise typer.Exit(EXIT_INPUT)
-
-
 def _format(format_: Format | None, json_: bool, explain: bool) -> Format:
     return format_ or (Format.json if json_ else Format.explain if explain else Format.text)
 
@@ -199,6 +194,9 @@ def diff(
         typer.Option("--view", help="sensitivity: only how each layer scales a wiggle (needs --at)."),
     ] = None,
     order: Annotated[int, typer.Option("--order", help="The order of the derivative: 2 for the second, ...")] = 1,
+    plot: Annotated[
+        Path | None, typer.Option("--plot", help="Draw f, its tangent and f′ to a .png or .svg file (needs --at).")
+    ] = None,
 ) -> None:
     """Differentiate an expression by the chain rule, layer by layer.
 
@@ -220,6 +218,10 @@ def diff(
             else:
                 text = _render_diff(result, chosen)
             wrong = result.check is not None and result.check.agrees is False
+            if plot is not None:
+                from chainrule.render.plot_view import plot as draw
+
+                plot.write_bytes(draw(result, plot.suffix.lower().lstrip(".")))
             if order != 1:
                 text, wrong_order = _with_orders(result, order, chosen, text)
                 wrong = wrong or wrong_order
@@ -247,7 +249,6 @@ def grad(
     variable.  Exit codes as for diff.
     """
     chosen = _format(format_, json_, explain)
-    _not_yet(chosen, "grad")
 
     def work() -> tuple[str, int]:
         from chainrule.backprop import gradient
@@ -256,12 +257,14 @@ def grad(
 
         with deadline(timeout, _timeout_error):
             result = gradient(expression, at=at, wrt=wrt, granularity=granularity.value)
-            if chosen is Format.json:
-                text = grad_views.render_json(result)
-            elif chosen is Format.explain:
-                text = grad_views.render_explain(result)
-            else:
-                text = grad_views.render_text(result, color=_color(), width=_width())
+            views = {
+                Format.json: grad_views.render_json,
+                Format.explain: grad_views.render_explain,
+                Format.latex: grad_views.render_latex,
+                Format.markdown: grad_views.render_markdown,
+            }
+            view = views.get(chosen)
+            text = view(result) if view else grad_views.render_text(result, color=_color(), width=_width())
         wrong = any(c.agrees is False for c in result.checks.values())
         return text, EXIT_DISAGREES if wrong else EXIT_OK
 
@@ -282,7 +285,6 @@ def check(
     Exit codes: 0 correct, 3 wrong, 2 bad input.
     """
     chosen = _format(format_, json_, False)
-    _not_yet(chosen, "check")
 
     def work() -> tuple[str, int]:
         from chainrule.budget import deadline
@@ -291,7 +293,12 @@ def check(
 
         with deadline(timeout, _timeout_error):
             result = grade(expression, answer, wrt=wrt)
-            text = check_view.render_json(result) if chosen is Format.json else check_view.render_text(result)
+            views = {
+                Format.json: check_view.render_json,
+                Format.latex: check_view.render_latex,
+                Format.markdown: check_view.render_markdown,
+            }
+            text = views.get(chosen, check_view.render_text)(result)
         return text, EXIT_OK if result.verdict == "correct" else EXIT_DISAGREES
 
     _run(chosen is Format.json, "chainrule.check/1", work)
