@@ -48,3 +48,25 @@ def render_text(g: Grade) -> str:
         lines.append("")
         lines.append(f"  {f.kind}: {f.message}")
     return "\n".join(lines) + "\n"
+
+
+def render_markdown(g: Grade) -> str:
+    mark = "✓ correct" if g.verdict == "correct" else "✗ wrong"
+    out = [f"### d/d{g.variable} `{g.expression}`", ""]
+    out.append(f"- **Your answer:** `{pretty(g.answer_expression) if g.answer_expression is not None else g.answer}`")
+    if g.expected is not None:
+        out.append(f"- **The chain rule gives:** `{pretty(g.expected)}`")
+    out.append(f"- **Verdict:** {mark} (compared {g.method})")
+    out += [f"- **{f.kind}:** {f.message}" for f in g.diagnosis]
+    return "\n".join(out) + "\n"
+
+
+def render_latex(g: Grade) -> str:
+    import sympy
+
+    lines = [rf"\text{{your answer: }} & {sympy.latex(g.answer_expression)}"]
+    if g.expected is not None:
+        lines.append(rf"\text{{the chain rule: }} & {sympy.latex(g.expected)}")
+    lines.append(rf"\text{{verdict: }} & \text{{{g.verdict}}}")
+    lines += [rf"\text{{{f.kind}: }} & \text{{{f.message}}}" for f in g.diagnosis]
+    return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}\n"

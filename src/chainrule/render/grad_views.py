@@ -212,3 +212,53 @@ def render_explain(g: Gradient) -> str:
             verdict += ", and the accurate check agrees" if c.agrees else ", and the accurate check DISAGREES"
         lines.append(f"     ∂{g.output}/∂{v} = {pretty(g.symbolic[v])} = {exact(gradient.get(v))}{verdict}")
     return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- LaTeX, Markdown
+
+
+def render_latex(g: Gradient) -> str:
+    import sympy
+
+    from chainrule.render.latex_view import name_tex
+
+    rows = []
+    for layer, built in zip(g.layers, g.graph.layers, strict=True):
+        locals_ = ", ".join(
+            rf"\frac{{\partial {name_tex(layer.name)}}}{{\partial {name_tex(lo.wrt)}}} = {sympy.latex(lo.expression)}"
+            for lo in layer.locals
+        )
+        value = rf" = {num(layer.value)}" if layer.value is not None else ""
+        rows.append(rf"{name_tex(layer.name)} &= {sympy.latex(built.expression)}{value} && {locals_}")
+    gradient = g.gradient or {}
+    for v in g.wrt:
+        value = rf" = {exact(gradient[v])}" if v in gradient else ""
+        frac = rf"\frac{{\partial {name_tex(g.output)}}}{{\partial {name_tex(v)}}}"
+        rows.append(rf"{frac} &= {sympy.latex(g.symbolic[v])}{value}")
+    return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}\n"
+
+
+def render_markdown(g: Gradient) -> str:
+    from chainrule.render.graph_view import mermaid
+
+    at = g.point is not None
+    out = [f"### Gradient of `{g.output}`" + (f" at {_where(g)}" if at else ""), ""]
+    out += ["| node | operation | inputs | local gradients |" + (" value | adjoint |" if at else "")]
+    out.append("|" + "---|" * (6 if at else 4))
+    for layer in g.layers:
+        locals_ = ", ".join(f"`{_partial(g, layer.name, lo.wrt)} = {pretty(lo.expression)}`" for lo in layer.locals)
+        cells = [layer.name, f"`{_node_text(g, layer.ops, 'pretty')}`", ", ".join(layer.inputs), locals_]
+        if at:
+            adjoint = (g.adjoints or {}).get(layer.name)
+            cells += [num(layer.value, 6), num(adjoint, 6)]
+        out.append("| " + " | ".join(cells) + " |")
+    out += ["", "| variable | gradient |" + (" value | check |" if at else ""), "|" + "---|" * (4 if at else 2)]
+    gradient = g.gradient or {}
+    for v in g.wrt:
+        cells = [v, f"`{pretty(g.symbolic[v])}`"]
+        if at:
+            c = g.checks.get(v)
+            cells += [exact(gradient.get(v)), "—" if c is None else "agrees" if c.agrees else "disagrees"]
+        out.append("| " + " | ".join(cells) + " |")
+    out += ["", "```mermaid", mermaid(g).rstrip(), "```", ""]
+    return "\n".join(out)

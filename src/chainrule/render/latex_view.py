@@ -17,14 +17,18 @@ def _tex(expr: Any) -> str:
 
 def _frac(top: str, bottom: str, partial: bool) -> str:
     d = r"\partial " if partial else "d"
-    return rf"\frac{{{d}{_name(top)}}}{{{d}{_name(bottom)}}}"
+    return rf"\frac{{{d}{name_tex(top)}}}{{{d}{name_tex(bottom)}}}"
 
 
-def _name(name: str) -> str:
+def name_tex(name: str) -> str:
     """u12 -> u_{12}, as SymPy writes symbols."""
     stem = name.rstrip("0123456789")
     digits = name[len(stem) :]
-    return f"{stem}_{{{digits}}}" if digits and stem else name
+    if not stem:
+        return name
+    stem = stem.replace("_", r"\_")
+    stem = rf"\mathrm{{{stem}}}" if len(stem) > 1 else stem
+    return f"{stem}_{{{digits}}}" if digits else stem
 
 
 def latex(d: Derivation) -> str:
@@ -32,7 +36,7 @@ def latex(d: Derivation) -> str:
     rows = []
     for layer, built in zip(d.layers, d.graph.layers, strict=True):
         for k, local in enumerate(layer.locals):
-            lhs = f"{_name(layer.name)} &= {_tex(built.expression)}" if k == 0 else "&"
+            lhs = f"{name_tex(layer.name)} &= {_tex(built.expression)}" if k == 0 else "&"
             frac = _frac(layer.name, local.wrt, len(layer.inputs) > 1)
             shown = local.value is not None and not local.expression.is_number
             value = rf" = {num(local.value)}" if shown else ""
@@ -44,7 +48,7 @@ def latex(d: Derivation) -> str:
     if d.derivative is not None:
         rows.append(rf"&= {_tex(d.derivative)}")
     if d.point is not None and d.derivative_value is not None:
-        at = ", ".join(f"{_name(k)}={num(v)}" for k, v in d.point.items())
+        at = ", ".join(f"{name_tex(k)}={num(v)}" for k, v in d.point.items())
         rows.append(rf"\left.{total}\right|_{{{at}}} &= {exact(d.derivative_value)}")
     return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}\n"
 
