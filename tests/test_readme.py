@@ -21,7 +21,9 @@ def test_readme_example_is_real_output(command: str, shown: str) -> None:
         pytest.skip("jq is not installed")
     env = dict(os.environ, COLUMNS="100", NO_COLOR="1")
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-    result = subprocess.run(["bash", "-c", command], capture_output=True, text=True, env=env, timeout=120)
+    result = subprocess.run(
+        ["bash", "-c", command], capture_output=True, text=True, env=env, timeout=120, cwd=README.parent
+    )
     output = (result.stdout + result.stderr).rstrip()
     if result.returncode:
         output += f"\n(exit code {result.returncode})"

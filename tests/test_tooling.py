@@ -15,12 +15,12 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_ruff_lint() -> None:
-    result = run("ruff", "check", "src", "tests", "examples", "benchmarks")
+    result = run("ruff", "check", "src", "tests", "examples", "benchmarks", "docs")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_ruff_format() -> None:
-    result = run("ruff", "format", "--check", "src", "tests", "examples", "benchmarks")
+    result = run("ruff", "format", "--check", "src", "tests", "examples", "benchmarks", "docs")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
