@@ -10,6 +10,7 @@ command, and whichever ends first fires.  Where signals are unavailable
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -26,6 +27,8 @@ class OutOfTime(ChainruleError):
 
 
 _stack: list[tuple[float, Callable[[], BaseException]]] = []
+_raised: list[BaseException] = []  # expiries raised so far, to recognise one that was swallowed
+RETRY = 0.05  # seconds: an expiry raised inside a finalizer is lost, so it is raised again
 
 
 def _usable() -> bool:
@@ -47,7 +50,23 @@ def _on_alarm(signum: int, frame: Any) -> None:
         _arm()
         return
     # The outermost expired budget wins: it is the one the caller must hear about.
-    raise expired[0][1]()
+    error = expired[0][1]()
+    _raised.append(error)
+    # If the signal landed in a finalizer or a weakref callback, Python ignores the
+    # exception and the work goes on: ask again shortly, until the block has ended.
+    signal.setitimer(signal.ITIMER_REAL, RETRY)
+    raise error
+
+
+def _quiet(previous: Callable[[Any], object]) -> Callable[[Any], object]:
+    """An unraisable hook that drops our own swallowed expiries and passes on the rest."""
+
+    def hook(info: Any) -> object:
+        if any(info.exc_value is raised for raised in _raised):
+            return None
+        return previous(info)
+
+    return hook
 
 
 @contextmanager
@@ -56,9 +75,12 @@ def deadline(seconds: float | None, error: Callable[[], BaseException]) -> Itera
     if seconds is None or seconds <= 0 or not _usable():
         yield
         return
-    previous = signal.getsignal(signal.SIGALRM) if not _stack else None
-    if not _stack:
+    first = not _stack
+    previous = signal.getsignal(signal.SIGALRM) if first else None
+    previous_hook = sys.unraisablehook
+    if first:
         signal.signal(signal.SIGALRM, _on_alarm)
+        sys.unraisablehook = _quiet(previous_hook)
     entry = (time.monotonic() + seconds, error)
     _stack.append(entry)
     _arm()
@@ -67,8 +89,11 @@ def deadline(seconds: float | None, error: Callable[[], BaseException]) -> Itera
     finally:
         _stack.remove(entry)
         _arm()
-        if not _stack and previous is not None:
-            signal.signal(signal.SIGALRM, previous)
+        if first:
+            if previous is not None:
+                signal.signal(signal.SIGALRM, previous)
+            sys.unraisablehook = previous_hook
+            _raised.clear()
 
 
 class _Expired(Exception):
