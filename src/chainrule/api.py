@@ -115,8 +115,6 @@ def differentiate(
 
 def gradient(expression: str, at: str | Mapping[str, float] | None = None, wrt: str | None = None) -> GradResult:
     """Backpropagation on an expression or a program of bindings."""
-    if isinstance(at, Mapping):
-        at = ",".join(f"{k}={float(v)!r}" for k, v in at.items())
     return GradResult(_gradient(expression, at=at, wrt=wrt))
 
 

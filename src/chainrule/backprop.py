@@ -9,6 +9,7 @@ derivative, so the cost grows with the number of nodes, not nodes × variables.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,7 +63,7 @@ def parse_wrt(text: str | None, variables: tuple[str, ...]) -> tuple[str, ...]:
 
 def gradient(
     text: str,
-    at: str | None = None,
+    at: str | Mapping[str, float] | None = None,
     wrt: str | None = None,
     granularity: str = "functions",
 ) -> Gradient:
@@ -73,15 +74,11 @@ def gradient(
     graph = build_graph(program.expr, granularity, program.bindings)
     variables = graph.variables
     chosen = parse_wrt(wrt, variables)
-    point = parse_point(at, variables, variables[0] if variables else "x") if at is not None else None
-    values = factors = None
+    point = parse_point(at, variables, variables[0] if variables else "x")
+    at_point = engine.run(graph, point) if point is not None else None
     adjoints = None
-    steps: tuple[engine.Contribution, ...] = ()
-    if point is not None:
-        values = engine.evaluate(graph, point)
-        factors = [engine.local_factors(graph, layer, values) for layer in graph.layers]
-        by_index, steps = engine.backward(graph, factors)
-        adjoints = {graph.names[i]: a for i, a in by_index.items() if i in graph.names}
+    if at_point is not None:
+        adjoints = {graph.names[i]: a for i, a in at_point.adjoints.items() if i in graph.names}
     symbolic_by_index = engine.symbolic_adjoints(graph)
     symbolic = {v: symbolic_by_index.get(graph.index_of(v), 0) for v in chosen}
     expanded: dict[str, Any] = {}
@@ -94,8 +91,8 @@ def gradient(
     if len(chosen) > MAX_CHECKED:
         stride = len(chosen) / MAX_CHECKED
         sample = tuple(chosen[int(k * stride)] for k in range(MAX_CHECKED))
-    if point is not None and values is not None and adjoints is not None:
-        f0 = values[graph.output]
+    if point is not None and at_point is not None and adjoints is not None:
+        f0 = at_point.values[graph.output]
         for v in sample:
             checks[v] = check(graph, point, v, f0, adjoints.get(v, 0.0))
     output = graph.names.get(graph.output, program.output or "y")
@@ -104,10 +101,10 @@ def gradient(
         graph=graph,
         output=output,
         point=point,
-        value=values[graph.output] if values else None,
-        layers=layer_steps(graph, values, factors),
+        value=at_point.values[graph.output] if at_point else None,
+        layers=layer_steps(graph, at_point.values if at_point else None, at_point.factors if at_point else None),
         adjoints=adjoints,
-        backward=steps,
+        backward=at_point.steps if at_point else (),
         wrt=chosen,
         symbolic=symbolic,
         expanded=expanded,

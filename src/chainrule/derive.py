@@ -57,17 +57,16 @@ class Derivation:
     check: Check | None
     output: str
 
-    @property
-    def omitted(self) -> bool:
-        """True when the expanded derivative was too large to build."""
-        return self.derivative is None
 
-
-def parse_point(text: str | None, variables: tuple[str, ...], wrt: str) -> dict[str, float] | None:
+def parse_point(
+    text: str | Mapping[str, float] | None, variables: tuple[str, ...], wrt: str
+) -> dict[str, float] | None:
     """--at: '3' (the value of the variable) or 'x=0.7,y=1.3'.  Values may be constant
-    expressions such as pi/4."""
+    expressions such as pi/4.  From Python, a mapping of names to numbers."""
     if text is None:
         return None
+    if isinstance(text, Mapping):
+        text = ",".join(f"{name}={float(value)!r}" for name, value in text.items())
     point: dict[str, float] = {}
     items = [part for part in text.split(",")]
     if len(items) == 1 and "=" not in items[0]:
@@ -153,11 +152,7 @@ def differentiate(
         raise UsageError(f"--granularity must be one of {', '.join(GRANULARITIES)}")
     expr = parse(text)
     variable = choose_variable(expr, wrt)
-    variables = expr.variables()
-    if isinstance(at, str) or at is None:
-        point = parse_point(at, variables, variable)
-    else:
-        point = parse_point(",".join(f"{k}={v!r}" for k, v in at.items()), variables, variable)
+    point = parse_point(at, expr.variables(), variable)
     graph = build_graph(expr, granularity)
     return derive(graph, variable, point)
 
@@ -192,12 +187,8 @@ def layer_steps(
 def derive(graph: Graph, variable: str, point: dict[str, float] | None) -> Derivation:
     """The steps of d(output)/d(variable) on a built graph."""
     wrt = graph.index_of(variable) if variable in graph.variables else -1
-    values: list[float] | None = None
-    factors: list[tuple[float, ...]] | None = None
-    if point is not None:
-        values = engine.evaluate(graph, point)
-        factors = [engine.local_factors(graph, layer, values) for layer in graph.layers]
-    layers = layer_steps(graph, values, factors)
+    at = engine.run(graph, point) if point is not None else None
+    layers = layer_steps(graph, at.values if at else None, at.factors if at else None)
     count = engine.count_paths(graph, wrt)
     paths = engine.paths(graph, wrt) if count <= engine.MAX_PATHS else None
     derivative = None
@@ -211,9 +202,9 @@ def derive(graph: Graph, variable: str, point: dict[str, float] | None) -> Deriv
             derivative = engine.tidy(derivative)
     f0 = d0 = None
     result_check = None
-    if values is not None and factors is not None and point is not None:
-        f0 = values[graph.output]
-        d0 = engine.backward(graph, factors)[0].get(wrt, 0.0)
+    if at is not None and point is not None:
+        f0 = at.values[graph.output]
+        d0 = at.adjoints.get(wrt, 0.0)
         result_check = check(graph, point, variable, f0, d0)
     output = graph.names.get(graph.output, graph.source.strip())
     return Derivation(

@@ -149,6 +149,24 @@ def symbolic_adjoints(graph: Graph) -> dict[int, Any]:
     return adjoint
 
 
+@dataclass(frozen=True)
+class Pass:
+    """Everything the chain rule knows at one point."""
+
+    values: list[float]  # every DAG node's value
+    factors: list[tuple[float, ...]]  # every layer's local factors, one per input
+    adjoints: dict[int, float]  # d(output)/d(node), from one backward sweep
+    steps: tuple[Contribution, ...]  # that sweep, step by step
+
+
+def run(graph: Graph, point: Mapping[str, float]) -> Pass:
+    """The forward pass, the local factors and the backward pass at a point."""
+    values = evaluate(graph, point)
+    factors = [local_factors(graph, layer, values) for layer in graph.layers]
+    adjoints, steps = backward(graph, factors)
+    return Pass(values, factors, adjoints, steps)
+
+
 # --------------------------------------------------------------------------- paths
 
 

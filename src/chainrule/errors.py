@@ -30,12 +30,6 @@ class ChainruleError(Exception):
         self.end = end
         self.hint = hint
 
-    def located(self, source: str) -> ChainruleError:
-        """Attach the input text if the error does not have it yet."""
-        if self.source is None:
-            self.source = source
-        return self
-
     def caret_lines(self) -> list[str]:
         """The input echoed, with a caret (and tildes) under the span."""
         if self.source is None or self.position is None:

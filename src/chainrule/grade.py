@@ -52,7 +52,6 @@ class Grade:
     expected: Any  # sympy expression of the derivative, or None when too large
     answer_expression: Any
     diagnosis: tuple[Finding, ...]
-    points: tuple[dict[str, float], ...]
 
 
 @dataclass(frozen=True)
@@ -61,15 +60,10 @@ class _Sample:
     expected: float
     answer: float
     factors: list[tuple[float, ...]]  # per layer
-    values: list[float]
 
 
 def _close(a: float, b: float) -> bool:
     return abs(a - b) <= RTOL * max(1.0, abs(a), abs(b))
-
-
-def _value_of(graph: Graph, point: dict[str, float]) -> float:
-    return engine.evaluate(graph, point)[graph.output]
 
 
 def _samples(expr_graph: Graph, answer_graph: Graph, variable: str, wrt: int) -> list[_Sample]:
@@ -78,13 +72,11 @@ def _samples(expr_graph: Graph, answer_graph: Graph, variable: str, wrt: int) ->
     for x in SAMPLES:
         point = {variable: x, **{v: OTHERS[k % len(OTHERS)] for k, v in enumerate(others)}}
         try:
-            values = engine.evaluate(expr_graph, point)
-            factors = [engine.local_factors(expr_graph, layer, values) for layer in expr_graph.layers]
-            expected = engine.backward(expr_graph, factors)[0].get(wrt, 0.0)
-            answer = _value_of(answer_graph, point)
+            at = engine.run(expr_graph, point)
+            answer = engine.evaluate(answer_graph, point)[answer_graph.output]
         except ChainruleError:
             continue
-        found.append(_Sample(point, expected, answer, factors, values))
+        found.append(_Sample(point, at.adjoints.get(wrt, 0.0), answer, at.factors))
     return found
 
 
@@ -147,7 +139,6 @@ def grade(expression: str, answer: str, wrt: str | None = None) -> Grade:
         expected=d.derivative,
         answer_expression=answer_expr,
         diagnosis=diagnosis,
-        points=tuple(s.point for s in samples),
     )
 
 

@@ -98,6 +98,7 @@ _PRINTER: Any = None
 def _pretty_printer() -> Any:
     global _PRINTER
     if _PRINTER is None:
+        from sympy import S
         from sympy.printing.precedence import precedence
         from sympy.printing.str import StrPrinter
 
@@ -110,7 +111,7 @@ def _pretty_printer() -> Any:
                 if exp.is_Integer and exp > 1:
                     b = str(self.parenthesize(base, precedence(expr), strict=True))
                     return b + superscript(str(exp))
-                if exp == sympy_half():
+                if exp == S.Half:
                     return f"√{self.parenthesize(base, precedence(expr), strict=True)}"
                 text = str(super()._print_Pow(expr, rational))
                 return text.replace("**", "^")
@@ -135,9 +136,3 @@ def _pretty_printer() -> Any:
 
         _PRINTER = Pretty()
     return _PRINTER
-
-
-def sympy_half() -> Any:
-    import sympy
-
-    return sympy.S.Half

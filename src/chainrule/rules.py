@@ -25,14 +25,14 @@ Sym = Callable[..., Any]
 Num = Callable[..., float]
 Check = Callable[..., "str | None"]
 
-u_ = sympy.Symbol("u")
-
 
 class sigmoid(sympy.Function):  # type: ignore[misc]  # noqa: N801 - SymPy names functions in lower case
     """The logistic function 1/(1 + e^-u)."""
 
     @classmethod
     def eval(cls, u: sympy.Expr) -> sympy.Expr | None:
+        # SymPy's hook for simplifying sigmoid(0) to 1/2; not Python's eval, and it sees
+        # only SymPy objects built from the parser's whitelist.
         return sympy.S.Half if u == 0 else None
 
     def fdiff(self, argindex: int = 1) -> sympy.Expr:

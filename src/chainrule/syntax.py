@@ -33,8 +33,6 @@ MAX_INPUT = 1_000_000
 MAX_DIGITS = 100
 MAX_DEPTH = 100_000
 
-# Node kinds: leaves, then operators, then applications.
-LEAVES = frozenset({"num", "const", "var"})
 BINARY = {"+": "add", "-": "sub", "*": "mul", "/": "div", "^": "pow"}
 
 

@@ -30,10 +30,9 @@ def _curves(d: Derivation, xs: list[float]) -> tuple[list[float], list[float]]:
     for x in xs:
         point = {**d.point, d.variable: x}
         try:
-            values = engine.evaluate(graph, point)
-            factors = [engine.local_factors(graph, layer, values) for layer in graph.layers]
-            fs.append(values[graph.output])
-            dfs.append(engine.backward(graph, factors)[0].get(wrt, 0.0))
+            at = engine.run(graph, point)
+            fs.append(at.values[graph.output])
+            dfs.append(at.adjoints.get(wrt, 0.0))
         except ChainruleError:
             fs.append(math.nan)
             dfs.append(math.nan)
