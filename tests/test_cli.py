@@ -193,3 +193,28 @@ def test_a_wrong_rule_is_caught_by_the_check_with_exit_3(run_json: Any, monkeypa
     assert code == 3
     assert doc["check"]["agrees"] is False
     assert doc["derivative"]["value"] == pytest.approx(-math.cos(2.25) * 3)
+
+
+def test_the_console_script_pauses_the_collector_only_until_the_engine_is_imported() -> None:
+    """main() pauses the garbage collector for SymPy's import; the command's own
+    work runs with it on (a deep chain's garbage is collected), and it is on
+    again when main returns."""
+    probe = """
+import gc, sys
+import chainrule.derive
+seen = []
+real = chainrule.derive.differentiate
+def spy(*args, **kwargs):
+    seen.append(gc.isenabled())
+    return real(*args, **kwargs)
+chainrule.derive.differentiate = spy
+sys.argv = ['chainrule', 'diff', 'sin(x^2)', '--at', '1', '--json']
+from chainrule.cli import main
+try:
+    main()
+except SystemExit as done:
+    code = done.code
+print('RESULT', code, seen, gc.isenabled(), len(gc.get_objects()) > 0, gc.get_freeze_count() > 0)
+"""
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "RESULT 0 [True] True True True"

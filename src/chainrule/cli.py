@@ -6,6 +6,7 @@ so ``chainrule --help`` and ``chainrule --version`` start quickly.
 
 from __future__ import annotations
 
+import gc
 import itertools
 import os
 import shutil
@@ -128,9 +129,30 @@ def _width() -> int:
     return max(60, min(shutil.get_terminal_size(fallback=(100, 24)).columns, 160))
 
 
+def _settle() -> None:
+    """Import the engine (SymPy, mpmath) while the garbage collector is paused,
+    then freeze what was imported and let the collector run again.
+
+    The console script pauses the collector at start-up (see `main`): each
+    full collection during SymPy's import would otherwise walk every object
+    SymPy has made so far.  Frozen objects are never scanned again, so the
+    command's own garbage is collected as usual.
+    """
+    if gc.isenabled():
+        return
+    from importlib import import_module
+
+    for module in ("chainrule.engine", "chainrule.numcheck"):  # SymPy, the rule table, mpmath
+        import_module(module)
+
+    gc.freeze()
+    gc.enable()
+
+
 def _run(json_mode: bool, schema: str, work: Callable[[], tuple[str, int]]) -> NoReturn:
     """Run a command's work; turn its errors into messages and exit codes."""
     try:
+        _settle()
         text, code = work()
     except ChainruleError as err:
         typer.echo(err.describe(), err=True)
@@ -319,6 +341,7 @@ def batch(
     {"expression": ..., "at": {...}, "wrt": ...}.  Exit code 0 when every line
     succeeded, 1 when some became error documents.
     """
+    _settle()
     from chainrule.batch import run
 
     failed = False
@@ -420,5 +443,9 @@ def _render_diff(result: Any, chosen: Format) -> str:
 
 
 def main() -> None:
-    """The console script."""
-    app(prog_name="chainrule")
+    """The console script.  The collector stays paused until the engine is imported (`_settle`)."""
+    gc.disable()
+    try:
+        app(prog_name="chainrule")
+    finally:
+        gc.enable()
