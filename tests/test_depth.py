@@ -66,6 +66,10 @@ def test_deep_chain_matches_forward_mode_in_mpmath(deep: Any) -> None:
     # The product of 10,000 factors underflows a double; compare its logarithm.
     log_product = sum(math.log(abs(layer.locals[0].value)) for layer in d.layers)
     assert log_product == pytest.approx(float(mpmath.log(abs(slope))), rel=1e-10)
+    # The tool reports the derivative itself with an unbounded exponent.
+    assert d.derivative_value == 0.0 and d.derivative_beyond is not None
+    reported = mpmath.mpf(d.derivative_beyond.mantissa) * mpmath.mpf(10) ** d.derivative_beyond.exponent
+    assert float(reported / slope) == pytest.approx(1, rel=1e-10)
 
 
 def test_a_thousand_deep_chain_value_matches_mpmath() -> None:

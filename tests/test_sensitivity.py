@@ -44,7 +44,12 @@ def test_cli_views(run: Any, run_json: Any) -> None:
     assert "6. Sensitivity" in out and "Vanishing gradient" in out
     code, doc = run_json("diff", chain("sigmoid", 3), "--at", "0")
     assert [entry["layer"] for entry in doc["sensitivity"]] == ["u1", "u2", "y"]
-    assert doc["sensitivity"][0] == {"layer": "u1", "factor": 0.25, "running_product": 0.25}
+    assert doc["sensitivity"][0] == {
+        "layer": "u1",
+        "factor": 0.25,
+        "running_product": 0.25,
+        "running_log10": math.log10(0.25),
+    }
 
 
 def test_graphs_and_symbolic_runs_have_no_sensitivity_view(run: Any) -> None:

@@ -19,6 +19,7 @@ from chainrule.errors import UsageError
 from chainrule.graph import GRANULARITIES, Graph, build_graph
 from chainrule.numcheck import Check, check
 from chainrule.syntax import parse_program
+from chainrule.wide import Wide
 
 MAX_CHECKED = 50  # variables checked numerically; a larger gradient checks an even sample
 EXPAND_LAYERS = 60  # beyond this many layers, or
@@ -41,6 +42,7 @@ class Gradient:
     expanded: dict[str, Any]  # the same in terms of the variables, when small
     checks: dict[str, Check]
     unchecked: int  # variables left out of the numerical check
+    beyond: dict[str, Wide]  # adjoints beyond the range of doubles (in `adjoints` 0.0 or ±inf)
 
     @property
     def gradient(self) -> dict[str, float] | None:
@@ -77,8 +79,10 @@ def gradient(
     point = parse_point(at, variables, variables[0] if variables else "x")
     at_point = engine.run(graph, point) if point is not None else None
     adjoints = None
+    beyond: dict[str, Wide] = {}
     if at_point is not None:
         adjoints = {graph.names[i]: a for i, a in at_point.adjoints.items() if i in graph.names}
+        beyond = {graph.names[i]: w for i, w in at_point.beyond.items() if i in graph.names}
     symbolic_by_index = engine.symbolic_adjoints(graph)
     symbolic = {v: symbolic_by_index.get(graph.index_of(v), 0) for v in chosen}
     expanded: dict[str, Any] = {}
@@ -94,7 +98,7 @@ def gradient(
     if point is not None and at_point is not None and adjoints is not None:
         f0 = at_point.values[graph.output]
         for v in sample:
-            checks[v] = check(graph, point, v, f0, adjoints.get(v, 0.0))
+            checks[v] = check(graph, point, v, f0, adjoints.get(v, 0.0), beyond.get(v))
     output = graph.names.get(graph.output, program.output or "y")
     return Gradient(
         input=text,
@@ -110,4 +114,5 @@ def gradient(
         expanded=expanded,
         checks=checks,
         unchecked=len(chosen) - len(sample) if point is not None else 0,
+        beyond=beyond,
     )

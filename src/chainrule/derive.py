@@ -18,6 +18,7 @@ from chainrule.errors import ChainruleError, InputError, UsageError
 from chainrule.graph import GRANULARITIES, Graph, build_graph
 from chainrule.numcheck import Check, check
 from chainrule.syntax import Expr, parse
+from chainrule.wide import Wide
 
 EXPAND_LIMIT = 60  # layers; beyond this the derivative is shown in layer form only
 
@@ -53,9 +54,10 @@ class Derivation:
     path_count: int
     paths: tuple[engine.Path, ...] | None  # None when there are too many to list
     derivative: Any | None  # sympy.Expr in the variables; None when too large
-    derivative_value: float | None
+    derivative_value: float | None  # 0.0 or ±inf when the value is beyond the range of doubles:
     check: Check | None
     output: str
+    derivative_beyond: Wide | None = None  # then it is here
 
 
 def parse_point(
@@ -200,12 +202,13 @@ def derive(graph: Graph, variable: str, point: dict[str, float] | None) -> Deriv
             derivative = engine.derivative_in_variables(graph, wrt, forms)
         if derivative is not None:
             derivative = engine.tidy(derivative)
-    f0 = d0 = None
+    f0 = d0 = beyond = None
     result_check = None
     if at is not None and point is not None:
         f0 = at.values[graph.output]
         d0 = at.adjoints.get(wrt, 0.0)
-        result_check = check(graph, point, variable, f0, d0)
+        beyond = at.beyond.get(wrt)
+        result_check = check(graph, point, variable, f0, d0, beyond)
     output = graph.names.get(graph.output, graph.source.strip())
     return Derivation(
         input=graph.source,
@@ -220,4 +223,5 @@ def derive(graph: Graph, variable: str, point: dict[str, float] | None) -> Deriv
         derivative_value=d0,
         check=result_check,
         output=output,
+        derivative_beyond=beyond,
     )

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from chainrule import wide
 from chainrule.errors import MathError
 from chainrule.graph import Graph, Layer, rule_of
 from chainrule.syntax import Node
@@ -121,15 +122,37 @@ class Contribution:
 def backward(graph: Graph, factors: list[tuple[float, ...]]) -> tuple[dict[int, float], tuple[Contribution, ...]]:
     """Adjoints d(output)/d(node) for every layer and variable, by one reverse
     sweep, as ``Value.backward()`` does; and the steps of that sweep."""
+    adjoint, steps, _ = _sweep(graph, factors)
+    return adjoint, steps
+
+
+def _sweep(graph: Graph, factors: list[tuple[float, ...]]) -> tuple[dict[int, float], tuple[Contribution, ...], bool]:
+    """The backward sweep in doubles, and whether a product left their range."""
     adjoint: dict[int, float] = {graph.output: 1.0}
     steps = []
+    lost = False
     for layer, local in zip(reversed(graph.layers), reversed(factors), strict=True):
         upstream = adjoint.get(layer.root, 0.0)
         for k, (source, factor) in enumerate(zip(layer.sources, local, strict=True)):
             contribution = upstream * factor
+            lost = lost or wide.lost(contribution, upstream, factor)
             adjoint[source] = adjoint.get(source, 0.0) + contribution
             steps.append(Contribution(layer.root, source, k, factor, upstream, contribution, adjoint[source]))
-    return adjoint, tuple(steps)
+    return adjoint, tuple(steps), lost
+
+
+def _sweep_wide(graph: Graph, factors: list[tuple[float, ...]]) -> dict[int, Any]:
+    """The same sweep in mpmath: 53-bit numbers whose exponent cannot under- or overflow."""
+    import mpmath
+
+    with mpmath.workprec(53):
+        zero = mpmath.mpf(0)
+        adjoint: dict[int, Any] = {graph.output: mpmath.mpf(1)}
+        for layer, local in zip(reversed(graph.layers), reversed(factors), strict=True):
+            upstream = adjoint.get(layer.root, zero)
+            for source, factor in zip(layer.sources, local, strict=True):
+                adjoint[source] = adjoint.get(source, zero) + upstream * factor
+    return adjoint
 
 
 def symbolic_adjoints(graph: Graph) -> dict[int, Any]:
@@ -157,14 +180,28 @@ class Pass:
     factors: list[tuple[float, ...]]  # every layer's local factors, one per input
     adjoints: dict[int, float]  # d(output)/d(node), from one backward sweep
     steps: tuple[Contribution, ...]  # that sweep, step by step
+    beyond: dict[int, wide.Wide]  # adjoints beyond the range of doubles (there 0.0 or ±inf)
 
 
 def run(graph: Graph, point: Mapping[str, float]) -> Pass:
-    """The forward pass, the local factors and the backward pass at a point."""
+    """The forward pass, the local factors and the backward pass at a point.
+
+    When a product of factors leaves the range of doubles (a vanishing or
+    exploding gradient through thousands of layers), the backward pass runs
+    again with an unbounded exponent: adjoints that fit in a double get their
+    full precision back, and the others are kept in `Pass.beyond`.
+    """
     values = evaluate(graph, point)
     factors = [local_factors(graph, layer, values) for layer in graph.layers]
-    adjoints, steps = backward(graph, factors)
-    return Pass(values, factors, adjoints, steps)
+    adjoints, steps, lost = _sweep(graph, factors)
+    beyond: dict[int, wide.Wide] = {}
+    if lost:
+        for node, exact in _sweep_wide(graph, factors).items():
+            adjoints[node] = double = float(exact)  # 0.0 below the range, ±inf above it
+            scaled = wide.from_mpf(exact)
+            if scaled is not None and (double == 0.0 or not wide.in_range(double)):
+                beyond[node] = scaled
+    return Pass(values, factors, adjoints, steps, beyond)
 
 
 # --------------------------------------------------------------------------- paths

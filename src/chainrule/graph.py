@@ -25,7 +25,7 @@ from typing import Any
 import sympy
 
 from chainrule.errors import InputError
-from chainrule.rules import RULES, Rule, abstract_rule, rule_for
+from chainrule.rules import RULES, Rule, abstract_rule, apply, rule_for
 from chainrule.syntax import Expr, Node
 
 GRANULARITIES = ("functions", "ops")
@@ -321,7 +321,7 @@ def _build(dag: tuple[Node, ...], ops: list[int], value: dict[int, Any]) -> dict
             terms.extend(take(node.args[1], 1 if node.kind == "add" else -1))  # in place: O(1) per term
             pending[i] = terms
         else:
-            value[i] = rule_of(node).build(*(get(a) for a in node.args))
+            value[i] = apply(rule_of(node).build, *(get(a) for a in node.args))
     get(ops[-1])
     return value
 
@@ -353,7 +353,7 @@ def _locals(
         rule = rule_of(node)
         operands = [value[a] for a in node.args]
         return tuple(
-            Local(str(symbols[a]), rule.partials[node.args.index(a)](*operands), label[0], label[1], (label,))
+            Local(str(symbols[a]), apply(rule.partials[node.args.index(a)], *operands), label[0], label[1], (label,))
             for a in sources
         )
     contributions: dict[int, list[Any]] = {root: [one]}  # summed once, when complete

@@ -5,6 +5,14 @@
 * An accurate check: the function alone is evaluated in mpmath at 30 digits
   and differentiated numerically by mpmath.diff (which works at raised
   precision), so its error is far below double precision.
+
+The check says when it cannot decide.  If the function's value in doubles
+differs from its value at 30 digits beyond 1e-9, rounding errors are amplified
+too much at this point (an ill-conditioned expression, such as a chaotic
+composition): no value of the derivative there can be trusted or checked.
+(Two evaluations with different roundings that agree so closely show that
+30 digits are plenty.)  A derivative smaller than the absolute tolerance, a
+vanishing gradient, is only confirmed to be close to 0.
 """
 
 from __future__ import annotations
@@ -19,11 +27,13 @@ import mpmath
 from chainrule.engine import evaluate
 from chainrule.errors import ChainruleError
 from chainrule.graph import Graph, rule_of
+from chainrule.wide import Wide
 
 NUDGE_H = 0.001
 DIGITS = 30
 RTOL = 1e-8
 ATOL = 1e-10
+CONDITION_RTOL = 1e-9  # the function's value in doubles must be this close to its value at DIGITS
 METHOD = f"mpmath.diff at {DIGITS} digits"
 
 
@@ -78,8 +88,13 @@ def _nudge(graph: Graph, point: Mapping[str, float], wrt: str, f0: float) -> Nud
     return Nudge(NUDGE_H, x0, f0, f1, (f1 - f0) / NUDGE_H)
 
 
-def check(graph: Graph, point: Mapping[str, float], wrt: str, f0: float, derivative: float) -> Check:
-    """Compare a derivative's value with the nudge and with mpmath."""
+def check(
+    graph: Graph, point: Mapping[str, float], wrt: str, f0: float, derivative: float, beyond: Wide | None = None
+) -> Check:
+    """Compare a derivative's value with the nudge and with mpmath.
+
+    `beyond` is the derivative when it is outside the range of doubles
+    (`derivative` is then 0.0 or ±inf)."""
     nudge = _nudge(graph, point, wrt, f0)
     try:
         with mpmath.workdps(DIGITS):
@@ -88,16 +103,45 @@ def check(graph: Graph, point: Mapping[str, float], wrt: str, f0: float, derivat
             def f(t: Any) -> Any:
                 return evaluate_mp(graph, {**fixed, wrt: t})
 
-            reference = float(mpmath.diff(f, fixed[wrt]))
+            exact = f(fixed[wrt])
+            reference = mpmath.diff(f, fixed[wrt])
     except (ValueError, ZeroDivisionError, OverflowError, TypeError):
-        return Check(nudge, METHOD, None, None, None, None, note="the function is not defined on both sides")
-    return compare(nudge, reference, derivative)
+        return _undecided(nudge, "the function is not defined on both sides")
+    if abs(f0 - exact) > CONDITION_RTOL * max(1, abs(exact)):
+        return _undecided(
+            nudge,
+            f"ill-conditioned: the function is {f0:.10g} in doubles but {float(exact):.10g} at {DIGITS} digits; "
+            "rounding errors grow so much here that the check cannot judge a derivative",
+        )
+    if beyond is not None:
+        return _compare_beyond(nudge, reference, beyond)
+    return compare(nudge, float(reference), derivative)
+
+
+def _undecided(nudge: Nudge, note: str) -> Check:
+    """No verdict: the accurate check has no value to compare with, for the reason in the note."""
+    return Check(nudge, METHOD, None, None, None, None, note=note)
 
 
 def compare(nudge: Nudge, reference: float, derivative: float) -> Check:
     if not math.isfinite(reference):
-        return Check(nudge, METHOD, None, None, None, None, note="the reference value is not finite")
+        return _undecided(nudge, "the reference value is not finite")
     abs_error = abs(derivative - reference)
     rel_error = abs_error / abs(reference) if reference != 0 else None
     agrees = abs_error <= ATOL + RTOL * abs(reference)
-    return Check(nudge, METHOD, reference, abs_error, rel_error, agrees)
+    note = None
+    if agrees and 0 < abs(derivative) < ATOL:
+        note = f"the derivative is below the absolute tolerance {ATOL:g}: the check confirms only that it is near 0"
+    return Check(nudge, METHOD, reference, abs_error, rel_error, agrees, note)
+
+
+def _compare_beyond(nudge: Nudge, reference: Any, beyond: Wide) -> Check:
+    """A derivative outside the range of doubles: beyond what finite differences resolve."""
+    if beyond.exponent < 0:
+        check = compare(nudge, float(reference), 0.0)
+        note = (
+            f"the derivative, about 1e{beyond.exponent}, is far below the absolute tolerance {ATOL:g}: "
+            "the check confirms only that it is near 0"
+        )
+        return Check(nudge, METHOD, check.value, check.abs_error, None, check.agrees, note)
+    return _undecided(nudge, f"the derivative, about 1e{beyond.exponent}, is beyond the range of doubles")

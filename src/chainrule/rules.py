@@ -13,6 +13,7 @@ engine looks rules up with :func:`rule_for`.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -572,6 +573,32 @@ def _pow(a: Any, b: Any) -> Any:
         if size > 1000:  # keep it unevaluated, even inside later products and sums
             return sympy.UnevaluatedExpr(sympy.Pow(a, b, evaluate=False))
     return a**b
+
+
+_PLAIN = sympy.Symbol("t", real=True)  # a layer's input symbol, as graph.py makes them
+
+
+def apply(build: Sym, *args: Any) -> Any:
+    """build(*args), skipping SymPy's evaluation when it cannot change anything.
+
+    A SymPy function applied to one plain real symbol, sin(u7) say, is built
+    thousands of times in a deep chain, and each time SymPy's ``eval`` looks
+    for π multiples, imaginary units and minus signs that a symbol cannot
+    have.  Whether ``eval`` changes f(symbol) depends only on the symbol's
+    assumptions, never its name, so it is asked once per function, on a
+    template symbol with the same assumptions.
+    """
+    if len(args) == 1 and type(args[0]) is sympy.Symbol and isinstance(build, type):
+        u = args[0]
+        if u.assumptions0 == _PLAIN.assumptions0 and _inert(build):
+            return build(u, evaluate=False)
+    return build(*args)
+
+
+@functools.cache
+def _inert(function: type) -> bool:
+    """Whether evaluation leaves function(t) unchanged for a plain real symbol t."""
+    return bool(function(_PLAIN) == function(_PLAIN, evaluate=False))
 
 
 def rule_for(key: str, varying: tuple[bool, ...]) -> tuple[str, str]:

@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass
 
 from chainrule.derive import Derivation
+from chainrule.wide import Wide, from_log10, in_range
 
 VANISHING = 0.5  # geometric mean of |factor| at or below this, over 3 or more layers
 EXPLODING = 2.0  # at or above this
@@ -20,7 +21,8 @@ EXPLODING = 2.0  # at or above this
 class Step:
     layer: str
     factor: float
-    running_product: float
+    running_product: float  # in doubles: 0.0 or ±inf once it leaves their range
+    running_log10: float | None  # log10 of its size, exact at any depth; None once a factor is 0
 
 
 @dataclass(frozen=True)
@@ -37,13 +39,15 @@ def sensitivity(d: Derivation) -> Sensitivity | None:
         return None
     steps = []
     running = 1.0
+    log10: float | None = 0.0
     for li, k in reversed(d.paths[0].steps):
         layer = d.layers[li]
         factor = layer.locals[k].value
         if factor is None:
             return None
         running *= factor
-        steps.append(Step(layer.name, factor, running))
+        log10 = None if log10 is None or factor == 0 else log10 + math.log10(abs(factor))
+        steps.append(Step(layer.name, factor, running, log10))
     if not steps:
         return None
     magnitudes = [abs(s.factor) for s in steps]
@@ -60,20 +64,28 @@ def sensitivity(d: Derivation) -> Sensitivity | None:
     return Sensitivity(tuple(steps), trend, responsible, mean)
 
 
+def running(step: Step) -> float | Wide:
+    """The running product: a double while it fits, else a Wide."""
+    if step.running_log10 is None or (step.running_product != 0 and in_range(step.running_product)):
+        return step.running_product
+    return from_log10(math.copysign(1.0, step.running_product), step.running_log10)  # IEEE keeps the sign
+
+
 def remark(view: Sensitivity, variable: str, output: str) -> str | None:
     """A plain sentence about the trend, naming the layers responsible."""
     if view.trend is None:
         return None
     names = ", ".join(view.responsible[:8]) + (" …" if len(view.responsible) > 8 else "")
-    final = abs(view.steps[-1].running_product)
+    last = running(view.steps[-1])
+    final = f"{abs(last):.3g}" if isinstance(last, float) else f"{abs(last.mantissa):.3g}e{last.exponent}"
     if view.trend == "vanishing":
         return (
             f"Vanishing gradient: the factors average {view.mean_factor:.3g} in size, so a wiggle of {variable} "
-            f"shrinks geometrically to {final:.3g} by the time it reaches {output}. "
+            f"shrinks geometrically to {final} by the time it reaches {output}. "
             f"The layers responsible ({names}) each multiply it by less than 1."
         )
     return (
         f"Exploding gradient: the factors average {view.mean_factor:.3g} in size, so a wiggle of {variable} "
-        f"grows geometrically to {final:.3g} by the time it reaches {output}. "
+        f"grows geometrically to {final} by the time it reaches {output}. "
         f"The layers responsible ({names}) each multiply it by more than 1."
     )

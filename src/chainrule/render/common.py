@@ -7,6 +7,7 @@ from typing import Any
 
 from chainrule.derive import Derivation, LayerStep, LocalStep
 from chainrule.printing import form, plain, pretty
+from chainrule.wide import Wide
 
 
 def num(value: float | None, digits: int = 10) -> str:
@@ -25,6 +26,28 @@ def exact(value: float | None) -> str:
         return "—"
     text = repr(value)
     return text[:-2] if text.endswith(".0") else text
+
+
+def wide(value: Wide, digits: int = 10) -> str:
+    """A number beyond the range of doubles: 4.338398274e-649."""
+    return f"{value.mantissa:.{digits}g}e{value.exponent}"
+
+
+def derivative_number(d: Derivation, digits: int | None = None) -> str:
+    """The derivative's value: every digit of the double (or `digits` of them),
+    or the number beyond the range of doubles that the double could not hold."""
+    if d.derivative_beyond is not None:
+        return wide(d.derivative_beyond, digits or 10)
+    return exact(d.derivative_value) if digits is None else num(d.derivative_value, digits)
+
+
+def beyond_note(d: Derivation) -> str | None:
+    """Why the value is not the double, when it is beyond their range."""
+    if d.derivative_beyond is None:
+        return None
+    where = "below" if d.derivative_beyond.exponent < 0 else "above"
+    double = exact(d.derivative_value)
+    return f"{where} the range of doubles, where it is {double}: computed again with an unbounded exponent"
 
 
 def layer_text(d: Derivation, layer: LayerStep, style: str) -> str:

@@ -12,8 +12,9 @@ from chainrule.derive import Derivation, LayerStep
 from chainrule.graph import rule_of
 from chainrule.printing import form, pretty
 from chainrule.render.common import (
+    beyond_note,
+    derivative_number,
     derivative_text,
-    exact,
     factor_values,
     function_text,
     layer_text,
@@ -186,9 +187,11 @@ def _product(d: Derivation, chain: bool) -> list[str]:
         out.append(f"   (The form in {d.variable} alone is omitted: {len(d.layers)} layers make it too large.)")
     if d.point is not None and d.paths is not None:
         terms = [" × ".join(_signed(v) for v in factor_values(d, p)) for p in range(len(d.paths))]
-        out.append(f"   At {point_text(d)}: {' + '.join(terms)} = {exact(d.derivative_value)}")
+        out.append(f"   At {point_text(d)}: {' + '.join(terms)} = {derivative_number(d)}")
     elif d.point is not None:
-        out.append(f"   At {point_text(d)}: {lhs} = {exact(d.derivative_value)}")
+        out.append(f"   At {point_text(d)}: {lhs} = {derivative_number(d)}")
+    if (note := beyond_note(d)) is not None:
+        out.append(f"   ({note[0].upper()}{note[1:]}.)")
     return out + [""]
 
 
@@ -210,7 +213,7 @@ def _verification(d: Derivation) -> list[str]:
             1.0, abs(d.derivative_value)
         )
         out.append(
-            f"     change: {num(change, 8)} / {num(h)} = {num(c.nudge.value, 8)} ≈ {num(d.derivative_value, 8)}"
+            f"     change: {num(change, 8)} / {num(h)} = {num(c.nudge.value, 8)} ≈ {derivative_number(d, 8)}"
             + (" ✓" if close else "")
         )
         if not close:
@@ -218,6 +221,8 @@ def _verification(d: Derivation) -> list[str]:
     if c.value is not None:
         agree = "the chain rule agrees" if c.agrees else "THE VALUES DISAGREE"
         out.append(f"   An accurate check ({c.method}) gives {num(c.value, 15)}: error {num(c.abs_error, 2)}, {agree}.")
+        if c.note:
+            out.append(f"   ({c.note[0].upper()}{c.note[1:]}.)")
     else:
         out.append(f"   The accurate check ({c.method}) is not available: {c.note}.")
     return out + [""]

@@ -10,7 +10,7 @@ from rich.text import Text
 
 from chainrule.backprop import Gradient
 from chainrule.printing import form, plain, pretty
-from chainrule.render.common import exact, num
+from chainrule.render.common import exact, num, wide
 from chainrule.render.json_view import check_document, dumps, layer_entry, number
 from chainrule.render.text_view import console
 
@@ -77,6 +77,11 @@ def document(g: Gradient) -> dict[str, Any]:
         ]
         gradient = g.gradient or {}
         doc["gradient"] = {v: number(gradient[v]) for v in g.wrt}
+        if g.beyond:  # gradient values beyond the range of doubles (there 0, or null for an overflow)
+            doc["beyond_double"] = {
+                name: {"mantissa": w.mantissa, "exponent": w.exponent, "text": wide(w, 16)}
+                for name, w in g.beyond.items()
+            }
     doc["symbolic"] = {
         v: {
             "nodes": plain(g.symbolic[v]),
@@ -88,6 +93,17 @@ def document(g: Gradient) -> dict[str, Any]:
         doc["check"] = {v: check_document(c) for v, c in g.checks.items()}
         doc["unchecked"] = g.unchecked
     return doc
+
+
+def _verdict(agrees: bool | None, yes: str, no: str, undecided: str) -> str:
+    return undecided if agrees is None else yes if agrees else no
+
+
+def _value(g: Gradient, name: str) -> str:
+    """A gradient's value: every digit of the double, or the number beyond their range."""
+    if name in g.beyond:
+        return wide(g.beyond[name])
+    return exact((g.gradient or {}).get(name))
 
 
 def render_json(g: Gradient) -> str:
@@ -142,7 +158,6 @@ def render_text(g: Gradient, color: bool = False, width: int = 100) -> str:
     if at:
         grad.add_column("value", justify="right", style="bold green")
         grad.add_column("check")
-    gradient = g.gradient or {}
     for v in g.wrt:
         symbolic = pretty(g.symbolic[v])
         if v in g.expanded and pretty(g.expanded[v]) != symbolic:
@@ -155,7 +170,7 @@ def render_text(g: Gradient, color: bool = False, width: int = 100) -> str:
             )
             if c is not None and c.abs_error is not None:
                 verdict += f" (error {num(c.abs_error, 2)})"
-            row += [exact(gradient.get(v)), verdict]
+            row += [_value(g, v), verdict]
         grad.add_row(*row)
     con.print(grad)
     if g.unchecked:
@@ -203,14 +218,13 @@ def render_explain(g: Gradient) -> str:
         lines.append("   their adjoints accumulate one contribution per path.")
     lines.append("")
     lines.append("4. The gradient: one backward pass gives every partial derivative at once")
-    gradient = g.gradient or {}
     for v in g.wrt:
         c = g.checks.get(v)
         verdict = ""
         if c is not None and c.nudge.value is not None:
             verdict = f"   nudge {v} by {c.nudge.h:g}: {num(c.nudge.value, 6)}"
-            verdict += ", and the accurate check agrees" if c.agrees else ", and the accurate check DISAGREES"
-        lines.append(f"     ∂{g.output}/∂{v} = {pretty(g.symbolic[v])} = {exact(gradient.get(v))}{verdict}")
+            verdict += f", and the accurate check {_verdict(c.agrees, 'agrees', 'DISAGREES', 'cannot decide')}"
+        lines.append(f"     ∂{g.output}/∂{v} = {pretty(g.symbolic[v])} = {_value(g, v)}{verdict}")
     return "\n".join(lines) + "\n"
 
 
@@ -220,7 +234,7 @@ def render_explain(g: Gradient) -> str:
 def render_latex(g: Gradient) -> str:
     import sympy
 
-    from chainrule.render.latex_view import name_tex
+    from chainrule.render.latex_view import name_tex, number_tex
 
     rows = []
     for layer, built in zip(g.layers, g.graph.layers, strict=True):
@@ -232,7 +246,7 @@ def render_latex(g: Gradient) -> str:
         rows.append(rf"{name_tex(layer.name)} &= {sympy.latex(built.expression)}{value} && {locals_}")
     gradient = g.gradient or {}
     for v in g.wrt:
-        value = rf" = {exact(gradient[v])}" if v in gradient else ""
+        value = rf" = {number_tex(_value(g, v))}" if v in gradient else ""
         frac = rf"\frac{{\partial {name_tex(g.output)}}}{{\partial {name_tex(v)}}}"
         rows.append(rf"{frac} &= {sympy.latex(g.symbolic[v])}{value}")
     return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}\n"
@@ -253,12 +267,14 @@ def render_markdown(g: Gradient) -> str:
             cells += [num(layer.value, 6), num(adjoint, 6)]
         out.append("| " + " | ".join(cells) + " |")
     out += ["", "| variable | gradient |" + (" value | check |" if at else ""), "|" + "---|" * (4 if at else 2)]
-    gradient = g.gradient or {}
     for v in g.wrt:
         cells = [v, f"`{pretty(g.symbolic[v])}`"]
         if at:
             c = g.checks.get(v)
-            cells += [exact(gradient.get(v)), "—" if c is None else "agrees" if c.agrees else "disagrees"]
+            cells += [
+                _value(g, v),
+                "—" if c is None else _verdict(c.agrees, "agrees", "disagrees", "undecided"),
+            ]
         out.append("| " + " | ".join(cells) + " |")
     out += ["", "```mermaid", mermaid(g).rstrip(), "```", ""]
     return "\n".join(out)

@@ -11,7 +11,7 @@ from chainrule.errors import ChainruleError, MathError
 from chainrule.graph import Graph
 from chainrule.numcheck import Check
 from chainrule.printing import form, plain
-from chainrule.render.common import derivative_text, function_text, product
+from chainrule.render.common import derivative_text, function_text, product, wide
 from chainrule.sensitivity import sensitivity
 
 SCHEMA = "chainrule.diff/1"
@@ -60,6 +60,12 @@ def diff_document(d: Derivation) -> dict[str, Any]:
         derivative["note"] = f"the expanded form is omitted: {len(d.layers)} layers make it too large"
     if at:
         derivative["value"] = number(d.derivative_value)
+        if d.derivative_beyond is not None:  # value is then 0 (or null for ±inf)
+            derivative["beyond_double"] = {
+                "mantissa": d.derivative_beyond.mantissa,
+                "exponent": d.derivative_beyond.exponent,
+                "text": wide(d.derivative_beyond, 16),
+            }
     doc: dict[str, Any] = {
         "schema": SCHEMA,
         "input": d.input,
@@ -77,7 +83,12 @@ def diff_document(d: Derivation) -> dict[str, Any]:
     view = sensitivity(d)
     if view is not None:
         doc["sensitivity"] = [
-            {"layer": s.layer, "factor": number(s.factor), "running_product": number(s.running_product)}
+            {
+                "layer": s.layer,
+                "factor": number(s.factor),
+                "running_product": number(s.running_product),
+                "running_log10": s.running_log10,
+            }
             for s in view.steps
         ]
         doc["sensitivity_trend"] = view.trend

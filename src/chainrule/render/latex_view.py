@@ -6,7 +6,7 @@ from typing import Any
 
 from chainrule.derive import Derivation
 from chainrule.printing import form, pretty
-from chainrule.render.common import exact, function_text, num, point_text, product, ratio
+from chainrule.render.common import derivative_number, function_text, num, point_text, product, ratio
 
 
 def _tex(expr: Any) -> str:
@@ -49,8 +49,14 @@ def latex(d: Derivation) -> str:
         rows.append(rf"&= {_tex(d.derivative)}")
     if d.point is not None and d.derivative_value is not None:
         at = ", ".join(f"{name_tex(k)}={num(v)}" for k, v in d.point.items())
-        rows.append(rf"\left.{total}\right|_{{{at}}} &= {exact(d.derivative_value)}")
+        rows.append(rf"\left.{total}\right|_{{{at}}} &= {number_tex(derivative_number(d))}")
     return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}\n"
+
+
+def number_tex(text: str) -> str:
+    """4.3e-649 as 4.3 \\times 10^{-649}."""
+    mantissa, e, exponent = text.partition("e")
+    return rf"{mantissa} \times 10^{{{int(exponent)}}}" if e else text
 
 
 def markdown(d: Derivation) -> str:
@@ -82,13 +88,14 @@ def markdown(d: Derivation) -> str:
         )
     if at:
         out.append("")
-        out.append(f"**Value.** `d{d.output}/d{d.variable} = {exact(d.derivative_value)}` at {point_text(d)}")
+        out.append(f"**Value.** `d{d.output}/d{d.variable} = {derivative_number(d)}` at {point_text(d)}")
         if d.check is not None and d.check.value is not None:
             verdict = "agrees" if d.check.agrees else "disagrees"
             out.append("")
             out.append(
                 f"**Check.** nudge h = {d.check.nudge.h:g}: {num(d.check.nudge.value)}; "
                 f"{d.check.method}: {num(d.check.value, 15)} ({verdict})"
+                + (f"; {d.check.note}" if d.check.note else "")
             )
     out += ["", "```mermaid", _mermaid(d).rstrip(), "```", ""]
     return "\n".join(out)

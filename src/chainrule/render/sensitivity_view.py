@@ -2,35 +2,34 @@
 
 from __future__ import annotations
 
-import math
-
 from chainrule.derive import Derivation
-from chainrule.render.common import num
-from chainrule.sensitivity import Sensitivity, remark, sensitivity
+from chainrule.render.common import num, wide
+from chainrule.sensitivity import Sensitivity, Step, remark, running, sensitivity
 
 BAR = 32
 
 
 def lines(d: Derivation, view: Sensitivity) -> list[str]:
     """The chart: one row per layer, a bar for the running product on a log scale."""
-    products = [abs(s.running_product) for s in view.steps if s.running_product != 0]
-    logs = [math.log10(p) for p in products] or [0.0]
+    logs = [s.running_log10 for s in view.steps if s.running_log10 is not None] or [0.0]
     lo, hi = min([*logs, 0.0]), max([*logs, 0.0])
     span = hi - lo or 1.0
     width = max(len(s.layer) for s in view.steps)
     scale = f"(bar: log scale, 10^{lo:.0f} to 10^{hi:.0f})"
     out = [f"  {'layer'.ljust(width)}  {'|factor|':>10}  {'running product':>15}  {scale}"]
     for s in view.steps:
-        size = abs(s.running_product)
-        length = 0 if size == 0 else 1 + round((math.log10(size) - lo) / span * (BAR - 1))
-        out.append(
-            f"  {s.layer.ljust(width)}  {num(abs(s.factor), 4):>10}  {num(s.running_product, 4):>15}  {'█' * length}"
-        )
+        length = 0 if s.running_log10 is None else 1 + round((s.running_log10 - lo) / span * (BAR - 1))
+        out.append(f"  {s.layer.ljust(width)}  {num(abs(s.factor), 4):>10}  {_running(s):>15}  {'█' * length}")
     sentence = remark(view, d.variable, d.output)
     if sentence:
         out.append("")
         out.append("  " + sentence)
     return out
+
+
+def _running(step: Step) -> str:
+    value = running(step)
+    return num(value, 4) if isinstance(value, float) else wide(value, 4)
 
 
 def render(d: Derivation) -> str:

@@ -12,8 +12,9 @@ from rich.text import Text
 from chainrule.derive import Derivation
 from chainrule.printing import pretty
 from chainrule.render.common import (
+    beyond_note,
+    derivative_number,
     derivative_text,
-    exact,
     function_text,
     layer_text,
     num,
@@ -94,17 +95,21 @@ def render(d: Derivation, color: bool = False, width: int = 100) -> str:
         con.print(f"         (the expanded form is omitted: {len(d.layers)} layers make it too large)")
     if at:
         con.print(
-            Text.assemble(("value    ", "bold"), f"{d.output} = {num(d.value)}, {lhs} = "),
-            Text(exact(d.derivative_value), style="bold green"),
+            Text.assemble(
+                ("value    ", "bold"), f"{d.output} = {num(d.value)}, {lhs} {'≈' if d.derivative_beyond else '='} "
+            ),
+            Text(derivative_number(d), style="bold green"),
             sep="",
         )
+        if (note := beyond_note(d)) is not None:
+            con.print(f"         ({note})")
     if d.check is not None:
         c = d.check
         con.print(
             Text.assemble(
                 ("check    ", "bold"),
                 f"nudge {d.variable} by h = {c.nudge.h:g}: ({d.output}(x + h) − {d.output}(x))/h = "
-                f"{num(c.nudge.value)} ≈ {num(d.derivative_value, 5)}"
+                f"{num(c.nudge.value)} ≈ {derivative_number(d, 5)}"
                 if c.nudge.value is not None
                 else f"nudge by h = {c.nudge.h:g}: {d.output} is undefined at {num(c.nudge.x0 + c.nudge.h)}",
             )
@@ -120,4 +125,6 @@ def render(d: Derivation, color: bool = False, width: int = 100) -> str:
                     verdict,
                 )
             )
+            if c.note:
+                con.print(f"         ({c.note})")
     return out.getvalue()

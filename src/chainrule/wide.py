@@ -1,0 +1,66 @@
+"""Numbers beyond the range of doubles.
+
+A product of thousands of local factors leaves the range of doubles (about
+2.2e-308 to 1.8e308).  The seeds' vanishing gradient, 0.25 × 0.25 × … → 0,
+really does reach 0.0 in floating point, and an exploding one reaches
+infinity.  When that happens the backward pass runs again in mpmath, whose
+numbers keep the same 53-bit precision with an unbounded exponent, and the
+result is recorded as a :class:`Wide`: mantissa × 10^exponent.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+MIN_NORMAL = sys.float_info.min  # 2.2250738585072014e-308
+
+
+@dataclass(frozen=True)
+class Wide:
+    """A real number as mantissa × 10**exponent, with 1 ≤ |mantissa| < 10."""
+
+    mantissa: float
+    exponent: int
+
+    @property
+    def log10(self) -> float:
+        """log10 of the magnitude."""
+        return math.log10(abs(self.mantissa)) + self.exponent
+
+
+def in_range(value: float) -> bool:
+    """Whether a double holds the value at full precision: 0, or a finite normal number."""
+    return value == 0.0 or MIN_NORMAL <= abs(value) < math.inf
+
+
+def lost(product: float, a: float, b: float) -> bool:
+    """Whether the double product a·b lost its value: underflow or overflow."""
+    return not in_range(product) or (product == 0.0 and a != 0.0 and b != 0.0)
+
+
+def from_log10(sign: float, log10: float) -> Wide:
+    """sign × 10**log10 (sign: any nonzero number; only its sign is used)."""
+    exponent = math.floor(log10)
+    mantissa = 10 ** (log10 - exponent)
+    if mantissa >= 10:  # rounding
+        mantissa, exponent = mantissa / 10, exponent + 1
+    return Wide(math.copysign(mantissa, sign), int(exponent))
+
+
+def from_mpf(value: Any) -> Wide | None:
+    """An mpmath number as a Wide; None for zero."""
+    import mpmath
+
+    if not value:
+        return None
+    with mpmath.workprec(80):
+        exponent = int(mpmath.floor(mpmath.log10(abs(value))))
+        mantissa = float(value / mpmath.mpf(10) ** exponent)
+    if abs(mantissa) >= 10:
+        mantissa, exponent = mantissa / 10, exponent + 1
+    elif abs(mantissa) < 1:
+        mantissa, exponent = mantissa * 10, exponent - 1
+    return Wide(mantissa, exponent)

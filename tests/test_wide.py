@@ -1,0 +1,143 @@
+"""Derivatives beyond the range of doubles, and checks that cannot decide.
+
+A vanishing gradient through a thousand sigmoid layers is about 1e-649: in
+doubles the product is 0.  The engine reruns the backward pass with an
+unbounded exponent; these tests hold it to independent mpmath evaluations.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import mpmath
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from chainrule import wide
+from chainrule.backprop import gradient
+from chainrule.derive import differentiate
+from chainrule.render import explain_view, json_view, latex_view, sensitivity_view, text_view
+from chainrule.sensitivity import sensitivity
+
+
+def nest(function: str, inner: str, depth: int) -> str:
+    return f"{function}(" * depth + inner + ")" * depth
+
+
+def sigmoid_chain_in_mpmath(depth: int, u0: Any, slope0: Any = 1) -> tuple[Any, Any]:
+    """Forward mode at 40 digits: (value, derivative) of the sigmoid nest."""
+    with mpmath.workdps(40):
+        u, slope = mpmath.mpf(u0), mpmath.mpf(slope0)
+        for _ in range(depth):
+            s = 1 / (1 + mpmath.exp(-u))
+            u, slope = s, slope * s * (1 - s)
+        return +u, +slope
+
+
+def as_mpf(w: wide.Wide) -> Any:
+    return mpmath.mpf(w.mantissa) * mpmath.mpf(10) ** w.exponent
+
+
+def test_vanishing_gradient_beyond_doubles_matches_mpmath() -> None:
+    d = differentiate(nest("sigmoid", "x", 1000), at="0.5")
+    value, slope = sigmoid_chain_in_mpmath(1000, "0.5")
+    assert d.value == pytest.approx(float(value), rel=1e-14)
+    assert d.derivative_value == 0.0  # the double underflows …
+    assert d.derivative_beyond is not None  # … and the tool says what it is
+    assert d.derivative_beyond.exponent == -649
+    assert float(as_mpf(d.derivative_beyond) / slope) == pytest.approx(1, rel=1e-12)
+    assert d.check is not None and d.check.agrees is True
+    assert d.check.note is not None and "near 0" in d.check.note
+
+
+def test_exploding_gradient_beyond_doubles_is_exact() -> None:
+    # ((x²)²)²… 1,100 times at x = 1: every value is 1, every factor 2, so dy/dx = 2^1100.
+    d = differentiate("(" * 1100 + "x" + ")^2" * 1100, at="1")
+    assert d.value == 1.0
+    assert d.derivative_value == math.inf
+    assert d.derivative_beyond is not None
+    assert float(as_mpf(d.derivative_beyond) / mpmath.mpf(2) ** 1100) == pytest.approx(1, rel=1e-14)
+    assert d.check is not None and d.check.agrees is None and "beyond the range" in (d.check.note or "")
+    doc = json.loads(json_view.render(d))
+    assert doc["derivative"]["value"] is None
+    assert doc["derivative"]["beyond_double"]["exponent"] == 331
+
+
+def test_a_product_that_only_passes_through_subnormals_keeps_full_precision() -> None:
+    # Backwards, 493 sigmoid factors take the adjoint to about 1e-320 (subnormal:
+    # most bits lost), then the factor 1e300 brings it back to about 1e-20.
+    # The rerun with an unbounded exponent restores every bit.
+    d = differentiate(nest("sigmoid", "1e300*x", 493), at="1e-300")
+    _, slope = sigmoid_chain_in_mpmath(493, "1")
+    with mpmath.workdps(40):
+        expected = slope * mpmath.mpf("1e300")
+    assert d.derivative_beyond is None
+    assert d.derivative_value == pytest.approx(float(expected), rel=1e-12)
+    naive = 1.0  # the sweep in doubles alone, outer layer first
+    for layer in reversed(d.layers):
+        naive *= layer.locals[0].value or 0.0
+    assert abs(naive / float(expected) - 1) > 1e-6
+
+
+def test_every_view_shows_the_value_beyond_doubles() -> None:
+    d = differentiate(nest("sigmoid", "x", 1000), at="0.5")
+    assert "4.338398274e-649" in text_view.render(d, width=200)
+    assert "below the range of doubles" in text_view.render(d, width=200)
+    assert "4.338398274e-649" in explain_view.render(d)
+    assert r"4.338398274 \times 10^{-649}" in latex_view.latex(d)
+    doc = json.loads(json_view.render(d))
+    beyond = doc["derivative"]["beyond_double"]
+    assert doc["derivative"]["value"] == 0
+    assert beyond["exponent"] == -649 and beyond["text"].startswith("4.33839827392")
+
+
+def test_sensitivity_tracks_the_running_product_in_log_scale() -> None:
+    d = differentiate(nest("sigmoid", "x", 1000), at="0.5")
+    view = sensitivity(d)
+    assert view is not None and view.trend == "vanishing"
+    _, slope = sigmoid_chain_in_mpmath(1000, "0.5")
+    last = view.steps[-1]
+    assert last.running_log10 == pytest.approx(float(mpmath.log10(slope)), rel=1e-12)
+    text = sensitivity_view.render(d)
+    assert "shrinks geometrically to 4.34e-649" in text
+    assert "4.338e-649" in text.splitlines()[-3]  # the last row of the chart
+
+
+def test_grad_reports_adjoints_beyond_doubles() -> None:
+    text = nest("sigmoid", "w*x+b", 700)
+    g = gradient(text, at="w=0.5,x=1,b=0.1")
+    _, slope = sigmoid_chain_in_mpmath(700, "0.6")  # d/d(w·x+b) at w·x+b = 0.6
+    for name, inner in (("w", 1), ("x", 0.5), ("b", 1)):
+        assert g.gradient is not None and g.gradient[name] == 0.0
+        assert float(as_mpf(g.beyond[name]) / (slope * inner)) == pytest.approx(1, rel=1e-12)
+
+
+def test_ill_conditioned_chain_is_not_judged() -> None:
+    # u → 3·sin(u) is chaotic: a thousand layers amplify rounding by ~1e200.
+    d = differentiate(nest("3sin", "x", 1000).replace("3sin(", "3*sin("), at="0.5")
+    assert d.check is not None and d.check.agrees is None
+    assert d.check.note is not None and d.check.note.startswith("ill-conditioned")
+
+
+def test_a_well_conditioned_point_is_still_judged() -> None:
+    d = differentiate("sin((2x+1)^2)", at="3")
+    assert d.check is not None and d.check.agrees is True and d.check.note is None
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.floats(min_value=1e-300, max_value=1e300, allow_subnormal=False),
+    st.integers(min_value=-1, max_value=1).filter(bool),
+)
+def test_from_log10_and_from_mpf_agree(magnitude: float, sign: int) -> None:
+    value = sign * magnitude
+    a = wide.from_log10(value, math.log10(magnitude))
+    b = wide.from_mpf(mpmath.mpf(value))
+    assert b is not None
+    assert a.exponent == b.exponent or abs(abs(a.mantissa) - 10) < 1e-9 or abs(abs(b.mantissa) - 10) < 1e-9
+    assert 1 <= abs(b.mantissa) < 10
+    assert float(as_mpf(b)) == pytest.approx(value, rel=1e-14)
+    assert float(as_mpf(a)) == pytest.approx(value, rel=1e-12)
