@@ -141,3 +141,53 @@ def test_from_log10_and_from_mpf_agree(magnitude: float, sign: int) -> None:
     assert 1 <= abs(b.mantissa) < 10
     assert float(as_mpf(b)) == pytest.approx(value, rel=1e-14)
     assert float(as_mpf(a)) == pytest.approx(value, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("text", "at"),
+    [("(x+1e10)-1e10", "0.1"), ("sin(1000x)", "100000.123"), ("cos(x+1e8)", "0.3"), ("sin(x^2)", "12345.678")],
+)
+def test_rounding_in_the_function_alone_does_not_stop_a_verdict(text: str, at: str) -> None:
+    # The function's value loses digits to cancellation here, but the derivative is right.
+    d = differentiate(text, at=at)
+    assert d.check is not None and d.check.agrees is True
+
+
+def test_an_overflowing_sum_of_adjoints_is_caught() -> None:
+    d = differentiate("x*1e308 + x*9e307", at="1e-10", granularity="ops")
+    assert d.derivative_beyond is not None
+    assert d.derivative_beyond.exponent == 308 and d.derivative_beyond.mantissa == pytest.approx(1.9)
+
+
+def test_an_underflow_in_the_forward_pass_leaves_the_check_undecided() -> None:
+    # exp(-1000) is 0.0 in doubles, so is its local factor: the chain rule in doubles
+    # gives 0, while the derivative is about -2.5e-433.  The check must not say "agrees".
+    d = differentiate("exp(-50x)", at="20")
+    assert d.derivative_value == 0.0
+    assert d.check is not None and d.check.agrees is None
+    assert d.check.note is not None and "underflows" in d.check.note
+    # At x = 10 nothing underflows and the check judges the tiny value relatively.
+    d = differentiate("exp(-50x)", at="10")
+    assert d.check is not None and d.check.agrees is True and d.check.note is None
+
+
+def test_a_mantissa_that_rounds_to_ten_carries() -> None:
+    assert wide.rounded(wide.Wide(9.9999999999, -349), 4) == wide.Wide(1.0, -348)
+    assert wide.rounded(wide.Wide(-9.99996, 7), 5) == wide.Wide(-1.0, 8)
+    d = differentiate("exp(x)^2", at="-400.99637982124392417")
+    text = text_view.render(d, width=200) + sensitivity_view.render(d)
+    assert "10e-" not in text and "1e-348" in text
+
+
+def test_the_explain_view_does_not_tick_a_nudge_against_an_overflowed_value() -> None:
+    d = differentiate("sin(3*" * 700 + "x" + ")" * 700, at="0")
+    assert d.derivative_beyond is not None and d.derivative_beyond.exponent == 333
+    line = next(line for line in explain_view.render(d).splitlines() if "change:" in line)
+    assert "✓" not in line
+
+
+def test_grad_beyond_double_covers_only_the_chosen_variables() -> None:
+    g = gradient("exp(-x)^2*y", at="x=400,y=-3")
+    assert set(g.beyond) == {"x"}
+    g = gradient("exp(-x)^2*y", at="x=400,y=-3", wrt="y")
+    assert g.beyond == {}

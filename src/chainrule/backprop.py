@@ -42,7 +42,7 @@ class Gradient:
     expanded: dict[str, Any]  # the same in terms of the variables, when small
     checks: dict[str, Check]
     unchecked: int  # variables left out of the numerical check
-    beyond: dict[str, Wide]  # adjoints beyond the range of doubles (in `adjoints` 0.0 or ±inf)
+    beyond: dict[str, Wide]  # gradient values beyond the range of doubles (in `adjoints` 0.0 or ±inf)
 
     @property
     def gradient(self) -> dict[str, float] | None:
@@ -82,7 +82,7 @@ def gradient(
     beyond: dict[str, Wide] = {}
     if at_point is not None:
         adjoints = {graph.names[i]: a for i, a in at_point.adjoints.items() if i in graph.names}
-        beyond = {graph.names[i]: w for i, w in at_point.beyond.items() if i in graph.names}
+        beyond = {v: w for v in chosen if (w := at_point.beyond.get(graph.index_of(v))) is not None}
     symbolic_by_index = engine.symbolic_adjoints(graph)
     symbolic = {v: symbolic_by_index.get(graph.index_of(v), 0) for v in chosen}
     expanded: dict[str, Any] = {}
@@ -98,7 +98,7 @@ def gradient(
     if point is not None and at_point is not None and adjoints is not None:
         f0 = at_point.values[graph.output]
         for v in sample:
-            checks[v] = check(graph, point, v, f0, adjoints.get(v, 0.0), beyond.get(v))
+            checks[v] = check(graph, point, v, f0, adjoints.get(v, 0.0), beyond.get(v), at_point.values)
     output = graph.names.get(graph.output, program.output or "y")
     return Gradient(
         input=text,

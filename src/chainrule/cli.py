@@ -138,7 +138,7 @@ def _settle() -> None:
     SymPy has made so far.  Frozen objects are never scanned again, so the
     command's own garbage is collected as usual.
     """
-    if gc.isenabled():
+    if not _PAUSED:
         return
     from importlib import import_module
 
@@ -147,6 +147,10 @@ def _settle() -> None:
 
     gc.freeze()
     gc.enable()
+    _PAUSED.clear()
+
+
+_PAUSED: list[bool] = []  # non-empty while main() holds the collector paused
 
 
 def _run(json_mode: bool, schema: str, work: Callable[[], tuple[str, int]]) -> NoReturn:
@@ -444,8 +448,13 @@ def _render_diff(result: Any, chosen: Format) -> str:
 
 def main() -> None:
     """The console script.  The collector stays paused until the engine is imported (`_settle`)."""
+    if not gc.isenabled():  # the caller manages the collector itself
+        app(prog_name="chainrule")
+        return
     gc.disable()
+    _PAUSED.append(True)
     try:
         app(prog_name="chainrule")
     finally:
+        _PAUSED.clear()
         gc.enable()

@@ -208,7 +208,7 @@ def derive(graph: Graph, variable: str, point: dict[str, float] | None) -> Deriv
         f0 = at.values[graph.output]
         d0 = at.adjoints.get(wrt, 0.0)
         beyond = at.beyond.get(wrt)
-        result_check = check(graph, point, variable, f0, d0, beyond)
+        result_check = check(graph, point, variable, f0, d0, beyond, at.values)
     output = graph.names.get(graph.output, graph.source.strip())
     return Derivation(
         input=graph.source,

@@ -135,8 +135,9 @@ def _sweep(graph: Graph, factors: list[tuple[float, ...]]) -> tuple[dict[int, fl
         upstream = adjoint.get(layer.root, 0.0)
         for k, (source, factor) in enumerate(zip(layer.sources, local, strict=True)):
             contribution = upstream * factor
-            lost = lost or wide.lost(contribution, upstream, factor)
-            adjoint[source] = adjoint.get(source, 0.0) + contribution
+            total = adjoint.get(source, 0.0) + contribution
+            lost = lost or wide.lost(contribution, upstream, factor) or not wide.in_range(total)
+            adjoint[source] = total
             steps.append(Contribution(layer.root, source, k, factor, upstream, contribution, adjoint[source]))
     return adjoint, tuple(steps), lost
 

@@ -6,19 +6,19 @@
   and differentiated numerically by mpmath.diff (which works at raised
   precision), so its error is far below double precision.
 
-The check says when it cannot decide.  If the function's value in doubles
-differs from its value at 30 digits beyond 1e-9, rounding errors are amplified
-too much at this point (an ill-conditioned expression, such as a chaotic
-composition): no value of the derivative there can be trusted or checked.
-(Two evaluations with different roundings that agree so closely show that
-30 digits are plenty.)  A derivative smaller than the absolute tolerance, a
+The check says when it cannot decide.  When the values disagree and the
+function's value in doubles differs from its value at 30 digits beyond 1e-9,
+rounding errors are amplified too much at this point (an ill-conditioned
+expression, such as a chaotic composition) to blame the chain rule.  When a
+value underflows in doubles and the derivative is below the tolerance, the
+check cannot resolve it.  A derivative smaller than the absolute tolerance, a
 vanishing gradient, is only confirmed to be close to 0.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +27,7 @@ import mpmath
 from chainrule.engine import evaluate
 from chainrule.errors import ChainruleError
 from chainrule.graph import Graph, rule_of
-from chainrule.wide import Wide
+from chainrule.wide import MIN_NORMAL, Wide, in_range
 
 NUDGE_H = 0.001
 DIGITS = 30
@@ -61,6 +61,11 @@ class Check:
 
 def evaluate_mp(graph: Graph, point: Mapping[str, Any]) -> Any:
     """The function's value in mpmath at the working precision (the output only)."""
+    return values_mp(graph, point)[graph.output]
+
+
+def values_mp(graph: Graph, point: Mapping[str, Any]) -> list[Any]:
+    """Every DAG node's value in mpmath at the working precision."""
     values: list[Any] = []
     for node in graph.dag:
         if node.kind == "num":
@@ -76,7 +81,7 @@ def evaluate_mp(graph: Graph, point: Mapping[str, Any]) -> Any:
                     raise ValueError("complex")
                 result = result.real
             values.append(result)
-    return values[graph.output]
+    return values
 
 
 def _nudge(graph: Graph, point: Mapping[str, float], wrt: str, f0: float) -> Nudge:
@@ -89,12 +94,19 @@ def _nudge(graph: Graph, point: Mapping[str, float], wrt: str, f0: float) -> Nud
 
 
 def check(
-    graph: Graph, point: Mapping[str, float], wrt: str, f0: float, derivative: float, beyond: Wide | None = None
+    graph: Graph,
+    point: Mapping[str, float],
+    wrt: str,
+    f0: float,
+    derivative: float,
+    beyond: Wide | None = None,
+    values: Sequence[float] | None = None,
 ) -> Check:
     """Compare a derivative's value with the nudge and with mpmath.
 
     `beyond` is the derivative when it is outside the range of doubles
-    (`derivative` is then 0.0 or ±inf)."""
+    (`derivative` is then 0.0 or ±inf); `values` are the nodes' values in
+    doubles, to tell when one of them underflowed."""
     nudge = _nudge(graph, point, wrt, f0)
     try:
         with mpmath.workdps(DIGITS):
@@ -103,19 +115,37 @@ def check(
             def f(t: Any) -> Any:
                 return evaluate_mp(graph, {**fixed, wrt: t})
 
-            exact = f(fixed[wrt])
+            exact = values_mp(graph, fixed)
             reference = mpmath.diff(f, fixed[wrt])
     except (ValueError, ZeroDivisionError, OverflowError, TypeError):
         return _undecided(nudge, "the function is not defined on both sides")
-    if abs(f0 - exact) > CONDITION_RTOL * max(1, abs(exact)):
-        return _undecided(
-            nudge,
-            f"ill-conditioned: the function is {f0:.10g} in doubles but {float(exact):.10g} at {DIGITS} digits; "
-            "rounding errors grow so much here that the check cannot judge a derivative",
-        )
     if beyond is not None:
         return _compare_beyond(nudge, reference, beyond)
-    return compare(nudge, float(reference), derivative)
+    result = compare(nudge, float(reference), derivative)
+    f_exact = exact[graph.output]
+    if result.agrees is False and abs(f0 - f_exact) > CONDITION_RTOL * max(1, abs(f_exact)):
+        return _undecided(
+            nudge,
+            f"ill-conditioned: the function is {f0:.10g} in doubles but {float(f_exact):.10g} at {DIGITS} "
+            "digits; rounding errors grow so much here that the check cannot judge a derivative",
+        )
+    lost = _underflow(graph, values, exact) if values is not None else None
+    if lost is not None and abs(float(reference)) < ATOL:
+        return _undecided(
+            nudge,
+            f"{lost} underflows in doubles, and the derivative (about {mpmath.nstr(reference, 3)} by "
+            f"{METHOD}) is too small for the check to judge",
+        )
+    return result
+
+
+def _underflow(graph: Graph, values: Sequence[float], exact: list[Any]) -> str | None:
+    """The first node whose value is below the range of doubles: 'u2 = exp(-1000) ≈ 5.08e-435'."""
+    for i, (double, value) in enumerate(zip(values, exact, strict=True)):
+        if value and abs(value) < MIN_NORMAL and (double == 0.0 or not in_range(double)):
+            name = graph.names.get(i, graph.dag[i].text or graph.dag[i].kind)
+            return f"{name} ≈ {mpmath.nstr(value, 3)}"
+    return None
 
 
 def _undecided(nudge: Nudge, note: str) -> Check:
@@ -130,7 +160,7 @@ def compare(nudge: Nudge, reference: float, derivative: float) -> Check:
     rel_error = abs_error / abs(reference) if reference != 0 else None
     agrees = abs_error <= ATOL + RTOL * abs(reference)
     note = None
-    if agrees and 0 < abs(derivative) < ATOL:
+    if agrees and 0 < abs(derivative) < ATOL and (rel_error is None or rel_error > RTOL):
         note = f"the derivative is below the absolute tolerance {ATOL:g}: the check confirms only that it is near 0"
     return Check(nudge, METHOD, reference, abs_error, rel_error, agrees, note)
 

@@ -64,3 +64,11 @@ def from_mpf(value: Any) -> Wide | None:
     elif abs(mantissa) < 1:
         mantissa, exponent = mantissa * 10, exponent - 1
     return Wide(mantissa, exponent)
+
+
+def rounded(value: Wide, digits: int) -> Wide:
+    """The mantissa rounded to `digits` significant digits; 9.9999… carries to 1 × 10^(exponent + 1)."""
+    mantissa = round(value.mantissa, digits - 1)
+    if abs(mantissa) >= 10:
+        return Wide(mantissa / 10, value.exponent + 1)
+    return Wide(mantissa, value.exponent)

@@ -7,7 +7,7 @@ from typing import Any
 
 from chainrule.derive import Derivation, LayerStep, LocalStep
 from chainrule.printing import form, plain, pretty
-from chainrule.wide import Wide
+from chainrule.wide import Wide, rounded
 
 
 def num(value: float | None, digits: int = 10) -> str:
@@ -30,7 +30,8 @@ def exact(value: float | None) -> str:
 
 def wide(value: Wide, digits: int = 10) -> str:
     """A number beyond the range of doubles: 4.338398274e-649."""
-    return f"{value.mantissa:.{digits}g}e{value.exponent}"
+    shown = rounded(value, digits)
+    return f"{shown.mantissa:.{digits}g}e{shown.exponent}"
 
 
 def derivative_number(d: Derivation, digits: int | None = None) -> str:
@@ -79,20 +80,24 @@ def product(d: Derivation, style: str) -> str | None:
     """The derivative written in layers: the sum over paths of the products of local derivatives."""
     if d.paths is None:
         return None
-    printer = pretty if style == "pretty" else plain
     times = "·" if style == "pretty" else "*"
     terms = []
-    for path in d.paths:
-        exprs = [d.layers[li].locals[k].expression for li, k in path.steps]
-        factors = (
-            [printer(exprs[0])]
-            if len(exprs) == 1
-            else [factor(e, printer, first=(n == 0)) for n, e in enumerate(exprs)]
-        )
+    for p in range(len(d.paths)):
+        factors = path_factors(d, p, style)
         terms.append(times.join(factors) if factors else "1")
     if not terms:
         return "0"
     return " + ".join(terms)
+
+
+def path_factors(d: Derivation, path_index: int, style: str) -> list[str]:
+    """The local derivatives along one path, outer first, each ready to multiply."""
+    assert d.paths is not None
+    printer = pretty if style == "pretty" else plain
+    exprs = [d.layers[li].locals[k].expression for li, k in d.paths[path_index].steps]
+    if len(exprs) == 1:
+        return [printer(exprs[0])]
+    return [factor(e, printer, first=(n == 0)) for n, e in enumerate(exprs)]
 
 
 def ratios(d: Derivation, path_index: int) -> str:

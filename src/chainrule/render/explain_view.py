@@ -6,6 +6,7 @@ pipeline, the product, the verification by nudging, and the pitfall.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from chainrule.derive import Derivation, LayerStep
@@ -209,8 +210,11 @@ def _verification(d: Derivation) -> list[str]:
     else:
         out.append(f"     {left1.ljust(width)} = {num(c.nudge.f1)}")
         change = c.nudge.f1 - c.nudge.f0
-        close = d.derivative_value is not None and abs(c.nudge.value - d.derivative_value) <= 0.01 * max(
-            1.0, abs(d.derivative_value)
+        close = (
+            d.derivative_beyond is None
+            and d.derivative_value is not None
+            and math.isfinite(d.derivative_value)
+            and abs(c.nudge.value - d.derivative_value) <= 0.01 * max(1.0, abs(d.derivative_value))
         )
         out.append(
             f"     change: {num(change, 8)} / {num(h)} = {num(c.nudge.value, 8)} ≈ {derivative_number(d, 8)}"
