@@ -14,7 +14,7 @@ import mpmath
 import pytest
 
 from chainrule.derive import differentiate
-from chainrule.render import explain_view, json_view, text_view
+from chainrule.render import explain_view, json_view, latex_view, text_view
 
 FUNCTIONS = ("sin", "cos", "tanh", "atan")
 MP = {"sin": mpmath.sin, "cos": mpmath.cos, "tanh": mpmath.tanh, "atan": mpmath.atan}
@@ -86,7 +86,10 @@ def test_deep_chain_renders_in_every_view(deep: Any) -> None:
     assert len(doc["layers"]) == 10_000
     assert doc["derivative"]["expression"] is None and "omitted" in doc["derivative"]["note"]
     assert doc["derivative"]["product"].count("*") >= 9_999
-    assert "u9999" in text_view.render(d, width=120)
+    text = text_view.render(d, width=120)
+    assert "u9999" in text and "9,960 more layers" in text and "(10,000 factors)" in text
+    assert len(text) < 20_000  # the terminal view shows the ends of a long chain
+    assert "too many to draw" in latex_view.markdown(d)
     assert "──▶ y" in explain_view.render(d)
 
 

@@ -115,3 +115,25 @@ def test_plot_without_matplotlib_says_how_to_install(tmp_path: Any, run: Any, mo
     code, _, err = run("diff", "x^2", "--at", "1", "--plot", str(tmp_path / "f.png"))
     assert code == 2 and 'pip install "chainrule[plot]"' in err
     assert not (tmp_path / "f.png").exists()
+
+
+def test_printing_by_shape_matches_sympy_for_every_rule() -> None:
+    """The printers reuse the text of an earlier local of the same shape (cos(u4) for
+    cos(u9988)); the result must equal printing from scratch, in both styles."""
+    import sympy
+
+    from chainrule import printing
+    from chainrule.rules import RULES
+
+    printer = printing._pretty_printer()
+    for key, rule in RULES.items():
+        for k, partial in enumerate(rule.partials):
+            for name in ("u4", "u9988", "u12", "u3"):
+                u = sympy.Symbol(name, real=True)
+                args = [u if i == k else sympy.Integer(3) for i in range(len(rule.partials))]
+                try:
+                    expr = partial(*args)
+                except (TypeError, ValueError):
+                    continue
+                assert printing.plain(expr) == sympy.sstr(expr), (key, k, name)
+                assert printing.pretty(expr) == printer.doprint(expr), (key, k, name)

@@ -13,7 +13,8 @@ iterative, so a chain thousands of layers deep prints without recursion.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from chainrule.syntax import Node
@@ -83,13 +84,68 @@ def plain(expr: Any) -> str:
     """SymPy's own string for an expression (cached: views print each local twice)."""
     import sympy
 
-    return str(sympy.sstr(expr))
+    return _by_shape(expr, "plain", sympy.sstr)
 
 
 @functools.lru_cache(maxsize=8192)
 def pretty(expr: Any) -> str:
     """The lessons' notation for a SymPy expression."""
-    return str(_pretty_printer().doprint(expr))
+    return _by_shape(expr, "pretty", _pretty_printer().doprint)
+
+
+# A deep chain has thousands of locals of a few shapes: cos(u7), 1 - tanh(u8)², ...
+# Each shape is printed once, with the layer's symbol as a placeholder.
+_LAYER = re.compile(r"u[0-9]+")  # the names graph.py gives layers
+_SHAPES: dict[tuple[Any, ...], str] = {}
+_HOLE = "\0"
+_SHAPE_SIZE = 40
+
+
+def _by_shape(expr: Any, style: str, printer: Callable[[Any], Any]) -> str:
+    """printer(expr), reusing the text of an earlier expression of the same shape.
+
+    Only for an expression in one layer symbol (u7): its printed form then
+    depends on the tree and the symbol's name alone, and the name cannot
+    affect the order of terms, since every term holds the same symbol.
+    """
+    found = _shape(expr)
+    if found is None:
+        return str(printer(expr))
+    shape, name = found
+    key = (style, *shape)
+    template = _SHAPES.get(key)
+    if template is None:
+        text = str(printer(expr))
+        hollow = re.sub(rf"(?<![A-Za-z0-9_.]){name}(?![A-Za-z0-9_])", _HOLE, text)
+        if len(_SHAPES) < 4096 and _HOLE in hollow and name not in hollow:
+            _SHAPES[key] = hollow
+        return text
+    return template.replace(_HOLE, name)
+
+
+def _shape(expr: Any) -> tuple[tuple[Any, ...], str] | None:
+    """The tree of a small expression with its one layer symbol left anonymous, and the symbol's name."""
+    shape: list[Any] = []
+    symbol = None
+    stack = [expr]
+    while stack:
+        e = stack.pop()
+        if e.is_Symbol:
+            if symbol is None:
+                symbol = e
+            elif e != symbol:
+                return None
+            shape.append("symbol")
+        elif e.args:
+            shape.append((type(e), len(e.args)))
+            stack.extend(reversed(e.args))
+        else:  # a number or constant: its type keeps 2 and 2.0 apart
+            shape.append((type(e), e, getattr(e, "_prec", None)))
+        if len(shape) > _SHAPE_SIZE:
+            return None
+    if symbol is None or not _LAYER.fullmatch(symbol.name):
+        return None
+    return tuple(shape), symbol.name
 
 
 _PRINTER: Any = None

@@ -53,6 +53,9 @@ def latex(d: Derivation) -> str:
     return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}\n"
 
 
+GRAPH_LAYERS = 60  # beyond this, Markdown leaves out the Mermaid graph
+
+
 def number_tex(text: str) -> str:
     """4.3e-649 as 4.3 \\times 10^{-649}."""
     mantissa, e, exponent = text.partition("e")
@@ -97,7 +100,10 @@ def markdown(d: Derivation) -> str:
                 f"{d.check.method}: {num(d.check.value, 15)} ({verdict})"
                 + (f"; {d.check.note}" if d.check.note else "")
             )
-    out += ["", "```mermaid", _mermaid(d).rstrip(), "```", ""]
+    if len(d.layers) <= GRAPH_LAYERS:
+        out += ["", "```mermaid", _mermaid(d).rstrip(), "```", ""]
+    else:
+        out += ["", f"(The graph is left out: {len(d.layers):,} layers are too many to draw.)", ""]
     return "\n".join(out)
 
 

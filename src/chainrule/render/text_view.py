@@ -18,11 +18,15 @@ from chainrule.render.common import (
     function_text,
     layer_text,
     num,
+    path_factors,
     point_text,
     product,
     ratio,
     rule_names,
 )
+
+FULL = 500  # layers; a larger chain shows its first and last ENDS layers and factors
+ENDS = 20
 
 
 def console(color: bool, width: int) -> tuple[Console, io.StringIO]:
@@ -43,8 +47,11 @@ def console(color: bool, width: int) -> tuple[Console, io.StringIO]:
 def render(d: Derivation, color: bool = False, width: int = 100) -> str:
     con, out = console(color, width)
     at = d.point is not None
+    function = function_text(d, "pretty")
+    if len(d.layers) > FULL and len(function) > 2 * width:
+        function = f"{function[: width - 10]} … ({len(d.layers):,} layers)"
     title = Text.assemble(
-        (f"{d.output} = {function_text(d, 'pretty')}", "bold"),
+        (f"{d.output} = {function}", "bold"),
         f"    d{d.output}/d{d.variable}" + (f" at {point_text(d)}" if at else ""),
     )
     con.print(title)
@@ -56,7 +63,15 @@ def render(d: Derivation, color: bool = False, width: int = 100) -> str:
     if at:
         table.add_column("value", justify="right")
         table.add_column("factor", justify="right", style="green")
-    for layer in d.layers:
+    many = len(d.layers) > FULL
+    shown = [*d.layers[:ENDS], None, *d.layers[-ENDS:]] if many else list(d.layers)
+    for layer in shown:
+        if layer is None:
+            hidden = len(d.layers) - 2 * ENDS
+            table.add_row(
+                "⋮", f"{hidden:,} more layers (--json or --explain lists every one)", *[""] * (4 if at else 2)
+            )
+            continue
         for k, local in enumerate(layer.locals):
             first = k == 0
             row = [
@@ -73,7 +88,7 @@ def render(d: Derivation, color: bool = False, width: int = 100) -> str:
     else:
         con.print(f"  {d.output} has no layers: it is a variable or a constant.")
     lhs = f"d{d.output}/d{d.variable}"
-    prod = product(d, "pretty")
+    prod = _product(d, many)
     expanded = derivative_text(d, "pretty")
     if prod is not None:
         line = f"{lhs} = {prod}"
@@ -128,3 +143,13 @@ def render(d: Derivation, color: bool = False, width: int = 100) -> str:
             if c.note:
                 con.print(f"         ({c.note})")
     return out.getvalue()
+
+
+def _product(d: Derivation, many: bool) -> str | None:
+    """The product in layers; for a long chain, its first and last factors."""
+    if not many or d.paths is None or len(d.paths) != 1:
+        return product(d, "pretty")
+    factors = path_factors(d, 0, "pretty")
+    if len(factors) <= 2 * ENDS:
+        return "·".join(factors)
+    return f"{'·'.join(factors[:5])}· … ·{'·'.join(factors[-5:])}  ({len(factors):,} factors)"
