@@ -185,7 +185,7 @@ def _product(d: Derivation, chain: bool) -> list[str]:
     if expanded is not None and expanded != product(d, "pretty"):
         out.append(f"     {pad}= {expanded}")
     if d.derivative is None:
-        out.append(f"   (The form in {d.variable} alone is omitted: {len(d.layers)} layers make it too large.)")
+        out.append(f"   (The form in {d.variable} alone is omitted: {len(d.layers):,} layers make it too large.)")
     if d.point is not None and d.paths is not None:
         terms = [" × ".join(_signed(v) for v in factor_values(d, p)) for p in range(len(d.paths))]
         out.append(f"   At {point_text(d)}: {' + '.join(terms)} = {derivative_number(d)}")

@@ -57,7 +57,7 @@ def diff_document(d: Derivation) -> dict[str, Any]:
         "paths": d.path_count,
     }
     if d.derivative is None:
-        derivative["note"] = f"the expanded form is omitted: {len(d.layers)} layers make it too large"
+        derivative["note"] = f"the expanded form is omitted: {len(d.layers):,} layers make it too large"
     if at:
         derivative["value"] = number(d.derivative_value)
         if d.derivative_beyond is not None:  # value is then 0 (or null for ±inf)

@@ -107,7 +107,7 @@ def render(d: Derivation, color: bool = False, width: int = 100) -> str:
         if expanded is not None:
             con.print(f"         {lhs} = {expanded}")
     if d.derivative is None:
-        con.print(f"         (the expanded form is omitted: {len(d.layers)} layers make it too large)")
+        con.print(f"         (the expanded form is omitted: {len(d.layers):,} layers make it too large)")
     if at:
         con.print(
             Text.assemble(
