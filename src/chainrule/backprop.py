@@ -81,7 +81,7 @@ def gradient(
     adjoints = None
     beyond: dict[str, Wide] = {}
     if at_point is not None:
-        adjoints = {graph.names[i]: a for i, a in at_point.adjoints.items() if i in graph.names}
+        adjoints = at_point.named_adjoints(graph)
         beyond = {v: w for v in chosen if (w := at_point.beyond.get(graph.index_of(v))) is not None}
     symbolic_by_index = engine.symbolic_adjoints(graph)
     symbolic = {v: symbolic_by_index.get(graph.index_of(v), 0) for v in chosen}

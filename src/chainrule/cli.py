@@ -20,7 +20,7 @@ import typer
 import typer.core
 
 from chainrule import __version__
-from chainrule.errors import ChainruleError, InputError, MathError
+from chainrule.errors import ChainruleError, InputError
 
 EXIT_OK = 0
 EXIT_MATH = 1  # a mathematical problem at the point, or the time budget
@@ -114,11 +114,8 @@ def main_options(
 
 
 def _exit_code(err: ChainruleError) -> int:
-    if isinstance(err, InputError):
-        return EXIT_INPUT
-    if isinstance(err, MathError):
-        return EXIT_MATH
-    return EXIT_MATH  # the time budget, and any other error about the computation
+    # A mathematical problem, the time budget, and any other error about the computation: 1.
+    return EXIT_INPUT if isinstance(err, InputError) else EXIT_MATH
 
 
 def _color() -> bool:

@@ -188,7 +188,7 @@ def layer_steps(
 
 def derive(graph: Graph, variable: str, point: dict[str, float] | None) -> Derivation:
     """The steps of d(output)/d(variable) on a built graph."""
-    wrt = graph.index_of(variable) if variable in graph.variables else -1
+    wrt = graph.variable_index(variable)
     at = engine.run(graph, point) if point is not None else None
     layers = layer_steps(graph, at.values if at else None, at.factors if at else None)
     count = engine.count_paths(graph, wrt)

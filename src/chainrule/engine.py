@@ -119,15 +119,10 @@ class Contribution:
     accumulated: float  # the input's adjoint after this step (+=)
 
 
-def backward(graph: Graph, factors: list[tuple[float, ...]]) -> tuple[dict[int, float], tuple[Contribution, ...]]:
+def backward(graph: Graph, factors: list[tuple[float, ...]]) -> tuple[dict[int, float], tuple[Contribution, ...], bool]:
     """Adjoints d(output)/d(node) for every layer and variable, by one reverse
-    sweep, as ``Value.backward()`` does; and the steps of that sweep."""
-    adjoint, steps, _ = _sweep(graph, factors)
-    return adjoint, steps
-
-
-def _sweep(graph: Graph, factors: list[tuple[float, ...]]) -> tuple[dict[int, float], tuple[Contribution, ...], bool]:
-    """The backward sweep in doubles, and whether a product left their range."""
+    sweep in doubles, as ``Value.backward()`` does; the steps of that sweep;
+    and whether a product or sum on the way left the range of doubles."""
     adjoint: dict[int, float] = {graph.output: 1.0}
     steps = []
     lost = False
@@ -142,7 +137,7 @@ def _sweep(graph: Graph, factors: list[tuple[float, ...]]) -> tuple[dict[int, fl
     return adjoint, tuple(steps), lost
 
 
-def _sweep_wide(graph: Graph, factors: list[tuple[float, ...]]) -> dict[int, Any]:
+def _backward_wide(graph: Graph, factors: list[tuple[float, ...]]) -> dict[int, Any]:
     """The same sweep in mpmath: 53-bit numbers whose exponent cannot under- or overflow."""
     import mpmath
 
@@ -183,6 +178,10 @@ class Pass:
     steps: tuple[Contribution, ...]  # that sweep, step by step
     beyond: dict[int, wide.Wide]  # adjoints beyond the range of doubles (there 0.0 or ±inf)
 
+    def named_adjoints(self, graph: Graph) -> dict[str, float]:
+        """The adjoints of the variables and layers, by name."""
+        return {graph.names[i]: a for i, a in self.adjoints.items() if i in graph.names}
+
 
 def run(graph: Graph, point: Mapping[str, float]) -> Pass:
     """The forward pass, the local factors and the backward pass at a point.
@@ -194,14 +193,13 @@ def run(graph: Graph, point: Mapping[str, float]) -> Pass:
     """
     values = evaluate(graph, point)
     factors = [local_factors(graph, layer, values) for layer in graph.layers]
-    adjoints, steps, lost = _sweep(graph, factors)
+    adjoints, steps, lost = backward(graph, factors)
     beyond: dict[int, wide.Wide] = {}
     if lost:
-        for node, exact in _sweep_wide(graph, factors).items():
+        for node, exact in _backward_wide(graph, factors).items():
             adjoints[node] = double = float(exact)  # 0.0 below the range, ±inf above it
-            scaled = wide.from_mpf(exact)
-            if scaled is not None and (double == 0.0 or not wide.in_range(double)):
-                beyond[node] = scaled
+            if wide.beyond(double, exact):
+                beyond[node] = wide.from_mpf(exact)
     return Pass(values, factors, adjoints, steps, beyond)
 
 
@@ -341,9 +339,9 @@ def tidy(expr: Any, seconds: float = 0.5) -> Any:
 
     from chainrule.budget import attempt
 
-    if sympy.count_ops(expr) > 300:
-        return expr
     best, best_ops = expr, sympy.count_ops(expr)
+    if best_ops > 300:
+        return expr
     rewrites: list[Callable[[], Any]] = [lambda: sympy.factor_terms(sympy.powsimp(expr))]
     if any(p.is_Pow and p.exp.is_negative for p in sympy.preorder_traversal(expr)):
         rewrites.append(lambda: sympy.factor(sympy.together(expr)))  # only a quotient gains from this

@@ -90,6 +90,10 @@ class Graph:
         """The DAG index of a variable or layer, by name."""
         return self._indices[name]
 
+    def variable_index(self, name: str) -> int:
+        """The DAG index of a variable, or -1 when the expression does not use it."""
+        return self.index_of(name) if name in self.variables else -1
+
     @functools.cached_property
     def _indices(self) -> dict[str, int]:
         return {n: i for i, n in self.names.items()}

@@ -24,10 +24,10 @@ from typing import Any
 
 import mpmath
 
+from chainrule import wide
 from chainrule.engine import evaluate
 from chainrule.errors import ChainruleError
 from chainrule.graph import Graph, rule_of
-from chainrule.wide import MIN_NORMAL, Wide, in_range
 
 NUDGE_H = 0.001
 DIGITS = 30
@@ -99,7 +99,7 @@ def check(
     wrt: str,
     f0: float,
     derivative: float,
-    beyond: Wide | None = None,
+    beyond: wide.Wide | None = None,
     values: Sequence[float] | None = None,
 ) -> Check:
     """Compare a derivative's value with the nudge and with mpmath.
@@ -142,7 +142,7 @@ def check(
 def _underflow(graph: Graph, values: Sequence[float], exact: list[Any]) -> str | None:
     """The first node whose value is below the range of doubles: 'u2 = exp(-1000) ≈ 5.08e-435'."""
     for i, (double, value) in enumerate(zip(values, exact, strict=True)):
-        if value and abs(value) < MIN_NORMAL and (double == 0.0 or not in_range(double)):
+        if wide.beyond(double, value):  # an overflow in doubles raises in evaluate: this is an underflow
             name = graph.names.get(i, graph.dag[i].text or graph.dag[i].kind)
             return f"{name} ≈ {mpmath.nstr(value, 3)}"
     return None
@@ -165,7 +165,7 @@ def compare(nudge: Nudge, reference: float, derivative: float) -> Check:
     return Check(nudge, METHOD, reference, abs_error, rel_error, agrees, note)
 
 
-def _compare_beyond(nudge: Nudge, reference: Any, beyond: Wide) -> Check:
+def _compare_beyond(nudge: Nudge, reference: Any, beyond: wide.Wide) -> Check:
     """A derivative outside the range of doubles: beyond what finite differences resolve."""
     if beyond.exponent < 0:
         check = compare(nudge, float(reference), 0.0)

@@ -90,14 +90,6 @@ class Rule:
     variants: dict[tuple[bool, ...], tuple[str, str]] = field(default_factory=dict)
 
 
-def _real(z: Any) -> Any:
-    if isinstance(z, mpmath.mpc):
-        if z.imag != 0:
-            raise ValueError("complex")
-        return z.real
-    return z
-
-
 def _fn(
     key: str,
     identity: str,
@@ -119,7 +111,7 @@ def _fn(
         partials=(d,),
         value=value,
         slopes=(slope,),
-        mp=lambda u: _real(mp(u)),
+        mp=mp,  # a complex result is refused where it is used (numcheck.values_mp)
         undefined=undefined,
         kink=kink,
         complex_=complex_,

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 
 from chainrule.derive import Derivation
-from chainrule.wide import Wide, from_log10, in_range, rounded
+from chainrule.wide import Wide, from_log10, in_range, text
 
 VANISHING = 0.5  # geometric mean of |factor| at or below this, over 3 or more layers
 EXPLODING = 2.0  # at or above this
@@ -77,11 +77,7 @@ def remark(view: Sensitivity, variable: str, output: str) -> str | None:
         return None
     names = ", ".join(view.responsible[:8]) + (" …" if len(view.responsible) > 8 else "")
     last = running(view.steps[-1])
-    if isinstance(last, float):
-        final = f"{abs(last):.3g}"
-    else:
-        shown = rounded(last, 3)
-        final = f"{abs(shown.mantissa):.3g}e{shown.exponent}"
+    final = f"{abs(last):.3g}" if isinstance(last, float) else text(Wide(abs(last.mantissa), last.exponent), 3)
     if view.trend == "vanishing":
         return (
             f"Vanishing gradient: the factors average {view.mean_factor:.3g} in size, so a wiggle of {variable} "

@@ -219,7 +219,6 @@ class _Op:
     end: int
     power: str | None = None  # sin^2(x): the power applied to the result
     argc: int = 1
-    implicit: bool = False
 
 
 _PREC = {"+": 10, "-": 10, "*": 20, "/": 20, "^": 40}
@@ -467,7 +466,7 @@ class _Parser:
                 tok.end,
                 hint=f"write {fn.text}(...) around the whole argument",
             )
-        self.push_op(_Op("bin", "*", _PREC["*"], tok.pos, tok.pos, implicit=True))
+        self.push_op(_Op("bin", "*", _PREC["*"], tok.pos, tok.pos))
         return i, True
 
     def innermost_group(self) -> str | None:

@@ -25,11 +25,6 @@ class Wide:
     mantissa: float
     exponent: int
 
-    @property
-    def log10(self) -> float:
-        """log10 of the magnitude."""
-        return math.log10(abs(self.mantissa)) + self.exponent
-
 
 def in_range(value: float) -> bool:
     """Whether a double holds the value at full precision: 0, or a finite normal number."""
@@ -41,6 +36,11 @@ def lost(product: float, a: float, b: float) -> bool:
     return not in_range(product) or (product == 0.0 and a != 0.0 and b != 0.0)
 
 
+def beyond(double: float, exact: Any) -> bool:
+    """Whether a nonzero exact value is lost in its double: 0.0, subnormal or infinite."""
+    return bool(exact) and (double == 0.0 or not in_range(double))
+
+
 def from_log10(sign: float, log10: float) -> Wide:
     """sign × 10**log10 (sign: any nonzero number; only its sign is used)."""
     exponent = math.floor(log10)
@@ -50,12 +50,10 @@ def from_log10(sign: float, log10: float) -> Wide:
     return Wide(math.copysign(mantissa, sign), int(exponent))
 
 
-def from_mpf(value: Any) -> Wide | None:
-    """An mpmath number as a Wide; None for zero."""
+def from_mpf(value: Any) -> Wide:
+    """A nonzero mpmath number as a Wide."""
     import mpmath
 
-    if not value:
-        return None
     with mpmath.workprec(80):
         exponent = int(mpmath.floor(mpmath.log10(abs(value))))
         mantissa = float(value / mpmath.mpf(10) ** exponent)
@@ -64,6 +62,12 @@ def from_mpf(value: Any) -> Wide | None:
     elif abs(mantissa) < 1:
         mantissa, exponent = mantissa * 10, exponent - 1
     return Wide(mantissa, exponent)
+
+
+def text(value: Wide, digits: int = 10) -> str:
+    """4.338398274e-649: `digits` significant digits, a mantissa that rounds to 10 carried."""
+    shown = rounded(value, digits)
+    return f"{shown.mantissa:.{digits}g}e{shown.exponent}"
 
 
 def rounded(value: Wide, digits: int) -> Wide:

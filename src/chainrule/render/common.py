@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from chainrule.derive import Derivation, LayerStep, LocalStep
 from chainrule.printing import form, plain, pretty
-from chainrule.wide import Wide, rounded
+from chainrule.wide import text as wide
 
 
 def num(value: float | None, digits: int = 10) -> str:
@@ -26,12 +26,6 @@ def exact(value: float | None) -> str:
         return "—"
     text = repr(value)
     return text[:-2] if text.endswith(".0") else text
-
-
-def wide(value: Wide, digits: int = 10) -> str:
-    """A number beyond the range of doubles: 4.338398274e-649."""
-    shown = rounded(value, digits)
-    return f"{shown.mantissa:.{digits}g}e{shown.exponent}"
 
 
 def derivative_number(d: Derivation, digits: int | None = None) -> str:
@@ -113,9 +107,12 @@ def factor_values(d: Derivation, path_index: int) -> list[float | None]:
 
 
 def point_text(d: Derivation) -> str:
-    if not d.point:
-        return ""
-    return ", ".join(f"{k} = {num(v)}" for k, v in d.point.items())
+    return where(d.point)
+
+
+def where(point: Mapping[str, float] | None) -> str:
+    """x = 3, y = 0.5"""
+    return ", ".join(f"{k} = {num(v)}" for k, v in (point or {}).items())
 
 
 def derivative_text(d: Derivation, style: str) -> str | None:

@@ -130,30 +130,21 @@ def _pipeline(d: Derivation) -> list[str]:
     ]
     for p, path in enumerate(d.paths):
         arrows = []
-        previous = d.variable
         for li, k in reversed(path.steps):
             layer = d.layers[li]
             label = _label(d, layer, k)
             label = f"({label})" if label.startswith("-") else label
             arrows.append(f" ──[×{label}]──▶ {layer.name}")
-            previous = layer.name
-        del previous
         prefix = f"   path {p + 1}: " if len(d.paths) > 1 else "     "
         rows = [arrows[i : i + PIPELINE_WIDTH] for i in range(0, len(arrows), PIPELINE_WIDTH)]
         first = True
         for row in rows:
             out.append((prefix + d.variable if first else " " * (len(prefix) + len(d.variable))) + "".join(row))
             first = False
-    if len(d.paths) == 1:
-        running = 1.0
-        steps = []
-        for li, k in reversed(d.paths[0].steps):
-            layer = d.layers[li]
-            factor = layer.locals[k].value or 0.0
-            running *= factor
-            steps.append(f"{layer.name} by {num(running, 6)}")
-        if len(steps) <= 8:
-            out.append(f"   If {d.variable} wiggles by 1: " + ", then ".join(steps) + ".")
+    view = sensitivity(d)
+    if view is not None and len(view.steps) <= 8:
+        steps = [f"{s.layer} by {num(s.running_product, 6)}" for s in view.steps]
+        out.append(f"   If {d.variable} wiggles by 1: " + ", then ".join(steps) + ".")
     return out + [""]
 
 
@@ -192,7 +183,7 @@ def _product(d: Derivation, chain: bool) -> list[str]:
     elif d.point is not None:
         out.append(f"   At {point_text(d)}: {lhs} = {derivative_number(d)}")
     if (note := beyond_note(d)) is not None:
-        out.append(f"   ({note[0].upper()}{note[1:]}.)")
+        out.append(_aside(note))
     return out + [""]
 
 
@@ -226,10 +217,15 @@ def _verification(d: Derivation) -> list[str]:
         agree = "the chain rule agrees" if c.agrees else "THE VALUES DISAGREE"
         out.append(f"   An accurate check ({c.method}) gives {num(c.value, 15)}: error {num(c.abs_error, 2)}, {agree}.")
         if c.note:
-            out.append(f"   ({c.note[0].upper()}{c.note[1:]}.)")
+            out.append(_aside(c.note))
     else:
         out.append(f"   The accurate check ({c.method}) is not available: {c.note}.")
     return out + [""]
+
+
+def _aside(note: str) -> str:
+    """A note as a sentence in parentheses."""
+    return f"   ({note[0].upper()}{note[1:]}.)"
 
 
 def _pitfall(d: Derivation) -> list[str]:

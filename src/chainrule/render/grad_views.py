@@ -10,9 +10,10 @@ from rich.text import Text
 
 from chainrule.backprop import Gradient
 from chainrule.printing import form, plain, pretty
-from chainrule.render.common import exact, num, wide
-from chainrule.render.json_view import check_document, dumps, layer_entry, number
+from chainrule.render.common import exact, num, where
+from chainrule.render.json_view import check_document, dumps, layer_entry, number, wide_entry
 from chainrule.render.text_view import console
+from chainrule.wide import text as wide
 
 SCHEMA = "chainrule.grad/1"
 
@@ -25,19 +26,13 @@ def _node_text(g: Gradient, ops: tuple[int, ...], style: str) -> str:
     return form(g.graph.dag, ops, g.graph.names, style)
 
 
-def _where(g: Gradient) -> str:
-    if not g.point:
-        return ""
-    return ", ".join(f"{k} = {num(v)}" for k, v in g.point.items())
-
-
-def _partial(g: Gradient, node: str, wrt: str) -> str:
+def _partial(node: str, wrt: str) -> str:
     return f"∂{node}/∂{wrt}"
 
 
-def _local_text(g: Gradient, node: str, wrt: str, expression: Any, value: float) -> str:
+def _local_text(node: str, wrt: str, expression: Any, value: float) -> str:
     """∂c/∂a = b = 3, or ∂d/∂c = 1 when the local gradient is a number."""
-    text = f"{_partial(g, node, wrt)} = {pretty(expression)}"
+    text = f"{_partial(node, wrt)} = {pretty(expression)}"
     return text if expression.is_number else f"{text} = {num(value, 6)}"
 
 
@@ -78,10 +73,7 @@ def document(g: Gradient) -> dict[str, Any]:
         gradient = g.gradient or {}
         doc["gradient"] = {v: number(gradient[v]) for v in g.wrt}
         if g.beyond:  # gradient values beyond the range of doubles (there 0, or null for an overflow)
-            doc["beyond_double"] = {
-                name: {"mantissa": w.mantissa, "exponent": w.exponent, "text": wide(w, 16)}
-                for name, w in g.beyond.items()
-            }
+            doc["beyond_double"] = {name: wide_entry(w) for name, w in g.beyond.items()}
     doc["symbolic"] = {
         v: {
             "nodes": plain(g.symbolic[v]),
@@ -119,7 +111,7 @@ def render_text(g: Gradient, color: bool = False, width: int = 100) -> str:
     con.print(
         Text.assemble(
             (f"{g.output} = {_node_text(g, tuple(g.graph.subtree(g.graph.output)), 'pretty')}", "bold"),
-            f"    gradient with respect to {', '.join(g.wrt)}" + (f" at {_where(g)}" if at else ""),
+            f"    gradient with respect to {', '.join(g.wrt)}" + (f" at {where(g.point)}" if at else ""),
         )
     )
     con.print(Text("forward pass", style="bold"), "  every node's value, inputs first")
@@ -145,7 +137,7 @@ def render_text(g: Gradient, color: bool = False, width: int = 100) -> str:
             back.add_row(
                 node,
                 inp,
-                _local_text(g, node, inp, local.expression, step.local),
+                _local_text(node, inp, local.expression, step.local),
                 num(step.upstream, 6),
                 num(step.contribution, 6),
                 num(step.accumulated, 6),
@@ -165,9 +157,7 @@ def render_text(g: Gradient, color: bool = False, width: int = 100) -> str:
         row = [v, symbolic]
         if at:
             c = g.checks.get(v)
-            verdict = (
-                "—" if c is None else "agrees ✓" if c.agrees else "no reference" if c.agrees is None else "DISAGREES ✗"
-            )
+            verdict = "—" if c is None else _verdict(c.agrees, "agrees ✓", "DISAGREES ✗", "no reference")
             if c is not None and c.abs_error is not None:
                 verdict += f" (error {num(c.abs_error, 2)})"
             row += [_value(g, v), verdict]
@@ -185,11 +175,11 @@ def render_text(g: Gradient, color: bool = False, width: int = 100) -> str:
 
 
 def render_explain(g: Gradient) -> str:
-    lines = [f"Backpropagation, step by step: {g.output}" + (f", at {_where(g)}" if g.point else ""), ""]
+    lines = [f"Backpropagation, step by step: {g.output}" + (f", at {where(g.point)}" if g.point else ""), ""]
     lines.append("1. The computational graph")
     lines.append(f"   {g.output} is computed by {len(g.layers)} nodes; each knows only its own local gradients:")
     for layer in g.layers:
-        locals_ = ", ".join(f"{_partial(g, layer.name, lo.wrt)} = {pretty(lo.expression)}" for lo in layer.locals)
+        locals_ = ", ".join(f"{_partial(layer.name, lo.wrt)} = {pretty(lo.expression)}" for lo in layer.locals)
         lines.append(f"     {layer.name} = {_node_text(g, layer.ops, 'pretty')}    ({locals_})")
     lines.append("")
     if g.point is None:
@@ -209,7 +199,7 @@ def render_explain(g: Gradient) -> str:
         node, inp = _names(g, step.node), _names(g, step.input)
         local = index[node].locals[step.slot]
         lines.append(
-            f"     {node} → {inp}: {num(step.upstream)} × {_local_text(g, node, inp, local.expression, step.local)}"
+            f"     {node} → {inp}: {num(step.upstream)} × {_local_text(node, inp, local.expression, step.local)}"
             f" = {num(step.contribution)};  adjoint of {inp} = {num(step.accumulated)}"
         )
     shared = sorted({_names(g, s.input) for s in g.backward if sum(t.input == s.input for t in g.backward) > 1})
@@ -256,11 +246,11 @@ def render_markdown(g: Gradient) -> str:
     from chainrule.render.graph_view import mermaid
 
     at = g.point is not None
-    out = [f"### Gradient of `{g.output}`" + (f" at {_where(g)}" if at else ""), ""]
+    out = [f"### Gradient of `{g.output}`" + (f" at {where(g.point)}" if at else ""), ""]
     out += ["| node | operation | inputs | local gradients |" + (" value | adjoint |" if at else "")]
     out.append("|" + "---|" * (6 if at else 4))
     for layer in g.layers:
-        locals_ = ", ".join(f"`{_partial(g, layer.name, lo.wrt)} = {pretty(lo.expression)}`" for lo in layer.locals)
+        locals_ = ", ".join(f"`{_partial(layer.name, lo.wrt)} = {pretty(lo.expression)}`" for lo in layer.locals)
         cells = [layer.name, f"`{_node_text(g, layer.ops, 'pretty')}`", ", ".join(layer.inputs), locals_]
         if at:
             adjoint = (g.adjoints or {}).get(layer.name)

@@ -6,17 +6,15 @@ from typing import Any
 
 from chainrule.derive import Derivation
 from chainrule.higher import Order
-from chainrule.printing import plain, pretty
+from chainrule.printing import plain, pretty, superscript
 from chainrule.render.common import exact, num
 from chainrule.render.json_view import number
-
-_SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def notation(d: Derivation, n: int) -> str:
     if n == 1:
         return f"d{d.output}/d{d.variable}"
-    power = str(n).translate(_SUP)
+    power = superscript(str(n))
     return f"d{power}{d.output}/d{d.variable}{power}"
 
 

@@ -11,8 +11,10 @@ from chainrule.errors import ChainruleError, MathError
 from chainrule.graph import Graph
 from chainrule.numcheck import Check
 from chainrule.printing import form, plain
-from chainrule.render.common import derivative_text, function_text, product, wide
+from chainrule.render.common import derivative_text, function_text, product
 from chainrule.sensitivity import sensitivity
+from chainrule.wide import Wide
+from chainrule.wide import text as wide
 
 SCHEMA = "chainrule.diff/1"
 
@@ -61,11 +63,7 @@ def diff_document(d: Derivation) -> dict[str, Any]:
     if at:
         derivative["value"] = number(d.derivative_value)
         if d.derivative_beyond is not None:  # value is then 0 (or null for ±inf)
-            derivative["beyond_double"] = {
-                "mantissa": d.derivative_beyond.mantissa,
-                "exponent": d.derivative_beyond.exponent,
-                "text": wide(d.derivative_beyond, 16),
-            }
+            derivative["beyond_double"] = wide_entry(d.derivative_beyond)
     doc: dict[str, Any] = {
         "schema": SCHEMA,
         "input": d.input,
@@ -93,6 +91,11 @@ def diff_document(d: Derivation) -> dict[str, Any]:
         ]
         doc["sensitivity_trend"] = view.trend
     return doc
+
+
+def wide_entry(value: Wide) -> dict[str, Any]:
+    """A number beyond the range of doubles, for JSON."""
+    return {"mantissa": value.mantissa, "exponent": value.exponent, "text": wide(value, 16)}
 
 
 def check_document(c: Check) -> dict[str, Any]:

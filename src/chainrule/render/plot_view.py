@@ -25,7 +25,7 @@ def _curves(d: Derivation, xs: list[float]) -> tuple[list[float], list[float]]:
     """f and f′ at each x (NaN where undefined), the same engine as the steps."""
     assert d.point is not None
     graph = d.graph
-    wrt = graph.index_of(d.variable) if d.variable in graph.variables else -1
+    wrt = graph.variable_index(d.variable)
     fs, dfs = [], []
     for x in xs:
         point = {**d.point, d.variable: x}

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from chainrule.derive import Derivation
-from chainrule.render.common import num, wide
+from chainrule.render.common import num, point_text
 from chainrule.sensitivity import Sensitivity, Step, remark, running, sensitivity
+from chainrule.wide import text as wide
 
 BAR = 32
 
@@ -36,6 +37,5 @@ def render(d: Derivation) -> str:
     view = sensitivity(d)
     if view is None:
         return "The sensitivity view needs a chain (one path from the variable to the output) and a point (--at).\n"
-    where = ", ".join(f"{k} = {num(v)}" for k, v in (d.point or {}).items())
-    head = f"How each layer of {d.output} scales a wiggle of {d.variable}, at {where}"
+    head = f"How each layer of {d.output} scales a wiggle of {d.variable}, at {point_text(d)}"
     return "\n".join([head, *lines(d, view)]) + "\n"

@@ -25,8 +25,9 @@ from chainrule.render.common import (
     rule_names,
 )
 
-FULL = 500  # layers; a larger chain shows its first and last ENDS layers and factors
+FULL = 500  # layers; a larger chain shows its first and last ENDS layers and SHOWN_FACTORS factors
 ENDS = 20
+SHOWN_FACTORS = 5
 
 
 def console(color: bool, width: int) -> tuple[Console, io.StringIO]:
@@ -150,6 +151,7 @@ def _product(d: Derivation, many: bool) -> str | None:
     if not many or d.paths is None or len(d.paths) != 1:
         return product(d, "pretty")
     factors = path_factors(d, 0, "pretty")
-    if len(factors) <= 2 * ENDS:
-        return "·".join(factors)
-    return f"{'·'.join(factors[:5])}· … ·{'·'.join(factors[-5:])}  ({len(factors):,} factors)"
+    if len(factors) <= 2 * SHOWN_FACTORS:
+        return product(d, "pretty")
+    head, tail = "·".join(factors[:SHOWN_FACTORS]), "·".join(factors[-SHOWN_FACTORS:])
+    return f"{head}· … ·{tail}  ({len(factors):,} factors)"
