@@ -137,3 +137,14 @@ def test_printing_by_shape_matches_sympy_for_every_rule() -> None:
                     continue
                 assert printing.plain(expr) == sympy.sstr(expr), (key, k, name)
                 assert printing.pretty(expr) == printer.doprint(expr), (key, k, name)
+
+
+def test_markdown_graph_is_the_derivations_own_graph() -> None:
+    """The Mermaid graph in Markdown shows the same layers as the table, at any granularity."""
+    from chainrule.derive import differentiate
+    from chainrule.render import latex_view
+
+    d = differentiate("sin((2x+1)^2)", at="3", granularity="ops")
+    text = latex_view.markdown(d)
+    assert "| u1 | `2·x` |" in text and '["u1 = 2·x<br/>= 6' in text
+    assert "∂y/∂x = 8.41659" in text  # the adjoints come from the same backward pass

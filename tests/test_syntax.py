@@ -170,3 +170,22 @@ def test_ten_thousand_nested_layers_parse_without_recursion() -> None:
 def test_long_right_associated_power_tower_parses() -> None:
     expr = parse("x" + "^x" * 5000)
     assert len(expr.nodes) == 2 * 5000 + 1
+
+
+@pytest.mark.parametrize(("text", "exponent"), [("1e5000*x", "5,000"), ("2.5E-999999999*x", "-999,999,999")])
+def test_huge_exponents_are_refused_before_any_number_is_built(text: str, exponent: str) -> None:
+    # Numbers are exact: 1e999999999 would be a billion-digit integer.
+    with pytest.raises(InputError, match=f"exponent {exponent}; the limit is ±1,000") as caught:
+        parse(text)
+    assert caught.value.position == 0
+
+
+def test_exponents_within_the_limit_parse() -> None:
+    assert parse("1e1000*x + 1e-1000").variables() == ("x",)
+
+
+def test_variables_are_ordered_by_first_appearance_not_by_substring() -> None:
+    # "b" first occurs inside "ab" as text, but as a variable only at the end.
+    expr = parse("ab*c + b")
+    assert expr.variables() == ("ab", "c", "b")
+    assert build_graph(expr).variables == ("ab", "c", "b")

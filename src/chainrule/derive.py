@@ -58,6 +58,7 @@ class Derivation:
     check: Check | None
     output: str
     derivative_beyond: Wide | None = None  # then it is here
+    adjoints: dict[str, float] | None = None  # d(output)/d(node) for every layer and variable, at the point
 
 
 def parse_point(
@@ -224,4 +225,5 @@ def derive(graph: Graph, variable: str, point: dict[str, float] | None) -> Deriv
         check=result_check,
         output=output,
         derivative_beyond=beyond,
+        adjoints=at.named_adjoints(graph) if at else None,
     )

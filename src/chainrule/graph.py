@@ -240,11 +240,7 @@ def build_graph(
     root = remap[expr.root]
     named = {remap[i]: name for i, name in (bindings or {}).items()}
     cls, constant = _classify(dag, root, granularity, set(named))
-    first: dict[str, int] = {}
-    for node in expr.nodes:
-        if node.kind == "var":
-            first[node.text] = min(first.get(node.text, node.start), node.start)
-    variables = tuple(sorted((n.text for n in dag if n.kind == "var"), key=first.__getitem__))
+    variables = expr.variables()
     roots = [i for i, c in enumerate(cls) if c == _B]
     if len(roots) > MAX_LAYERS:
         raise InputError(

@@ -31,6 +31,7 @@ from chainrule.names import (
 
 MAX_INPUT = 1_000_000
 MAX_DIGITS = 100
+MAX_EXPONENT = 1000  # in 1e…: numbers are exact, so 1e1000 is a 1,001-digit integer
 MAX_DEPTH = 100_000
 
 BINARY = {"+": "add", "-": "sub", "*": "mul", "/": "div", "^": "pow"}
@@ -79,12 +80,12 @@ class Expr:
 
     def variables(self) -> tuple[str, ...]:
         """Variable names in order of first appearance."""
-        names: dict[str, None] = {}
+        first: dict[str, int] = {}
         for i in self.reachable():
             node = self.nodes[i]
             if node.kind == "var":
-                names.setdefault(node.text, None)
-        return tuple(sorted(names, key=lambda n: self.source.find(n)))
+                first[node.text] = min(first.get(node.text, node.start), node.start)
+        return tuple(sorted(first, key=first.__getitem__))
 
 
 # --------------------------------------------------------------------------- tokens
@@ -136,10 +137,18 @@ def tokenize(source: str, start: int = 0, stop: int | None = None) -> Iterator[T
         if ch in _DIGITS or (ch == "." and i + 1 < n and source[i + 1] in _DIGITS):
             m = _NUMBER.match(source, i)
             assert m is not None  # the first character is a digit or .digit
-            digits = sum(c in _DIGITS for c in re.split("[eE]", m.group())[0])
+            mantissa, _, exponent = m.group().lower().partition("e")
+            digits = sum(c in _DIGITS for c in mantissa)
             if digits > MAX_DIGITS:
                 raise InputError(
                     f"number with {digits} digits; the limit is {MAX_DIGITS}",
+                    source=source,
+                    position=i,
+                    end=m.end(),
+                )
+            if exponent and abs(int(exponent)) > MAX_EXPONENT:  # 1e999999999 is a billion-digit integer
+                raise InputError(
+                    f"number with exponent {int(exponent):,}; the limit is ±{MAX_EXPONENT:,}",
                     source=source,
                     position=i,
                     end=m.end(),

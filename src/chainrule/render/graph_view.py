@@ -7,11 +7,12 @@ edges carry the local derivative, and with a point its value.
 from __future__ import annotations
 
 from chainrule.backprop import Gradient
+from chainrule.derive import Derivation
 from chainrule.printing import form, pretty
 from chainrule.render.common import num
 
 
-def _labels(g: Gradient) -> tuple[list[tuple[int, list[str], bool]], list[tuple[int, int, str]]]:
+def _labels(g: Gradient | Derivation) -> tuple[list[tuple[int, list[str], bool]], list[tuple[int, int, str]]]:
     """(node id, label lines, is a variable) and (from, to, label) for every node and edge."""
     graph = g.graph
     at = g.point is not None
@@ -40,7 +41,7 @@ def _labels(g: Gradient) -> tuple[list[tuple[int, list[str], bool]], list[tuple[
     return nodes, edges
 
 
-def mermaid(g: Gradient) -> str:
+def mermaid(g: Gradient | Derivation) -> str:
     def quote(text: str) -> str:
         return '"' + text.replace('"', "#quot;") + '"'
 
@@ -54,7 +55,7 @@ def mermaid(g: Gradient) -> str:
     return "\n".join(out) + "\n"
 
 
-def dot(g: Gradient) -> str:
+def dot(g: Gradient | Derivation) -> str:
     def escape(text: str) -> str:
         return text.replace("\\", "\\\\").replace('"', '\\"')
 

@@ -108,8 +108,6 @@ def markdown(d: Derivation) -> str:
 
 
 def _mermaid(d: Derivation) -> str:
-    from chainrule.backprop import gradient
     from chainrule.render.graph_view import mermaid
 
-    at = ",".join(f"{k}={v!r}" for k, v in d.point.items()) if d.point else None
-    return mermaid(gradient(d.input, at=at))
+    return mermaid(d)
