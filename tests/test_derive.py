@@ -127,7 +127,7 @@ def test_abstract_functions_give_the_lessons_formula() -> None:
     d = differentiate("f(g(x))")
     f, g = sympy.Function("f"), sympy.Function("g")
     x = sympy.Symbol("x", real=True)
-    assert d.derivative == sympy.diff(f(g(x)), x)
+    assert d.derivative.doit() == sympy.diff(f(g(x)), x)
     assert d.check is None
 
 

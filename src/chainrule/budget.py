@@ -17,13 +17,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from chainrule.errors import ChainruleError
+from chainrule.errors import OutOfTime
 
-
-class OutOfTime(ChainruleError):
-    """A computation used up its time budget."""
-
-    kind = "timeout"
+__all__ = ["OutOfTime", "attempt", "deadline"]
 
 
 _stack: list[tuple[float, Callable[[], BaseException]]] = []

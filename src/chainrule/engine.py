@@ -15,94 +15,33 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
-from chainrule import wide
-from chainrule.errors import MathError
-from chainrule.graph import Graph, Layer, rule_of
-from chainrule.syntax import Node
+from chainrule import interpret, wide
+from chainrule.errors import MathError, Reason
+from chainrule.graph import Graph, Layer
+from chainrule.interpret import FloatBackend, MpBackend, SympyBackend
+
+T = TypeVar("T")
 
 MAX_PATHS = 16
 
 
-def _fail(graph: Graph, node: Node, message: str, reason: str) -> MathError:
-    return MathError(message, reason=reason, source=graph.source, position=node.start, end=node.end)
-
-
-def _point_text(args: tuple[float, ...]) -> str:
-    return ", ".join(f"{a:.6g}" for a in args)
-
-
 def evaluate(graph: Graph, point: Mapping[str, float]) -> list[float]:
     """The value of every DAG node at the point, in floating point."""
-    values: list[float] = []
-    for node in graph.dag:
-        if node.kind == "num":
-            values.append(float(node.text))
-        elif node.kind == "const":
-            values.append(math.pi if node.text == "pi" else math.e)
-        elif node.kind == "var":
-            values.append(float(point[node.text]))
-        else:
-            values.append(_apply(graph, node, tuple(values[a] for a in node.args)))
-    return values
-
-
-def _apply(graph: Graph, node: Node, args: tuple[float, ...]) -> float:
-    rule = rule_of(node)
-    if node.kind == "apply":
-        raise MathError(
-            f"{node.text} is an abstract function: it has no numeric value",
-            reason="abstract",
-            source=graph.source,
-            position=node.start,
-            end=node.end,
-            hint="leave out --at to see the symbolic steps",
-        )
-    for check, reason in ((rule.undefined, "undefined"), (rule.complex_, "complex")):
-        if check is not None and (problem := check(*args)):
-            raise _fail(graph, node, f"{problem}; here the input is {_point_text(args)}", reason)
-    try:
-        result = rule.value(*args)
-    except OverflowError:
-        raise _fail(graph, node, f"the value overflows at {_point_text(args)}", "overflow") from None
-    except ZeroDivisionError:
-        raise _fail(graph, node, f"division by zero at {_point_text(args)}", "undefined") from None
-    except ValueError:
-        raise _fail(graph, node, f"no real value at {_point_text(args)}", "complex") from None
-    if math.isinf(result):
-        raise _fail(graph, node, f"the value overflows at {_point_text(args)}", "overflow")
-    if math.isnan(result):  # pragma: no cover - the domain checks catch these first
-        raise _fail(graph, node, f"undefined at {_point_text(args)}", "undefined")
-    return result
+    values = interpret.evaluate(graph.dag, FloatBackend(point, graph.source))
+    return [values[i] for i in range(len(graph.dag))]
 
 
 def local_factors(graph: Graph, layer: Layer, values: list[float]) -> tuple[float, ...]:
-    """The value of each local derivative of a layer at the point: one reverse
-    sweep inside the layer, by the rule table's numeric slopes."""
-    adjoint: dict[int, float] = {layer.root: 1.0}
-    for i in reversed(layer.ops):
-        node = graph.dag[i]
-        if not node.args or i not in adjoint:
-            continue
-        rule = rule_of(node)
-        args = tuple(values[a] for a in node.args)
-        if rule.kink and (problem := rule.kink(*args)):
-            raise _fail(graph, node, f"not differentiable here: {problem}", "not-differentiable")
-        for k, a in enumerate(node.args):
-            if graph.constant[a]:
-                continue
-            try:
-                slope = rule.slopes[k](*args)
-            except (ZeroDivisionError, ValueError):
-                raise _fail(graph, node, f"not differentiable at {_point_text(args)}", "not-differentiable") from None
-            except OverflowError:
-                raise _fail(graph, node, f"the slope overflows at {_point_text(args)}", "overflow") from None
-            adjoint[a] = adjoint.get(a, 0.0) + adjoint[i] * slope
-    factors = tuple(adjoint.get(s, 0.0) for s in layer.sources)
+    """The value of each local derivative of a layer at the point: the reverse
+    sweep inside the layer, with the rule table's numeric slopes."""
+    backend = FloatBackend({}, graph.source)
+    operands = {i: values[i] for i in (*layer.ops, *layer.sources)}
+    factors = interpret.sweep(graph.dag, layer.ops, layer.sources, operands, backend, graph.constant.__getitem__).locals
     if not all(math.isfinite(f) for f in factors):
         node = graph.dag[layer.root]
-        raise _fail(graph, node, "the local derivative overflows here", "overflow")
+        raise backend.fail(node, "the local derivative overflows here", Reason.overflow)
     return factors
 
 
@@ -119,53 +58,72 @@ class Contribution:
     accumulated: float  # the input's adjoint after this step (+=)
 
 
-def backward(graph: Graph, factors: list[tuple[float, ...]]) -> tuple[dict[int, float], tuple[Contribution, ...], bool]:
+class Arithmetic(Protocol[T]):
+    """The numbers a backward pass over the layers runs in."""
+
+    zero: T
+    one: T
+
+    def times(self, adjoint: T, partial: T) -> T: ...
+
+    def total(self, terms: list[T]) -> T: ...
+
+
+def backward(
+    graph: Graph,
+    local: Callable[[int, int], T],
+    arithmetic: Arithmetic[T],
+    on_step: Callable[[int, int, T, T, T], None] | None = None,
+) -> dict[int, T]:
     """Adjoints d(output)/d(node) for every layer and variable, by one reverse
-    sweep in doubles, as ``Value.backward()`` does; the steps of that sweep;
-    and whether a product or sum on the way left the range of doubles."""
-    adjoint: dict[int, float] = {graph.output: 1.0}
-    steps = []
-    lost = False
-    for layer, local in zip(reversed(graph.layers), reversed(factors), strict=True):
-        upstream = adjoint.get(layer.root, 0.0)
-        for k, (source, factor) in enumerate(zip(layer.sources, local, strict=True)):
-            contribution = upstream * factor
-            total = adjoint.get(source, 0.0) + contribution
-            lost = lost or wide.lost(contribution, upstream, factor) or not wide.in_range(total)
-            adjoint[source] = total
-            steps.append(Contribution(layer.root, source, k, factor, upstream, contribution, adjoint[source]))
-    return adjoint, tuple(steps), lost
-
-
-def _backward_wide(graph: Graph, factors: list[tuple[float, ...]]) -> dict[int, Any]:
-    """The same sweep in mpmath: 53-bit numbers whose exponent cannot under- or overflow."""
-    import mpmath
-
-    with mpmath.workprec(53):
-        zero = mpmath.mpf(0)
-        adjoint: dict[int, Any] = {graph.output: mpmath.mpf(1)}
-        for layer, local in zip(reversed(graph.layers), reversed(factors), strict=True):
-            upstream = adjoint.get(layer.root, zero)
-            for source, factor in zip(layer.sources, local, strict=True):
-                adjoint[source] = adjoint.get(source, zero) + upstream * factor
+    sweep over the layers, as ``Value.backward()`` does: start with 1 at the
+    output and, in reverse topological order, add upstream × local into each
+    input.  `local(layer index, input index)` gives a local derivative;
+    `on_step(layer index, input index, upstream, local, contribution)` sees
+    every step.  The contributions to a node are totalled once, when the
+    sweep reaches it."""
+    pending: dict[int, list[T]] = {graph.output: [arithmetic.one]}
+    adjoint: dict[int, T] = {}
+    for li in range(len(graph.layers) - 1, -1, -1):
+        layer = graph.layers[li]
+        upstream = arithmetic.total(pending.pop(layer.root, [arithmetic.zero]))
+        adjoint[layer.root] = upstream
+        for k, source in enumerate(layer.sources):
+            factor = local(li, k)
+            contribution = arithmetic.times(upstream, factor)
+            pending.setdefault(source, []).append(contribution)
+            if on_step is not None:
+                on_step(li, k, upstream, factor, contribution)
+    for index, terms in pending.items():
+        adjoint[index] = arithmetic.total(terms)
     return adjoint
+
+
+def _float_backward(
+    graph: Graph, factors: list[tuple[float, ...]]
+) -> tuple[dict[int, float], tuple[Contribution, ...], bool]:
+    """The backward pass in doubles, its steps, and whether a product or sum
+    on the way left the range of doubles."""
+    steps: list[Contribution] = []
+    running: dict[int, float] = {}
+    lost = False
+
+    def record(li: int, k: int, upstream: float, factor: float, contribution: float) -> None:
+        nonlocal lost
+        layer = graph.layers[li]
+        source = layer.sources[k]
+        total = running[source] = running.get(source, 0.0) + contribution
+        lost = lost or wide.lost(contribution, upstream, factor) or not wide.in_range(total)
+        steps.append(Contribution(layer.root, source, k, factor, upstream, contribution, total))
+
+    adjoint = backward(graph, lambda li, k: factors[li][k], FloatBackend({}), record)
+    return adjoint, tuple(steps), lost
 
 
 def symbolic_adjoints(graph: Graph) -> dict[int, Any]:
     """d(output)/d(node) for every node, in terms of the layers' symbols: the
     backward pass done symbolically (2·d·1·b for d(loss)/da in the lesson)."""
-    import sympy
-
-    contributions: dict[int, list[Any]] = {graph.output: [sympy.Integer(1)]}
-    adjoint: dict[int, Any] = {}
-    for layer in reversed(graph.layers):
-        upstream = sympy.Add(*contributions.pop(layer.root, [sympy.Integer(0)]))
-        adjoint[layer.root] = upstream
-        for source, local in zip(layer.sources, layer.locals, strict=True):
-            contributions.setdefault(source, []).append(upstream * local.expression)
-    for index, terms in contributions.items():
-        adjoint[index] = sympy.Add(*terms)
-    return adjoint
+    return backward(graph, lambda li, k: graph.layers[li].locals[k].expression, SympyBackend())
 
 
 @dataclass(frozen=True)
@@ -193,10 +151,14 @@ def run(graph: Graph, point: Mapping[str, float]) -> Pass:
     """
     values = evaluate(graph, point)
     factors = [local_factors(graph, layer, values) for layer in graph.layers]
-    adjoints, steps, lost = backward(graph, factors)
+    adjoints, steps, lost = _float_backward(graph, factors)
     beyond: dict[int, wide.Wide] = {}
     if lost:
-        for node, exact in _backward_wide(graph, factors).items():
+        import mpmath
+
+        with mpmath.workprec(53):  # 53-bit numbers whose exponent cannot under- or overflow
+            exact_adjoints = backward(graph, lambda li, k: mpmath.mpf(factors[li][k]), MpBackend({}))
+        for node, exact in exact_adjoints.items():
             adjoints[node] = double = float(exact)  # 0.0 below the range, ±inf above it
             if wide.beyond(double, exact):
                 beyond[node] = wide.from_mpf(exact)
@@ -350,3 +312,15 @@ def tidy(expr: Any, seconds: float = 0.5) -> Any:
         if candidate is not None and (ops := sympy.count_ops(candidate)) < 0.8 * best_ops:
             best, best_ops = candidate, ops
     return best
+
+
+def slope_at(graph: Graph, layer: Layer, x: float) -> float | None:
+    """The slope of a layer's outer function taken at x itself: the value a
+    student gets by evaluating f′ at x instead of at g(x).  None where it has none."""
+    node = graph.dag[layer.root]
+    if len(node.args) != 1:
+        return None
+    try:
+        return float(FloatBackend({}, graph.source).partial(node, interpret.rule_of(node), 0, (x,)))
+    except MathError:
+        return None

@@ -8,6 +8,8 @@ exit codes: ``cli.py`` maps error classes to them.
 
 from __future__ import annotations
 
+from enum import Enum
+
 
 class ChainruleError(Exception):
     """Root of every error chainrule raises on purpose."""
@@ -72,6 +74,16 @@ class UsageError(InputError):
     kind = "usage"
 
 
+class Reason(str, Enum):
+    """Why the mathematics fails: the `reason` of a MathError, as JSON carries it."""
+
+    undefined = "undefined"  # no value: division by zero, ln of 0, tan at π/2
+    complex = "complex"  # the value is not a real number
+    not_differentiable = "not-differentiable"  # a corner or a vertical tangent
+    overflow = "overflow"  # beyond the range of doubles
+    abstract = "abstract"  # f, g, h have no numeric value
+
+
 class MathError(ChainruleError):
     """The mathematics fails at the point: undefined, complex, not differentiable."""
 
@@ -81,7 +93,7 @@ class MathError(ChainruleError):
         self,
         message: str,
         *,
-        reason: str = "undefined",
+        reason: Reason = Reason.undefined,
         source: str | None = None,
         position: int | None = None,
         end: int | None = None,
@@ -89,3 +101,9 @@ class MathError(ChainruleError):
     ) -> None:
         super().__init__(message, source=source, position=position, end=end, hint=hint)
         self.reason = reason
+
+
+class OutOfTime(ChainruleError):
+    """A computation used up its time budget."""
+
+    kind = "timeout"

@@ -18,14 +18,15 @@ Everything here walks the DAG by index, in order or in reverse: no recursion.
 from __future__ import annotations
 
 import functools
+import itertools
+import re
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any
 
 import sympy
 
 from chainrule.errors import InputError
-from chainrule.rules import RULES, Rule, abstract_rule, apply, rule_for
+from chainrule.interpret import SympyBackend, evaluate, label, sweep
 from chainrule.syntax import Expr, Node
 
 GRANULARITIES = ("functions", "ops")
@@ -54,6 +55,7 @@ class Layer:
     expression: Any  # sympy.Expr in terms of the inputs' symbols
     locals: tuple[Local, ...]  # one per input, in the order of `sources`
     kind: str  # the rule name of its top operation
+    inputs: tuple[str, ...]  # the names of its inputs, in the order of `sources`
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ class Graph:
     layers: tuple[Layer, ...]
     output: int  # dag index of the result
     constant: tuple[bool, ...]  # per dag node: depends on no variable
+    output_name: str  # y, the user's last binding, or the variable when the output is one
 
     def symbol(self, name: str) -> Any:
         return self._symbols.get(name) or sympy.Symbol(name, real=True)
@@ -97,23 +100,6 @@ class Graph:
     @functools.cached_property
     def _indices(self) -> dict[str, int]:
         return {n: i for i, n in self.names.items()}
-
-
-def rule_of(node: Node) -> Rule:
-    """The table entry for a DAG node's operation."""
-    if node.kind == "call":
-        return RULES[node.text]
-    if node.kind == "apply":
-        return abstract_rule(node.text)
-    return RULES[node.kind]
-
-
-def literal(node: Node) -> Any:
-    """A number or constant node as an exact SymPy number."""
-    if node.kind == "const":
-        return sympy.pi if node.text == "pi" else sympy.E
-    frac = Fraction(node.text)
-    return sympy.Rational(frac.numerator, frac.denominator)
 
 
 # --------------------------------------------------------------------------- DAG
@@ -208,11 +194,21 @@ def _collect(dag: tuple[Node, ...], root: int, is_source: list[bool]) -> tuple[l
     return sorted(ops), list(sources)
 
 
-def _layer_names(roots: list[int], root: int, named: dict[int, str], taken: set[str]) -> dict[int, str]:
+_PREFIXES = ("u", "v", "w", "t", "layer")
+_OUTPUTS = ("y", "f", "out", "result", "output")
+
+
+def _layer_names(roots: list[int], root: int, named: dict[int, str], taken: set[str]) -> tuple[dict[int, str], str]:
     """u1, u2, ... for the unnamed intermediate layers and y for the output,
-    avoiding the user's names."""
-    prefix = next(p for p in ("u", "v", "w", "t", "layer") if not any(n.startswith(p) for n in taken))
-    out = next(n for n in ("y", "f", "out", "result") if n not in taken)
+    avoiding the user's names.
+
+    A prefix is free when no user name is the prefix followed by digits (a
+    variable called u does not block u1).  ``u__`` can never be taken: a
+    user's name has no double underscore.
+    """
+    prefix = next(p for p in (*_PREFIXES, "u__") if not any(re.fullmatch(rf"{p}[0-9]+", n) for n in taken))
+    numbered = (f"y{k}" for k in itertools.count(1))
+    out = next(n for n in itertools.chain(_OUTPUTS, numbered) if n not in taken)
     names: dict[int, str] = {}
     count = 0
     for i in roots:
@@ -223,7 +219,7 @@ def _layer_names(roots: list[int], root: int, named: dict[int, str], taken: set[
         else:
             count += 1
             names[i] = f"{prefix}{count}"
-    return names
+    return names, out
 
 
 def build_graph(
@@ -238,7 +234,8 @@ def build_graph(
     """
     dag, remap = to_dag(expr)
     root = remap[expr.root]
-    named = {remap[i]: name for i, name in (bindings or {}).items()}
+    # A binding the output does not use is not part of the graph.
+    named = {remap[i]: name for i, name in (bindings or {}).items() if i in remap}
     cls, constant = _classify(dag, root, granularity, set(named))
     variables = expr.variables()
     roots = [i for i, c in enumerate(cls) if c == _B]
@@ -251,7 +248,8 @@ def build_graph(
         )
     is_source = [c in (_S, _B) for c in cls]
     node_names = {i: dag[i].text for i, n in enumerate(dag) if n.kind == "var"}
-    node_names.update(_layer_names(roots, root, named, set(variables) | set(named.values())))
+    layer_names, out = _layer_names(roots, root, named, set(variables) | set(named.values()))
+    node_names.update(layer_names)
     symbols = {i: sympy.Symbol(n, real=True) for i, n in node_names.items()}
     layers = []
     for r in roots:
@@ -265,6 +263,7 @@ def build_graph(
         layers=tuple(layers),
         output=root,
         constant=tuple(constant),
+        output_name=node_names.get(root, out),
     )
 
 
@@ -277,112 +276,13 @@ def _make_layer(
     symbols: dict[int, Any],
     constant: list[bool],
 ) -> Layer:
-    value = _build(dag, ops, {s: symbols[s] for s in sources})
-    locals_ = _locals(dag, ops, sources, value, symbols, constant)
-    kind = _rule_label(dag[root], constant)[0] if dag[root].args else "identity"
-    return Layer(name, root, tuple(ops), tuple(sources), value[root], locals_, kind)
-
-
-def _build(dag: tuple[Node, ...], ops: list[int], value: dict[int, Any]) -> dict[int, Any]:
-    """The SymPy expression of each operation of a layer.
-
-    Runs of + and − are gathered into one list of terms and added once, so a
-    sum of n terms costs O(n), not the O(n²) of adding one term at a time.  A
-    partial sum that only feeds the next + or − is never built, and is absent
-    from the result.
-    """
-    pending: dict[int, list[Any]] = {}
-    uses = dict.fromkeys(ops, 0)
-    for i in ops:
-        for a in dag[i].args:
-            if a in uses:
-                uses[a] += 1
-
-    def take(a: int, sign: int) -> list[Any]:
-        if a not in pending:
-            items = [value[a]]
-        elif uses[a] == 1:
-            items = pending.pop(a)  # only this sum uses it: extend it in place
-        else:
-            items = list(pending[a])
-        return items if sign > 0 else [-t for t in items]
-
-    def get(a: int) -> Any:
-        if a not in value:
-            value[a] = sympy.Add(*pending[a])
-        return value[a]
-
-    for i in ops:
-        node = dag[i]
-        if not node.args:
-            value[i] = literal(node)
-        elif node.kind in ("add", "sub"):
-            terms = take(node.args[0], 1)
-            terms.extend(take(node.args[1], 1 if node.kind == "add" else -1))  # in place: O(1) per term
-            pending[i] = terms
-        else:
-            value[i] = apply(rule_of(node).build, *(get(a) for a in node.args))
-    get(ops[-1])
-    return value
-
-
-def _rule_label(node: Node, constant: list[bool]) -> tuple[str, str]:
-    rule = rule_of(node)
-    if node.kind in ("call", "apply"):
-        return rule.name, rule.identity
-    return rule_for(node.kind, tuple(not constant[a] for a in node.args))
-
-
-def _locals(
-    dag: tuple[Node, ...],
-    ops: list[int],
-    sources: list[int],
-    value: dict[int, Any],
-    symbols: dict[int, Any],
-    constant: list[bool],
-) -> tuple[Local, ...]:
-    """Reverse mode inside one layer, by the rule table: one sweep from the
-    layer's root down to its inputs gives the local derivative for every input,
-    and the rules met on the way."""
-    zero, one = sympy.Integer(0), sympy.Integer(1)
-    root = ops[-1]
-    node = dag[root]
-    if len(ops) == 1 and len(sources) == len(node.args) == len(set(node.args)):
-        # One operation on distinct inputs (most layers of a chain): its partials are the locals.
-        label = _rule_label(node, constant)
-        rule = rule_of(node)
-        operands = [value[a] for a in node.args]
-        return tuple(
-            Local(str(symbols[a]), apply(rule.partials[node.args.index(a)], *operands), label[0], label[1], (label,))
-            for a in sources
-        )
-    contributions: dict[int, list[Any]] = {root: [one]}  # summed once, when complete
-    met: dict[int, tuple[tuple[str, str], ...]] = {root: ()}  # rules between the root and a node
-    for i in reversed(ops):
-        node = dag[i]
-        if not node.args or i not in contributions:
-            continue
-        rule = rule_of(node)
-        adjoint = sympy.Add(*contributions.pop(i))
-        here = (*met[i], _rule_label(node, constant))
-        operands = [value.get(a) for a in node.args]
-        for k, a in enumerate(node.args):
-            if constant[a]:
-                continue
-            partial = rule.partials[k](*operands)
-            contributions.setdefault(a, []).append(partial if adjoint is one else adjoint * partial)
-            met[a] = tuple(dict.fromkeys((*met.get(a, ()), *here)))
-    result = []
-    for s in sources:
-        labels = met.get(s, ())
-        top = labels[0] if labels else ("identity", "du/du = 1")
-        result.append(
-            Local(
-                wrt=str(symbols[s]),
-                expression=sympy.Add(*contributions.get(s, [zero])),
-                rule=top[0],
-                identity=top[1],
-                rules=labels,
-            )
-        )
-    return tuple(result)
+    backend = SympyBackend()
+    value = evaluate(dag, backend, ops, {s: symbols[s] for s in sources})
+    found = sweep(dag, tuple(ops), tuple(sources), value, backend, constant.__getitem__)
+    locals_ = []
+    for s, expression, met in zip(sources, found.locals, found.rules, strict=True):
+        top = met[0] if met else ("identity", "du/du = 1")
+        locals_.append(Local(wrt=str(symbols[s]), expression=expression, rule=top[0], identity=top[1], rules=met))
+    kind = label(dag[root], constant.__getitem__)[0] if dag[root].args else "identity"
+    inputs = tuple(str(symbols[s]) for s in sources)
+    return Layer(name, root, tuple(ops), tuple(sources), value[root], tuple(locals_), kind, inputs)

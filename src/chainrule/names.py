@@ -1,7 +1,8 @@
-"""The whitelist of names the parser accepts.  Imports nothing heavy.
+"""The whitelist of names the parser accepts.
 
-The parser consults this module only; the mathematics of each function
-lives in :mod:`chainrule.rules`, keyed by the canonical names below.
+The functions' names are derived from the rule table (:mod:`chainrule.rules`),
+the one specification of each function; this module adds the constants, the
+abstract functions f, g, h, and the words refused as code.
 """
 
 from __future__ import annotations
@@ -10,75 +11,11 @@ import difflib
 import keyword
 import re
 
-# Canonical function name -> number of arguments it takes (min, max).
-FUNCTIONS: dict[str, tuple[int, int]] = {
-    name: (1, 1)
-    for name in [
-        "sin",
-        "cos",
-        "tan",
-        "sec",
-        "csc",
-        "cot",
-        "asin",
-        "acos",
-        "atan",
-        "asec",
-        "acsc",
-        "acot",
-        "sinh",
-        "cosh",
-        "tanh",
-        "sech",
-        "csch",
-        "coth",
-        "asinh",
-        "acosh",
-        "atanh",
-        "asech",
-        "acsch",
-        "acoth",
-        "exp",
-        "log",
-        "log10",
-        "log2",
-        "sqrt",
-        "cbrt",
-        "abs",
-        "sigmoid",
-        "relu",
-        "softplus",
-    ]
-}
-FUNCTIONS["log"] = (1, 2)
+# The functions, their other spellings (ALIASES) and their f^-1 inverses come from the rule table.
+from chainrule.rules import FUNCTIONS, INVERSES
+from chainrule.rules import SPELLINGS as ALIASES
 
-# Other spellings a person may type.
-ALIASES: dict[str, str] = {
-    "ln": "log",
-    "arcsin": "asin",
-    "arccos": "acos",
-    "arctan": "atan",
-    "arcsec": "asec",
-    "arccsc": "acsc",
-    "arccot": "acot",
-    "arsinh": "asinh",
-    "arcosh": "acosh",
-    "artanh": "atanh",
-    "arcsinh": "asinh",
-    "arccosh": "acosh",
-    "arctanh": "atanh",
-    "arsech": "asech",
-    "arcsch": "acsch",
-    "arcoth": "acoth",
-    "σ": "sigmoid",
-    "√": "sqrt",
-}
-
-# f^-1 notation: sin^-1(x) is asin(x).
-INVERSES: dict[str, str] = {
-    name: "a" + name
-    for name in ["sin", "cos", "tan", "sec", "csc", "cot", "sinh", "cosh", "tanh", "sech", "csch", "coth"]
-}
+__all__ = ["ABSTRACT", "ALIASES", "CONSTANTS", "FUNCTIONS", "IDENTIFIER", "INVERSES", "RESERVED"]
 
 # Single letters that name abstract (unspecified) functions when applied.
 ABSTRACT = frozenset({"f", "g", "h"})

@@ -17,66 +17,26 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from chainrule.interpret import TextBackend, evaluate, superscript
+from chainrule.rules import RULES
 from chainrule.syntax import Node
 
-_SUP = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
-_ADD, _MUL, _NEG, _POW, _ATOM = 10, 20, 25, 40, 100
-_NAMES_PLAIN = {"logb": "log", "abs": "Abs"}
-_NAMES_PRETTY = {"logb": "log", "log": "ln", "sigmoid": "σ"}
-
-
-def superscript(text: str) -> str:
-    return text.translate(_SUP)
+__all__ = ["form", "plain", "pretty", "superscript"]
 
 
 def form(dag: tuple[Node, ...], ops: Iterable[int], names: Mapping[int, str], style: str = "plain") -> str:
     """Print the operations `ops` (children first, root last) of a DAG.
 
-    Nodes named in `names` that are not in `ops` are printed by name.
+    Nodes named in `names` that are not in `ops` are printed by name.  One
+    walk of the interpreter with the text backend.
     """
-    pretty = style == "pretty"
-    mul = "·" if pretty else "*"
-    done: dict[int, tuple[str, int]] = {}
-    last = -1
-    for i in ops:
-        last = i
-        node = dag[i]
-        args = [done[a] if a in done else (names[a], _ATOM) for a in node.args]
-
-        def wrap(arg: tuple[str, int], below: int) -> str:
-            return f"({arg[0]})" if arg[1] < below else arg[0]
-
-        k = node.kind
-        if k == "num":
-            done[i] = (node.text, _NEG if node.text.startswith("-") else _ATOM)
-        elif k == "const":
-            done[i] = ("π" if pretty else "pi", _ATOM) if node.text == "pi" else ("e" if pretty else "E", _ATOM)
-        elif k == "var":
-            done[i] = (names.get(i, node.text), _ATOM)
-        elif k == "add":
-            done[i] = (f"{args[0][0]} + {wrap(args[1], _ADD + 1)}", _ADD)
-        elif k == "sub":
-            done[i] = (f"{args[0][0]} - {wrap(args[1], _ADD + 1)}", _ADD)
-        elif k == "neg":
-            done[i] = (f"-{wrap(args[0], _MUL)}", _NEG)
-        elif k == "mul":
-            done[i] = (f"{wrap(args[0], _MUL)}{mul}{wrap(args[1], _NEG + 1)}", _MUL)
-        elif k == "div":
-            done[i] = (f"{wrap(args[0], _MUL)}/{wrap(args[1], _NEG + 1)}", _MUL)
-        elif k == "pow":
-            base = wrap(args[0], _POW + 1)
-            exponent = args[1][0]
-            if pretty and dag[node.args[1]].kind == "num" and exponent.lstrip("-").isdigit():
-                done[i] = (base + superscript(exponent), _POW)
-            else:
-                done[i] = (f"{base}{'^' if pretty else '**'}{wrap(args[1], _POW)}", _POW)
-        elif pretty and k == "call" and node.text == "abs":
-            done[i] = (f"|{args[0][0]}|", _ATOM)
-        else:
-            table = _NAMES_PRETTY if pretty else _NAMES_PLAIN
-            name = table.get(node.text, node.text)
-            done[i] = (f"{name}({', '.join(a[0] for a in args)})", _ATOM)
-    return done[last][0] if last >= 0 else ""
+    order = list(ops)
+    if not order:
+        return ""
+    inside = set(order)
+    backend = TextBackend(dag, names, pretty=style == "pretty")
+    given = {a: backend.leaf(a) for i in order for a in dag[i].args if a not in inside}
+    return evaluate(dag, backend, order, given)[order[-1]][0]
 
 
 @functools.lru_cache(maxsize=8192)
@@ -149,12 +109,15 @@ def _shape(expr: Any) -> tuple[tuple[Any, ...], str] | None:
 
 
 _PRINTER: Any = None
+_PRETTY = {
+    ("Abs" if rule.key == "abs" else rule.key): rule.pretty for rule in RULES.values() if rule.pretty and rule.function
+}
 
 
 def _pretty_printer() -> Any:
     global _PRINTER
     if _PRINTER is None:
-        from sympy import S
+        from sympy import Derivative, S
         from sympy.printing.precedence import precedence
         from sympy.printing.str import StrPrinter
 
@@ -172,14 +135,25 @@ def _pretty_printer() -> Any:
                 text = str(super()._print_Pow(expr, rational))
                 return text.replace("**", "^")
 
+            def _print_Function(self, expr: Any) -> str:
+                template = _PRETTY.get(expr.func.__name__)
+                if template is None or len(expr.args) != template.count("{"):
+                    return str(super()._print_Function(expr))
+                return template.format(*(self._print(a) for a in expr.args))
+
             def _print_Abs(self, expr: Any) -> str:
-                return f"|{self._print(expr.args[0])}|"
+                return self._print_Function(expr)
 
-            def _print_log(self, expr: Any) -> str:
-                return f"ln({self._print(expr.args[0])})"
-
-            def _print_sigmoid(self, expr: Any) -> str:
-                return f"σ({self._print(expr.args[0])})"
+            def _print_Subs(self, expr: Any) -> str:
+                inner, (variable,), (point,) = expr.args
+                if (
+                    isinstance(inner, Derivative)
+                    and inner.variables == (variable,)
+                    and inner.expr.func.__name__ in "fgh"
+                    and inner.expr.args == (variable,)
+                ):
+                    return f"{inner.expr.func.__name__}′({self._print(point)})"
+                return str(super()._print_Subs(expr))
 
             def _print_Derivative(self, expr: Any) -> str:
                 inner = expr.expr

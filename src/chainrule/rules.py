@@ -1,561 +1,165 @@
-"""The table of differentiation rules.
+"""One specification per operation: the table every stage reads.
 
-Each operation the parser can produce has one :class:`Rule`: how to build it
-in SymPy, its local derivative with respect to each operand (the identity
-shown to users), how to evaluate it in floating point and in mpmath, and
-where it is undefined or not differentiable.  Operators whose rule depends on
-which operands vary (a product with a constant factor is the constant-multiple
-rule) have *variants*, looked up by the pattern of varying operands.
+Each operation the parser can produce, from ``+`` to ``softplus``, has one
+:class:`Rule` with named fields: the names a person may type, its arity, the
+rule's name and identity as the lessons show them, how to build it in SymPy,
+its symbolic partials, its value and slopes as one formula for every numeric
+backend (floats and mpmath), where it is undefined, complex or not
+differentiable, and how printers name it.  Everything else is derived:
 
-Nothing in this module decides by a chain of ifs which rule applies: the
-engine looks rules up with :func:`rule_for`.
+* the parser's names (:data:`FUNCTIONS`, :data:`SPELLINGS`, :data:`INVERSES`);
+* the SymPy classes of functions SymPy lacks (sigmoid, relu, softplus), whose
+  ``fdiff`` is the table's partial and whose numeric evaluation is the
+  table's value in mpmath;
+* the printers' names for them.
+
+Adding a function is one entry here and one row in the consistency test
+(``tests/test_rules.py``), which checks that the parts of every entry agree.
+
+Numeric formulas take a *number system* first: :data:`FLOAT` (Python floats)
+or :data:`MP` (mpmath at its working precision), so the float and mpmath
+values come from one formula.  The formulas are the forms that do not cancel:
+σ′(u) = σ(u)·σ(−u), tanh′(u) = sech²(u) through exp.
 """
 
 from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType, SimpleNamespace
 from typing import Any
 
 import mpmath
 import sympy
 
-Sym = Callable[..., Any]
-Num = Callable[..., float]
-Check = Callable[..., "str | None"]
+Sym = Callable[..., Any]  # SymPy operands -> SymPy expression
+Num = Callable[..., Any]  # (number system, *operands) -> number
+Check = Callable[..., "str | None"]  # operands -> a reason, or None when all is well
 
 
-class sigmoid(sympy.Function):  # type: ignore[misc]  # noqa: N801 - SymPy names functions in lower case
-    """The logistic function 1/(1 + e^-u)."""
-
-    @classmethod
-    def eval(cls, u: sympy.Expr) -> sympy.Expr | None:
-        # SymPy's hook for simplifying sigmoid(0) to 1/2; not Python's eval, and it sees
-        # only SymPy objects built from the parser's whitelist.
-        return sympy.S.Half if u == 0 else None
-
-    def fdiff(self, argindex: int = 1) -> sympy.Expr:
-        s = sigmoid(self.args[0])
-        return s * (1 - s)
-
-    def _eval_rewrite_as_exp(self, u: sympy.Expr, **kwargs: Any) -> sympy.Expr:
-        return 1 / (1 + sympy.exp(-u))
-
-
-class relu(sympy.Function):  # type: ignore[misc]  # noqa: N801
-    """max(0, u)."""
-
-    def fdiff(self, argindex: int = 1) -> sympy.Expr:
-        return sympy.Heaviside(self.args[0])
-
-    def _eval_rewrite_as_Max(self, u: sympy.Expr, **kwargs: Any) -> sympy.Expr:
-        return sympy.Max(0, u)
-
-
-class softplus(sympy.Function):  # type: ignore[misc]  # noqa: N801
-    """ln(1 + e^u), a smooth relu."""
-
-    def fdiff(self, argindex: int = 1) -> sympy.Expr:
-        return sigmoid(self.args[0])
-
-    def _eval_rewrite_as_exp(self, u: sympy.Expr, **kwargs: Any) -> sympy.Expr:
-        return sympy.log(1 + sympy.exp(u))
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Rule:
-    """One differentiation rule.
+    """One operation and its differentiation rule.
 
-    key: the operation it belongs to; name: what users read ("power");
-    identity: the rule as a formula; build: operands -> SymPy expression;
-    partials: for each operand, operands -> the local derivative;
-    value / slopes / mp: the same in floating point and in mpmath;
-    undefined / complex_ / kink: operands (floats) -> a reason why the value is
-    undefined, not real, or not differentiable there; or None.
+    key: the tape's name for it (``add``, ``sin``, ``logb``).
+    name: the rule as users read it (``sum``, ``ln``); identity: the rule as a formula.
+    build: operands -> the SymPy expression; None for a function SymPy lacks,
+      whose class is made from this entry.
+    partials: per operand, operands -> the local derivative, symbolically.
+    value, slopes: the same numerically, as formulas in a number system.
+    undefined, complex_, kink: operands -> why the value is undefined, not
+      real, or not differentiable there; None when it is fine.
+    variants: (name, identity) by which operands vary: c·u is a constant multiple.
+    spellings: other names a person may type (``ln``, ``arcsin``).
+    arity: (fewest, most) operands; inverse_of: ``asin`` is ``sin^-1``.
+    pretty, plain, latex: how printers write it, as templates over the
+      operands' texts; None for SymPy's own notation.
+    elementary: for a function SymPy lacks, its definition in SymPy's
+      functions, so an independent oracle can check it.
     """
 
     key: str
     name: str
     identity: str
-    build: Sym
+    build: Sym | None
     partials: tuple[Sym, ...]
     value: Num
     slopes: tuple[Num, ...]
-    mp: Sym
     undefined: Check | None = None
-    kink: Check | None = None
     complex_: Check | None = None
-    variants: dict[tuple[bool, ...], tuple[str, str]] = field(default_factory=dict)
+    kink: Check | None = None
+    variants: Mapping[tuple[bool, ...], tuple[str, str]] = field(default_factory=dict)
+    spellings: tuple[str, ...] = ()
+    arity: tuple[int, int] = (1, 1)
+    inverse_of: str | None = None
+    pretty: str | None = None
+    plain: str | None = None
+    latex: str | None = None
+    elementary: Sym | None = None
+    function: bool = True
+
+    def problem(self, *args: Any) -> tuple[str, str] | None:
+        """(reason, message) when the operation has no real value at these operands."""
+        for check, reason in ((self.undefined, "undefined"), (self.complex_, "complex")):
+            if check is not None and (message := check(*args)):
+                return reason, message
+        return None
+
+    @property
+    def builder(self) -> Sym:
+        """Operands -> the SymPy expression: `build`, or the class made from this entry."""
+        return self.build or CLASSES[self.key]
 
 
-def _fn(
-    key: str,
-    identity: str,
-    build: Sym,
-    d: Sym,
-    value: Num,
-    slope: Num,
-    mp: Sym,
-    undefined: Check | None = None,
-    kink: Check | None = None,
-    name: str | None = None,
-    complex_: Check | None = None,
-) -> Rule:
-    return Rule(
-        key=key,
-        name=name or key,
-        identity=identity,
-        build=build,
-        partials=(d,),
-        value=value,
-        slopes=(slope,),
-        mp=mp,  # a complex result is refused where it is used (numcheck.values_mp)
-        undefined=undefined,
-        kink=kink,
-        complex_=complex_,
-    )
+# --------------------------------------------------------------------------- number systems
 
 
-def _sec(u: float) -> float:
-    return 1 / math.cos(u)
+def _sech(n: Any, u: Any) -> Any:
+    """sech(u) = 2/(eᵘ + e⁻ᵘ) through e^-|u|: no overflow, no cancellation."""
+    t = n.exp(-abs(u))
+    return 2 * t / (1 + t * t)
 
 
-def _csc(u: float) -> float:
-    return 1 / math.sin(u)
-
-
-def _cot(u: float) -> float:
-    return math.cos(u) / math.sin(u)
-
-
-def _cbrt(u: float) -> float:
-    """The real cube root (math.cbrt needs Python 3.11)."""
-    return math.copysign(abs(u) ** (1 / 3), u)
-
-
-def _sigmoid(u: float) -> float:
+def _sigmoid(n: Any, u: Any) -> Any:
     if u >= 0:
-        return 1 / (1 + math.exp(-u))
-    z = math.exp(u)
-    return z / (1 + z)
+        return 1 / (1 + n.exp(-u))
+    t = n.exp(u)
+    return t / (1 + t)
 
 
-def _softplus(u: float) -> float:
-    return max(u, 0.0) + math.log1p(math.exp(-abs(u)))
+def _softplus(n: Any, u: Any) -> Any:
+    return max(u, 0 * n.one) + n.log1p(n.exp(-abs(u)))
 
 
-def _power(a: float, b: float) -> float:
-    if a == 0 and b < 0:
-        raise ZeroDivisionError("0 to a negative power")
-    if a < 0 and not float(b).is_integer():
-        raise ValueError("complex")
+def _cbrt(n: Any, u: Any) -> Any:
+    """The real cube root."""
+    root = abs(u) ** (n.one / 3)
+    return -root if u < 0 else root
+
+
+def _float_power(a: float, b: float) -> float:
     return math.pow(a, b)
 
 
-def _need(cond: bool, reason: str) -> str | None:
+def _mp_power(a: Any, b: Any) -> Any:
+    return mpmath.power(a, b)
+
+
+FLOAT = SimpleNamespace(
+    name="float",
+    one=1.0,
+    pi=math.pi,
+    e=math.e,
+    **{f: getattr(math, f) for f in ("sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh")},
+    **{f: getattr(math, f) for f in ("asinh", "acosh", "atanh", "exp", "log", "log10", "log2", "sqrt", "log1p")},
+    power=_float_power,
+    ln_base=math.log,
+)
+MP = SimpleNamespace(
+    name="mpmath",
+    one=mpmath.mpf(1),
+    pi=mpmath.pi,
+    e=mpmath.e,
+    **{f: getattr(mpmath, f) for f in ("sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh")},
+    **{f: getattr(mpmath, f) for f in ("asinh", "acosh", "atanh", "exp", "log", "log10", "sqrt", "log1p")},
+    log2=lambda u: mpmath.log(u, 2),
+    power=_mp_power,
+    ln_base=mpmath.log,
+)
+
+
+def _need(cond: Any, reason: str) -> str | None:
     return None if cond else reason
 
 
-sp = sympy
 _ONE = sympy.Integer(1)
 
-_TABLE: list[Rule] = [
-    # --- arithmetic -------------------------------------------------------------
-    Rule(
-        "add",
-        "sum",
-        "d(a + b) = da + db",
-        lambda a, b: a + b,
-        (lambda a, b: _ONE, lambda a, b: _ONE),
-        lambda a, b: a + b,
-        (lambda a, b: 1.0, lambda a, b: 1.0),
-        lambda a, b: a + b,
-    ),
-    Rule(
-        "sub",
-        "difference",
-        "d(a − b) = da − db",
-        lambda a, b: a - b,
-        (lambda a, b: _ONE, lambda a, b: -_ONE),
-        lambda a, b: a - b,
-        (lambda a, b: 1.0, lambda a, b: -1.0),
-        lambda a, b: a - b,
-    ),
-    Rule(
-        "neg",
-        "negation",
-        "d(−u) = −du",
-        lambda a: -a,
-        (lambda a: -_ONE,),
-        lambda a: -a,
-        (lambda a: -1.0,),
-        lambda a: -a,
-    ),
-    Rule(
-        "mul",
-        "product",
-        "d(a·b) = b·da + a·db",
-        lambda a, b: a * b,
-        (lambda a, b: b, lambda a, b: a),
-        lambda a, b: a * b,
-        (lambda a, b: b, lambda a, b: a),
-        lambda a, b: a * b,
-        variants={
-            (True, False): ("constant multiple", "d(u·c) = c·du"),
-            (False, True): ("constant multiple", "d(c·u) = c·du"),
-        },
-    ),
-    Rule(
-        "div",
-        "quotient",
-        "d(a/b) = da/b − a·db/b²",
-        lambda a, b: a / b,
-        (lambda a, b: 1 / b, lambda a, b: -a / b**2),
-        lambda a, b: a / b,
-        (lambda a, b: 1 / b, lambda a, b: -a / b**2),
-        lambda a, b: a / b,
-        undefined=lambda a, b: _need(b != 0, "division by zero"),
-        variants={
-            (True, False): ("constant multiple", "d(u/c) = du/c"),
-            (False, True): ("reciprocal", "d(c/u) = −c·du/u²"),
-        },
-    ),
-    Rule(
-        "pow",
-        "general power",
-        "d(aᵇ) = b·aᵇ⁻¹·da + aᵇ·ln(a)·db",
-        lambda a, b: _pow(a, b),
-        (lambda a, b: b * _pow(a, b - 1), lambda a, b: _pow(a, b) * sympy.log(a)),
-        _power,
-        (lambda a, b: b * _power(a, b - 1), lambda a, b: _power(a, b) * math.log(a)),
-        lambda a, b: a**b,
-        undefined=lambda a, b: _need(not (a == 0 and b < 0), "0 raised to a negative power is undefined"),
-        complex_=lambda a, b: _need(
-            a >= 0 or float(b).is_integer(), "a negative number to a fractional power is not a real number"
-        ),
-        kink=lambda a, b: _need(not (a == 0 and 0 < b < 1), "the slope of a fractional power is infinite at 0"),
-        variants={
-            (True, False): ("power", "d/du uⁿ = n·uⁿ⁻¹"),
-            (False, True): ("exponential", "d/du aᵘ = aᵘ·ln(a)"),
-        },
-    ),
-    Rule(
-        "logb",
-        "logarithm",
-        "d/du log_b(u) = 1/(u·ln(b))",
-        lambda a, b: sympy.log(a, b),
-        (lambda a, b: 1 / (a * sympy.log(b)), lambda a, b: -sympy.log(a) / (b * sympy.log(b) ** 2)),
-        lambda a, b: math.log(a, b),
-        (lambda a, b: 1 / (a * math.log(b)), lambda a, b: -math.log(a) / (b * math.log(b) ** 2)),
-        lambda a, b: mpmath.log(a, b),
-        undefined=lambda a, b: (
-            _need(a > 0, "the logarithm needs a positive argument")
-            or _need(b > 0 and b != 1, "the base of a logarithm must be positive and not 1")
-        ),
-    ),
-    # --- elementary functions -----------------------------------------------------
-    _fn("sin", "d/du sin(u) = cos(u)", sp.sin, sp.cos, math.sin, math.cos, mpmath.sin),
-    _fn("cos", "d/du cos(u) = −sin(u)", sp.cos, lambda u: -sp.sin(u), math.cos, lambda u: -math.sin(u), mpmath.cos),
-    _fn(
-        "tan",
-        "d/du tan(u) = sec²(u)",
-        sp.tan,
-        lambda u: sp.sec(u) ** 2,
-        math.tan,
-        lambda u: _sec(u) ** 2,
-        mpmath.tan,
-        undefined=lambda u: _need(math.cos(u) != 0, "tan is undefined where cos is 0"),
-    ),
-    _fn(
-        "sec",
-        "d/du sec(u) = sec(u)·tan(u)",
-        sp.sec,
-        lambda u: sp.sec(u) * sp.tan(u),
-        _sec,
-        lambda u: _sec(u) * math.tan(u),
-        mpmath.sec,
-        undefined=lambda u: _need(math.cos(u) != 0, "sec is undefined where cos is 0"),
-    ),
-    _fn(
-        "csc",
-        "d/du csc(u) = −csc(u)·cot(u)",
-        sp.csc,
-        lambda u: -sp.csc(u) * sp.cot(u),
-        _csc,
-        lambda u: -_csc(u) * _cot(u),
-        mpmath.csc,
-        undefined=lambda u: _need(math.sin(u) != 0, "csc is undefined where sin is 0"),
-    ),
-    _fn(
-        "cot",
-        "d/du cot(u) = −csc²(u)",
-        sp.cot,
-        lambda u: -(sp.csc(u) ** 2),
-        _cot,
-        lambda u: -(_csc(u) ** 2),
-        mpmath.cot,
-        undefined=lambda u: _need(math.sin(u) != 0, "cot is undefined where sin is 0"),
-    ),
-    _fn(
-        "asin",
-        "d/du asin(u) = 1/√(1 − u²)",
-        sp.asin,
-        lambda u: 1 / sp.sqrt(1 - u**2),
-        math.asin,
-        lambda u: 1 / math.sqrt(1 - u * u),
-        mpmath.asin,
-        undefined=lambda u: _need(-1 <= u <= 1, "asin needs an argument between −1 and 1"),
-        kink=lambda u: _need(abs(u) != 1, "asin has a vertical tangent at ±1"),
-    ),
-    _fn(
-        "acos",
-        "d/du acos(u) = −1/√(1 − u²)",
-        sp.acos,
-        lambda u: -1 / sp.sqrt(1 - u**2),
-        math.acos,
-        lambda u: -1 / math.sqrt(1 - u * u),
-        mpmath.acos,
-        undefined=lambda u: _need(-1 <= u <= 1, "acos needs an argument between −1 and 1"),
-        kink=lambda u: _need(abs(u) != 1, "acos has a vertical tangent at ±1"),
-    ),
-    _fn(
-        "atan",
-        "d/du atan(u) = 1/(1 + u²)",
-        sp.atan,
-        lambda u: 1 / (1 + u**2),
-        math.atan,
-        lambda u: 1 / (1 + u * u),
-        mpmath.atan,
-    ),
-    _fn(
-        "asec",
-        "d/du asec(u) = 1/(|u|·√(u² − 1))",
-        sp.asec,
-        lambda u: 1 / (u**2 * sp.sqrt(1 - 1 / u**2)),
-        lambda u: math.acos(1 / u),
-        lambda u: 1 / (abs(u) * math.sqrt(u * u - 1)),
-        mpmath.asec,
-        undefined=lambda u: _need(abs(u) >= 1, "asec needs |u| ≥ 1"),
-        kink=lambda u: _need(abs(u) != 1, "asec has a vertical tangent at ±1"),
-    ),
-    _fn(
-        "acsc",
-        "d/du acsc(u) = −1/(|u|·√(u² − 1))",
-        sp.acsc,
-        lambda u: -1 / (u**2 * sp.sqrt(1 - 1 / u**2)),
-        lambda u: math.asin(1 / u),
-        lambda u: -1 / (abs(u) * math.sqrt(u * u - 1)),
-        mpmath.acsc,
-        undefined=lambda u: _need(abs(u) >= 1, "acsc needs |u| ≥ 1"),
-        kink=lambda u: _need(abs(u) != 1, "acsc has a vertical tangent at ±1"),
-    ),
-    _fn(
-        "acot",
-        "d/du acot(u) = −1/(1 + u²)",
-        sp.acot,
-        lambda u: -1 / (1 + u**2),
-        lambda u: math.atan(1 / u) if u != 0 else math.pi / 2,
-        lambda u: -1 / (1 + u * u),
-        mpmath.acot,
-    ),
-    _fn("sinh", "d/du sinh(u) = cosh(u)", sp.sinh, sp.cosh, math.sinh, math.cosh, mpmath.sinh),
-    _fn("cosh", "d/du cosh(u) = sinh(u)", sp.cosh, sp.sinh, math.cosh, math.sinh, mpmath.cosh),
-    _fn(
-        "tanh",
-        "d/du tanh(u) = 1 − tanh²(u)",
-        sp.tanh,
-        lambda u: 1 - sp.tanh(u) ** 2,
-        math.tanh,
-        lambda u: 1 - math.tanh(u) ** 2,
-        mpmath.tanh,
-    ),
-    _fn(
-        "sech",
-        "d/du sech(u) = −sech(u)·tanh(u)",
-        sp.sech,
-        lambda u: -sp.sech(u) * sp.tanh(u),
-        lambda u: 1 / math.cosh(u),
-        lambda u: -math.tanh(u) / math.cosh(u),
-        mpmath.sech,
-    ),
-    _fn(
-        "csch",
-        "d/du csch(u) = −csch(u)·coth(u)",
-        sp.csch,
-        lambda u: -sp.csch(u) * sp.coth(u),
-        lambda u: 1 / math.sinh(u),
-        lambda u: -math.cosh(u) / math.sinh(u) ** 2,
-        mpmath.csch,
-        undefined=lambda u: _need(u != 0, "csch is undefined at 0"),
-    ),
-    _fn(
-        "coth",
-        "d/du coth(u) = 1 − coth²(u)",
-        sp.coth,
-        lambda u: 1 - sp.coth(u) ** 2,
-        lambda u: 1 / math.tanh(u),
-        lambda u: -1 / math.sinh(u) ** 2,
-        mpmath.coth,
-        undefined=lambda u: _need(u != 0, "coth is undefined at 0"),
-    ),
-    _fn(
-        "asinh",
-        "d/du asinh(u) = 1/√(u² + 1)",
-        sp.asinh,
-        lambda u: 1 / sp.sqrt(u**2 + 1),
-        math.asinh,
-        lambda u: 1 / math.sqrt(u * u + 1),
-        mpmath.asinh,
-    ),
-    _fn(
-        "acosh",
-        "d/du acosh(u) = 1/√(u² − 1)",
-        sp.acosh,
-        lambda u: 1 / sp.sqrt(u**2 - 1),
-        math.acosh,
-        lambda u: 1 / math.sqrt(u * u - 1),
-        mpmath.acosh,
-        undefined=lambda u: _need(u >= 1, "acosh needs an argument of at least 1"),
-        kink=lambda u: _need(u != 1, "acosh has a vertical tangent at 1"),
-    ),
-    _fn(
-        "atanh",
-        "d/du atanh(u) = 1/(1 − u²)",
-        sp.atanh,
-        lambda u: 1 / (1 - u**2),
-        math.atanh,
-        lambda u: 1 / (1 - u * u),
-        mpmath.atanh,
-        undefined=lambda u: _need(-1 < u < 1, "atanh needs an argument strictly between −1 and 1"),
-    ),
-    _fn(
-        "asech",
-        "d/du asech(u) = −1/(u·√(1 − u²))",
-        sp.asech,
-        lambda u: -1 / (u * sp.sqrt(1 - u**2)),
-        lambda u: math.acosh(1 / u),
-        lambda u: -1 / (u * math.sqrt(1 - u * u)),
-        mpmath.asech,
-        undefined=lambda u: _need(0 < u <= 1, "asech needs an argument in (0, 1]"),
-        kink=lambda u: _need(u != 1, "asech has a vertical tangent at 1"),
-    ),
-    _fn(
-        "acsch",
-        "d/du acsch(u) = −1/(|u|·√(1 + u²))",
-        sp.acsch,
-        lambda u: -1 / (u**2 * sp.sqrt(1 + 1 / u**2)),
-        lambda u: math.asinh(1 / u),
-        lambda u: -1 / (abs(u) * math.sqrt(1 + u * u)),
-        mpmath.acsch,
-        undefined=lambda u: _need(u != 0, "acsch is undefined at 0"),
-    ),
-    _fn(
-        "acoth",
-        "d/du acoth(u) = 1/(1 − u²)",
-        sp.acoth,
-        lambda u: 1 / (1 - u**2),
-        lambda u: math.atanh(1 / u),
-        lambda u: 1 / (1 - u * u),
-        mpmath.acoth,
-        undefined=lambda u: _need(abs(u) > 1, "acoth needs |u| > 1"),
-    ),
-    _fn("exp", "d/du eᵘ = eᵘ", sp.exp, sp.exp, math.exp, math.exp, mpmath.exp),
-    _fn(
-        "log",
-        "d/du ln(u) = 1/u",
-        sp.log,
-        lambda u: 1 / u,
-        math.log,
-        lambda u: 1 / u,
-        mpmath.log,
-        undefined=lambda u: _need(u > 0, "ln needs a positive argument"),
-        name="ln",
-    ),
-    _fn(
-        "log10",
-        "d/du log10(u) = 1/(u·ln(10))",
-        lambda u: sp.log(u, 10),
-        lambda u: 1 / (u * sp.log(10)),
-        math.log10,
-        lambda u: 1 / (u * math.log(10)),
-        mpmath.log10,
-        undefined=lambda u: _need(u > 0, "log10 needs a positive argument"),
-    ),
-    _fn(
-        "log2",
-        "d/du log2(u) = 1/(u·ln(2))",
-        lambda u: sp.log(u, 2),
-        lambda u: 1 / (u * sp.log(2)),
-        math.log2,
-        lambda u: 1 / (u * math.log(2)),
-        lambda u: mpmath.log(u, 2),
-        undefined=lambda u: _need(u > 0, "log2 needs a positive argument"),
-    ),
-    _fn(
-        "sqrt",
-        "d/du √u = 1/(2√u)",
-        sp.sqrt,
-        lambda u: 1 / (2 * sp.sqrt(u)),
-        math.sqrt,
-        lambda u: 1 / (2 * math.sqrt(u)),
-        mpmath.sqrt,
-        complex_=lambda u: _need(u >= 0, "the square root of a negative number is not a real number"),
-        kink=lambda u: _need(u != 0, "the slope of √u is infinite at 0"),
-    ),
-    _fn(
-        "cbrt",
-        "d/du ∛u = 1/(3·∛u²)",
-        sp.cbrt,
-        lambda u: 1 / (3 * sp.cbrt(u) ** 2),
-        _cbrt,
-        lambda u: 1 / (3 * _cbrt(u) ** 2),
-        lambda u: mpmath.sign(u) * mpmath.cbrt(abs(u)),
-        kink=lambda u: _need(u != 0, "the slope of ∛u is infinite at 0"),
-    ),
-    _fn(
-        "abs",
-        "d/du |u| = sign(u)",
-        sp.Abs,
-        sp.sign,
-        abs,
-        lambda u: math.copysign(1.0, u),
-        abs,
-        kink=lambda u: _need(u != 0, "|u| has a corner at 0: its slope jumps from −1 to 1"),
-        name="absolute value",
-    ),
-    _fn(
-        "sigmoid",
-        "d/du σ(u) = σ(u)·(1 − σ(u))",
-        sigmoid,
-        lambda u: sigmoid(u) * (1 - sigmoid(u)),
-        _sigmoid,
-        lambda u: _sigmoid(u) * (1 - _sigmoid(u)),
-        lambda u: 1 / (1 + mpmath.exp(-u)),
-    ),
-    _fn(
-        "relu",
-        "d/du relu(u) = 1 if u > 0, 0 if u < 0",
-        relu,
-        sympy.Heaviside,
-        lambda u: max(u, 0.0),
-        lambda u: 1.0 if u > 0 else 0.0,
-        lambda u: max(u, 0),
-        kink=lambda u: _need(u != 0, "relu has a corner at 0: its slope jumps from 0 to 1"),
-    ),
-    _fn(
-        "softplus",
-        "d/du softplus(u) = σ(u)",
-        softplus,
-        sigmoid,
-        _softplus,
-        _sigmoid,
-        lambda u: mpmath.log(1 + mpmath.exp(u)),
-    ),
-]
 
-RULES: dict[str, Rule] = {rule.key: rule for rule in _TABLE}
+def _sigma(u: Any) -> Any:
+    """σ(u) in SymPy (its class is made from the table, below)."""
+    return CLASSES["sigmoid"](u)
 
 
 def _pow(a: Any, b: Any) -> Any:
@@ -565,6 +169,296 @@ def _pow(a: Any, b: Any) -> Any:
         if size > 1000:  # keep it unevaluated, even inside later products and sums
             return sympy.UnevaluatedExpr(sympy.Pow(a, b, evaluate=False))
     return a**b
+
+
+def _operator(
+    key: str,
+    name: str,
+    identity: str,
+    build: Sym,
+    partials: tuple[Sym, ...],
+    value: Num,
+    slopes: tuple[Num, ...],
+    **more: Any,
+) -> Rule:
+    arity = (len(partials), len(partials))
+    return Rule(
+        key=key,
+        name=name,
+        identity=identity,
+        build=build,
+        partials=partials,
+        value=value,
+        slopes=slopes,
+        arity=arity,
+        function=False,
+        **more,
+    )
+
+
+def _function(key: str, identity: str, build: Sym | None, partial: Sym, value: Num, slope: Num, **more: Any) -> Rule:
+    name = more.pop("name", key)
+    return Rule(
+        key=key, name=name, identity=identity, build=build, partials=(partial,), value=value, slopes=(slope,), **more
+    )
+
+
+# fmt: off
+_TABLE: list[Rule] = [
+    # --- arithmetic -------------------------------------------------------------
+    _operator("add", "sum", "d(a + b) = da + db", lambda a, b: a + b, (lambda a, b: _ONE, lambda a, b: _ONE),
+              lambda n, a, b: a + b, (lambda n, a, b: 1, lambda n, a, b: 1)),
+    _operator("sub", "difference", "d(a − b) = da − db", lambda a, b: a - b, (lambda a, b: _ONE, lambda a, b: -_ONE),
+              lambda n, a, b: a - b, (lambda n, a, b: 1, lambda n, a, b: -1)),
+    _operator("neg", "negation", "d(−u) = −du", lambda a: -a, (lambda a: -_ONE,), lambda n, a: -a, (lambda n, a: -1,)),
+    _operator(
+        "mul", "product", "d(a·b) = b·da + a·db", lambda a, b: a * b, (lambda a, b: b, lambda a, b: a),
+        lambda n, a, b: a * b, (lambda n, a, b: b, lambda n, a, b: a),
+        variants={(True, False): ("constant multiple", "d(u·c) = c·du"),
+                  (False, True): ("constant multiple", "d(c·u) = c·du")},
+    ),
+    _operator(
+        "div", "quotient", "d(a/b) = da/b − a·db/b²", lambda a, b: a / b, (lambda a, b: 1 / b, lambda a, b: -a / b**2),
+        lambda n, a, b: a / b, (lambda n, a, b: 1 / b, lambda n, a, b: -(a / b) / b),
+        undefined=lambda a, b: _need(b != 0, "division by zero"),
+        variants={(True, False): ("constant multiple", "d(u/c) = du/c"),
+                  (False, True): ("reciprocal", "d(c/u) = −c·du/u²")},
+    ),
+    _operator(
+        "pow", "general power", "d(aᵇ) = b·aᵇ⁻¹·da + aᵇ·ln(a)·db", _pow,
+        (lambda a, b: b * _pow(a, b - 1), lambda a, b: _pow(a, b) * sympy.log(a)),
+        lambda n, a, b: n.power(a, b),
+        (lambda n, a, b: b * n.power(a, b - 1), lambda n, a, b: n.power(a, b) * n.log(a)),
+        undefined=lambda a, b: _need(not (a == 0 and b < 0), "0 raised to a negative power is undefined"),
+        complex_=lambda a, b: _need(a >= 0 or float(b).is_integer(),
+                                    "a negative number to a fractional power is not a real number"),
+        kink=lambda a, b: _need(not (a == 0 and 0 < b < 1), "the slope of a fractional power is infinite at 0"),
+        variants={(True, False): ("power", "d/du uⁿ = n·uⁿ⁻¹"),
+                  (False, True): ("exponential", "d/du aᵘ = aᵘ·ln(a)")},
+    ),
+    Rule(
+        key="logb", name="logarithm", identity="d/du log_b(u) = 1/(u·ln(b))",
+        build=lambda a, b: sympy.log(a, b),
+        partials=(lambda a, b: 1 / (a * sympy.log(b)), lambda a, b: -sympy.log(a) / (b * sympy.log(b) ** 2)),
+        value=lambda n, a, b: n.log(a) / n.log(b),
+        slopes=(lambda n, a, b: 1 / (a * n.log(b)), lambda n, a, b: -n.log(a) / (b * n.log(b) ** 2)),
+        undefined=lambda a, b: (_need(a > 0, "the logarithm needs a positive argument")
+                                or _need(b > 0 and b != 1, "the base of a logarithm must be positive and not 1")),
+        arity=(2, 2), pretty="log({0}, {1})", plain="log({0}, {1})", function=False,
+    ),
+    # --- elementary functions -----------------------------------------------------
+    _function("sin", "d/du sin(u) = cos(u)", sympy.sin, sympy.cos, lambda n, u: n.sin(u), lambda n, u: n.cos(u)),
+    _function("cos", "d/du cos(u) = −sin(u)", sympy.cos, lambda u: -sympy.sin(u), lambda n, u: n.cos(u),
+              lambda n, u: -n.sin(u)),
+    _function("tan", "d/du tan(u) = sec²(u)", sympy.tan, lambda u: sympy.sec(u) ** 2, lambda n, u: n.tan(u),
+              lambda n, u: 1 / n.cos(u) ** 2,
+              undefined=lambda u: _need(math.cos(u) != 0, "tan is undefined where cos is 0"),
+              spellings=("tg",)),
+    _function("sec", "d/du sec(u) = sec(u)·tan(u)", sympy.sec, lambda u: sympy.sec(u) * sympy.tan(u),
+              lambda n, u: 1 / n.cos(u), lambda n, u: n.tan(u) / n.cos(u),
+              undefined=lambda u: _need(math.cos(u) != 0, "sec is undefined where cos is 0")),
+    _function("csc", "d/du csc(u) = −csc(u)·cot(u)", sympy.csc, lambda u: -sympy.csc(u) * sympy.cot(u),
+              lambda n, u: 1 / n.sin(u), lambda n, u: -n.cos(u) / n.sin(u) ** 2,
+              undefined=lambda u: _need(math.sin(u) != 0, "csc is undefined where sin is 0")),
+    _function("cot", "d/du cot(u) = −csc²(u)", sympy.cot, lambda u: -(sympy.csc(u) ** 2),
+              lambda n, u: n.cos(u) / n.sin(u), lambda n, u: -1 / n.sin(u) ** 2,
+              undefined=lambda u: _need(math.sin(u) != 0, "cot is undefined where sin is 0"),
+              spellings=("ctg",)),
+    _function("asin", "d/du asin(u) = 1/√(1 − u²)", sympy.asin, lambda u: 1 / sympy.sqrt(1 - u**2),
+              lambda n, u: n.asin(u), lambda n, u: 1 / n.sqrt((1 - u) * (1 + u)),
+              undefined=lambda u: _need(-1 <= u <= 1, "asin needs an argument between −1 and 1"),
+              kink=lambda u: _need(abs(u) != 1, "asin has a vertical tangent at ±1"),
+              spellings=("arcsin",), inverse_of="sin"),
+    _function("acos", "d/du acos(u) = −1/√(1 − u²)", sympy.acos, lambda u: -1 / sympy.sqrt(1 - u**2),
+              lambda n, u: n.acos(u), lambda n, u: -1 / n.sqrt((1 - u) * (1 + u)),
+              undefined=lambda u: _need(-1 <= u <= 1, "acos needs an argument between −1 and 1"),
+              kink=lambda u: _need(abs(u) != 1, "acos has a vertical tangent at ±1"),
+              spellings=("arccos",), inverse_of="cos"),
+    _function("atan", "d/du atan(u) = 1/(1 + u²)", sympy.atan, lambda u: 1 / (1 + u**2),
+              lambda n, u: n.atan(u), lambda n, u: 1 / (1 + u * u),
+              spellings=("arctan", "arctg"), inverse_of="tan"),
+    _function("asec", "d/du asec(u) = 1/(|u|·√(u² − 1))", sympy.asec, lambda u: 1 / (u**2 * sympy.sqrt(1 - 1 / u**2)),
+              lambda n, u: n.acos(1 / u), lambda n, u: 1 / (abs(u) * n.sqrt(u * u - 1)),
+              undefined=lambda u: _need(abs(u) >= 1, "asec needs |u| ≥ 1"),
+              kink=lambda u: _need(abs(u) != 1, "asec has a vertical tangent at ±1"),
+              spellings=("arcsec",), inverse_of="sec"),
+    _function("acsc", "d/du acsc(u) = −1/(|u|·√(u² − 1))", sympy.acsc,
+              lambda u: -1 / (u**2 * sympy.sqrt(1 - 1 / u**2)),
+              lambda n, u: n.asin(1 / u), lambda n, u: -1 / (abs(u) * n.sqrt(u * u - 1)),
+              undefined=lambda u: _need(abs(u) >= 1, "acsc needs |u| ≥ 1"),
+              kink=lambda u: _need(abs(u) != 1, "acsc has a vertical tangent at ±1"),
+              spellings=("arccsc",), inverse_of="csc"),
+    _function("acot", "d/du acot(u) = −1/(1 + u²)", sympy.acot, lambda u: -1 / (1 + u**2),
+              lambda n, u: n.atan(1 / u) if u != 0 else n.pi / 2,
+              lambda n, u: -1 / (1 + u * u),
+              spellings=("arccot", "arcctg"), inverse_of="cot"),
+    _function("sinh", "d/du sinh(u) = cosh(u)", sympy.sinh, sympy.cosh, lambda n, u: n.sinh(u),
+              lambda n, u: n.cosh(u)),
+    _function("cosh", "d/du cosh(u) = sinh(u)", sympy.cosh, sympy.sinh, lambda n, u: n.cosh(u),
+              lambda n, u: n.sinh(u)),
+    _function("tanh", "d/du tanh(u) = 1 − tanh²(u)", sympy.tanh, lambda u: 1 - sympy.tanh(u) ** 2,
+              lambda n, u: n.tanh(u), lambda n, u: _sech(n, u) ** 2),
+    _function("sech", "d/du sech(u) = −sech(u)·tanh(u)", sympy.sech, lambda u: -sympy.sech(u) * sympy.tanh(u),
+              lambda n, u: _sech(n, u), lambda n, u: -_sech(n, u) * n.tanh(u)),
+    _function("csch", "d/du csch(u) = −csch(u)·coth(u)", sympy.csch, lambda u: -sympy.csch(u) * sympy.coth(u),
+              lambda n, u: 1 / n.sinh(u), lambda n, u: -n.cosh(u) / n.sinh(u) ** 2,
+              undefined=lambda u: _need(u != 0, "csch is undefined at 0")),
+    _function("coth", "d/du coth(u) = 1 − coth²(u)", sympy.coth, lambda u: 1 - sympy.coth(u) ** 2,
+              lambda n, u: 1 / n.tanh(u), lambda n, u: -1 / n.sinh(u) ** 2,
+              undefined=lambda u: _need(u != 0, "coth is undefined at 0")),
+    _function("asinh", "d/du asinh(u) = 1/√(u² + 1)", sympy.asinh, lambda u: 1 / sympy.sqrt(u**2 + 1),
+              lambda n, u: n.asinh(u), lambda n, u: 1 / n.sqrt(u * u + 1),
+              spellings=("arsinh", "arcsinh"), inverse_of="sinh"),
+    _function("acosh", "d/du acosh(u) = 1/√(u² − 1)", sympy.acosh, lambda u: 1 / sympy.sqrt(u**2 - 1),
+              lambda n, u: n.acosh(u), lambda n, u: 1 / n.sqrt((u - 1) * (u + 1)),
+              undefined=lambda u: _need(u >= 1, "acosh needs an argument of at least 1"),
+              kink=lambda u: _need(u != 1, "acosh has a vertical tangent at 1"),
+              spellings=("arcosh", "arccosh"), inverse_of="cosh"),
+    _function("atanh", "d/du atanh(u) = 1/(1 − u²)", sympy.atanh, lambda u: 1 / (1 - u**2),
+              lambda n, u: n.atanh(u), lambda n, u: 1 / ((1 - u) * (1 + u)),
+              undefined=lambda u: _need(-1 < u < 1, "atanh needs an argument strictly between −1 and 1"),
+              spellings=("artanh", "arctanh"), inverse_of="tanh"),
+    _function("asech", "d/du asech(u) = −1/(u·√(1 − u²))", sympy.asech, lambda u: -1 / (u * sympy.sqrt(1 - u**2)),
+              lambda n, u: n.acosh(1 / u), lambda n, u: -1 / (u * n.sqrt((1 - u) * (1 + u))),
+              undefined=lambda u: _need(0 < u <= 1, "asech needs an argument in (0, 1]"),
+              kink=lambda u: _need(u != 1, "asech has a vertical tangent at 1"),
+              spellings=("arsech",), inverse_of="sech"),
+    _function("acsch", "d/du acsch(u) = −1/(|u|·√(1 + u²))", sympy.acsch,
+              lambda u: -1 / (u**2 * sympy.sqrt(1 + 1 / u**2)),
+              lambda n, u: n.asinh(1 / u), lambda n, u: -1 / (abs(u) * n.sqrt(1 + u * u)),
+              undefined=lambda u: _need(u != 0, "acsch is undefined at 0"),
+              spellings=("arcsch",), inverse_of="csch"),
+    _function("acoth", "d/du acoth(u) = 1/(1 − u²)", sympy.acoth, lambda u: 1 / (1 - u**2),
+              lambda n, u: n.atanh(1 / u), lambda n, u: 1 / ((1 - u) * (1 + u)),
+              undefined=lambda u: _need(abs(u) > 1, "acoth needs |u| > 1"),
+              spellings=("arcoth",), inverse_of="coth"),
+    _function("exp", "d/du eᵘ = eᵘ", sympy.exp, sympy.exp, lambda n, u: n.exp(u), lambda n, u: n.exp(u)),
+    _function("log", "d/du ln(u) = 1/u", sympy.log, lambda u: 1 / u, lambda n, u: n.log(u), lambda n, u: 1 / u,
+              undefined=lambda u: _need(u > 0, "ln needs a positive argument"),
+              name="ln", spellings=("ln",), arity=(1, 2), pretty="ln({0})"),
+    _function("log10", "d/du log10(u) = 1/(u·ln(10))", lambda u: sympy.log(u, 10), lambda u: 1 / (u * sympy.log(10)),
+              lambda n, u: n.log10(u), lambda n, u: 1 / (u * n.log(10 * n.one)),
+              undefined=lambda u: _need(u > 0, "log10 needs a positive argument")),
+    _function("log2", "d/du log2(u) = 1/(u·ln(2))", lambda u: sympy.log(u, 2), lambda u: 1 / (u * sympy.log(2)),
+              lambda n, u: n.log2(u), lambda n, u: 1 / (u * n.log(2 * n.one)),
+              undefined=lambda u: _need(u > 0, "log2 needs a positive argument")),
+    _function("sqrt", "d/du √u = 1/(2√u)", sympy.sqrt, lambda u: 1 / (2 * sympy.sqrt(u)),
+              lambda n, u: n.sqrt(u), lambda n, u: 1 / (2 * n.sqrt(u)),
+              complex_=lambda u: _need(u >= 0, "the square root of a negative number is not a real number"),
+              kink=lambda u: _need(u != 0, "the slope of √u is infinite at 0"), spellings=("√",)),
+    _function("cbrt", "d/du ∛u = 1/(3·∛u²)", sympy.cbrt, lambda u: 1 / (3 * sympy.cbrt(u) ** 2),
+              _cbrt, lambda n, u: 1 / (3 * _cbrt(n, u) ** 2),
+              kink=lambda u: _need(u != 0, "the slope of ∛u is infinite at 0")),
+    _function("abs", "d/du |u| = sign(u)", sympy.Abs, sympy.sign, lambda n, u: abs(u),
+              lambda n, u: 1 if u > 0 else -1,
+              kink=lambda u: _need(u != 0, "|u| has a corner at 0: its slope jumps from −1 to 1"),
+              name="absolute value", pretty="|{0}|", plain="Abs({0})"),
+    _function("sigmoid", "d/du σ(u) = σ(u)·(1 − σ(u))", None, lambda u: _sigma(u) * (1 - _sigma(u)),
+              _sigmoid, lambda n, u: _sigmoid(n, u) * _sigmoid(n, -u),
+              spellings=("σ",), pretty="σ({0})", latex=r"\sigma\left({0}\right)",
+              elementary=lambda u: 1 / (1 + sympy.exp(-u))),
+    _function("relu", "d/du relu(u) = 1 if u > 0, 0 if u < 0", None, sympy.Heaviside,
+              lambda n, u: u if u > 0 else 0 * n.one, lambda n, u: 1 if u > 0 else 0,
+              kink=lambda u: _need(u != 0, "relu has a corner at 0: its slope jumps from 0 to 1"),
+              latex=r"\operatorname{{relu}}\left({0}\right)", elementary=lambda u: sympy.Max(0, u)),
+    _function("softplus", "d/du softplus(u) = σ(u)", None, lambda u: _sigma(u), _softplus,
+              _sigmoid, latex=r"\operatorname{{softplus}}\left({0}\right)",
+              elementary=lambda u: sympy.log(1 + sympy.exp(u))),
+]
+# fmt: on
+
+RULES: dict[str, Rule] = {rule.key: rule for rule in _TABLE}
+
+# The parser's names, derived from the table.
+FUNCTIONS: Mapping[str, tuple[int, int]] = MappingProxyType({rule.key: rule.arity for rule in _TABLE if rule.function})
+SPELLINGS: Mapping[str, str] = MappingProxyType({spelling: rule.key for rule in _TABLE for spelling in rule.spellings})
+INVERSES: Mapping[str, str] = MappingProxyType(
+    {rule.inverse_of: rule.key for rule in _TABLE if rule.inverse_of is not None}
+)
+
+
+# --------------------------------------------------------------------------- SymPy classes
+
+
+def _sympy_class(rule: Rule) -> type:
+    """A SymPy function for an entry SymPy lacks: fdiff and numeric evaluation from the entry."""
+
+    def fdiff(self: Any, argindex: int = 1) -> Any:
+        return rule.partials[argindex - 1](*self.args)
+
+    def _eval_evalf(self: Any, prec: int) -> Any:
+        args = [a._eval_evalf(prec) for a in self.args]
+        if not all(isinstance(a, sympy.Float) for a in args):
+            return None
+        with mpmath.workprec(prec):
+            result = rule.value(MP, *(mpmath.mpf(a._mpf_) for a in args))
+        return sympy.Float._new(mpmath.mpf(result)._mpf_, prec)
+
+    def _eval_is_real(self: Any) -> bool | None:
+        return self.args[0].is_real  # type: ignore[no-any-return]
+
+    def _latex(self: Any, printer: Any) -> str:
+        return (rule.latex or rf"\operatorname{{{rule.key}}}\left({{0}}\right)").format(
+            *(printer._print(a) for a in self.args)
+        )
+
+    def rewrite_elementary(self: Any, *args: Any, **hints: Any) -> Any:
+        assert rule.elementary is not None
+        return rule.elementary(*args)
+
+    namespace = {
+        "__doc__": f"{rule.key}: {rule.identity}",
+        "__module__": __name__,
+        "nargs": rule.arity[0],
+        "fdiff": fdiff,
+        "_eval_evalf": _eval_evalf,
+        "_eval_is_real": _eval_is_real,
+        "_latex": _latex,
+        "_eval_rewrite_as_elementary": rewrite_elementary,
+    }
+    return type(rule.key, (sympy.Function,), namespace)
+
+
+CLASSES: Mapping[str, type] = MappingProxyType({r.key: _sympy_class(r) for r in _TABLE if r.build is None})
+
+
+def elementary(expr: Any) -> Any:
+    """An expression with chainrule's own functions replaced by their definitions in SymPy's."""
+    for key, cls in CLASSES.items():
+        definition = RULES[key].elementary
+        assert definition is not None
+        expr = expr.replace(cls, definition)
+    return expr
+
+
+# --------------------------------------------------------------------------- rule lookup
+
+
+def rule_for(key: str, varying: tuple[bool, ...]) -> tuple[str, str]:
+    """The (name, identity) of the rule for an operation, given which operands vary."""
+    rule = RULES[key]
+    return rule.variants.get(varying, (rule.name, rule.identity))
+
+
+@functools.cache
+def abstract_rule(name: str) -> Rule:
+    """f, g, h: functions known only by name, symbolic only."""
+    f = sympy.Function(name)
+    t = sympy.Dummy("t")
+
+    def no_value(*args: Any) -> Any:
+        raise AssertionError(f"{name} has no numeric value; the backend refuses it first")
+
+    return Rule(
+        key=name,
+        name=f"{name}′",
+        identity=f"d/du {name}(u) = {name}′(u)",
+        build=f,
+        # f′ at u, as SymPy writes it: it stays valid when u is replaced by an expression in x.
+        partials=(lambda u: sympy.Subs(sympy.Derivative(f(t), t), t, u),),
+        value=no_value,
+        slopes=(no_value,),
+    )
 
 
 _PLAIN = sympy.Symbol("t", real=True)  # a layer's input symbol, as graph.py makes them
@@ -591,28 +485,3 @@ def apply(build: Sym, *args: Any) -> Any:
 def _inert(function: type) -> bool:
     """Whether evaluation leaves function(t) unchanged for a plain real symbol t."""
     return bool(function(_PLAIN) == function(_PLAIN, evaluate=False))
-
-
-def rule_for(key: str, varying: tuple[bool, ...]) -> tuple[str, str]:
-    """The (name, identity) of the rule for an operation, given which operands vary."""
-    rule = RULES[key]
-    return rule.variants.get(varying, (rule.name, rule.identity))
-
-
-# Abstract functions f, g, h: symbolic only.
-def abstract_rule(name: str) -> Rule:
-    f = sympy.Function(name)
-
-    def no_value(*args: float) -> float:
-        raise TypeError(f"{name} has no numeric value")
-
-    return Rule(
-        key="apply",
-        name=f"{name}′",
-        identity=f"d/du {name}(u) = {name}′(u)",
-        build=f,
-        partials=(lambda u: sympy.Derivative(f(u), u),),
-        value=no_value,
-        slopes=(no_value,),
-        mp=no_value,
-    )

@@ -1,0 +1,408 @@
+"""The one interpreter of the tape, and the one reverse sweep inside a layer.
+
+:func:`evaluate` walks tape nodes in order (children first) and asks a
+*backend* for each node's value: a literal, a variable, or a rule applied to
+its operands' values.  The backends are:
+
+* :class:`SympyBackend`: SymPy expressions (a layer's formula, in its inputs' symbols);
+* :class:`FloatBackend`: doubles, with the domain checks that make a failure a
+  :class:`MathError` at the node's place in the input;
+* :class:`MpBackend`: mpmath numbers at the working precision (the accurate check);
+* :class:`TextBackend`: the formula as text, parenthesised by precedence.
+
+:func:`sweep` is reverse mode inside one layer: from the layer's root down to
+its inputs, each node adds adjoint × partial into its operands.  With the
+SymPy backend it gives a layer's local derivatives as formulas; with the
+float backend, their values at a point.
+
+A later tensor backend plugs in here without touching the stages above.
+Nothing here recurses: a tape ten thousand nodes deep is a loop.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any, Generic, Protocol, TypeVar
+
+from chainrule.errors import MathError, Reason
+from chainrule.rules import FLOAT, MP, RULES, Rule, abstract_rule, apply, rule_for
+from chainrule.syntax import Node
+
+T = TypeVar("T")
+
+
+def rule_of(node: Node) -> Rule:
+    """The table entry for a node's operation."""
+    if node.kind == "call":
+        return RULES[node.text]
+    if node.kind == "apply":
+        return abstract_rule(node.text)
+    return RULES[node.kind]
+
+
+def label(node: Node, constant: Callable[[int], bool]) -> tuple[str, str]:
+    """(rule name, identity) for a node, by which of its operands vary."""
+    if node.kind in ("call", "apply"):
+        rule = rule_of(node)
+        return rule.name, rule.identity
+    return rule_for(node.kind, tuple(not constant(a) for a in node.args))
+
+
+class Backend(Protocol[T]):
+    """What the interpreter needs of a number system."""
+
+    def literal(self, node: Node) -> T: ...
+
+    def variable(self, node: Node) -> T: ...
+
+    def apply(self, node: Node, rule: Rule, args: tuple[T, ...]) -> T: ...
+
+
+class Differentiable(Backend[T], Protocol[T]):
+    """A backend that can also run the reverse sweep inside a layer."""
+
+    zero: T
+    one: T
+
+    def partial(self, node: Node, rule: Rule, k: int, args: tuple[T, ...]) -> T: ...
+
+    def times(self, adjoint: T, partial: T) -> T: ...
+
+    def total(self, terms: list[T]) -> T: ...
+
+
+def evaluate(
+    nodes: tuple[Node, ...], backend: Backend[T], ops: Iterable[int] | None = None, given: Mapping[int, T] | None = None
+) -> dict[int, T]:
+    """The value of every node in `ops` (default: all), children first.
+
+    `given` holds values fixed beforehand (a layer's inputs); nodes outside
+    `ops` must be among them.
+    """
+    values: dict[int, T] = dict(given or {})
+    gather = getattr(backend, "gathers_sums", False)
+    pending: dict[int, list[Any]] = {}
+    order = list(range(len(nodes)) if ops is None else ops)
+    uses = _uses(nodes, order) if gather else {}
+    for i in order:
+        if i in values:
+            continue
+        node = nodes[i]
+        if node.kind in ("num", "const"):
+            values[i] = backend.literal(node)
+        elif node.kind == "var":
+            values[i] = backend.variable(node)
+        elif gather and node.kind in ("add", "sub"):
+            # Runs of + and − are gathered into one list of terms and added once:
+            # a sum of n terms costs O(n), not the O(n²) of adding one at a time.
+            terms = _take(pending, values, uses, node.args[0], 1)
+            terms.extend(_take(pending, values, uses, node.args[1], 1 if node.kind == "add" else -1))
+            pending[i] = terms
+        else:
+            args = tuple(_get(pending, values, a, backend) for a in node.args)
+            values[i] = backend.apply(node, rule_of(node), args)
+    for i in list(pending):
+        _get(pending, values, i, backend)
+    return values
+
+
+def _uses(nodes: tuple[Node, ...], order: list[int]) -> dict[int, int]:
+    uses = dict.fromkeys(order, 0)
+    for i in order:
+        for a in nodes[i].args:
+            if a in uses:
+                uses[a] += 1
+    return uses
+
+
+def _take(
+    pending: dict[int, list[Any]], values: Mapping[int, Any], uses: dict[int, int], a: int, sign: int
+) -> list[Any]:
+    if a not in pending:
+        items = [values[a]]
+    elif uses.get(a) == 1:
+        items = pending.pop(a)  # only this sum uses it: extend it in place
+    else:
+        items = list(pending[a])
+    return items if sign > 0 else [-t for t in items]
+
+
+def _get(pending: dict[int, list[Any]], values: dict[int, Any], a: int, backend: Any) -> Any:
+    if a not in values:
+        values[a] = backend.total(pending[a])
+    return values[a]
+
+
+@dataclass(frozen=True)
+class Sweep(Generic[T]):
+    """The result of the reverse sweep inside a layer."""
+
+    locals: tuple[T, ...]  # d(root)/d(source), one per source
+    rules: tuple[tuple[tuple[str, str], ...], ...]  # per source: every (rule, identity) met, outer first
+
+
+def sweep(
+    nodes: tuple[Node, ...],
+    ops: tuple[int, ...],
+    sources: tuple[int, ...],
+    values: Mapping[int, Any],
+    backend: Differentiable[T],
+    constant: Callable[[int], bool],
+) -> Sweep[T]:
+    """Reverse mode inside one layer: d(root)/d(source) for every source.
+
+    Contributions to a node are summed once, when the sweep reaches it.
+    """
+    root = ops[-1]
+    contributions: dict[int, list[T]] = {root: [backend.one]}
+    met: dict[int, tuple[tuple[str, str], ...]] = {root: ()}
+    for i in reversed(ops):
+        node = nodes[i]
+        if not node.args or i not in contributions:
+            continue
+        rule = rule_of(node)
+        adjoint = backend.total(contributions.pop(i))
+        here = (*met[i], label(node, constant))
+        args: tuple[Any, ...] = tuple(values.get(a) for a in node.args)  # a gathered partial sum has none
+        for k, a in enumerate(node.args):
+            if constant(a):
+                continue
+            partial = backend.partial(node, rule, k, args)
+            contributions.setdefault(a, []).append(backend.times(adjoint, partial))
+            met[a] = tuple(dict.fromkeys((*met.get(a, ()), *here)))
+    return Sweep(
+        tuple(backend.total(contributions.get(s, [backend.zero])) for s in sources),
+        tuple(met.get(s, ()) for s in sources),
+    )
+
+
+# --------------------------------------------------------------------------- SymPy
+
+
+class SympyBackend:
+    """SymPy expressions; variables (and a layer's inputs) are real symbols."""
+
+    gathers_sums = True  # a run of + and − becomes one Add
+
+    def __init__(self, symbols: Mapping[str, Any] | None = None) -> None:
+        import sympy
+
+        self.sympy = sympy
+        self.symbols = symbols or {}
+        self.zero = sympy.Integer(0)
+        self.one = sympy.Integer(1)
+
+    def literal(self, node: Node) -> Any:
+        if node.kind == "const":
+            return self.sympy.pi if node.text == "pi" else self.sympy.E
+        frac = Fraction(node.text)
+        return self.sympy.Rational(frac.numerator, frac.denominator)
+
+    def variable(self, node: Node) -> Any:
+        return self.symbols.get(node.text) or self.sympy.Symbol(node.text, real=True)
+
+    def apply(self, node: Node, rule: Rule, args: tuple[Any, ...]) -> Any:
+        return apply(rule.builder, *args)
+
+    def partial(self, node: Node, rule: Rule, k: int, args: tuple[Any, ...]) -> Any:
+        return apply(rule.partials[k], *args)
+
+    def times(self, adjoint: Any, partial: Any) -> Any:
+        return partial if adjoint is self.one else adjoint * partial
+
+    def total(self, terms: list[Any]) -> Any:
+        return terms[0] if len(terms) == 1 else self.sympy.Add(*terms)
+
+
+# --------------------------------------------------------------------------- numbers
+
+
+def _point_text(args: tuple[Any, ...]) -> str:
+    return ", ".join(f"{float(a):.6g}" for a in args)
+
+
+class _Numeric:
+    """Shared by the float and mpmath backends: domain checks, failures as MathError."""
+
+    numbers: Any = FLOAT
+
+    def __init__(self, point: Mapping[str, Any], source: str | None = None) -> None:
+        self.point = point
+        self.source = source
+
+    def fail(self, node: Node, message: str, reason: Reason, hint: str | None = None) -> MathError:
+        return MathError(message, reason=reason, source=self.source, position=node.start, end=node.end, hint=hint)
+
+    def number(self, value: Any) -> Any:
+        raise NotImplementedError
+
+    def literal(self, node: Node) -> Any:
+        if node.kind == "const":
+            return self.number(self.numbers.pi if node.text == "pi" else self.numbers.e)
+        return self.number(node.text)
+
+    def variable(self, node: Node) -> Any:
+        return self.number(self.point[node.text])
+
+    def _refuse_abstract(self, node: Node) -> None:
+        if node.kind == "apply":
+            raise self.fail(
+                node,
+                f"{node.text} is an abstract function: it has no numeric value",
+                Reason.abstract,
+                hint="leave out --at to see the symbolic steps",
+            )
+
+    def apply(self, node: Node, rule: Rule, args: tuple[Any, ...]) -> Any:
+        self._refuse_abstract(node)
+        if (problem := rule.problem(*args)) is not None:
+            reason, message = problem
+            raise self.fail(node, f"{message}; here the input is {_point_text(args)}", Reason(reason))
+        return self._compute(node, lambda: rule.value(self.numbers, *args), args, "value")
+
+    def partial(self, node: Node, rule: Rule, k: int, args: tuple[Any, ...]) -> Any:
+        self._refuse_abstract(node)
+        if rule.kink is not None and (problem := rule.kink(*args)):
+            raise self.fail(node, f"not differentiable here: {problem}", Reason.not_differentiable)
+        return self._compute(node, lambda: rule.slopes[k](self.numbers, *args), args, "slope")
+
+    def _compute(self, node: Node, work: Callable[[], Any], args: tuple[Any, ...], what: str) -> Any:
+        """The one place where a numeric formula's arithmetic failure becomes a MathError."""
+        try:
+            result = self.number(work())
+        except OverflowError:
+            raise self.fail(node, f"the {what} overflows at {_point_text(args)}", Reason.overflow) from None
+        except ZeroDivisionError:
+            raise self.fail(node, f"division by zero at {_point_text(args)}", Reason.undefined) from None
+        except ValueError:  # math's domain errors, which the table's checks should already have caught
+            raise self.fail(node, f"no real {what} at {_point_text(args)}", Reason.complex) from None
+        self.finite(node, result, args, what)
+        return result
+
+    def finite(self, node: Node, result: Any, args: tuple[Any, ...], what: str) -> None:
+        raise NotImplementedError
+
+
+class FloatBackend(_Numeric):
+    """Doubles: a value that overflows, or is not real, is a MathError at its node."""
+
+    numbers = FLOAT
+    zero = 0.0
+    one = 1.0
+
+    def number(self, value: Any) -> float:
+        return float(value)
+
+    def finite(self, node: Node, result: Any, args: tuple[Any, ...], what: str) -> None:
+        if math.isinf(result):
+            raise self.fail(node, f"the {what} overflows at {_point_text(args)}", Reason.overflow)
+        if math.isnan(result):  # pragma: no cover - the domain checks catch these first
+            raise self.fail(node, f"undefined at {_point_text(args)}", Reason.undefined)
+
+    def times(self, adjoint: float, partial: float) -> float:
+        return adjoint * partial
+
+    def total(self, terms: list[float]) -> float:
+        result = 0.0
+        for term in terms:
+            result += term
+        return result
+
+
+class MpBackend(_Numeric):
+    """mpmath numbers at the working precision, with an unbounded exponent."""
+
+    numbers = MP
+
+    def __init__(self, point: Mapping[str, Any], source: str | None = None) -> None:
+        import mpmath
+
+        super().__init__(point, source)
+        self.mpmath = mpmath
+        self.zero = mpmath.mpf(0)
+        self.one = mpmath.mpf(1)
+
+    def number(self, value: Any) -> Any:
+        result = +self.mpmath.mpmathify(value)  # constants such as π at the working precision
+        if isinstance(result, self.mpmath.mpc):
+            if result.imag != 0:
+                raise ValueError("complex")
+            result = result.real
+        return result
+
+    def finite(self, node: Node, result: Any, args: tuple[Any, ...], what: str) -> None:
+        if not self.mpmath.isfinite(result):
+            raise self.fail(node, f"the {what} is undefined at {_point_text(args)}", Reason.undefined)
+
+    def times(self, adjoint: Any, partial: Any) -> Any:
+        return adjoint * partial
+
+    def total(self, terms: list[Any]) -> Any:
+        return self.mpmath.fsum(terms)
+
+
+# --------------------------------------------------------------------------- text
+
+_ADD, _MUL, _NEG, _POW, _ATOM = 10, 20, 25, 40, 100
+_SUP = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def superscript(text: str) -> str:
+    return text.translate(_SUP)
+
+
+class TextBackend:
+    """A formula as text, keeping the user's structure and operand order.
+
+    ``plain`` is SymPy's notation (``2*x + 1``, ``u1**2``); ``pretty`` is the
+    lessons' (``2·x + 1``, ``u1²``, ``|x|``, ``ln``, ``σ``).  Values are
+    (text, precedence) pairs.
+    """
+
+    def __init__(self, nodes: tuple[Node, ...], names: Mapping[int, str], pretty: bool) -> None:
+        self.nodes = nodes
+        self.names = names
+        self.pretty = pretty
+
+    def leaf(self, index: int) -> tuple[str, int]:
+        return self.names[index], _ATOM
+
+    def literal(self, node: Node) -> tuple[str, int]:
+        if node.kind == "const":
+            if node.text == "pi":
+                return ("π" if self.pretty else "pi"), _ATOM
+            return ("e" if self.pretty else "E"), _ATOM
+        return node.text, _NEG if node.text.startswith("-") else _ATOM
+
+    def variable(self, node: Node) -> tuple[str, int]:
+        return node.text, _ATOM
+
+    def apply(self, node: Node, rule: Rule, args: tuple[tuple[str, int], ...]) -> tuple[str, int]:
+        def wrap(arg: tuple[str, int], below: int) -> str:
+            return f"({arg[0]})" if arg[1] < below else arg[0]
+
+        k = node.kind
+        if k == "add":
+            return f"{args[0][0]} + {wrap(args[1], _ADD + 1)}", _ADD
+        if k == "sub":
+            return f"{args[0][0]} - {wrap(args[1], _ADD + 1)}", _ADD
+        if k == "neg":
+            return f"-{wrap(args[0], _MUL)}", _NEG
+        if k == "mul":
+            return f"{wrap(args[0], _MUL)}{'·' if self.pretty else '*'}{wrap(args[1], _NEG + 1)}", _MUL
+        if k == "div":
+            return f"{wrap(args[0], _MUL)}/{wrap(args[1], _NEG + 1)}", _MUL
+        if k == "pow":
+            base = wrap(args[0], _POW + 1)
+            exponent = args[1][0]
+            if self.pretty and self.nodes[node.args[1]].kind == "num" and exponent.lstrip("-").isdigit():
+                return base + superscript(exponent), _POW
+            return f"{base}{'^' if self.pretty else '**'}{wrap(args[1], _POW)}", _POW
+        template = rule.pretty if self.pretty else rule.plain
+        texts = [a[0] for a in args]
+        if template is not None:
+            return template.format(*texts), _ATOM
+        return f"{rule.key}({', '.join(texts)})", _ATOM
