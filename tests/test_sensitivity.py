@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 
 from chainrule.derive import differentiate
-from chainrule.sensitivity import sensitivity
 
 
 def chain(name: str, depth: int) -> str:
@@ -16,7 +15,7 @@ def chain(name: str, depth: int) -> str:
 
 
 def test_a_deep_sigmoid_chain_vanishes() -> None:
-    view = sensitivity(differentiate(chain("sigmoid", 10), at="0"))
+    view = differentiate(chain("sigmoid", 10), at="0").sensitivity
     assert view is not None and view.trend == "vanishing"
     assert len(view.steps) == 10 and view.responsible[0] == "u1"
     assert all(abs(s.factor) <= 0.25 for s in view.steps)
@@ -26,12 +25,12 @@ def test_a_deep_sigmoid_chain_vanishes() -> None:
 @pytest.mark.parametrize("text", [chain("relu", 10), "((((x))))+0", chain("sin", 1)])
 def test_relu_and_identity_chains_have_no_remark(text: str) -> None:
     d = differentiate(text, at="1")
-    view = sensitivity(d)
+    view = d.sensitivity
     assert view is None or view.trend is None
 
 
 def test_exploding_chain() -> None:
-    view = sensitivity(differentiate("(" * 6 + "3x" + ")*3" * 6, at="1", granularity="ops"))
+    view = differentiate("(" * 6 + "3x" + ")*3" * 6, at="1", granularity="ops").sensitivity
     assert view is not None and view.trend == "exploding"
 
 
@@ -55,4 +54,4 @@ def test_cli_views(run: Any, run_json: Any) -> None:
 def test_graphs_and_symbolic_runs_have_no_sensitivity_view(run: Any) -> None:
     code, out, _ = run("diff", "x*sin(x)", "--at", "1", "--view", "sensitivity")
     assert code == 0 and "needs a chain" in out
-    assert sensitivity(differentiate(chain("sigmoid", 3))) is None
+    assert differentiate(chain("sigmoid", 3)).sensitivity is None

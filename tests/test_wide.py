@@ -20,7 +20,6 @@ from chainrule import wide
 from chainrule.backprop import gradient
 from chainrule.derive import differentiate
 from chainrule.render import explain_view, json_view, latex_view, sensitivity_view, text_view
-from chainrule.sensitivity import sensitivity
 
 
 def nest(function: str, inner: str, depth: int) -> str:
@@ -96,7 +95,7 @@ def test_every_view_shows_the_value_beyond_doubles() -> None:
 
 def test_sensitivity_tracks_the_running_product_in_log_scale() -> None:
     d = differentiate(nest("sigmoid", "x", 1000), at="0.5")
-    view = sensitivity(d)
+    view = d.sensitivity
     assert view is not None and view.trend == "vanishing"
     _, slope = sigmoid_chain_in_mpmath(1000, "0.5")
     last = view.steps[-1]

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from chainrule import engine
-from chainrule.derive import LayerStep, layer_steps, parse_point
+from chainrule.derive import parse_point
 from chainrule.errors import UsageError
 from chainrule.graph import GRANULARITIES, Graph, build_graph
 from chainrule.numcheck import Check, check
+from chainrule.steps import Evaluation, LayerStep
 from chainrule.syntax import parse_program
 from chainrule.wide import Wide
 
@@ -29,26 +30,60 @@ EXPAND_SIZE = 500  # an output this large, the gradient is shown in terms of the
 
 @dataclass(frozen=True)
 class Gradient:
-    input: str
-    graph: Graph
-    output: str
-    point: dict[str, float] | None
-    value: float | None
-    layers: tuple[LayerStep, ...]  # the nodes, in topological order (the forward pass)
-    adjoints: dict[str, float] | None  # d(output)/d(node) for every node and variable
-    backward: tuple[engine.Contribution, ...]  # the steps of the backward pass
+    """The gradient of a program's output by one backward pass: every view of grad reads this."""
+
+    evaluation: Evaluation
     wrt: tuple[str, ...]
     symbolic: dict[str, Any]  # d(output)/d(v) in terms of the nodes' names
     expanded: dict[str, Any]  # the same in terms of the variables, when small
     checks: dict[str, Check]
     unchecked: int  # variables left out of the numerical check
-    beyond: dict[str, Wide]  # gradient values beyond the range of doubles (in `adjoints` 0.0 or ±inf)
+
+    @property
+    def graph(self) -> Graph:
+        return self.evaluation.graph
+
+    @property
+    def point(self) -> dict[str, float] | None:
+        return self.evaluation.point
+
+    @property
+    def layers(self) -> tuple[LayerStep, ...]:
+        """The nodes, in topological order (the forward pass)."""
+        return self.evaluation.layers
+
+    @property
+    def input(self) -> str:
+        return self.evaluation.input
+
+    @property
+    def output(self) -> str:
+        return self.evaluation.output
+
+    @property
+    def value(self) -> float | None:
+        return self.evaluation.value
+
+    @property
+    def adjoints(self) -> dict[str, float] | None:
+        """d(output)/d(node) for every node and variable."""
+        return self.evaluation.adjoints
+
+    @property
+    def backward(self) -> tuple[engine.Contribution, ...]:
+        """The steps of the backward pass."""
+        return self.evaluation.at.steps if self.evaluation.at is not None else ()
 
     @property
     def gradient(self) -> dict[str, float] | None:
-        if self.adjoints is None:
+        if self.evaluation.at is None:
             return None
-        return {v: self.adjoints.get(v, 0.0) for v in self.wrt}
+        return {v: self.evaluation.adjoint(v) or 0.0 for v in self.wrt}
+
+    @property
+    def beyond(self) -> dict[str, Wide]:
+        """Gradient values beyond the range of doubles (in `gradient` they are 0.0 or ±inf)."""
+        return {v: w for v in self.wrt if (w := self.evaluation.beyond(v)) is not None}
 
 
 def parse_wrt(text: str | None, variables: tuple[str, ...]) -> tuple[str, ...]:
@@ -77,12 +112,7 @@ def gradient(
     variables = graph.variables
     chosen = parse_wrt(wrt, variables)
     point = parse_point(at, variables, variables[0] if variables else "x")
-    at_point = engine.run(graph, point) if point is not None else None
-    adjoints = None
-    beyond: dict[str, Wide] = {}
-    if at_point is not None:
-        adjoints = at_point.named_adjoints(graph)
-        beyond = {v: w for v in chosen if (w := at_point.beyond.get(graph.index_of(v))) is not None}
+    evaluation = Evaluation(graph, point, engine.run(graph, point) if point is not None else None)
     symbolic_by_index = engine.symbolic_adjoints(graph)
     symbolic = {v: symbolic_by_index.get(graph.index_of(v), 0) for v in chosen}
     expanded: dict[str, Any] = {}
@@ -95,24 +125,17 @@ def gradient(
     if len(chosen) > MAX_CHECKED:
         stride = len(chosen) / MAX_CHECKED
         sample = tuple(chosen[int(k * stride)] for k in range(MAX_CHECKED))
-    if point is not None and at_point is not None and adjoints is not None:
+    at_point = evaluation.at
+    if point is not None and at_point is not None:
         f0 = at_point.values[graph.output]
         for v in sample:
-            checks[v] = check(graph, point, v, f0, adjoints.get(v, 0.0), beyond.get(v), at_point.values)
-    output = graph.names.get(graph.output, program.output or "y")
+            derivative = evaluation.adjoint(v) or 0.0
+            checks[v] = check(graph, point, v, f0, derivative, evaluation.beyond(v), at_point.values)
     return Gradient(
-        input=text,
-        graph=graph,
-        output=output,
-        point=point,
-        value=at_point.values[graph.output] if at_point else None,
-        layers=layer_steps(graph, at_point.values if at_point else None, at_point.factors if at_point else None),
-        adjoints=adjoints,
-        backward=at_point.steps if at_point else (),
+        evaluation=evaluation,
         wrt=chosen,
         symbolic=symbolic,
         expanded=expanded,
         checks=checks,
         unchecked=len(chosen) - len(sample) if point is not None else 0,
-        beyond=beyond,
     )

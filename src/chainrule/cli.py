@@ -1,12 +1,14 @@
 """The command line.  The only module that touches argv, stdout, stderr and exit codes.
 
-Heavy modules (SymPy, mpmath, the engine) are imported inside the commands,
-so ``chainrule --help`` and ``chainrule --version`` start quickly.
+Each command computes one result, asks the registry of views
+(:mod:`chainrule.render.registry`) for the renderer of the chosen format, and
+prints what it returns.  Heavy modules (SymPy, mpmath, the engine) are
+imported inside the commands, so ``chainrule --help`` and ``chainrule
+--version`` start quickly; the start-up machinery is in :mod:`chainrule.startup`.
 """
 
 from __future__ import annotations
 
-import gc
 import itertools
 import os
 import shutil
@@ -19,8 +21,8 @@ from typing import Annotated, Any, NoReturn
 import typer
 import typer.core
 
-from chainrule import __version__
-from chainrule.errors import ChainruleError, InputError
+from chainrule import __version__, startup
+from chainrule.errors import ChainruleError, InputError, UsageError
 
 EXIT_OK = 0
 EXIT_MATH = 1  # a mathematical problem at the point, or the time budget
@@ -28,14 +30,6 @@ EXIT_INPUT = 2  # bad input or usage
 EXIT_DISAGREES = 3  # the check disagrees with the chain rule
 EXIT_INTERNAL = 70  # a bug in chainrule
 BUG_REPORT = "this is a bug in chainrule; please report it with the command you ran"
-
-
-class Format(str, Enum):
-    text = "text"
-    explain = "explain"
-    json = "json"
-    latex = "latex"
-    markdown = "markdown"
 
 
 class View(str, Enum):
@@ -126,35 +120,21 @@ def _width() -> int:
     return max(60, min(shutil.get_terminal_size(fallback=(100, 24)).columns, 160))
 
 
-def _settle() -> None:
-    """Import the engine (SymPy, mpmath) while the garbage collector is paused,
-    then freeze what was imported and let the collector run again.
+def _run(
+    json_mode: bool, schema: str, work: Callable[[], tuple[str, int]], after: Callable[[], None] | None = None
+) -> NoReturn:
+    """Run a command's work; turn its errors into messages and exit codes.
 
-    The console script pauses the collector at start-up (see `main`): each
-    full collection during SymPy's import would otherwise walk every object
-    SymPy has made so far.  Frozen objects are never scanned again, so the
-    command's own garbage is collected as usual.
+    `after` runs once the work has succeeded, before anything is printed (it
+    writes --plot's file).  A bug (any exception that is not ours) is exit 70
+    with a one-line message, and with --json still one JSON document; set
+    CHAINRULE_DEBUG=1 to see its traceback.
     """
-    if not _PAUSED:
-        return
-    from importlib import import_module
-
-    for module in ("chainrule.engine", "chainrule.numcheck"):  # SymPy, the rule table, mpmath
-        import_module(module)
-
-    gc.freeze()
-    gc.enable()
-    _PAUSED.clear()
-
-
-_PAUSED: list[bool] = []  # non-empty while main() holds the collector paused
-
-
-def _run(json_mode: bool, schema: str, work: Callable[[], tuple[str, int]]) -> NoReturn:
-    """Run a command's work; turn its errors into messages and exit codes."""
     try:
-        _settle()
+        startup.settle()
         text, code = work()
+        if after is not None:
+            after()
     except ChainruleError as err:
         typer.echo(err.describe(), err=True)
         if json_mode:
@@ -168,7 +148,15 @@ def _run(json_mode: bool, schema: str, work: Callable[[], tuple[str, int]]) -> N
         typer.echo("interrupted", err=True)
         raise typer.Exit(130) from None
     except Exception as err:
-        typer.echo(f"internal error ({type(err).__name__}): {BUG_REPORT}", err=True)
+        if os.environ.get("CHAINRULE_DEBUG"):
+            raise
+        message = f"internal error ({type(err).__name__}): {BUG_REPORT}"
+        typer.echo(message, err=True)
+        if json_mode:
+            import json
+
+            body = {"kind": "internal", "message": message, "position": None}
+            typer.echo(json.dumps({"schema": schema, "error": body}, ensure_ascii=False))
         raise typer.Exit(EXIT_INTERNAL) from None
     typer.echo(text, nl=not text.endswith("\n"))
     raise typer.Exit(code)
@@ -188,7 +176,7 @@ At = Annotated[
 Explain = Annotated[bool, typer.Option("--explain", help="Show the lesson, step by step.")]
 Json = Annotated[bool, typer.Option("--json", help="One strict JSON document on stdout.")]
 FormatOption = Annotated[
-    Format | None, typer.Option("--format", help="text, explain, json, latex or markdown.", case_sensitive=False)
+    str | None, typer.Option("--format", help="text, explain, json, latex or markdown (as the command has them).")
 ]
 GranularityOption = Annotated[
     Granularity,
@@ -198,8 +186,21 @@ Timeout = Annotated[float, typer.Option("--timeout", help="Give up after this ma
 TAKES_MINUS = {"ignore_unknown_options": True}  # "-x^2" is an expression, not an option
 
 
-def _format(format_: Format | None, json_: bool, explain: bool) -> Format:
-    return format_ or (Format.json if json_ else Format.explain if explain else Format.text)
+def _format(format_: str | None, json_: bool, explain: bool = False) -> str:
+    """The format asked for by --format, --json or --explain; asking for two is a usage error."""
+    asked = {f for f, on in ((format_, format_ is not None), ("json", json_), ("explain", explain)) if on and f}
+    if len(asked) > 1:
+        raise UsageError(f"choose one format: {', '.join(sorted(asked))} were asked for together")
+    return (format_ or ("json" if json_ else "explain" if explain else "text")).lower()
+
+
+def _renderer(view: str, chosen: str) -> Callable[[Any], str]:
+    """The registry's renderer for the chosen format, on this terminal."""
+    from chainrule.render.registry import Terminal, renderer
+
+    render = renderer(view, chosen)
+    terminal = Terminal(color=_color(), width=_width())
+    return lambda result: render(result, terminal)
 
 
 @app.command(context_settings=TAKES_MINUS)
@@ -226,31 +227,33 @@ def diff(
     Exit codes: 0 ok, 1 a mathematical problem at the point or out of time,
     2 bad input, 3 the check disagrees with the chain rule.
     """
-    chosen = _format(format_, json_, explain)
+    json_mode = _wants_json(["--json"] if json_ else ["--format", format_ or ""])
+    figure: list[bytes] = []
 
     def work() -> tuple[str, int]:
         from chainrule.budget import deadline
         from chainrule.derive import differentiate
 
+        render = _renderer(
+            "diff --view sensitivity" if view is View.sensitivity else "diff", _format(format_, json_, explain)
+        )
         with deadline(timeout, _timeout_error):
-            result = differentiate(expression, wrt=wrt, at=at, granularity=granularity.value)
-            if view is View.sensitivity and chosen is not Format.json:
-                from chainrule.render import sensitivity_view
-
-                text = sensitivity_view.render(result)
-            else:
-                text = _render_diff(result, chosen)
-            wrong = result.check is not None and result.check.agrees is False
+            result = differentiate(expression, wrt=wrt, at=at, granularity=granularity.value, order=order)
+            text = render(result)
             if plot is not None:
                 from chainrule.render.plot_view import plot as draw
 
-                plot.write_bytes(draw(result, plot.suffix.lower().lstrip(".")))
-            if order != 1:
-                text, wrong_order = _with_orders(result, order, chosen, text)
-                wrong = wrong or wrong_order
+                figure.append(draw(result, plot.suffix.lower().lstrip(".")))
+        wrong = (result.check is not None and result.check.agrees is False) or any(
+            o.agrees is False for o in result.orders
+        )
         return text, EXIT_DISAGREES if wrong else EXIT_OK
 
-    _run(chosen is Format.json, "chainrule.diff/1", work)
+    def write_plot() -> None:
+        if plot is not None and figure:
+            plot.write_bytes(figure[0])
+
+    _run(json_mode, "chainrule.diff/1", work, after=write_plot)
 
 
 @app.command(context_settings=TAKES_MINUS)
@@ -271,27 +274,20 @@ def grad(
     One backward pass gives the derivative of the output with respect to every
     variable.  Exit codes as for diff.
     """
-    chosen = _format(format_, json_, explain)
+    json_mode = _wants_json(["--json"] if json_ else ["--format", format_ or ""])
 
     def work() -> tuple[str, int]:
         from chainrule.backprop import gradient
         from chainrule.budget import deadline
-        from chainrule.render import grad_views
 
+        render = _renderer("grad", _format(format_, json_, explain))
         with deadline(timeout, _timeout_error):
             result = gradient(expression, at=at, wrt=wrt, granularity=granularity.value)
-            views = {
-                Format.json: grad_views.render_json,
-                Format.explain: grad_views.render_explain,
-                Format.latex: grad_views.render_latex,
-                Format.markdown: grad_views.render_markdown,
-            }
-            view = views.get(chosen)
-            text = view(result) if view else grad_views.render_text(result, color=_color(), width=_width())
+            text = render(result)
         wrong = any(c.agrees is False for c in result.checks.values())
         return text, EXIT_DISAGREES if wrong else EXIT_OK
 
-    _run(chosen is Format.json, "chainrule.grad/1", work)
+    _run(json_mode, "chainrule.grad/1", work)
 
 
 @app.command(context_settings=TAKES_MINUS)
@@ -307,24 +303,19 @@ def check(
 
     Exit codes: 0 correct, 3 wrong, 2 bad input.
     """
-    chosen = _format(format_, json_, False)
+    json_mode = _wants_json(["--json"] if json_ else ["--format", format_ or ""])
 
     def work() -> tuple[str, int]:
         from chainrule.budget import deadline
         from chainrule.grade import grade
-        from chainrule.render import check_view
 
+        render = _renderer("check", _format(format_, json_))
         with deadline(timeout, _timeout_error):
             result = grade(expression, answer, wrt=wrt)
-            views = {
-                Format.json: check_view.render_json,
-                Format.latex: check_view.render_latex,
-                Format.markdown: check_view.render_markdown,
-            }
-            text = views.get(chosen, check_view.render_text)(result)
+            text = render(result)
         return text, EXIT_OK if result.verdict == "correct" else EXIT_DISAGREES
 
-    _run(chosen is Format.json, "chainrule.check/1", work)
+    _run(json_mode, "chainrule.check/1", work)
 
 
 @app.command()
@@ -342,7 +333,7 @@ def batch(
     {"expression": ..., "at": {...}, "wrt": ...}.  Exit code 0 when every line
     succeeded, 1 when some became error documents.
     """
-    _settle()
+    startup.settle()
     from chainrule.batch import run
 
     failed = False
@@ -373,18 +364,13 @@ def schema(name: Annotated[SchemaName, typer.Argument(help="diff, grad, check or
     typer.echo(files("chainrule").joinpath(f"schemas/{name.value}.schema.json").read_text(encoding="utf-8"), nl=False)
 
 
-class GraphFormat(str, Enum):
-    mermaid = "mermaid"
-    dot = "dot"
-
-
 @app.command(context_settings=TAKES_MINUS)
 def graph(
     expression: Annotated[str, typer.Argument(help="An expression, or bindings separated by ';'.")],
     at: At = None,
     format_: Annotated[
-        GraphFormat, typer.Option("--format", help="mermaid (renders in GitHub Markdown) or dot (Graphviz).")
-    ] = GraphFormat.mermaid,
+        str, typer.Option("--format", help="mermaid (renders in GitHub Markdown) or dot (Graphviz).")
+    ] = "mermaid",
     granularity: GranularityOption = Granularity.functions,
     timeout: Timeout = 5.0,
 ) -> None:
@@ -397,61 +383,16 @@ def graph(
     def work() -> tuple[str, int]:
         from chainrule.backprop import gradient
         from chainrule.budget import deadline
-        from chainrule.render import graph_view
 
+        render = _renderer("graph", format_.lower())
         with deadline(timeout, _timeout_error):
             result = gradient(expression, at=at, granularity=granularity.value)
-            text = graph_view.mermaid(result) if format_ is GraphFormat.mermaid else graph_view.dot(result)
+            text = render(result)
         return text, EXIT_OK
 
     _run(False, "chainrule.graph/1", work)
 
 
-def _with_orders(result: Any, order: int, chosen: Format, text: str) -> tuple[str, bool]:
-    """Add the derivatives of orders 2..N to a diff's output."""
-    import json
-
-    from chainrule.higher import higher_orders
-    from chainrule.render import higher_view
-    from chainrule.render.json_view import dumps
-
-    orders = higher_orders(result, order)
-    wrong = any(o.agrees is False for o in orders)
-    if chosen is Format.json:
-        doc = json.loads(text)
-        doc["order"] = order
-        doc["orders"] = higher_view.fields(orders)
-        return dumps(doc), wrong
-    return text.rstrip("\n") + "\n\n" + "\n".join(higher_view.lines(result, orders)) + "\n", wrong
-
-
-def _render_diff(result: Any, chosen: Format) -> str:
-    if chosen is Format.json:
-        from chainrule.render import json_view
-
-        return json_view.render(result)
-    if chosen is Format.explain:
-        from chainrule.render import explain_view
-
-        return explain_view.render(result)
-    if chosen in (Format.latex, Format.markdown):
-        from chainrule.render import latex_view
-
-        return latex_view.latex(result) if chosen is Format.latex else latex_view.markdown(result)
-    from chainrule.render import text_view
-
-    return text_view.render(result, color=_color(), width=_width())
-
-
 def main() -> None:
-    """The console script.  The collector stays paused until the engine is imported (`_settle`)."""
-    if not gc.isenabled():  # the caller manages the collector itself
-        app(prog_name="chainrule")
-        return
-    gc.disable()
-    _PAUSED.append(True)
-    try:
-        app(prog_name="chainrule")
-    finally:
-        _PAUSED.clear()
-        gc.enable()
+    """The console script.  The collector stays paused until the engine is imported (`startup.settle`)."""
+    startup.paused(lambda: app(prog_name="chainrule"))

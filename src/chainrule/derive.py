@@ -1,9 +1,10 @@
 """The ``diff`` pipeline: text -> tape -> graph -> derivation (-> check).
 
-A :class:`Derivation` is the record every renderer reads: the layers with
-their local derivatives and rules, the paths whose products make the
-derivative, the values at the point and the check.  It holds SymPy objects
-and numbers, never formatted text.
+A :class:`Derivation` is the record every renderer reads: the evaluation
+(layers with their local derivatives, values, factors and adjoints), the
+paths whose products make the derivative, the check, and the analyses
+computed once here: higher orders, the sensitivity chart and the pitfall.
+It holds SymPy objects and numbers, never formatted text.
 """
 
 from __future__ import annotations
@@ -16,7 +17,12 @@ from typing import Any
 from chainrule import engine
 from chainrule.errors import ChainruleError, InputError, UsageError
 from chainrule.graph import GRANULARITIES, Graph, build_graph
+from chainrule.higher import Order, check_order, higher_orders
+from chainrule.interpret import FloatBackend, evaluate
 from chainrule.numcheck import Check, check
+from chainrule.printing import form
+from chainrule.sensitivity import Sensitivity, sensitivity
+from chainrule.steps import Evaluation, LayerStep
 from chainrule.syntax import Expr, parse
 from chainrule.wide import Wide
 
@@ -24,41 +30,70 @@ EXPAND_LIMIT = 60  # layers; beyond this the derivative is shown in layer form o
 
 
 @dataclass(frozen=True)
-class LocalStep:
-    wrt: str
-    expression: Any  # sympy.Expr in the layer's inputs
-    rule: str
-    identity: str
-    rules: tuple[tuple[str, str], ...]
-    value: float | None
+class Pitfall:
+    """The seeds' pitfall on this expression: f′ must be evaluated at g(x), not at x.
 
+    Shown on the outermost function whose input is an inner layer.
+    """
 
-@dataclass(frozen=True)
-class LayerStep:
-    name: str
-    ops: tuple[int, ...]  # the layer's operations in Derivation.graph.dag
-    inputs: tuple[str, ...]
-    kind: str
-    value: float | None
-    locals: tuple[LocalStep, ...]
+    layer: LayerStep
+    inner: str  # the inner layer's name
+    inner_text: str  # what it stands for, in the variables
+    wrong: float | None  # the local derivative taken at x instead, when there is a point
 
 
 @dataclass(frozen=True)
 class Derivation:
-    input: str
-    graph: Graph
+    """d(output)/d(variable), step by step: every view of diff reads this record."""
+
+    evaluation: Evaluation
     variable: str
-    point: dict[str, float] | None
-    value: float | None  # f at the point
-    layers: tuple[LayerStep, ...]
     path_count: int
     paths: tuple[engine.Path, ...] | None  # None when there are too many to list
     derivative: Any | None  # sympy.Expr in the variables; None when too large
-    derivative_value: float | None  # 0.0 or ±inf when the value is beyond the range of doubles:
     check: Check | None
-    output: str
-    derivative_beyond: Wide | None = None  # then it is here
-    adjoints: dict[str, float] | None = None  # d(output)/d(node) for every layer and variable, at the point
+    orders: tuple[Order, ...]  # orders 2..N when --order N asks for them, else ()
+    sensitivity: Sensitivity | None  # how each layer scales a wiggle, on a chain at a point
+    pitfall: Pitfall | None
+
+    @property
+    def graph(self) -> Graph:
+        return self.evaluation.graph
+
+    @property
+    def point(self) -> dict[str, float] | None:
+        return self.evaluation.point
+
+    @property
+    def layers(self) -> tuple[LayerStep, ...]:
+        return self.evaluation.layers
+
+    @property
+    def input(self) -> str:
+        return self.evaluation.input
+
+    @property
+    def output(self) -> str:
+        return self.evaluation.output
+
+    @property
+    def value(self) -> float | None:
+        """f at the point."""
+        return self.evaluation.value
+
+    @property
+    def derivative_value(self) -> float | None:
+        """The derivative at the point: 0.0 or ±inf when it is beyond the range of doubles."""
+        return self.evaluation.adjoint(self.variable)
+
+    @property
+    def derivative_beyond(self) -> Wide | None:
+        """The derivative when it is beyond the range of doubles."""
+        return self.evaluation.beyond(self.variable)
+
+    @property
+    def adjoints(self) -> dict[str, float] | None:
+        return self.evaluation.adjoints
 
 
 def parse_point(
@@ -105,13 +140,13 @@ def parse_point(
 
 
 def _constant(text: str, whole: str, offset: int) -> float:
-    """A point coordinate: a number or a constant expression, parsed by our own parser."""
+    """A point coordinate: a number or a constant expression, parsed by our own parser
+    and evaluated by the interpreter, without building a graph."""
     try:
         expr = parse(text.strip())
         if expr.variables():
             raise InputError("a value in --at must be a number or a constant expression such as pi/4")
-        graph = build_graph(expr)
-        value = engine.evaluate(graph, {})[graph.output]
+        value = float(evaluate(expr.nodes, FloatBackend({}, expr.source))[expr.root])
     except ChainruleError as err:
         shift = offset + (len(text) - len(text.lstrip()))
         raise UsageError(
@@ -149,49 +184,24 @@ def differentiate(
     wrt: str | None = None,
     at: str | Mapping[str, float] | None = None,
     granularity: str = "functions",
+    order: int = 1,
 ) -> Derivation:
     """Differentiate `text` with respect to `wrt`, step by step, optionally at a point."""
     if granularity not in GRANULARITIES:
         raise UsageError(f"--granularity must be one of {', '.join(GRANULARITIES)}")
+    check_order(order)
     expr = parse(text)
     variable = choose_variable(expr, wrt)
     point = parse_point(at, expr.variables(), variable)
     graph = build_graph(expr, granularity)
-    return derive(graph, variable, point)
+    return derive(graph, variable, point, order)
 
 
-def layer_steps(
-    graph: Graph, values: list[float] | None, factors: list[tuple[float, ...]] | None
-) -> tuple[LayerStep, ...]:
-    """Each layer with its local derivatives, and their values when there is a point."""
-    return tuple(
-        LayerStep(
-            name=layer.name,
-            ops=layer.ops,
-            inputs=tuple(graph.names[s] for s in layer.sources),
-            kind=layer.kind,
-            value=values[layer.root] if values else None,
-            locals=tuple(
-                LocalStep(
-                    wrt=local.wrt,
-                    expression=local.expression,
-                    rule=local.rule,
-                    identity=local.identity,
-                    rules=local.rules,
-                    value=factors[li][k] if factors else None,
-                )
-                for k, local in enumerate(layer.locals)
-            ),
-        )
-        for li, layer in enumerate(graph.layers)
-    )
-
-
-def derive(graph: Graph, variable: str, point: dict[str, float] | None) -> Derivation:
-    """The steps of d(output)/d(variable) on a built graph."""
+def derive(graph: Graph, variable: str, point: dict[str, float] | None, order: int = 1) -> Derivation:
+    """The steps of d(output)/d(variable) on a built graph, and every analysis the views show."""
+    check_order(order, len(graph.layers))
     wrt = graph.variable_index(variable)
-    at = engine.run(graph, point) if point is not None else None
-    layers = layer_steps(graph, at.values if at else None, at.factors if at else None)
+    evaluation = Evaluation(graph, point, engine.run(graph, point) if point is not None else None)
     count = engine.count_paths(graph, wrt)
     paths = engine.paths(graph, wrt) if count <= engine.MAX_PATHS else None
     derivative = None
@@ -203,27 +213,37 @@ def derive(graph: Graph, variable: str, point: dict[str, float] | None) -> Deriv
             derivative = engine.derivative_in_variables(graph, wrt, forms)
         if derivative is not None:
             derivative = engine.tidy(derivative)
-    f0 = d0 = beyond = None
     result_check = None
+    at = evaluation.at
     if at is not None and point is not None:
         f0 = at.values[graph.output]
-        d0 = at.adjoints.get(wrt, 0.0)
-        beyond = at.beyond.get(wrt)
-        result_check = check(graph, point, variable, f0, d0, beyond, at.values)
-    output = graph.names.get(graph.output, graph.source.strip())
+        d0 = evaluation.adjoint(variable) or 0.0
+        result_check = check(graph, point, variable, f0, d0, evaluation.beyond(variable), at.values)
     return Derivation(
-        input=graph.source,
-        graph=graph,
+        evaluation=evaluation,
         variable=variable,
-        point=point,
-        value=f0,
-        layers=layers,
         path_count=count,
         paths=paths,
         derivative=derivative,
-        derivative_value=d0,
         check=result_check,
-        output=output,
-        derivative_beyond=beyond,
-        adjoints=at.named_adjoints(graph) if at else None,
+        orders=higher_orders(evaluation, variable, order) if order > 1 else (),
+        sensitivity=sensitivity(evaluation, paths),
+        pitfall=_pitfall(evaluation, variable),
     )
+
+
+def _pitfall(evaluation: Evaluation, variable: str) -> Pitfall | None:
+    """The outermost function applied to an inner layer, where f′(g(x)) ≠ f′(x) matters."""
+    graph = evaluation.graph
+    for step in reversed(evaluation.layers):
+        node = graph.dag[step.layer.root]
+        inputs = step.inputs
+        if node.kind != "call" or len(inputs) != 1 or inputs[0] in graph.variables:
+            continue
+        inner = inputs[0]
+        inner_text = form(graph.dag, graph.subtree(graph.index_of(inner)), graph.names, "pretty")
+        wrong = None
+        if evaluation.point is not None and variable in evaluation.point:
+            wrong = engine.slope_at(graph, step.layer, evaluation.point[variable])
+        return Pitfall(step, inner, inner_text, wrong)
+    return None

@@ -21,9 +21,10 @@ from typing import Any
 
 from chainrule import engine
 from chainrule.budget import attempt
-from chainrule.derive import Derivation, choose_variable, derive
+from chainrule.derive import EXPAND_LIMIT, Derivation, choose_variable, derive
 from chainrule.errors import ChainruleError, InputError, UsageError
-from chainrule.graph import Graph, build_graph, rule_of
+from chainrule.graph import Graph, build_graph
+from chainrule.interpret import SympyBackend, evaluate
 from chainrule.printing import form, plain, pretty
 from chainrule.syntax import parse
 
@@ -81,17 +82,17 @@ def _samples(expr_graph: Graph, answer_graph: Graph, variable: str, wrt: int) ->
 
 
 def _in_variables(graph: Graph) -> Any:
+    """The answer as one SymPy expression in the variables, when it is small."""
+    if len(graph.layers) > EXPAND_LIMIT:
+        return None
     forms, complete = engine.expand_in_variables(graph)
     if not complete:
         return None
     if graph.output in forms:
         return forms[graph.output]
-    import sympy
 
-    node = graph.dag[graph.output]  # no layers: a variable, or a constant
-    if node.kind == "var":
-        return graph.symbol(node.text)
-    return sympy.Float(engine.evaluate(graph, {})[graph.output])
+    # no layers: a variable, or a constant, exactly as typed
+    return evaluate(graph.dag, SympyBackend())[graph.output]
 
 
 def grade(expression: str, answer: str, wrt: str | None = None) -> Grade:
@@ -163,94 +164,93 @@ Transform = Callable[[_Sample], float | None]
 def _diagnose(d: Derivation, graph: Graph, samples: list[_Sample]) -> tuple[Finding, ...]:
     if not samples:
         return (Finding("other", "Your answer is not the derivative."),)
-    if d.paths is None:
+    if d.paths is None or not d.paths:  # too many paths to list, or none: the derivative is 0
         return (_other(d, samples),)
     if len(d.paths) > 1:
         return (_missing_path(d, samples) or _other(d, samples),)
     path = d.paths[0].steps  # outer first
-    forms, _ = engine.expand_in_variables(graph)
-    candidates: list[tuple[Transform, Finding]] = []
+    forms: dict[int, Any] = {}
+    if len(graph.layers) <= EXPAND_LIMIT:
+        forms, _ = engine.expand_in_variables(graph)
+    # Each candidate is a transformation of the right derivative and the finding it
+    # stands for; a finding's text is written only when its candidate matches.
+    candidates: list[tuple[Transform, Callable[[], Finding]]] = []
     for li, k in path:
-        layer, gl = d.layers[li], graph.layers[li]
-        local = layer.locals[k]
-        factor_x = engine.in_variables(graph, local.expression, forms) if forms else local.expression
-        ratio = f"d{layer.name}/d{local.wrt}"
-
-        def missing(s: _Sample, li: int = li, k: int = k) -> float | None:
-            f = s.factors[li][k]
-            return None if f == 0 else s.expected / f
-
-        def extra(s: _Sample, li: int = li, k: int = k) -> float | None:
-            return s.expected * s.factors[li][k]
-
-        first = samples[0].factors[li][k]
-        where = _where(samples[0].point, d.variable)
-        candidates.append(
-            (
-                missing,
-                Finding(
-                    "missing-factor",
-                    f"You stopped too early: the layer {layer.name} = {_layer_text(d, li)} contributes the local "
-                    f"derivative {ratio} = {pretty(factor_x)}, and your answer leaves that factor out "
-                    f"({where} it is {first:.6g}).",
-                    plain(factor_x),
-                    layer.name,
-                    first,
-                ),
-            )
-        )
-        candidates.append(
-            (
-                extra,
-                Finding(
-                    "extra-factor",
-                    f"Your answer multiplies by {ratio} = {pretty(factor_x)} once too often "
-                    f"({where} it is {first:.6g}).",
-                    plain(factor_x),
-                    layer.name,
-                    first,
-                ),
-            )
-        )
-        node = graph.dag[gl.root]
-        inner = gl.sources[0] if len(gl.sources) == 1 else None
-        if node.kind == "call" and inner is not None and graph.dag[inner].kind != "var" and forms:
-            rule = rule_of(node)
-            wrong_x = local.expression.xreplace({graph.symbol(local.wrt): graph.symbol(d.variable)})
-
-            def wrong_point(s: _Sample, li: int = li, k: int = k, rule: Any = rule) -> float | None:
-                f = s.factors[li][k]
-                if f == 0:
-                    return None
-                try:
-                    slope = float(rule.slopes[0](s.point[d.variable]))
-                except (ArithmeticError, ValueError):
-                    return None
-                return s.expected / f * slope
-
-            inner_text = form(graph.dag, graph.subtree(inner), graph.names, "pretty")
-            candidates.append(
-                (
-                    wrong_point,
-                    Finding(
-                        "wrong-point",
-                        f"{ratio} = {pretty(local.expression)} must be evaluated at {local.wrt} = {inner_text}, "
-                        f"not at {d.variable}: your answer has {pretty(wrong_x)} where it needs "
-                        f"{pretty(factor_x)}.",
-                        plain(wrong_x),
-                        layer.name,
-                        None,
-                    ),
-                )
-            )
-    candidates.append((lambda s: -s.expected, _sign(d)))
+        candidates += _layer_candidates(d, graph, li, k, samples, forms)
+    candidates.append((lambda s: -s.expected, lambda: _sign(d)))
     for transform, finding in candidates:
         if _matches(samples, transform):
-            return (finding,)
+            return (finding(),)
     for transform, finding in candidates[:-1]:  # a sign error on top of another mistake
         if _matches(samples, _negated(transform)):
-            return (_sign(d), finding)
+            return (_sign(d), finding())
     return (_other(d, samples),)
+
+
+def _layer_candidates(
+    d: Derivation, graph: Graph, li: int, k: int, samples: list[_Sample], forms: dict[int, Any]
+) -> list[tuple[Transform, Callable[[], Finding]]]:
+    """The slips one layer's local derivative allows: left out, taken twice, taken at x."""
+    layer, gl = d.layers[li], graph.layers[li]
+    local = layer.locals[k]
+    ratio = f"d{layer.name}/d{local.wrt}"
+    first = samples[0].factors[li][k]
+    where = _where(samples[0].point, d.variable)
+
+    def factor_x() -> Any:
+        return engine.in_variables(graph, local.expression, forms) if forms else local.expression
+
+    def missing(s: _Sample) -> float | None:
+        f = s.factors[li][k]
+        return None if f == 0 else s.expected / f
+
+    def extra(s: _Sample) -> float | None:
+        return s.expected * s.factors[li][k]
+
+    def missing_finding() -> Finding:
+        return Finding(
+            "missing-factor",
+            f"You stopped too early: the layer {layer.name} = {_layer_text(d, li)} contributes the local "
+            f"derivative {ratio} = {pretty(factor_x())}, and your answer leaves that factor out "
+            f"({where} it is {first:.6g}).",
+            plain(factor_x()),
+            layer.name,
+            first,
+        )
+
+    def extra_finding() -> Finding:
+        return Finding(
+            "extra-factor",
+            f"Your answer multiplies by {ratio} = {pretty(factor_x())} once too often ({where} it is {first:.6g}).",
+            plain(factor_x()),
+            layer.name,
+            first,
+        )
+
+    found: list[tuple[Transform, Callable[[], Finding]]] = [(missing, missing_finding), (extra, extra_finding)]
+    node = graph.dag[gl.root]
+    inner = gl.sources[0] if len(gl.sources) == 1 else None
+    if node.kind == "call" and inner is not None and graph.dag[inner].kind != "var" and forms:
+
+        def wrong_point(s: _Sample) -> float | None:
+            f = s.factors[li][k]
+            slope = engine.slope_at(graph, gl, s.point[d.variable])
+            return None if f == 0 or slope is None else s.expected / f * slope
+
+        def wrong_finding() -> Finding:
+            wrong_x = local.expression.xreplace({graph.symbol(local.wrt): graph.symbol(d.variable)})
+            inner_text = form(graph.dag, graph.subtree(inner), graph.names, "pretty")
+            return Finding(
+                "wrong-point",
+                f"{ratio} = {pretty(local.expression)} must be evaluated at {local.wrt} = {inner_text}, "
+                f"not at {d.variable}: your answer has {pretty(wrong_x)} where it needs {pretty(factor_x())}.",
+                plain(wrong_x),
+                layer.name,
+                None,
+            )
+
+        found.append((wrong_point, wrong_finding))
+    return found
 
 
 def _negated(transform: Transform) -> Transform:

@@ -17,9 +17,9 @@ from typing import Any
 import mpmath
 
 from chainrule import engine
-from chainrule.derive import Derivation
-from chainrule.errors import UsageError
+from chainrule.errors import MathError, Reason, UsageError
 from chainrule.numcheck import DIGITS, evaluate_mp
+from chainrule.steps import Evaluation
 
 MAX_ORDER = 10
 MAX_LAYERS = 60
@@ -40,21 +40,26 @@ class Order:
     layered: Any  # in the layers' symbols
     expanded: Any | None  # in the variables, when small
     terms: tuple[Term, ...]  # how it came from the order below (empty for order 1)
-    value: float | None
+    value: float | None  # at the point, when there is one
     reference: float | None  # mpmath.diff of the same order
     agrees: bool | None
 
 
-def higher_orders(d: Derivation, order: int) -> tuple[Order, ...]:
+def check_order(order: int, layers: int | None = None) -> None:
+    """Refuse an order before any work is done."""
+    if not 1 <= order <= MAX_ORDER:
+        raise UsageError(f"--order must be between 1 and {MAX_ORDER}")
+    if order > 1 and layers is not None and layers > MAX_LAYERS:
+        raise UsageError(f"--order above 1 needs at most {MAX_LAYERS} layers; this expression has {layers:,}")
+
+
+def higher_orders(ev: Evaluation, variable: str, order: int) -> tuple[Order, ...]:
     """The derivatives of orders 1 to `order`, each from the one below."""
     import sympy
 
-    if not 1 <= order <= MAX_ORDER:
-        raise UsageError(f"--order must be between 1 and {MAX_ORDER}")
-    graph = d.graph
-    if len(graph.layers) > MAX_LAYERS:
-        raise UsageError(f"--order above 1 needs at most {MAX_LAYERS} layers; this expression has {len(graph.layers)}")
-    x = graph.symbol(d.variable)
+    check_order(order, len(ev.graph.layers))
+    graph = ev.graph
+    x = graph.symbol(variable)
     zero = sympy.Integer(0)
     tangent: dict[Any, Any] = {x: sympy.Integer(1)}  # ds/dx in the layers' symbols
     for layer in graph.layers:
@@ -63,8 +68,7 @@ def higher_orders(d: Derivation, order: int) -> tuple[Order, ...]:
             total += local.expression * tangent.get(graph.symbol(graph.names[source]), zero)
         tangent[graph.symbol(layer.name)] = total
     forms, complete = engine.expand_in_variables(graph)
-    values = _values(d)
-    current = tangent.get(graph.symbol(d.output), sympy.Integer(1 if d.output == d.variable else 0))
+    current = tangent.get(graph.symbol(ev.output), sympy.Integer(1 if ev.output == variable else 0))
     orders = []
     terms: tuple[Term, ...] = ()
     for n in range(1, order + 1):
@@ -77,43 +81,44 @@ def higher_orders(d: Derivation, order: int) -> tuple[Order, ...]:
             current = sympy.Add(*(t.partial * t.tangent for t in terms))
         expanded = engine.tidy(engine.in_variables(graph, current, forms)) if complete else None
         value = reference = agrees = None
-        if values is not None and d.point is not None:
-            value = _evaluate(current, values)
-            reference = _reference(d, n)
-            if value is not None and reference is not None:
+        if ev.point is not None:
+            value = _evaluate(ev, current)
+            reference = _reference(ev, variable, n)
+            if reference is not None:
                 agrees = abs(value - reference) <= 1e-10 + 1e-8 * abs(reference)
         orders.append(Order(n, current, expanded, terms, value, reference, agrees))
     return tuple(orders)
 
 
-def _values(d: Derivation) -> dict[str, float] | None:
-    if d.point is None:
-        return None
-    values = dict(d.point)
-    for layer in d.layers:
-        if layer.value is not None:
-            values[layer.name] = layer.value
-    return values
-
-
-def _evaluate(expr: Any, values: dict[str, float]) -> float | None:
+def _evaluate(ev: Evaluation, expr: Any) -> float:
+    """A derivative in the layers' symbols at the point: every symbol takes its value
+    from the pass, and SymPy evaluates the rest at raised precision (each of our own
+    functions evaluates numerically through the rule table)."""
     import sympy
 
     with mpmath.workdps(DIGITS):
-        number = expr.xreplace({s: sympy.Float(values[s.name], DIGITS) for s in expr.free_symbols})
-        try:
-            return float(sympy.N(number, DIGITS))
-        except TypeError:
-            return None
+        mapping = {s: sympy.Float(ev.value_of(s.name), DIGITS) for s in expr.free_symbols}
+        number = sympy.N(expr.xreplace(mapping), DIGITS)
+    if not number.is_Number or not number.is_finite:
+        raise MathError(
+            f"the derivative has no finite real value here ({sympy.sstr(number)})",
+            reason=Reason.undefined,
+            source=ev.input,
+            position=0,
+            end=len(ev.input),
+        )
+    return float(number)
 
 
-def _reference(d: Derivation, n: int) -> float | None:
-    assert d.point is not None
-    point = d.point
+def _reference(ev: Evaluation, variable: str, n: int) -> float | None:
+    """mpmath.diff of order n of the function alone, at raised precision; None where
+    the function is not defined on both sides of the point."""
+    assert ev.point is not None
+    point = ev.point
     try:
         with mpmath.workdps(DIGITS):
             fixed = {k: mpmath.mpf(v) for k, v in point.items()}
-            result = mpmath.diff(lambda t: evaluate_mp(d.graph, {**fixed, d.variable: t}), fixed[d.variable], n)
+            result = mpmath.diff(lambda t: evaluate_mp(ev.graph, {**fixed, variable: t}), fixed[variable], n)
             return float(result)
-    except (ValueError, ZeroDivisionError, OverflowError, TypeError):
+    except MathError:
         return None

@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from chainrule.derive import Derivation
+from chainrule.engine import Path
+from chainrule.steps import Evaluation
 from chainrule.wide import Wide, from_log10, in_range, text
 
 VANISHING = 0.5  # geometric mean of |factor| at or below this, over 3 or more layers
@@ -33,18 +34,16 @@ class Sensitivity:
     mean_factor: float  # the geometric mean of |factor|
 
 
-def sensitivity(d: Derivation) -> Sensitivity | None:
+def sensitivity(ev: Evaluation, paths: tuple[Path, ...] | None) -> Sensitivity | None:
     """The view for a chain at a point; None when there is no single path or no point."""
-    if d.paths is None or len(d.paths) != 1 or d.point is None:
+    if paths is None or len(paths) != 1 or ev.at is None:
         return None
     steps = []
     running = 1.0
     log10: float | None = 0.0
-    for li, k in reversed(d.paths[0].steps):
-        layer = d.layers[li]
-        factor = layer.locals[k].value
-        if factor is None:
-            return None
+    for li, k in reversed(paths[0].steps):
+        layer = ev.graph.layers[li]
+        factor = ev.at.factors[li][k]
         running *= factor
         log10 = None if log10 is None or factor == 0 else log10 + math.log10(abs(factor))
         steps.append(Step(layer.name, factor, running, log10))

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from chainrule.derive import Derivation, LayerStep, LocalStep
+from chainrule.derive import Derivation
 from chainrule.printing import form, plain, pretty
+from chainrule.steps import LayerStep, LocalStep
 from chainrule.wide import text as wide
 
 

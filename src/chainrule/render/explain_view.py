@@ -7,11 +7,9 @@ pipeline, the product, the verification by nudging, and the pitfall.
 from __future__ import annotations
 
 import math
-from typing import Any
 
-from chainrule.derive import Derivation, LayerStep
-from chainrule.graph import rule_of
-from chainrule.printing import form, pretty
+from chainrule.derive import Derivation
+from chainrule.printing import pretty
 from chainrule.render.common import (
     beyond_note,
     derivative_number,
@@ -25,8 +23,9 @@ from chainrule.render.common import (
     ratio,
     ratios,
 )
+from chainrule.render.higher_view import lines as higher_lines
 from chainrule.render.sensitivity_view import lines as sensitivity_lines
-from chainrule.sensitivity import sensitivity
+from chainrule.steps import LayerStep
 
 PIPELINE_WIDTH = 6  # arrows per line
 
@@ -48,11 +47,13 @@ def render(d: Derivation) -> str:
     lines += _product(d, chain)
     if d.check is not None:
         lines += _verification(d)
-    view = sensitivity(d)
+    view = d.sensitivity
     if view is not None and len(view.steps) > 1:
         chart = [" " + line if line else line for line in sensitivity_lines(d, view)]
         lines += ["6. Sensitivity: how each layer scales a wiggle", *chart, ""]
     lines += _pitfall(d)
+    if d.orders:
+        lines += ["7. Higher orders", *("   " + line for line in higher_lines(d, d.orders)), ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -106,20 +107,15 @@ def _label(d: Derivation, layer: LayerStep, k: int) -> str:
 
     local = layer.locals[k]
     value = local.value
-    inputs = [d.point.get(name) if d.point and name in d.point else _value_of(d, name) for name in layer.inputs]
+    inputs = [
+        d.point.get(name) if d.point and name in d.point else d.evaluation.value_of(name) for name in layer.inputs
+    ]
     if value is not None and all(v is not None and float(v).is_integer() and abs(v) < 1e6 for v in inputs):
         mapping = {d.graph.symbol(n): sympy.Integer(int(v)) for n, v in zip(layer.inputs, inputs, strict=True)}  # type: ignore[arg-type]
         exact = pretty(local.expression.xreplace(mapping))
         if len(exact) <= 12:
             return exact
     return num(value, 4)
-
-
-def _value_of(d: Derivation, name: str) -> float | None:
-    for layer in d.layers:
-        if layer.name == name:
-            return layer.value
-    return None
 
 
 def _pipeline(d: Derivation) -> list[str]:
@@ -141,7 +137,7 @@ def _pipeline(d: Derivation) -> list[str]:
         for row in rows:
             out.append((prefix + d.variable if first else " " * (len(prefix) + len(d.variable))) + "".join(row))
             first = False
-    view = sensitivity(d)
+    view = d.sensitivity
     if view is not None and len(view.steps) <= 8:
         steps = [f"{s.layer} by {num(s.running_product, 6)}" for s in view.steps]
         out.append(f"   If {d.variable} wiggles by 1: " + ", then ".join(steps) + ".")
@@ -230,35 +226,23 @@ def _aside(note: str) -> str:
 
 def _pitfall(d: Derivation) -> list[str]:
     """f′ must be evaluated at g(x), not at x: shown on the outermost function of a layer."""
-    for layer in reversed(d.layers):
-        node = d.graph.dag[d.graph.index_of(layer.name)]
-        inner = layer.inputs[0] if len(layer.inputs) == 1 else None
-        if node.kind != "call" or inner is None or inner == d.variable:
-            continue
-        inner_layer = next(item for item in d.layers if item.name == inner)
-        local = layer.locals[0]
-        inner_text = form(d.graph.dag, d.graph.subtree(d.graph.index_of(inner)), d.graph.names, "pretty")
-        out = [
-            "Pitfall",
-            f"   {ratio(layer, local)} = {pretty(local.expression)} must be evaluated at {inner} = "
-            f"{inner_text}, not at {d.variable}.",
-        ]
-        if d.point is not None and local.value is not None and d.variable in d.point:
-            wrong = _slope_at(node, d.point[d.variable])
-            here = f"{inner} = {num(inner_layer.value, 6)}"
-            text = f"   Here that is {num(local.value, 6)} (at {here})"
-            if wrong is not None:
-                text += f"; taking it at {d.variable} = {num(d.point[d.variable])} would give {num(wrong, 6)}"
-            out.append(text + ".")
-        return out + [""]
-    return []
-
-
-def _slope_at(node: Any, x: float) -> float | None:
-    try:
-        return float(rule_of(node).slopes[0](x))
-    except (ArithmeticError, ValueError, TypeError):
-        return None
+    pitfall = d.pitfall
+    if pitfall is None:
+        return []
+    layer, inner = pitfall.layer, pitfall.inner
+    local = layer.locals[0]
+    out = [
+        "Pitfall",
+        f"   {ratio(layer, local)} = {pretty(local.expression)} must be evaluated at {inner} = "
+        f"{pitfall.inner_text}, not at {d.variable}.",
+    ]
+    if d.point is not None and local.value is not None and d.variable in d.point:
+        here = f"{inner} = {num(d.evaluation.value_of(inner), 6)}"
+        text = f"   Here that is {num(local.value, 6)} (at {here})"
+        if pitfall.wrong is not None:
+            text += f"; taking it at {d.variable} = {num(d.point[d.variable])} would give {num(pitfall.wrong, 6)}"
+        out.append(text + ".")
+    return out + [""]
 
 
 def _signed(value: float | None) -> str:

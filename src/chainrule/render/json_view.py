@@ -6,13 +6,13 @@ import json
 import math
 from typing import Any
 
-from chainrule.derive import Derivation, LayerStep
+from chainrule.derive import Derivation
 from chainrule.errors import ChainruleError, MathError
 from chainrule.graph import Graph
 from chainrule.numcheck import Check
 from chainrule.printing import form, plain
 from chainrule.render.common import derivative_text, function_text, product
-from chainrule.sensitivity import sensitivity
+from chainrule.steps import LayerStep
 from chainrule.wide import Wide
 from chainrule.wide import text as wide
 
@@ -78,7 +78,7 @@ def diff_document(d: Derivation) -> dict[str, Any]:
     doc["derivative"] = derivative
     if d.check is not None:
         doc["check"] = check_document(d.check)
-    view = sensitivity(d)
+    view = d.sensitivity
     if view is not None:
         doc["sensitivity"] = [
             {
@@ -90,6 +90,11 @@ def diff_document(d: Derivation) -> dict[str, Any]:
             for s in view.steps
         ]
         doc["sensitivity_trend"] = view.trend
+    if d.orders:
+        from chainrule.render.higher_view import fields
+
+        doc["order"] = len(d.orders)
+        doc["orders"] = fields(d.orders)
     return doc
 
 

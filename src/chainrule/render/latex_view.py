@@ -7,6 +7,7 @@ from typing import Any
 from chainrule.derive import Derivation
 from chainrule.printing import form, pretty
 from chainrule.render.common import derivative_number, function_text, num, point_text, product, ratio
+from chainrule.render.higher_view import lines as higher_lines
 
 
 def _tex(expr: Any) -> str:
@@ -50,6 +51,13 @@ def latex(d: Derivation) -> str:
     if d.point is not None and d.derivative_value is not None:
         at = ", ".join(f"{name_tex(k)}={num(v)}" for k, v in d.point.items())
         rows.append(rf"\left.{total}\right|_{{{at}}} &= {number_tex(derivative_number(d))}")
+    for o in d.orders[1:]:
+        lhs = rf"\frac{{d^{{{o.order}}}{name_tex(d.output)}}}{{d{name_tex(d.variable)}^{{{o.order}}}}}"
+        rows.append(rf"{lhs} &= {_tex(o.layered)}")
+        if o.expanded is not None:
+            rows.append(rf"&= {_tex(o.expanded)}")
+        if o.value is not None:
+            rows.append(rf"&= {number_tex(num(o.value))}")
     return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}\n"
 
 
@@ -100,6 +108,8 @@ def markdown(d: Derivation) -> str:
                 f"{d.check.method}: {num(d.check.value, 15)} ({verdict})"
                 + (f"; {d.check.note}" if d.check.note else "")
             )
+    if d.orders:
+        out += ["", "**Higher orders.**", "", "```text", *higher_lines(d, d.orders), "```"]
     if len(d.layers) <= GRAPH_LAYERS:
         out += ["", "```mermaid", _mermaid(d).rstrip(), "```", ""]
     else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chainrule.derive import Derivation
 from chainrule.render.common import num, point_text
-from chainrule.sensitivity import Sensitivity, Step, remark, running, sensitivity
+from chainrule.sensitivity import Sensitivity, Step, remark, running
 from chainrule.wide import text as wide
 
 BAR = 32
@@ -34,7 +34,7 @@ def _running(step: Step) -> str:
 
 
 def render(d: Derivation) -> str:
-    view = sensitivity(d)
+    view = d.sensitivity
     if view is None:
         return "The sensitivity view needs a chain (one path from the variable to the output) and a point (--at).\n"
     head = f"How each layer of {d.output} scales a wiggle of {d.variable}, at {point_text(d)}"

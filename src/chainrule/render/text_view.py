@@ -24,6 +24,7 @@ from chainrule.render.common import (
     ratio,
     rule_names,
 )
+from chainrule.render.higher_view import lines as higher_lines
 
 FULL = 500  # layers; a larger chain shows its first and last ENDS layers and SHOWN_FACTORS factors
 ENDS = 20
@@ -143,6 +144,10 @@ def render(d: Derivation, color: bool = False, width: int = 100) -> str:
             )
             if c.note:
                 con.print(f"         ({c.note})")
+    if d.orders:
+        con.print()
+        for line in higher_lines(d, d.orders):
+            con.print(line)
     return out.getvalue()
 
 

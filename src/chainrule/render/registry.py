@@ -1,0 +1,83 @@
+"""The registry of views: (view, format) -> renderer.  Where every format lives.
+
+A renderer is a pure function from a result (and the terminal's size and
+colour, for the terminal views) to text.  A pair that is not here is a usage
+error naming the formats the view does have: never a silent fallback.
+
+Renderers are named as ``module:function`` and imported when used, so that
+``chainrule --help`` imports neither Rich nor SymPy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import import_module
+from typing import Any
+
+from chainrule.errors import UsageError
+
+
+@dataclass(frozen=True)
+class Terminal:
+    """What the terminal views need to know of where they are shown."""
+
+    color: bool = False
+    width: int = 100
+
+
+Renderer = Callable[[Any, Terminal], str]
+
+# view -> format -> "module:function"
+VIEWS: dict[str, dict[str, str]] = {
+    "diff": {
+        "text": "text_view:render",
+        "explain": "explain_view:render",
+        "json": "json_view:render",
+        "latex": "latex_view:latex",
+        "markdown": "latex_view:markdown",
+    },
+    "diff --view sensitivity": {
+        "text": "sensitivity_view:render",
+        "json": "json_view:render",  # the diff document carries the sensitivity chart
+    },
+    "grad": {
+        "text": "grad_views:render_text",
+        "explain": "grad_views:render_explain",
+        "json": "grad_views:render_json",
+        "latex": "grad_views:render_latex",
+        "markdown": "grad_views:render_markdown",
+    },
+    "graph": {
+        "mermaid": "graph_view:mermaid",
+        "dot": "graph_view:dot",
+    },
+    "check": {
+        "text": "check_view:render_text",
+        "json": "check_view:render_json",
+        "latex": "check_view:render_latex",
+        "markdown": "check_view:render_markdown",
+    },
+}
+
+TERMINAL = {"text_view:render", "grad_views:render_text"}  # the views that use the terminal's size and colour
+
+
+def formats(view: str) -> tuple[str, ...]:
+    return tuple(VIEWS[view])
+
+
+def renderer(view: str, format_: str) -> Renderer:
+    """The renderer for a view in a format; a UsageError when there is none."""
+    table = VIEWS[view]
+    name = table.get(format_)
+    if name is None:
+        raise UsageError(
+            f"{view} has no {format_!r} format",
+            hint=f"{view} writes: {', '.join(table)}",
+        )
+    module_name, function_name = name.split(":")
+    function = getattr(import_module(f"chainrule.render.{module_name}"), function_name)
+    if name in TERMINAL:
+        return lambda result, terminal: str(function(result, color=terminal.color, width=terminal.width))
+    return lambda result, terminal: str(function(result))

@@ -1,0 +1,140 @@
+"""The evaluation record that diff and grad share: a graph, a point, one pass.
+
+A :class:`LayerStep` holds its graph :class:`~chainrule.graph.Layer` and the
+numbers the pass found for it; it copies nothing.  Every view reads layers
+through these steps.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any
+
+from chainrule.engine import Pass
+from chainrule.graph import Graph, Layer, Local
+from chainrule.wide import Wide
+
+
+@dataclass(frozen=True)
+class LocalStep:
+    """A layer's local derivative with respect to one input, and its value at the point."""
+
+    local: Local
+    value: float | None
+
+    @property
+    def wrt(self) -> str:
+        return self.local.wrt
+
+    @property
+    def expression(self) -> Any:
+        return self.local.expression
+
+    @property
+    def rule(self) -> str:
+        return self.local.rule
+
+    @property
+    def identity(self) -> str:
+        return self.local.identity
+
+    @property
+    def rules(self) -> tuple[tuple[str, str], ...]:
+        return self.local.rules
+
+
+@dataclass(frozen=True)
+class LayerStep:
+    """A layer, its value at the point and its local factors there."""
+
+    layer: Layer
+    index: int  # its place in Graph.layers
+    value: float | None
+    factors: tuple[float, ...] | None
+
+    @property
+    def name(self) -> str:
+        return self.layer.name
+
+    @property
+    def ops(self) -> tuple[int, ...]:
+        return self.layer.ops
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return self.layer.inputs
+
+    @property
+    def kind(self) -> str:
+        return self.layer.kind
+
+    @property
+    def locals(self) -> tuple[LocalStep, ...]:
+        factors = self.factors
+        return tuple(
+            LocalStep(local, factors[k] if factors is not None else None) for k, local in enumerate(self.layer.locals)
+        )
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A graph, optionally a point, and the one forward-and-backward pass there."""
+
+    graph: Graph
+    point: dict[str, float] | None
+    at: Pass | None  # None without a point
+
+    @functools.cached_property
+    def layers(self) -> tuple[LayerStep, ...]:
+        at = self.at
+        return tuple(
+            LayerStep(
+                layer,
+                li,
+                at.values[layer.root] if at is not None else None,
+                at.factors[li] if at is not None else None,
+            )
+            for li, layer in enumerate(self.graph.layers)
+        )
+
+    @functools.cached_property
+    def by_name(self) -> dict[str, LayerStep]:
+        return {step.name: step for step in self.layers}
+
+    @property
+    def input(self) -> str:
+        return self.graph.source
+
+    @property
+    def output(self) -> str:
+        return self.graph.output_name
+
+    @property
+    def value(self) -> float | None:
+        """The output's value at the point."""
+        return self.at.values[self.graph.output] if self.at is not None else None
+
+    def value_of(self, name: str) -> float | None:
+        """The value of a variable or a layer at the point."""
+        if self.at is None:
+            return None
+        return self.at.values[self.graph.index_of(name)]
+
+    @functools.cached_property
+    def adjoints(self) -> dict[str, float] | None:
+        """d(output)/d(node) for every layer and variable, by name."""
+        return self.at.named_adjoints(self.graph) if self.at is not None else None
+
+    def adjoint(self, variable: str) -> float | None:
+        """d(output)/d(variable) at the point: 0 for a variable the output does not use."""
+        if self.at is None:
+            return None
+        index = self.graph.variable_index(variable)
+        return self.at.adjoints.get(index, 0.0) if index >= 0 else 0.0
+
+    def beyond(self, variable: str) -> Wide | None:
+        """d(output)/d(variable) when it is beyond the range of doubles."""
+        if self.at is None or variable not in self.graph.variables:
+            return None
+        return self.at.beyond.get(self.graph.index_of(variable))
