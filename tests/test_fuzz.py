@@ -1,0 +1,417 @@
+"""Fuzzing the whole command line: no command, format, point or input ever crashes chainrule.
+
+Every command (diff, grad, graph, check, batch) runs in-process through typer's CliRunner
+on expressions and let-binding programs generated from a small grammar, and on broken
+variants of them (characters deleted, inserted or swapped).  Every run must:
+
+- never exit 70 (an internal error) nor raise anything but SystemExit;
+- never print "Traceback" or "internal error" on stdout or stderr;
+- with --json or --format json, print exactly one strict JSON document (no NaN, no
+  Infinity): an object with a "schema" key; batch prints one such object per line.
+
+Usage errors (exit 2), mathematical problems and timeouts (exit 1) and wrong answers
+(exit 3) are all fine.  Each command gets a small --timeout so that no input can hang.
+
+The default run is derandomized and small enough for CI.  For a longer, random run, set
+CHAINRULE_FUZZ_EXAMPLES to the number of examples per test:
+
+    CHAINRULE_FUZZ_EXAMPLES=5000 python -m pytest tests/test_fuzz.py
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import shlex
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner, Result
+
+from chainrule.cli import app
+
+# ---------------------------------------------------------------------------
+# Settings: derandomized and bounded by default, longer and random on request.
+
+_LONG_RUN = os.environ.get("CHAINRULE_FUZZ_EXAMPLES")
+
+settings.register_profile(
+    "chainrule-fuzz",
+    derandomize=_LONG_RUN is None,
+    deadline=None,
+    print_blob=True,
+    # A failure shrinks to one small example; CI need not explain it nor shrink a second bug.
+    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
+    report_multiple_bugs=False,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
+)
+_PROFILE = settings.get_profile("chainrule-fuzz")
+
+
+def fuzz(examples: int) -> settings:
+    """The fuzz profile with `examples` examples, or CHAINRULE_FUZZ_EXAMPLES when it is set."""
+    return settings(_PROFILE, max_examples=int(_LONG_RUN) if _LONG_RUN else examples)
+
+
+TIMEOUT = "2"  # seconds per command (per line for batch): a timeout is exit 1, which is fine
+
+# ---------------------------------------------------------------------------
+# The grammar of valid expressions.
+
+NUMBERS = ["0", "1", "2", "3", "0.5", "2.5", "1e3"]
+VARIABLES = ["x", "y", "a", "b", "w"]
+CONSTANTS = ["pi", "e"]
+SUPERSCRIPTED = ["x²", "y³", "w²", "a²"]
+FUNCTIONS = [
+    "sin",
+    "cos",
+    "tan",
+    "exp",
+    "log",
+    "ln",
+    "sqrt",
+    "abs",
+    "tanh",
+    "sigmoid",
+    "relu",
+    "softplus",
+    "asin",
+    "acos",
+    "atan",
+    "cbrt",
+    "sec",
+]
+ABSTRACT = ["f", "g"]
+OPERATORS = ["+", "-", "*", "/", "^"]
+
+leaves: st.SearchStrategy[str] = st.one_of(
+    st.sampled_from(NUMBERS + VARIABLES + CONSTANTS + SUPERSCRIPTED),
+    st.builds(lambda n, v: n + v, st.sampled_from(["2", "3", "0.5"]), st.sampled_from(VARIABLES)),  # 2x
+)
+
+
+def _binary(op: str, spaced: bool, left: str, right: str) -> str:
+    gap = " " if spaced else ""
+    return f"({left}){gap}{op}{gap}({right})"
+
+
+def _extend(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    return st.one_of(
+        st.builds(_binary, st.sampled_from(OPERATORS), st.booleans(), children, children),
+        st.builds("-({})".format, children),  # unary minus
+        st.builds("2({})".format, children),  # implicit multiplication
+        st.builds("({})({})".format, children, children),
+        st.builds("{}({})".format, st.sampled_from(FUNCTIONS), children),
+        st.builds("log({}, 10)".format, children),
+        st.builds("|{}|".format, children),
+        st.builds("{}({})".format, st.sampled_from(ABSTRACT), children),
+        st.builds("({})²".format, children),
+    )
+
+
+expressions: st.SearchStrategy[str] = st.recursive(leaves, _extend, max_leaves=5)
+
+BINDING_NAMES = ["c", "d", "h", "k", "z"]
+
+
+@st.composite
+def programs(draw: st.DrawFn) -> str:
+    """Let-bindings like "c = a*b; d = c + 1; loss = d^2", each using an earlier name, some unused."""
+    count = draw(st.integers(1, len(BINDING_NAMES)))
+    available = list(VARIABLES)
+    bindings: list[str] = []
+    for name in BINDING_NAMES[:count]:
+        used = draw(st.sampled_from(available))
+        body = draw(st.sampled_from([used, f"{used} {draw(st.sampled_from(OPERATORS))} ({draw(expressions)})"]))
+        bindings.append(f"{name} = {body}")
+        available.append(name)
+    if draw(st.booleans()):
+        position = draw(st.integers(0, len(bindings)))
+        bindings.insert(position, f"unused = {draw(expressions)}")
+    bindings.append(f"loss = {draw(st.sampled_from(available[len(VARIABLES) :]))}^2")
+    return draw(st.sampled_from(["; ", ";"])).join(bindings)
+
+
+# ---------------------------------------------------------------------------
+# Broken inputs: valid ones with characters deleted, inserted or swapped.
+
+INSERTABLE = "()|^*+-/,;=[]{}\\. xyzab019e" + "²³·−πθ√"
+
+
+@st.composite
+def broken(draw: st.DrawFn, valid: st.SearchStrategy[str]) -> str:
+    text = draw(valid)
+    for _ in range(draw(st.integers(1, 3))):
+        kind = draw(st.sampled_from(["delete", "insert", "swap"]))
+        if kind == "insert" or not text:
+            i = draw(st.integers(0, len(text)))
+            text = text[:i] + draw(st.sampled_from(INSERTABLE)) + text[i:]
+        elif kind == "delete":
+            i = draw(st.integers(0, len(text) - 1))
+            text = text[:i] + text[i + 1 :]
+        else:
+            i, j = sorted((draw(st.integers(0, len(text) - 1)), draw(st.integers(0, len(text) - 1))))
+            text = text[:i] + text[j] + text[i + 1 : j] + text[i] + text[j + 1 :] if i != j else text
+    return text
+
+
+inputs: st.SearchStrategy[str] = st.one_of(expressions, broken(expressions))
+program_inputs: st.SearchStrategy[str] = st.one_of(programs(), expressions, broken(programs()), broken(expressions))
+
+# ---------------------------------------------------------------------------
+# Options.
+
+FORMATS = ["text", "explain", "json", "latex", "markdown"]
+POINTS = [
+    "0.7",
+    "0",
+    "1",
+    "-1",
+    "pi/4",
+    "1e3",
+    "x=0.7,y=1.3",
+    "x=0.7,y=1.3,a=0.4,b=2,w=-0.5",
+    "x=1",
+    "x=0",
+    "nan",
+    "inf",
+    "1e999",
+    "x=",
+    "x=1,x=2",
+]
+maybe_point: st.SearchStrategy[list[str]] = st.one_of(st.just([]), st.sampled_from(POINTS).map(lambda p: ["--at", p]))
+output: st.SearchStrategy[list[str]] = st.sampled_from(
+    [[], ["--json"], ["--explain"], ["--explain", "--json"]] + [["--format", f] for f in FORMATS]
+)
+check_output: st.SearchStrategy[list[str]] = st.sampled_from([[], ["--json"]] + [["--format", f] for f in FORMATS])
+
+
+def flag(present: st.SearchStrategy[bool], *words: str) -> st.SearchStrategy[list[str]]:
+    return present.map(lambda on: list(words) if on else [])
+
+
+def optional(option: str, values: Sequence[str]) -> st.SearchStrategy[list[str]]:
+    return st.one_of(st.just([]), st.sampled_from(values).map(lambda v: [option, v]))
+
+
+def joined(*parts: st.SearchStrategy[list[str]]) -> st.SearchStrategy[list[str]]:
+    return st.tuples(*parts).map(lambda lists: [word for words in lists for word in words])
+
+
+diff_options = joined(
+    output,
+    maybe_point,
+    optional("--wrt", ["x", "y", "a"]),
+    flag(st.booleans(), "--order", "2"),
+    flag(st.booleans(), "--view", "sensitivity"),
+    flag(st.booleans(), "--granularity", "ops"),
+)
+grad_options = joined(
+    output, maybe_point, optional("--wrt", ["x", "x,y", "a,b,w", "c"]), flag(st.booleans(), "--granularity", "ops")
+)
+graph_options = joined(
+    optional("--format", ["mermaid", "dot"]), maybe_point, flag(st.booleans(), "--granularity", "ops")
+)
+
+# Every option of every command, to mix freely: unsupported pairs may exit 2.
+ANY_OPTION: list[list[str]] = (
+    [["--json"], ["--explain"], ["--view", "sensitivity"], ["--order", "2"], ["--order", "0"], ["--order", "-1"]]
+    + [["--format", f] for f in [*FORMATS, "mermaid", "dot", "csv"]]
+    + [["--at", p] for p in POINTS[:4]]
+    + [["--wrt", v] for v in ["x", "x,y", "q"]]
+    + [["--granularity", g] for g in ["functions", "ops"]]
+)
+
+# ---------------------------------------------------------------------------
+# Running the CLI and the invariants of every run.
+
+runner = CliRunner()
+
+
+def _reject(name: str) -> Any:
+    raise ValueError(f"not strict JSON: {name}")
+
+
+def strict_json(text: str) -> Any:
+    return json.loads(text, parse_constant=_reject)
+
+
+def wants_json(args: Sequence[str]) -> bool:
+    pairs = itertools.pairwise(args)
+    return "--json" in args or "--format=json" in args or any(a == "--format" and b == "json" for a, b in pairs)
+
+
+def describe(args: Sequence[str], result: Result) -> str:
+    first = (result.stderr.strip().splitlines() or [""])[0]
+    return f"chainrule {shlex.join(args)}  ->  exit {result.exit_code}; stderr: {first}"
+
+
+def invoke(args: Sequence[str], stdin: str | None = None) -> Result:
+    """Run the CLI with `args` and check the invariants every run must keep."""
+    result = runner.invoke(app, list(args), input=stdin)
+    where = describe(args, result)
+    assert result.exit_code != 70, where
+    assert result.exception is None or isinstance(result.exception, SystemExit), f"{where}: {result.exception!r}"
+    for stream in (result.stdout, result.stderr):
+        assert "Traceback" not in stream, where
+        assert "internal error" not in stream, where
+    if wants_json(args):
+        try:
+            doc = strict_json(result.stdout)
+        except ValueError as err:
+            raise AssertionError(f"{where}; stdout is not one strict JSON document ({err})") from None
+        assert isinstance(doc, dict), where
+        assert "schema" in doc, where
+    return result
+
+
+# ---------------------------------------------------------------------------
+# The fuzz tests.
+
+
+@fuzz(600)
+@given(expression=inputs, options=diff_options)
+def test_diff_never_crashes_for_any_expression_format_or_point(expression: str, options: list[str]) -> None:
+    invoke(["diff", expression, *options, "--timeout", TIMEOUT])
+
+
+@fuzz(300)
+@given(expression=program_inputs, options=grad_options)
+def test_grad_never_crashes_for_any_program_format_or_point(expression: str, options: list[str]) -> None:
+    invoke(["grad", expression, *options, "--timeout", TIMEOUT])
+
+
+@fuzz(250)
+@given(expression=program_inputs, options=graph_options)
+def test_graph_never_crashes_in_mermaid_or_dot(expression: str, options: list[str]) -> None:
+    invoke(["graph", expression, *options, "--timeout", TIMEOUT])
+
+
+@fuzz(250)
+@given(
+    expression=inputs,
+    answer=st.one_of(st.just(None), inputs),
+    wrt=optional("--wrt", ["x", "y"]),
+    options=check_output,
+)
+def test_check_never_crashes_on_a_right_or_a_wrong_answer(
+    expression: str, answer: str | None, wrt: list[str], options: list[str]
+) -> None:
+    if answer is None:  # the right answer: diff's own derivative, when it has one
+        result = invoke(["diff", expression, *wrt, "--json", "--timeout", TIMEOUT])
+        derivative = strict_json(result.stdout).get("derivative")
+        found = derivative.get("expression") if isinstance(derivative, dict) else None
+        answer = found if isinstance(found, str) else "0"
+    invoke(["check", expression, answer, *wrt, *options, "--timeout", TIMEOUT])
+
+
+@st.composite
+def batch_lines(draw: st.DrawFn) -> str:
+    """A plain expression, a JSON request, a comment, a blank line or broken JSON."""
+    kind = draw(st.sampled_from(["plain", "request", "comment", "blank", "bad json"]))
+    if kind == "plain":
+        return draw(inputs)
+    if kind == "comment":
+        return "# " + draw(expressions)
+    if kind == "blank":
+        return draw(st.sampled_from(["", "   "]))
+    if kind == "bad json":
+        return draw(st.sampled_from(['{"expression": ', "{}", '{"expression": 3}', '{"at": "x"}', "{nan}"]))
+    request: dict[str, Any] = {"expression": draw(inputs)}
+    at = draw(st.sampled_from([None, 0.7, "0.7", {"x": 0.7}, {"x": 0.7, "y": 1.3}, {"q": 1}, [1], True]))
+    if at is not None:
+        request["at"] = at
+    wrt = draw(st.sampled_from([None, "x", "y", 3]))
+    if wrt is not None:
+        request["wrt"] = wrt
+    return json.dumps(request, ensure_ascii=draw(st.booleans()))
+
+
+@fuzz(120)
+@given(
+    lines=st.lists(batch_lines(), min_size=1, max_size=4),
+    options=joined(maybe_point, optional("--wrt", ["x", "y"])),
+    source=st.sampled_from(["stdin", "dash", "file"]),
+)
+def test_batch_answers_every_line_with_one_strict_json_object(
+    lines: list[str], options: list[str], source: str
+) -> None:
+    text = "\n".join(lines) + "\n"
+    args = ["batch", *options, "--timeout", TIMEOUT]
+    with tempfile.TemporaryDirectory() as folder:
+        if source == "file":
+            path = Path(folder) / "lines.txt"
+            path.write_text(text, encoding="utf-8")
+            result = invoke([*args, str(path)])
+        else:
+            result = invoke(args + (["-"] if source == "dash" else []), stdin=text)
+    where = describe(args, result)
+    # NDJSON lines end at "\n" only: str.splitlines would also split at U+2028 inside a string.
+    for line in result.stdout.split("\n")[:-1]:
+        doc = strict_json(line)
+        assert isinstance(doc, dict), where
+        assert "schema" in doc, where
+    assert result.stdout == "" or result.stdout.endswith("\n"), where
+
+
+@fuzz(250)
+@given(
+    command=st.sampled_from(["diff", "grad", "check", "graph", "batch"]),
+    expression=program_inputs,
+    answer=inputs,
+    options=st.lists(st.sampled_from(ANY_OPTION), max_size=4),
+)
+def test_no_command_and_flag_combination_ever_crashes(
+    command: str, expression: str, answer: str, options: list[list[str]]
+) -> None:
+    arguments = [expression, answer] if command == "check" else [] if command == "batch" else [expression]
+    flags = [word for words in options for word in words]
+    invoke([command, *arguments, *flags, "--timeout", TIMEOUT], stdin=expression + "\n")
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("shortcut", ["--json", "--explain"])
+@pytest.mark.parametrize(
+    "command", [["diff", "sin(x^2)", "--at", "1"], ["grad", "c = x*y; loss = c^2"], ["check", "x^2", "2x"]]
+)
+def test_every_output_flag_combination_keeps_the_json_promise(command: list[str], shortcut: str, fmt: str) -> None:
+    invoke([*command, shortcut, "--format", fmt, "--timeout", TIMEOUT])
+
+
+# ---------------------------------------------------------------------------
+# Known-hard inputs: each must end without an internal error.
+
+PROGRAM = "a = x^2; b = x^3; c = a + 1"
+KNOWN_HARD: list[tuple[list[str], int | None]] = [
+    (["grad", PROGRAM, "--at", "x=1"], None),
+    (["graph", PROGRAM, "--at", "x=1"], None),
+    (["diff", "f(x^2)"], None),
+    (["diff", "f(2x)"], None),
+    (["grad", "f(sin(x))"], None),
+    (["graph", "f(x^2)"], None),
+    (["check", "f(x^2)", "2x"], None),
+    (["check", "3", "3"], None),
+    (["check", "pi", "pi"], None),
+    (["diff", "x + sin(y)", "--wrt", "x", "--at", "x=1,y=2", "--explain"], None),
+    (["diff", "x*exp(y)", "--wrt", "x", "--explain"], None),
+    (["check", "log(x^2+1, 10)", "2x/(x^2+1)"], None),
+    (["diff", "y+f+out+result", "--wrt", "y"], None),
+    (["diff", "u*v*w*t*layer", "--wrt", "u"], None),
+    (["diff", "sin(x)*softplus(3)", "--at", "1", "--order", "2", "--json"], None),
+    (["grad", "x", "--format", "csv"], 2),
+    (["check", "sin(x)", "cos(x)", "--format", "explain"], None),
+    (["diff", "sin(x)", "--at", "1", "--view", "sensitivity", "--format", "latex"], None),
+]
+
+
+@pytest.mark.parametrize(("args", "expected"), KNOWN_HARD, ids=[shlex.join(args) for args, _ in KNOWN_HARD])
+def test_known_hard_input_ends_without_an_internal_error(args: list[str], expected: int | None) -> None:
+    result = invoke([*args, "--timeout", TIMEOUT])
+    if expected is not None:
+        assert result.exit_code == expected, describe(args, result)
