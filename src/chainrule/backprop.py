@@ -16,9 +16,9 @@ from typing import Any
 from chainrule import engine
 from chainrule.derive import parse_point
 from chainrule.errors import UsageError
-from chainrule.graph import GRANULARITIES, Graph, build_graph
-from chainrule.numcheck import Check, check
-from chainrule.steps import Evaluation, LayerStep
+from chainrule.graph import GRANULARITIES, build_graph
+from chainrule.numcheck import Check, check_at
+from chainrule.steps import Evaluated, Evaluation
 from chainrule.syntax import parse_program
 from chainrule.wide import Wide
 
@@ -29,7 +29,7 @@ EXPAND_SIZE = 500  # an output this large, the gradient is shown in terms of the
 
 
 @dataclass(frozen=True)
-class Gradient:
+class Gradient(Evaluated):
     """The gradient of a program's output by one backward pass: every view of grad reads this."""
 
     evaluation: Evaluation
@@ -38,36 +38,6 @@ class Gradient:
     expanded: dict[str, Any]  # the same in terms of the variables, when small
     checks: dict[str, Check]
     unchecked: int  # variables left out of the numerical check
-
-    @property
-    def graph(self) -> Graph:
-        return self.evaluation.graph
-
-    @property
-    def point(self) -> dict[str, float] | None:
-        return self.evaluation.point
-
-    @property
-    def layers(self) -> tuple[LayerStep, ...]:
-        """The nodes, in topological order (the forward pass)."""
-        return self.evaluation.layers
-
-    @property
-    def input(self) -> str:
-        return self.evaluation.input
-
-    @property
-    def output(self) -> str:
-        return self.evaluation.output
-
-    @property
-    def value(self) -> float | None:
-        return self.evaluation.value
-
-    @property
-    def adjoints(self) -> dict[str, float] | None:
-        """d(output)/d(node) for every node and variable."""
-        return self.evaluation.adjoints
 
     @property
     def backward(self) -> tuple[engine.Contribution, ...]:
@@ -125,12 +95,9 @@ def gradient(
     if len(chosen) > MAX_CHECKED:
         stride = len(chosen) / MAX_CHECKED
         sample = tuple(chosen[int(k * stride)] for k in range(MAX_CHECKED))
-    at_point = evaluation.at
-    if point is not None and at_point is not None:
-        f0 = at_point.values[graph.output]
-        for v in sample:
-            derivative = evaluation.adjoint(v) or 0.0
-            checks[v] = check(graph, point, v, f0, derivative, evaluation.beyond(v), at_point.values)
+    for v in sample:
+        if (found := check_at(evaluation, v)) is not None:
+            checks[v] = found
     return Gradient(
         evaluation=evaluation,
         wrt=chosen,

@@ -19,10 +19,10 @@ from chainrule.errors import ChainruleError, InputError, UsageError
 from chainrule.graph import GRANULARITIES, Graph, build_graph
 from chainrule.higher import Order, check_order, higher_orders
 from chainrule.interpret import FloatBackend, evaluate
-from chainrule.numcheck import Check, check
+from chainrule.numcheck import Check, check_at
 from chainrule.printing import form
 from chainrule.sensitivity import Sensitivity, sensitivity
-from chainrule.steps import Evaluation, LayerStep
+from chainrule.steps import Evaluated, Evaluation, LayerStep
 from chainrule.syntax import Expr, parse
 from chainrule.wide import Wide
 
@@ -43,7 +43,7 @@ class Pitfall:
 
 
 @dataclass(frozen=True)
-class Derivation:
+class Derivation(Evaluated):
     """d(output)/d(variable), step by step: every view of diff reads this record."""
 
     evaluation: Evaluation
@@ -57,31 +57,6 @@ class Derivation:
     pitfall: Pitfall | None
 
     @property
-    def graph(self) -> Graph:
-        return self.evaluation.graph
-
-    @property
-    def point(self) -> dict[str, float] | None:
-        return self.evaluation.point
-
-    @property
-    def layers(self) -> tuple[LayerStep, ...]:
-        return self.evaluation.layers
-
-    @property
-    def input(self) -> str:
-        return self.evaluation.input
-
-    @property
-    def output(self) -> str:
-        return self.evaluation.output
-
-    @property
-    def value(self) -> float | None:
-        """f at the point."""
-        return self.evaluation.value
-
-    @property
     def derivative_value(self) -> float | None:
         """The derivative at the point: 0.0 or ±inf when it is beyond the range of doubles."""
         return self.evaluation.adjoint(self.variable)
@@ -90,10 +65,6 @@ class Derivation:
     def derivative_beyond(self) -> Wide | None:
         """The derivative when it is beyond the range of doubles."""
         return self.evaluation.beyond(self.variable)
-
-    @property
-    def adjoints(self) -> dict[str, float] | None:
-        return self.evaluation.adjoints
 
 
 def parse_point(
@@ -213,19 +184,13 @@ def derive(graph: Graph, variable: str, point: dict[str, float] | None, order: i
             derivative = engine.derivative_in_variables(graph, wrt, forms)
         if derivative is not None:
             derivative = engine.tidy(derivative)
-    result_check = None
-    at = evaluation.at
-    if at is not None and point is not None:
-        f0 = at.values[graph.output]
-        d0 = evaluation.adjoint(variable) or 0.0
-        result_check = check(graph, point, variable, f0, d0, evaluation.beyond(variable), at.values)
     return Derivation(
         evaluation=evaluation,
         variable=variable,
         path_count=count,
         paths=paths,
         derivative=derivative,
-        check=result_check,
+        check=check_at(evaluation, variable),
         orders=higher_orders(evaluation, variable, order) if order > 1 else (),
         sensitivity=sensitivity(evaluation, paths),
         pitfall=_pitfall(evaluation, variable),

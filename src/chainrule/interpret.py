@@ -327,13 +327,13 @@ class MpBackend(_Numeric):
 
     def number(self, value: Any) -> Any:
         result = +self.mpmath.mpmathify(value)  # constants such as π at the working precision
-        if isinstance(result, self.mpmath.mpc):
-            if result.imag != 0:
-                raise ValueError("complex")
+        if isinstance(result, self.mpmath.mpc) and result.imag == 0:
             result = result.real
         return result
 
     def finite(self, node: Node, result: Any, args: tuple[Any, ...], what: str) -> None:
+        if isinstance(result, self.mpmath.mpc):
+            raise self.fail(node, f"no real {what} at {_point_text(args)}", Reason.complex)
         if not self.mpmath.isfinite(result):
             raise self.fail(node, f"the {what} is undefined at {_point_text(args)}", Reason.undefined)
 

@@ -28,6 +28,7 @@ from chainrule import engine, wide
 from chainrule.errors import ChainruleError, MathError
 from chainrule.graph import Graph
 from chainrule.interpret import MpBackend, evaluate
+from chainrule.steps import Evaluation
 
 NUDGE_H = 0.001
 DIGITS = 30
@@ -77,6 +78,15 @@ def _nudge(graph: Graph, point: Mapping[str, float], wrt: str, f0: float) -> Nud
     except ChainruleError:
         return Nudge(NUDGE_H, x0, f0, None, None)
     return Nudge(NUDGE_H, x0, f0, f1, (f1 - f0) / NUDGE_H)
+
+
+def check_at(ev: Evaluation, variable: str) -> Check | None:
+    """The checks of d(output)/d(variable) at the evaluation's point; None without one."""
+    if ev.at is None or ev.point is None:
+        return None
+    f0 = ev.at.values[ev.graph.output]
+    derivative = ev.adjoint(variable) or 0.0
+    return check(ev.graph, ev.point, variable, f0, derivative, ev.beyond(variable), ev.at.values)
 
 
 def check(

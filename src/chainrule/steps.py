@@ -16,6 +16,11 @@ from chainrule.graph import Graph, Layer, Local
 from chainrule.wide import Wide
 
 
+def _delegate(record: str, name: str) -> Any:
+    """A read-only property that reads `name` from the record held in field `record`."""
+    return property(lambda self: getattr(getattr(self, record), name), doc=f"{record}.{name}")
+
+
 @dataclass(frozen=True)
 class LocalStep:
     """A layer's local derivative with respect to one input, and its value at the point."""
@@ -23,25 +28,11 @@ class LocalStep:
     local: Local
     value: float | None
 
-    @property
-    def wrt(self) -> str:
-        return self.local.wrt
-
-    @property
-    def expression(self) -> Any:
-        return self.local.expression
-
-    @property
-    def rule(self) -> str:
-        return self.local.rule
-
-    @property
-    def identity(self) -> str:
-        return self.local.identity
-
-    @property
-    def rules(self) -> tuple[tuple[str, str], ...]:
-        return self.local.rules
+    wrt = _delegate("local", "wrt")
+    expression = _delegate("local", "expression")
+    rule = _delegate("local", "rule")
+    identity = _delegate("local", "identity")
+    rules = _delegate("local", "rules")
 
 
 @dataclass(frozen=True)
@@ -53,21 +44,10 @@ class LayerStep:
     value: float | None
     factors: tuple[float, ...] | None
 
-    @property
-    def name(self) -> str:
-        return self.layer.name
-
-    @property
-    def ops(self) -> tuple[int, ...]:
-        return self.layer.ops
-
-    @property
-    def inputs(self) -> tuple[str, ...]:
-        return self.layer.inputs
-
-    @property
-    def kind(self) -> str:
-        return self.layer.kind
+    name = _delegate("layer", "name")
+    ops = _delegate("layer", "ops")
+    inputs = _delegate("layer", "inputs")
+    kind = _delegate("layer", "kind")
 
     @property
     def locals(self) -> tuple[LocalStep, ...]:
@@ -138,3 +118,17 @@ class Evaluation:
         if self.at is None or variable not in self.graph.variables:
             return None
         return self.at.beyond.get(self.graph.index_of(variable))
+
+
+class Evaluated:
+    """What diff's and grad's results read from their evaluation, by the same names."""
+
+    evaluation: Evaluation
+
+    graph = _delegate("evaluation", "graph")
+    point = _delegate("evaluation", "point")
+    layers = _delegate("evaluation", "layers")
+    input = _delegate("evaluation", "input")
+    output = _delegate("evaluation", "output")
+    value = _delegate("evaluation", "value")  # f at the point
+    adjoints = _delegate("evaluation", "adjoints")  # d(output)/d(node) for every node and variable, by name

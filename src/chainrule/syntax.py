@@ -188,6 +188,14 @@ def tokenize(source: str, start: int = 0, stop: int | None = None) -> Iterator[T
             while j < n and source[j] in _SUPERSCRIPT:
                 j += 1
             text = "".join(_SUPERSCRIPT[c] for c in source[i:j])
+            digits = len(text.lstrip("-"))
+            if digits > MAX_DIGITS:
+                raise InputError(
+                    f"superscript number with {digits:,} digits; the limit is {MAX_DIGITS}",
+                    source=source,
+                    position=i,
+                    end=j,
+                )
             if not re.fullmatch(r"-?\d+", text):
                 raise InputError(
                     "a superscript must be a whole number, like ² or ⁻¹",

@@ -19,7 +19,7 @@ SCHEMA = "chainrule.grad/1"
 
 
 def _names(g: Gradient, index: int) -> str:
-    return g.graph.names[index]
+    return str(g.graph.names[index])
 
 
 def _node_text(g: Gradient, ops: tuple[int, ...], style: str) -> str:
