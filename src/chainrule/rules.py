@@ -8,7 +8,8 @@ backend (floats and mpmath), where it is undefined, complex or not
 differentiable, and how printers name it.  Everything else is derived:
 
 * the parser's names (:data:`FUNCTIONS`, :data:`SPELLINGS`, :data:`INVERSES`);
-* the SymPy classes of functions SymPy lacks (sigmoid, relu, softplus), whose
+* the SymPy classes of functions SymPy lacks (sigmoid, relu, softplus, and the
+  real cube root: SymPy's cbrt is the principal, complex root of a negative number), whose
   ``fdiff`` is the table's partial and whose numeric evaluation is the
   table's value in mpmath;
 * the printers' names for them.
@@ -346,9 +347,10 @@ _TABLE: list[Rule] = [
               lambda n, u: n.sqrt(u), lambda n, u: 1 / (2 * n.sqrt(u)),
               complex_=lambda u: _need(u >= 0, "the square root of a negative number is not a real number"),
               kink=lambda u: _need(u != 0, "the slope of √u is infinite at 0"), spellings=("√",)),
-    _function("cbrt", "d/du ∛u = 1/(3·∛u²)", sympy.cbrt, lambda u: 1 / (3 * sympy.cbrt(u) ** 2),
+    _function("cbrt", "d/du ∛u = 1/(3·∛u²)", None, lambda u: 1 / (3 * CLASSES["cbrt"](u) ** 2),
               _cbrt, lambda n, u: 1 / (3 * _cbrt(n, u) ** 2),
-              kink=lambda u: _need(u != 0, "the slope of ∛u is infinite at 0")),
+              kink=lambda u: _need(u != 0, "the slope of ∛u is infinite at 0"),
+              elementary=lambda u: sympy.sign(u) * sympy.Abs(u) ** sympy.Rational(1, 3)),
     _function("abs", "d/du |u| = sign(u)", sympy.Abs, sympy.sign, lambda n, u: abs(u),
               lambda n, u: 1 if u > 0 else -1,
               kink=lambda u: _need(u != 0, "|u| has a corner at 0: its slope jumps from −1 to 1"),
