@@ -170,3 +170,41 @@ def test_a_point_is_read_without_building_a_graph(monkeypatch: pytest.MonkeyPatc
     assert d.point == {"x": pytest.approx(math.pi / 4)}
     with pytest.raises(InputError, match="in --at"):
         differentiate("sin(x)", at="1/0")
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "fragment"),
+    [
+        (("check", "x", "1/0"), 1, "division by zero"),
+        (("check", "x", "sqrt(-1)"), 1, "not a real number"),
+        (("diff", "x^0", "--at", "0"), 1, "not differentiable"),
+        (("diff", "f(x^2)", "--order", "2"), 2, "abstract functions"),
+        (("diff", "x", "--format", ""), 2, "diff writes"),
+        (("diff", "sin(x)", "--at", "1", "--plot", "/nonexistent/a.png"), 2, "--plot cannot write"),
+    ],
+)
+def test_edges_found_in_review_end_with_a_clear_error(
+    run: Any, args: tuple[str, ...], code: int, fragment: str
+) -> None:
+    got, _, err = run(*args)
+    assert got == code
+    assert fragment in err
+
+
+def test_a_domain_check_at_a_point_beyond_doubles_does_not_crash_the_check(run: Any) -> None:
+    code, _, err = run("diff", "tan(x + 1/(((1+4e-16)-1)*1.3e-293))", "--at", "0")
+    assert code in (0, 1, 3), err
+
+
+def test_format_names_are_case_insensitive_and_json_errors_stay_json(run: Any) -> None:
+    code, out, _ = run("diff", "ln(x)", "--at", "0", "--format", "JSON")
+    assert code == 1 and _strict(out)["error"]["reason"] == "undefined"
+    code, out, _ = run("diff", "x", "--format=JSON", "--json")
+    assert code == 0 and _strict(out)["schema"] == "chainrule.diff/1"
+
+
+def test_a_higher_order_without_a_finite_value_is_shown_unchecked(run: Any) -> None:
+    code, out, _ = run("diff", "x^(3/2)", "--at", "0", "--order", "2", "--json")
+    assert code == 0
+    second = _strict(out)["orders"][1]
+    assert second.get("value") is None or second["check"]["agrees"] is None

@@ -46,8 +46,9 @@ _PARSER_ERROR: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c
 
 
 def _wants_json(argv: list[str]) -> bool:
-    pairs = itertools.pairwise(argv)
-    return "--json" in argv or "--format=json" in argv or any(a == "--format" and b == "json" for a, b in pairs)
+    lowered = [a.lower() for a in argv]
+    pairs = itertools.pairwise(lowered)
+    return "--json" in argv or "--format=json" in lowered or any(a == "--format" and b == "json" for a, b in pairs)
 
 
 class _Group(typer.core.TyperGroup):
@@ -188,10 +189,17 @@ TAKES_MINUS = {"ignore_unknown_options": True}  # "-x^2" is an expression, not a
 
 def _format(format_: str | None, json_: bool, explain: bool = False) -> str:
     """The format asked for by --format, --json or --explain; asking for two is a usage error."""
-    asked = {f for f, on in ((format_, format_ is not None), ("json", json_), ("explain", explain)) if on and f}
+    chosen = format_.lower() if format_ is not None else None
+    asked = {f for f, on in ((chosen, chosen is not None), ("json", json_), ("explain", explain)) if on}
     if len(asked) > 1:
-        raise UsageError(f"choose one format: {', '.join(sorted(asked))} were asked for together")
-    return (format_ or ("json" if json_ else "explain" if explain else "text")).lower()
+        raise UsageError(f"choose one format: {', '.join(sorted(map(str, asked)))} were asked for together")
+    if chosen is not None:
+        return chosen
+    return "json" if json_ else "explain" if explain else "text"
+
+
+def _json_mode(format_: str | None, json_: bool) -> bool:
+    return json_ or (format_ or "").lower() == "json"
 
 
 def _renderer(view: str, chosen: str) -> Callable[[Any], str]:
@@ -227,7 +235,7 @@ def diff(
     Exit codes: 0 ok, 1 a mathematical problem at the point or out of time,
     2 bad input, 3 the check disagrees with the chain rule.
     """
-    json_mode = _wants_json(["--json"] if json_ else ["--format", format_ or ""])
+    json_mode = _json_mode(format_, json_)
     figure: list[bytes] = []
 
     def work() -> tuple[str, int]:
@@ -251,7 +259,10 @@ def diff(
 
     def write_plot() -> None:
         if plot is not None and figure:
-            plot.write_bytes(figure[0])
+            try:
+                plot.write_bytes(figure[0])
+            except OSError as err:
+                raise UsageError(f"--plot cannot write {str(plot)!r}: {err.strerror or err}") from None
 
     _run(json_mode, "chainrule.diff/1", work, after=write_plot)
 
@@ -274,7 +285,7 @@ def grad(
     One backward pass gives the derivative of the output with respect to every
     variable.  Exit codes as for diff.
     """
-    json_mode = _wants_json(["--json"] if json_ else ["--format", format_ or ""])
+    json_mode = _json_mode(format_, json_)
 
     def work() -> tuple[str, int]:
         from chainrule.backprop import gradient
@@ -303,7 +314,7 @@ def check(
 
     Exit codes: 0 correct, 3 wrong, 2 bad input.
     """
-    json_mode = _wants_json(["--json"] if json_ else ["--format", format_ or ""])
+    json_mode = _json_mode(format_, json_)
 
     def work() -> tuple[str, int]:
         from chainrule.budget import deadline

@@ -37,7 +37,7 @@ def local_factors(graph: Graph, layer: Layer, values: list[float]) -> tuple[floa
     """The value of each local derivative of a layer at the point: the reverse
     sweep inside the layer, with the rule table's numeric slopes."""
     backend = FloatBackend({}, graph.source)
-    operands = {i: values[i] for i in (*layer.ops, *layer.sources)}
+    operands = {i: values[i] for i in layer.ops} | {i: values[i] for i in layer.sources}
     factors = interpret.sweep(graph.dag, layer.ops, layer.sources, operands, backend, graph.constant.__getitem__).locals
     if not all(math.isfinite(f) for f in factors):
         node = graph.dag[layer.root]

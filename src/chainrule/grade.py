@@ -91,7 +91,9 @@ def _in_variables(graph: Graph) -> Any:
     if graph.output in forms:
         return forms[graph.output]
 
-    # no layers: a variable, or a constant, exactly as typed
+    # no layers: a variable, or a constant, exactly as typed (once it is known to have a real value)
+    if not graph.variables:
+        engine.evaluate(graph, {})
     return evaluate(graph.dag, SympyBackend())[graph.output]
 
 

@@ -194,6 +194,8 @@ def _collect(dag: tuple[Node, ...], root: int, is_source: list[bool]) -> tuple[l
     return sorted(ops), list(sources)
 
 
+_SYMPY = SympyBackend()  # its symbols are given per layer, so one serves every graph
+
 _PREFIXES = ("u", "v", "w", "t", "layer")
 _OUTPUTS = ("y", "f", "out", "result", "output")
 
@@ -276,7 +278,7 @@ def _make_layer(
     symbols: dict[int, Any],
     constant: list[bool],
 ) -> Layer:
-    backend = SympyBackend()
+    backend = _SYMPY
     value = evaluate(dag, backend, ops, {s: symbols[s] for s in sources})
     found = sweep(dag, tuple(ops), tuple(sources), value, backend, constant.__getitem__)
     locals_ = []

@@ -157,6 +157,13 @@ def sweep(
     Contributions to a node are summed once, when the sweep reaches it.
     """
     root = ops[-1]
+    node = nodes[root]
+    if len(ops) == 1 and len(sources) == len(node.args) == len(set(node.args)):
+        # One operation on distinct inputs, as in most layers of a chain: its partials are the locals.
+        only = rule_of(node)
+        operands: tuple[Any, ...] = tuple(values[a] for a in node.args)
+        found = tuple(backend.partial(node, only, node.args.index(s), operands) for s in sources)
+        return Sweep(found, ((label(node, constant),),) * len(sources))
     contributions: dict[int, list[T]] = {root: [backend.one]}
     met: dict[int, tuple[tuple[str, str], ...]] = {root: ()}
     for i in reversed(ops):
@@ -258,16 +265,24 @@ class _Numeric:
 
     def apply(self, node: Node, rule: Rule, args: tuple[Any, ...]) -> Any:
         self._refuse_abstract(node)
-        if (problem := rule.problem(*args)) is not None:
-            reason, message = problem
-            raise self.fail(node, f"{message}; here the input is {_point_text(args)}", Reason(reason))
-        return self._compute(node, lambda: rule.value(self.numbers, *args), args, "value")
+
+        def value() -> Any:
+            if (problem := rule.problem(*args)) is not None:
+                reason, message = problem
+                raise self.fail(node, f"{message}; here the input is {_point_text(args)}", Reason(reason))
+            return rule.value(self.numbers, *args)
+
+        return self._compute(node, value, args, "value")
 
     def partial(self, node: Node, rule: Rule, k: int, args: tuple[Any, ...]) -> Any:
         self._refuse_abstract(node)
-        if rule.kink is not None and (problem := rule.kink(*args)):
-            raise self.fail(node, f"not differentiable here: {problem}", Reason.not_differentiable)
-        return self._compute(node, lambda: rule.slopes[k](self.numbers, *args), args, "slope")
+
+        def slope() -> Any:
+            if rule.kink is not None and (problem := rule.kink(*args)):
+                raise self.fail(node, f"not differentiable here: {problem}", Reason.not_differentiable)
+            return rule.slopes[k](self.numbers, *args)
+
+        return self._compute(node, slope, args, "slope")
 
     def _compute(self, node: Node, work: Callable[[], Any], args: tuple[Any, ...], what: str) -> Any:
         """The one place where a numeric formula's arithmetic failure becomes a MathError."""
@@ -278,6 +293,8 @@ class _Numeric:
         except ZeroDivisionError:
             raise self.fail(node, f"division by zero at {_point_text(args)}", Reason.undefined) from None
         except ValueError:  # math's domain errors, which the table's checks should already have caught
+            if what == "slope":
+                raise self.fail(node, f"not differentiable at {_point_text(args)}", Reason.not_differentiable) from None
             raise self.fail(node, f"no real {what} at {_point_text(args)}", Reason.complex) from None
         self.finite(node, result, args, what)
         return result
