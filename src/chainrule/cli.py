@@ -68,12 +68,11 @@ class _Group(typer.core.TyperGroup):
         except _PARSER_ERROR as err:
             err.show()  # type: ignore[attr-defined]
             if _wants_json(argv):
-                from chainrule.render.json_view import dumps
+                from chainrule.render.json_view import dumps, error_document
 
                 command = argv[0] if argv and argv[0] in ("diff", "grad", "check") else "diff"
-                message = err.format_message()  # type: ignore[attr-defined]
-                body = {"kind": "usage", "message": message, "position": None}
-                typer.echo(dumps({"schema": f"chainrule.{command}/1", "error": body}))
+                usage = UsageError(err.format_message())  # type: ignore[attr-defined]
+                typer.echo(dumps(error_document(usage, f"chainrule.{command}/1")))
             sys.exit(EXIT_INPUT)
         except typer.Abort:
             typer.echo("aborted", err=True)
@@ -154,10 +153,9 @@ def _run(
         message = f"internal error ({type(err).__name__}): {BUG_REPORT}"
         typer.echo(message, err=True)
         if json_mode:
-            import json
+            from chainrule.render.json_view import dumps, internal_document
 
-            body = {"kind": "internal", "message": message, "position": None}
-            typer.echo(json.dumps({"schema": schema, "error": body}, ensure_ascii=False))
+            typer.echo(dumps(internal_document(message, schema)))
         raise typer.Exit(EXIT_INTERNAL) from None
     typer.echo(text, nl=not text.endswith("\n"))
     raise typer.Exit(code)

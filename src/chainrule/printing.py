@@ -21,7 +21,7 @@ from chainrule.interpret import TextBackend, evaluate, superscript
 from chainrule.rules import RULES
 from chainrule.syntax import Node
 
-__all__ = ["form", "plain", "pretty", "superscript"]
+__all__ = ["form", "latex", "plain", "pretty", "superscript"]
 
 
 def form(dag: tuple[Node, ...], ops: Iterable[int], names: Mapping[int, str], style: str = "plain") -> str:
@@ -41,10 +41,15 @@ def form(dag: tuple[Node, ...], ops: Iterable[int], names: Mapping[int, str], st
 
 @functools.lru_cache(maxsize=8192)
 def plain(expr: Any) -> str:
-    """SymPy's own string for an expression (cached: views print each local twice)."""
-    import sympy
+    """SymPy's own string for an expression (cached: views print each local twice).
 
-    return _by_shape(expr, "plain", sympy.sstr)
+    f′ at a layer's symbol reads Derivative(f(u1), u1), still valid SymPy."""
+    return _by_shape(expr, "plain", _printers()[0].doprint)
+
+
+def latex(expr: Any) -> str:
+    """SymPy's LaTeX for an expression, with f′(u) for an abstract function's derivative."""
+    return str(_printers()[1].doprint(expr))
 
 
 @functools.lru_cache(maxsize=8192)
@@ -109,6 +114,49 @@ def _shape(expr: Any) -> tuple[tuple[Any, ...], str] | None:
 
 
 _PRINTER: Any = None
+
+
+def _abstract_prime(expr: Any) -> tuple[str, Any] | None:
+    """(f, u) when expr is f′ at u, as the rule table writes it: Subs(Derivative(f(t), t), t, u)."""
+    from sympy import Derivative
+
+    inner, (variable,), (point,) = expr.args
+    if (
+        isinstance(inner, Derivative)
+        and inner.variables == (variable,)
+        and inner.expr.func.__name__ in "fgh"
+        and inner.expr.args == (variable,)
+    ):
+        return inner.expr.func.__name__, point
+    return None
+
+
+@functools.cache
+def _printers() -> tuple[Any, Any]:
+    """SymPy's string and LaTeX printers, taught f′."""
+    from sympy import Derivative, Function
+    from sympy.printing.latex import LatexPrinter
+    from sympy.printing.str import StrPrinter
+
+    class Plain(StrPrinter):  # type: ignore[misc]
+        def _print_Subs(self, expr: Any) -> str:
+            found = _abstract_prime(expr)
+            if found is not None and found[1].is_Symbol:
+                f, u = found
+                return str(self._print(Derivative(Function(f)(u), u)))
+            return str(super()._print_Subs(expr))
+
+    class Latex(LatexPrinter):  # type: ignore[misc]
+        def _print_Subs(self, expr: Any) -> str:
+            found = _abstract_prime(expr)
+            if found is not None:
+                f, u = found
+                return f"{f}'{{\\left({self._print(u)} \\right)}}"
+            return str(super()._print_Subs(expr))
+
+    return Plain(), Latex()
+
+
 _PRETTY = {
     ("Abs" if rule.key == "abs" else rule.key): rule.pretty for rule in RULES.values() if rule.pretty and rule.function
 }
@@ -117,7 +165,7 @@ _PRETTY = {
 def _pretty_printer() -> Any:
     global _PRINTER
     if _PRINTER is None:
-        from sympy import Derivative, S
+        from sympy import S
         from sympy.printing.precedence import precedence
         from sympy.printing.str import StrPrinter
 
@@ -145,14 +193,9 @@ def _pretty_printer() -> Any:
                 return self._print_Function(expr)
 
             def _print_Subs(self, expr: Any) -> str:
-                inner, (variable,), (point,) = expr.args
-                if (
-                    isinstance(inner, Derivative)
-                    and inner.variables == (variable,)
-                    and inner.expr.func.__name__ in "fgh"
-                    and inner.expr.args == (variable,)
-                ):
-                    return f"{inner.expr.func.__name__}′({self._print(point)})"
+                found = _abstract_prime(expr)
+                if found is not None:
+                    return f"{found[0]}′({self._print(found[1])})"
                 return str(super()._print_Subs(expr))
 
             def _print_Derivative(self, expr: Any) -> str:

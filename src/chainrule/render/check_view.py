@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chainrule.grade import Grade
-from chainrule.printing import plain, pretty
+from chainrule.printing import latex, plain, pretty
 from chainrule.render.json_view import dumps, number
 
 SCHEMA = "chainrule.check/1"
@@ -62,11 +62,10 @@ def render_markdown(g: Grade) -> str:
 
 
 def render_latex(g: Grade) -> str:
-    import sympy
 
-    lines = [rf"\text{{your answer: }} & {sympy.latex(g.answer_expression)}"]
+    lines = [rf"\text{{your answer: }} & {latex(g.answer_expression)}"]
     if g.expected is not None:
-        lines.append(rf"\text{{the chain rule: }} & {sympy.latex(g.expected)}")
+        lines.append(rf"\text{{the chain rule: }} & {latex(g.expected)}")
     lines.append(rf"\text{{verdict: }} & \text{{{g.verdict}}}")
     lines += [rf"\text{{{f.kind}: }} & \text{{{f.message}}}" for f in g.diagnosis]
     return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}\n"

@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from chainrule.backprop import Gradient
-from chainrule.printing import form, plain, pretty
+from chainrule.printing import form, latex, plain, pretty
 from chainrule.render.common import exact, num, where
 from chainrule.render.json_view import check_document, dumps, layer_entry, number, wide_entry
 from chainrule.render.text_view import console
@@ -222,23 +222,22 @@ def render_explain(g: Gradient) -> str:
 
 
 def render_latex(g: Gradient) -> str:
-    import sympy
 
     from chainrule.render.latex_view import name_tex, number_tex
 
     rows = []
     for layer, built in zip(g.layers, g.graph.layers, strict=True):
         locals_ = ", ".join(
-            rf"\frac{{\partial {name_tex(layer.name)}}}{{\partial {name_tex(lo.wrt)}}} = {sympy.latex(lo.expression)}"
+            rf"\frac{{\partial {name_tex(layer.name)}}}{{\partial {name_tex(lo.wrt)}}} = {latex(lo.expression)}"
             for lo in layer.locals
         )
         value = rf" = {num(layer.value)}" if layer.value is not None else ""
-        rows.append(rf"{name_tex(layer.name)} &= {sympy.latex(built.expression)}{value} && {locals_}")
+        rows.append(rf"{name_tex(layer.name)} &= {latex(built.expression)}{value} && {locals_}")
     gradient = g.gradient or {}
     for v in g.wrt:
         value = rf" = {number_tex(_value(g, v))}" if v in gradient else ""
         frac = rf"\frac{{\partial {name_tex(g.output)}}}{{\partial {name_tex(v)}}}"
-        rows.append(rf"{frac} &= {sympy.latex(g.symbolic[v])}{value}")
+        rows.append(rf"{frac} &= {latex(g.symbolic[v])}{value}")
     return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}\n"
 
 

@@ -134,6 +134,11 @@ def render(d: Derivation) -> str:
     return dumps(diff_document(d))
 
 
+def internal_document(message: str, schema: str = SCHEMA) -> dict[str, Any]:
+    """The document for a bug in chainrule: --json still gets one JSON document."""
+    return {"schema": schema, "error": {"kind": "internal", "message": message, "position": None}}
+
+
 def error_document(err: ChainruleError, schema: str = SCHEMA) -> dict[str, Any]:
     body: dict[str, Any] = {"kind": err.kind, "message": err.message, "position": err.position}
     if isinstance(err, MathError):

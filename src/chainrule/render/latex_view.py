@@ -6,14 +6,14 @@ from typing import Any
 
 from chainrule.derive import Derivation
 from chainrule.printing import form, pretty
+from chainrule.printing import latex as latex_text
 from chainrule.render.common import derivative_number, function_text, num, point_text, product, ratio
 from chainrule.render.higher_view import lines as higher_lines
 
 
 def _tex(expr: Any) -> str:
-    import sympy
 
-    return str(sympy.latex(expr))
+    return latex_text(expr)
 
 
 def _frac(top: str, bottom: str, partial: bool) -> str:

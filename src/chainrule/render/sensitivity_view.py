@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from chainrule.derive import Derivation
 from chainrule.render.common import num, point_text
+from chainrule.render.higher_view import lines as higher_lines
 from chainrule.sensitivity import Sensitivity, Step, remark, running
 from chainrule.wide import text as wide
 
@@ -38,4 +39,5 @@ def render(d: Derivation) -> str:
     if view is None:
         return "The sensitivity view needs a chain (one path from the variable to the output) and a point (--at).\n"
     head = f"How each layer of {d.output} scales a wiggle of {d.variable}, at {point_text(d)}"
-    return "\n".join([head, *lines(d, view)]) + "\n"
+    orders = ["", *higher_lines(d, d.orders)] if d.orders else []
+    return "\n".join([head, *lines(d, view), *orders]) + "\n"
