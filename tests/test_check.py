@@ -79,3 +79,47 @@ def test_bad_input_exit_2(run: Any) -> None:
         grade("sin(x)", "cos(x")
     with pytest.raises(UsageError, match="'y'"):
         grade("sin(x)", "cos(y)")
+
+
+@pytest.mark.parametrize(
+    ("expression", "answer"),
+    [
+        ("x^2/10^9", "x/10^9"),
+        ("sin(x)/1e9", "cos(2x)/1e9"),
+        ("exp(-x^2)/1e8", "0"),
+        # the derivative plus a polynomial that vanishes at the twelve points the old check used
+        (
+            "x^3",
+            "3x^2 + (x-0.37)(x-0.81)(x-1.23)(x-1.77)(x-2.31)(x+0.43)(x+1.19)(x-2.9)(x-0.11)(x+2.2)(x-3.7)(x+3.1)",
+        ),
+    ],
+)
+def test_small_or_trap_answers_are_graded_wrong(expression: str, answer: str) -> None:
+    assert grade(expression, answer).verdict == "wrong"
+
+
+@pytest.mark.parametrize(
+    ("expression", "answer"),
+    [
+        ("acosh(x/10)", "1/(10 sinh(acosh(x/10)))"),  # defined only for x ≥ 10
+        ("atanh(6|x|)", "6x/(|x|(1-36x^2))"),  # defined only for |x| < 1/6
+    ],
+)
+def test_answers_right_only_inside_a_narrow_domain_are_graded_correct(expression: str, answer: str) -> None:
+    result = grade(expression, answer)
+    assert result.verdict == "correct"
+    assert not result.diagnosis
+
+
+def test_no_proof_and_no_points_is_undecided_with_exit_4(run: Any) -> None:
+    assert grade("sqrt(-1-x^2)", "1").verdict == "undecided"
+    code, out, _ = run("check", "sqrt(-1-x^2)", "1", "--json")
+    assert code == 4
+    doc = json.loads(out)
+    assert doc["verdict"] == "undecided" and isinstance(doc["seed"], int)
+
+
+def test_the_sample_points_are_reproducible_and_reported() -> None:
+    first, second = grade("sin(x^2)", "cos(x^2)*2x"), grade("sin(x^2)", "cos(x^2)*2x")
+    assert first.seed == second.seed and first.method == second.method
+    assert f"seed {first.seed}" in first.method

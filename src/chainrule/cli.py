@@ -27,7 +27,8 @@ from chainrule.errors import ChainruleError, InputError, UsageError
 EXIT_OK = 0
 EXIT_MATH = 1  # a mathematical problem at the point, or the time budget
 EXIT_INPUT = 2  # bad input or usage
-EXIT_DISAGREES = 3  # the check disagrees with the chain rule
+EXIT_DISAGREES = 3  # the check disagrees with the chain rule; check: the answer is wrong
+EXIT_UNDECIDED = 4  # check: neither a proof nor enough points to judge the answer
 EXIT_INTERNAL = 70  # a bug in chainrule
 BUG_REPORT = "this is a bug in chainrule; please report it with the command you ran"
 
@@ -310,7 +311,8 @@ def check(
 ) -> None:
     """Grade a hand-derived derivative, and name the chain-rule mistake if it is wrong.
 
-    Exit codes: 0 correct, 3 wrong, 2 bad input.
+    Exit codes: 0 correct, 3 wrong, 4 undecided (no proof, and too few points
+    inside both domains), 2 bad input.
     """
     json_mode = _json_mode(format_, json_)
 
@@ -322,7 +324,8 @@ def check(
         with deadline(timeout, _timeout_error):
             result = grade(expression, answer, wrt=wrt)
             text = render(result)
-        return text, EXIT_OK if result.verdict == "correct" else EXIT_DISAGREES
+        codes = {"correct": EXIT_OK, "wrong": EXIT_DISAGREES, "undecided": EXIT_UNDECIDED}
+        return text, codes[result.verdict]
 
     _run(json_mode, "chainrule.check/1", work)
 

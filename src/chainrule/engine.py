@@ -38,7 +38,8 @@ def local_factors(graph: Graph, layer: Layer, values: list[float]) -> tuple[floa
     sweep inside the layer, with the rule table's numeric slopes."""
     backend = FloatBackend({}, graph.source)
     operands = {i: values[i] for i in layer.ops} | {i: values[i] for i in layer.sources}
-    factors = interpret.sweep(graph.dag, layer.ops, layer.sources, operands, backend, graph.constant.__getitem__).locals
+    constant = graph.constant.__getitem__
+    factors = interpret.sweep(graph.dag, layer.ops, layer.sources, operands, backend, constant, rules=False).locals
     if not all(math.isfinite(f) for f in factors):
         node = graph.dag[layer.root]
         raise backend.fail(node, "the local derivative overflows here", Reason.overflow)

@@ -15,6 +15,9 @@ answer at every sample point is the diagnosis.
 
 from __future__ import annotations
 
+import random
+import statistics
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -28,10 +31,14 @@ from chainrule.interpret import SympyBackend, evaluate
 from chainrule.printing import form, plain, pretty
 from chainrule.syntax import parse
 
-SAMPLES = (0.37, 0.81, 1.23, 1.77, 2.31, -0.43, -1.19, 2.9, 0.11, -2.2, 3.7, -3.1)
-OTHERS = (0.61, 1.3, -0.7, 2.1)  # values for the other variables, in turn
+SCALES = (0.05, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)  # sample points are drawn at every scale of these
+POINTS = 12  # sample points wanted
+TRIES = 150  # candidate points drawn at most
 NEEDED = 3  # usable points for a numerical verdict
-RTOL = 1e-8
+RTOL = 1e-8  # relative agreement of the answer and the derivative at a point
+FLOOR = 1e-12  # values below this fraction of the derivative's typical size at the samples count as 0
+PROOF_DIGITS = 50  # the symbolic difference is evaluated at this many digits
+PROOF_RTOL = 1e-30
 
 
 @dataclass(frozen=True)
@@ -48,8 +55,9 @@ class Grade:
     expression: str
     answer: str
     variable: str
-    verdict: str  # "correct" or "wrong"
+    verdict: str  # "correct", "wrong" or "undecided"
     method: str
+    seed: int  # of the sample points, drawn from the inputs so that a trap cannot anticipate them
     expected: Any  # sympy expression of the derivative, or None when too large
     answer_expression: Any
     diagnosis: tuple[Finding, ...]
@@ -63,21 +71,44 @@ class _Sample:
     factors: list[tuple[float, ...]]  # per layer
 
 
-def _close(a: float, b: float) -> bool:
-    return abs(a - b) <= RTOL * max(1.0, abs(a), abs(b))
+def _scale(samples: list[_Sample]) -> float:
+    """The typical size of the derivative at the samples (the median, which a few huge values
+    at far points do not move): what 'close to 0' is measured against."""
+    return statistics.median(abs(s.expected) for s in samples) if samples else 0.0
 
 
-def _samples(expr_graph: Graph, answer_graph: Graph, variable: str, wrt: int) -> list[_Sample]:
-    others = [v for v in expr_graph.variables if v != variable]
-    found = []
-    for x in SAMPLES:
-        point = {variable: x, **{v: OTHERS[k % len(OTHERS)] for k, v in enumerate(others)}}
+def _close(a: float, b: float, scale: float) -> bool:
+    """Relative agreement, so that x/10⁹ and 2x/10⁹ differ; values far below the scale count as 0."""
+    return abs(a - b) <= RTOL * max(abs(a), abs(b)) + FLOOR * scale
+
+
+def seed_of(expression: str, answer: str, variable: str) -> int:
+    """The sample points' seed: a function of the inputs, reported with the verdict."""
+    return zlib.crc32("\0".join((expression, answer, variable)).encode())
+
+
+def _points(variables: tuple[str, ...], rng: random.Random) -> list[dict[str, float]]:
+    """Candidate points at every scale, both signs, for every variable."""
+    return [{v: float(f"{rng.uniform(-1.0, 1.0) * rng.choice(SCALES):.4g}") for v in variables} for _ in range(TRIES)]
+
+
+def _samples(expr_graph: Graph, answer_graph: Graph, variable: str, wrt: int, seed: int) -> list[_Sample]:
+    """Up to POINTS points where the function, its derivative and the answer all have real values.
+
+    The function and the answer are evaluated first (cheap); the chain rule runs only at points
+    inside both domains."""
+    variables = tuple(dict.fromkeys((variable, *expr_graph.variables)))
+    found: list[_Sample] = []
+    for point in _points(variables, random.Random(seed)):
         try:
-            at = engine.run(expr_graph, point)
             answer = engine.evaluate(answer_graph, point)[answer_graph.output]
+            engine.evaluate(expr_graph, point)
+            at = engine.run(expr_graph, point)
         except ChainruleError:
             continue
         found.append(_Sample(point, at.adjoints.get(wrt, 0.0), answer, at.factors))
+        if len(found) == POINTS:
+            break
     return found
 
 
@@ -119,42 +150,97 @@ def grade(expression: str, answer: str, wrt: str | None = None) -> Grade:
     graph = build_graph(expr)
     answer_graph = build_graph(answer_tape)
     d = derive(graph, variable, None)
-    wrt_index = graph.variable_index(variable)
-    samples = _samples(graph, answer_graph, variable, wrt_index)
+    seed = seed_of(expression, answer, variable)
+    samples = _samples(graph, answer_graph, variable, graph.variable_index(variable), seed)
     answer_expr = _in_variables(answer_graph)
-    symbolic_zero = _symbolically_equal(d.derivative, answer_expr)
-    if len(samples) >= NEEDED:
-        equal = all(_close(s.answer, s.expected) for s in samples)
-        method = f"numerically at {len(samples)} points" + (" and symbolically" if symbolic_zero else "")
-    elif symbolic_zero is not None:
-        equal, method = symbolic_zero, "symbolically"
-    else:
-        raise UsageError("the answer could not be compared: too few points where both are defined")
+    difference = _symbolic_difference(d.derivative, answer_expr)
+    verdict, method = _verdict(samples, difference, d.derivative, answer_expr, seed)
     diagnosis: tuple[Finding, ...] = ()
-    if not equal:
+    if verdict == "wrong":
         diagnosis = _diagnose(d, graph, samples)
     return Grade(
         expression=expression,
         answer=answer,
         variable=variable,
-        verdict="correct" if equal else "wrong",
+        verdict=verdict,
         method=method,
+        seed=seed,
         expected=d.derivative,
         answer_expression=answer_expr,
         diagnosis=diagnosis,
     )
 
 
-def _symbolically_equal(expected: Any, answer: Any) -> bool | None:
+def _verdict(samples: list[_Sample], difference: Any | None, expected: Any, answer: Any, seed: int) -> tuple[str, str]:
+    """(verdict, how it was reached).  A symbolic proof wins over numbers; without a proof or
+    enough points inside both domains, the verdict is 'undecided', never 'wrong'."""
+    where = f"at {len(samples)} points (seed {seed})"
+    if difference is not None and difference == 0:
+        return "correct", "symbolically" + (f" and numerically {where}" if samples else "")
+    if difference is not None and _abstract(difference):
+        # f′ has no values to sample, and an answer cannot name f′: it must equal the chain
+        # rule's form for every f, and this difference is not 0 as an expression in f.
+        return "wrong", "symbolically: the difference is not 0 for every f"
+    if difference is not None:
+        point = _nonzero_at(difference, expected, answer, samples, seed)
+        if point is not None:
+            return "wrong", f"symbolically: the difference is not 0 at {point}"
+    if len(samples) >= NEEDED:
+        scale = _scale(samples)
+        equal = all(_close(s.answer, s.expected, scale) for s in samples)
+        return ("correct" if equal else "wrong"), f"numerically {where}"
+    return (
+        "undecided",
+        f"neither symbolically nor numerically: only {len(samples)} points (seed {seed}) lie in both domains",
+    )
+
+
+def _symbolic_difference(expected: Any, answer: Any) -> Any | None:
+    """expected − answer, simplified within a second; None when either is unknown or time runs out."""
     if expected is None or answer is None:
         return None
     import sympy
 
-    def difference() -> Any:
-        return sympy.simplify(expected - answer)
+    return attempt(1.0, lambda: sympy.simplify(expected - answer))
 
-    result = attempt(1.0, difference)
-    return None if result is None else bool(result == 0)
+
+def _abstract(expr: Any) -> bool:
+    """Whether an expression holds f, g or h."""
+    from sympy.core.function import AppliedUndef
+
+    return bool(expr.atoms(AppliedUndef))
+
+
+def _number_at(expr: Any, mapping: dict[Any, Any]) -> Any | None:
+    """expr at a point, at PROOF_DIGITS digits, when it is a finite real number there."""
+    import sympy
+
+    value = attempt(0.5, lambda: sympy.N(expr.xreplace(mapping), PROOF_DIGITS))
+    if value is None or not value.is_Number or not value.is_finite or not value.is_real:
+        return None
+    return value
+
+
+def _nonzero_at(difference: Any, expected: Any, answer: Any, samples: list[_Sample], seed: int) -> str | None:
+    """A point where the symbolic difference is, at 50 digits, clearly not 0: a proof that the
+    answer is not the derivative.  The samples and more seeded points are tried."""
+    import sympy
+
+    if any(_abstract(e) for e in (difference, expected, answer)):
+        return None  # f, g, h have no values: no point can prove anything
+    symbols = {s.name: s for s in (difference.free_symbols | expected.free_symbols | answer.free_symbols)}
+    extra = _points(tuple(symbols), random.Random(seed + 1))[:8]
+    for point in [s.point for s in samples] + extra:
+        if not all(name in point for name in symbols):
+            continue
+        mapping = {symbols[name]: sympy.Float(point[name], PROOF_DIGITS) for name in symbols}
+        values = [_number_at(e, mapping) for e in (difference, expected, answer)]
+        if values[0] is None or values[1] is None or values[2] is None:
+            continue
+        gap, size = abs(values[0]), abs(values[1]) + abs(values[2])
+        if gap > PROOF_RTOL * size and gap > 0:
+            return ", ".join(f"{name} = {point[name]:g}" for name in symbols)
+    return None
 
 
 # --------------------------------------------------------------------------- diagnosis
@@ -265,11 +351,12 @@ def _negated(transform: Transform) -> Transform:
 
 def _matches(samples: list[_Sample], transform: Transform) -> bool:
     usable = 0
+    scale = _scale(samples)
     for s in samples:
         target = transform(s)
         if target is None:
             continue
-        if not _close(s.answer, target):
+        if not _close(s.answer, target, scale):
             return False
         usable += 1
     return usable >= min(NEEDED, len(samples))

@@ -256,7 +256,7 @@ def build_graph(
     layers = []
     for r in roots:
         ops, sources = _collect(dag, r, is_source)
-        layers.append(_make_layer(dag, r, ops, sources, node_names[r], symbols, constant))
+        layers.append(_make_layer(dag, r, ops, sources, node_names, symbols, constant))
     return Graph(
         source=expr.source,
         dag=dag,
@@ -274,17 +274,18 @@ def _make_layer(
     root: int,
     ops: list[int],
     sources: list[int],
-    name: str,
+    names: dict[int, str],
     symbols: dict[int, Any],
     constant: list[bool],
 ) -> Layer:
+    name = names[root]
     backend = _SYMPY
     value = evaluate(dag, backend, ops, {s: symbols[s] for s in sources})
     found = sweep(dag, tuple(ops), tuple(sources), value, backend, constant.__getitem__)
     locals_ = []
     for s, expression, met in zip(sources, found.locals, found.rules, strict=True):
         top = met[0] if met else ("identity", "du/du = 1")
-        locals_.append(Local(wrt=str(symbols[s]), expression=expression, rule=top[0], identity=top[1], rules=met))
+        locals_.append(Local(wrt=names[s], expression=expression, rule=top[0], identity=top[1], rules=met))
     kind = label(dag[root], constant.__getitem__)[0] if dag[root].args else "identity"
-    inputs = tuple(str(symbols[s]) for s in sources)
+    inputs = tuple(names[s] for s in sources)
     return Layer(name, root, tuple(ops), tuple(sources), value[root], tuple(locals_), kind, inputs)

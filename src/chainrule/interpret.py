@@ -101,9 +101,11 @@ def evaluate(
             terms = _take(pending, values, uses, node.args[0], 1)
             terms.extend(_take(pending, values, uses, node.args[1], 1 if node.kind == "add" else -1))
             pending[i] = terms
-        else:
+        elif gather:
             args = tuple(_get(pending, values, a, backend) for a in node.args)
             values[i] = backend.apply(node, rule_of(node), args)
+        else:
+            values[i] = backend.apply(node, rule_of(node), tuple(values[a] for a in node.args))
     for i in list(pending):
         _get(pending, values, i, backend)
     return values
@@ -151,10 +153,13 @@ def sweep(
     values: Mapping[int, Any],
     backend: Differentiable[T],
     constant: Callable[[int], bool],
+    rules: bool = True,
 ) -> Sweep[T]:
     """Reverse mode inside one layer: d(root)/d(source) for every source.
 
     Contributions to a node are summed once, when the sweep reaches it.
+    With `rules`, it also notes every rule met on the way to each source
+    (the graph shows them; the numbers do not need them).
     """
     root = ops[-1]
     node = nodes[root]
@@ -163,7 +168,7 @@ def sweep(
         only = rule_of(node)
         operands: tuple[Any, ...] = tuple(values[a] for a in node.args)
         found = tuple(backend.partial(node, only, node.args.index(s), operands) for s in sources)
-        return Sweep(found, ((label(node, constant),),) * len(sources))
+        return Sweep(found, ((label(node, constant),),) * len(sources) if rules else ())
     contributions: dict[int, list[T]] = {root: [backend.one]}
     met: dict[int, tuple[tuple[str, str], ...]] = {root: ()}
     for i in reversed(ops):
@@ -172,17 +177,18 @@ def sweep(
             continue
         rule = rule_of(node)
         adjoint = backend.total(contributions.pop(i))
-        here = (*met[i], label(node, constant))
+        here = (*met[i], label(node, constant)) if rules else ()
         args: tuple[Any, ...] = tuple(values.get(a) for a in node.args)  # a gathered partial sum has none
         for k, a in enumerate(node.args):
             if constant(a):
                 continue
             partial = backend.partial(node, rule, k, args)
             contributions.setdefault(a, []).append(backend.times(adjoint, partial))
-            met[a] = tuple(dict.fromkeys((*met.get(a, ()), *here)))
+            if rules:
+                met[a] = tuple(dict.fromkeys((*met.get(a, ()), *here)))
     return Sweep(
         tuple(backend.total(contributions.get(s, [backend.zero])) for s in sources),
-        tuple(met.get(s, ()) for s in sources),
+        tuple(met.get(s, ()) for s in sources) if rules else (),
     )
 
 

@@ -9,6 +9,7 @@ from chainrule.printing import latex, plain, pretty
 from chainrule.render.json_view import dumps, number
 
 SCHEMA = "chainrule.check/1"
+MARKS = {"correct": "✓ correct", "wrong": "✗ wrong", "undecided": "? undecided"}
 
 
 def document(g: Grade) -> dict[str, Any]:
@@ -19,6 +20,7 @@ def document(g: Grade) -> dict[str, Any]:
         "variable": g.variable,
         "verdict": g.verdict,
         "method": g.method,
+        "seed": g.seed,
         "diagnosis": [
             {
                 "kind": f.kind,
@@ -42,7 +44,7 @@ def render_text(g: Grade) -> str:
     lines.append(f"  your answer: {pretty(g.answer_expression) if g.answer_expression is not None else g.answer}")
     if g.expected is not None:
         lines.append(f"  the chain rule gives: {pretty(g.expected)}")
-    mark = "✓ correct" if g.verdict == "correct" else "✗ wrong"
+    mark = MARKS[g.verdict]
     lines.append(f"  verdict: {mark} (compared {g.method})")
     for f in g.diagnosis:
         lines.append("")
@@ -51,7 +53,7 @@ def render_text(g: Grade) -> str:
 
 
 def render_markdown(g: Grade) -> str:
-    mark = "✓ correct" if g.verdict == "correct" else "✗ wrong"
+    mark = MARKS[g.verdict]
     out = [f"### d/d{g.variable} `{g.expression}`", ""]
     out.append(f"- **Your answer:** `{pretty(g.answer_expression) if g.answer_expression is not None else g.answer}`")
     if g.expected is not None:
