@@ -15,8 +15,8 @@ from typing import Any
 
 from chainrule import engine
 from chainrule.derive import parse_point
-from chainrule.errors import UsageError
-from chainrule.graph import GRANULARITIES, build_graph
+from chainrule.errors import MathError, UsageError
+from chainrule.graph import GRANULARITIES, Graph, build_graph
 from chainrule.numcheck import Check, check_at
 from chainrule.steps import Evaluated, Evaluation
 from chainrule.syntax import parse_program
@@ -38,6 +38,7 @@ class Gradient(Evaluated):
     expanded: dict[str, Any]  # the same in terms of the variables, when small
     checks: dict[str, Check]
     unchecked: int  # variables left out of the numerical check
+    missing: dict[str, str]  # variables whose partial does not exist at the point -> why
 
     @property
     def backward(self) -> tuple[engine.Contribution, ...]:
@@ -48,7 +49,7 @@ class Gradient(Evaluated):
     def gradient(self) -> dict[str, float] | None:
         if self.evaluation.at is None:
             return None
-        return {v: self.evaluation.adjoint(v) or 0.0 for v in self.wrt}
+        return {v: self.evaluation.adjoint(v) or 0.0 for v in self.wrt if v not in self.missing}
 
     @property
     def beyond(self) -> dict[str, Wide]:
@@ -82,7 +83,11 @@ def gradient(
     variables = graph.variables
     chosen = parse_wrt(wrt, variables)
     point = parse_point(at, variables, variables[0] if variables else "x")
-    evaluation = Evaluation(graph, point, engine.run(graph, point) if point is not None else None)
+    missing: dict[str, str] = {}
+    at_point = None
+    if point is not None:
+        at_point, missing = _run(graph, point, chosen)
+    evaluation = Evaluation(graph, point, at_point)
     symbolic_by_index = engine.symbolic_adjoints(graph)
     symbolic = {v: symbolic_by_index.get(graph.index_of(v), 0) for v in chosen}
     expanded: dict[str, Any] = {}
@@ -96,7 +101,7 @@ def gradient(
         stride = len(chosen) / MAX_CHECKED
         sample = tuple(chosen[int(k * stride)] for k in range(MAX_CHECKED))
     for v in sample:
-        if (found := check_at(evaluation, v)) is not None:
+        if v not in missing and (found := check_at(evaluation, v)) is not None:
             checks[v] = found
     return Gradient(
         evaluation=evaluation,
@@ -105,4 +110,25 @@ def gradient(
         expanded=expanded,
         checks=checks,
         unchecked=len(chosen) - len(sample) if point is not None else 0,
+        missing=missing,
     )
+
+
+def _run(graph: Graph, point: dict[str, float], chosen: tuple[str, ...]) -> tuple[engine.Pass, dict[str, str]]:
+    """The pass for every chosen variable; when a local factor does not exist, the partials
+    that need it are reported missing and the others are still given.  A failure of the
+    forward pass (the function has no value) fails the whole gradient."""
+    try:
+        return engine.run(graph, point, chosen), {}
+    except MathError as first:
+        engine.evaluate(graph, point)  # raises when the function itself has no value here
+        missing: dict[str, str] = {}
+        for v in chosen:
+            try:
+                engine.run(graph, point, (v,))
+            except MathError as err:
+                missing[v] = err.message
+        given = tuple(v for v in chosen if v not in missing)
+        if not given:
+            raise first from None
+        return engine.run(graph, point, given), missing

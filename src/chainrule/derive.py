@@ -172,7 +172,7 @@ def derive(graph: Graph, variable: str, point: dict[str, float] | None, order: i
     """The steps of d(output)/d(variable) on a built graph, and every analysis the views show."""
     check_order(order, len(graph.layers))
     wrt = graph.variable_index(variable)
-    evaluation = Evaluation(graph, point, engine.run(graph, point) if point is not None else None)
+    evaluation = Evaluation(graph, point, engine.run(graph, point, (variable,)) if point is not None else None)
     count = engine.count_paths(graph, wrt)
     paths = engine.paths(graph, wrt) if count <= engine.MAX_PATHS else None
     derivative = None

@@ -13,7 +13,7 @@ derivatives along each path.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -33,14 +33,34 @@ def evaluate(graph: Graph, point: Mapping[str, float]) -> list[float]:
     return [values[i] for i in range(len(graph.dag))]
 
 
-def local_factors(graph: Graph, layer: Layer, values: list[float]) -> tuple[float, ...]:
+Factors = tuple["float | None", ...]  # a layer's local factors; None where no chosen variable is upstream
+
+
+def depends(graph: Graph, variables: Iterable[str]) -> list[bool]:
+    """Per DAG node: whether it depends on one of the variables."""
+    chosen = set(variables)
+    found: list[bool] = []
+    for node in graph.dag:
+        found.append((node.kind == "var" and node.text in chosen) or any(found[a] for a in node.args))
+    return found
+
+
+def local_factors(graph: Graph, layer: Layer, values: list[float], needed: list[bool] | None = None) -> Factors:
     """The value of each local derivative of a layer at the point: the reverse
-    sweep inside the layer, with the rule table's numeric slopes."""
+    sweep inside the layer, with the rule table's numeric slopes.
+
+    With `needed`, only the factors on paths from the chosen variables are
+    computed (the others are None), so ∂(xʸ)/∂x exists at x = −2 although
+    ∂(xʸ)/∂y, which needs ln(−2), does not."""
     backend = FloatBackend({}, graph.source)
     operands = {i: values[i] for i in layer.ops} | {i: values[i] for i in layer.sources}
-    constant = graph.constant.__getitem__
-    factors = interpret.sweep(graph.dag, layer.ops, layer.sources, operands, backend, constant, rules=False).locals
-    if not all(math.isfinite(f) for f in factors):
+
+    def constant(a: int) -> bool:
+        return graph.constant[a] if needed is None else not needed[a]
+
+    found = interpret.sweep(graph.dag, layer.ops, layer.sources, operands, backend, constant, rules=False).locals
+    factors = tuple(f if needed is None or needed[s] else None for s, f in zip(layer.sources, found, strict=True))
+    if not all(f is None or math.isfinite(f) for f in factors):
         node = graph.dag[layer.root]
         raise backend.fail(node, "the local derivative overflows here", Reason.overflow)
     return factors
@@ -72,7 +92,7 @@ class Arithmetic(Protocol[T]):
 
 def backward(
     graph: Graph,
-    local: Callable[[int, int], T],
+    local: Callable[[int, int], T | None],
     arithmetic: Arithmetic[T],
     on_step: Callable[[int, int, T, T, T], None] | None = None,
 ) -> dict[int, T]:
@@ -91,6 +111,8 @@ def backward(
         adjoint[layer.root] = upstream
         for k, source in enumerate(layer.sources):
             factor = local(li, k)
+            if factor is None:  # not on a path from the chosen variables
+                continue
             contribution = arithmetic.times(upstream, factor)
             pending.setdefault(source, []).append(contribution)
             if on_step is not None:
@@ -100,9 +122,7 @@ def backward(
     return adjoint
 
 
-def _float_backward(
-    graph: Graph, factors: list[tuple[float, ...]]
-) -> tuple[dict[int, float], tuple[Contribution, ...], bool]:
+def _float_backward(graph: Graph, factors: list[Factors]) -> tuple[dict[int, float], tuple[Contribution, ...], bool]:
     """The backward pass in doubles, its steps, and whether a product or sum
     on the way left the range of doubles."""
     steps: list[Contribution] = []
@@ -132,7 +152,7 @@ class Pass:
     """Everything the chain rule knows at one point."""
 
     values: list[float]  # every DAG node's value
-    factors: list[tuple[float, ...]]  # every layer's local factors, one per input
+    factors: list[Factors]  # every layer's local factors, one per input (None: not needed)
     adjoints: dict[int, float]  # d(output)/d(node), from one backward sweep
     steps: tuple[Contribution, ...]  # that sweep, step by step
     beyond: dict[int, wide.Wide]  # adjoints beyond the range of doubles (there 0.0 or ±inf)
@@ -142,8 +162,11 @@ class Pass:
         return {graph.names[i]: a for i, a in self.adjoints.items() if i in graph.names}
 
 
-def run(graph: Graph, point: Mapping[str, float]) -> Pass:
+def run(graph: Graph, point: Mapping[str, float], wrt: Iterable[str] | None = None) -> Pass:
     """The forward pass, the local factors and the backward pass at a point.
+
+    With `wrt`, only the local factors on paths from those variables are
+    computed: a factor that does not exist elsewhere cannot fail the pass.
 
     When a product of factors leaves the range of doubles (a vanishing or
     exploding gradient through thousands of layers), the backward pass runs
@@ -151,19 +174,24 @@ def run(graph: Graph, point: Mapping[str, float]) -> Pass:
     full precision back, and the others are kept in `Pass.beyond`.
     """
     values = evaluate(graph, point)
-    factors = [local_factors(graph, layer, values) for layer in graph.layers]
+    needed = depends(graph, wrt) if wrt is not None else None
+    factors = [local_factors(graph, layer, values, needed) for layer in graph.layers]
     adjoints, steps, lost = _float_backward(graph, factors)
     beyond: dict[int, wide.Wide] = {}
     if lost:
         import mpmath
 
         with mpmath.workprec(53):  # 53-bit numbers whose exponent cannot under- or overflow
-            exact_adjoints = backward(graph, lambda li, k: mpmath.mpf(factors[li][k]), MpBackend({}))
+            exact_adjoints = backward(graph, lambda li, k: _mpf(mpmath, factors[li][k]), MpBackend({}))
         for node, exact in exact_adjoints.items():
             adjoints[node] = double = float(exact)  # 0.0 below the range, ±inf above it
             if wide.beyond(double, exact):
                 beyond[node] = wide.from_mpf(exact)
     return Pass(values, factors, adjoints, steps, beyond)
+
+
+def _mpf(mpmath: Any, factor: float | None) -> Any:
+    return None if factor is None else mpmath.mpf(factor)
 
 
 # --------------------------------------------------------------------------- paths

@@ -68,7 +68,14 @@ class _Sample:
     point: dict[str, float]
     expected: float
     answer: float
-    factors: list[tuple[float, ...]]  # per layer
+    factors: list[engine.Factors]  # per layer; None off the paths from the variable
+
+
+def _factor(sample: _Sample, li: int, k: int) -> float:
+    """A local factor on a path from the variable: always computed."""
+    factor = sample.factors[li][k]
+    assert factor is not None, "factors on the paths from the variable are always computed"
+    return factor
 
 
 def _scale(samples: list[_Sample]) -> float:
@@ -103,7 +110,7 @@ def _samples(expr_graph: Graph, answer_graph: Graph, variable: str, wrt: int, se
         try:
             answer = engine.evaluate(answer_graph, point)[answer_graph.output]
             engine.evaluate(expr_graph, point)
-            at = engine.run(expr_graph, point)
+            at = engine.run(expr_graph, point, (variable,))
         except ChainruleError:
             continue
         found.append(_Sample(point, at.adjoints.get(wrt, 0.0), answer, at.factors))
@@ -282,18 +289,18 @@ def _layer_candidates(
     layer, gl = d.layers[li], graph.layers[li]
     local = layer.locals[k]
     ratio = f"d{layer.name}/d{local.wrt}"
-    first = samples[0].factors[li][k]
+    first = _factor(samples[0], li, k)
     where = _where(samples[0].point, d.variable)
 
     def factor_x() -> Any:
         return engine.in_variables(graph, local.expression, forms) if forms else local.expression
 
     def missing(s: _Sample) -> float | None:
-        f = s.factors[li][k]
+        f = _factor(s, li, k)
         return None if f == 0 else s.expected / f
 
     def extra(s: _Sample) -> float | None:
-        return s.expected * s.factors[li][k]
+        return s.expected * _factor(s, li, k)
 
     def missing_finding() -> Finding:
         return Finding(
@@ -321,7 +328,7 @@ def _layer_candidates(
     if node.kind == "call" and inner is not None and graph.dag[inner].kind != "var" and forms:
 
         def wrong_point(s: _Sample) -> float | None:
-            f = s.factors[li][k]
+            f = _factor(s, li, k)
             slope = engine.slope_at(graph, gl, s.point[d.variable])
             return None if f == 0 or slope is None else s.expected / f * slope
 
@@ -370,7 +377,7 @@ def _missing_path(d: Derivation, samples: list[_Sample]) -> Finding | None:
         def without(s: _Sample, steps: tuple[tuple[int, int], ...] = path.steps) -> float | None:
             term = 1.0
             for li, k in steps:
-                term *= s.factors[li][k]
+                term *= _factor(s, li, k)
             return s.expected - term
 
         if _matches(samples, without):

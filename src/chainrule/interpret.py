@@ -167,7 +167,9 @@ def sweep(
         # One operation on distinct inputs, as in most layers of a chain: its partials are the locals.
         only = rule_of(node)
         operands: tuple[Any, ...] = tuple(values[a] for a in node.args)
-        found = tuple(backend.partial(node, only, node.args.index(s), operands) for s in sources)
+        found = tuple(
+            backend.zero if constant(s) else backend.partial(node, only, node.args.index(s), operands) for s in sources
+        )
         return Sweep(found, ((label(node, constant),),) * len(sources) if rules else ())
     contributions: dict[int, list[T]] = {root: [backend.one]}
     met: dict[int, tuple[tuple[str, str], ...]] = {root: ()}

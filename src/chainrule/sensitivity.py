@@ -44,6 +44,8 @@ def sensitivity(ev: Evaluation, paths: tuple[Path, ...] | None) -> Sensitivity |
     for li, k in reversed(paths[0].steps):
         layer = ev.graph.layers[li]
         factor = ev.at.factors[li][k]
+        if factor is None:  # pragma: no cover - the path runs from the variable, where every factor is computed
+            return None
         running *= factor
         log10 = None if log10 is None or factor == 0 else log10 + math.log10(abs(factor))
         steps.append(Step(layer.name, factor, running, log10))

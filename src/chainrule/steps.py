@@ -42,7 +42,7 @@ class LayerStep:
     layer: Layer
     index: int  # its place in Graph.layers
     value: float | None
-    factors: tuple[float, ...] | None
+    factors: tuple[float | None, ...] | None  # None without a point; an entry is None when not needed
 
     name = _delegate("layer", "name")
     ops = _delegate("layer", "ops")

@@ -71,7 +71,9 @@ def document(g: Gradient) -> dict[str, Any]:
             for step in g.backward
         ]
         gradient = g.gradient or {}
-        doc["gradient"] = {v: number(gradient[v]) for v in g.wrt}
+        doc["gradient"] = {v: number(gradient.get(v)) for v in g.wrt}
+        if g.missing:  # partials that do not exist at the point (null above), and why
+            doc["missing"] = dict(g.missing)
         if g.beyond:  # gradient values beyond the range of doubles (there 0, or null for an overflow)
             doc["beyond_double"] = {name: wide_entry(w) for name, w in g.beyond.items()}
     doc["symbolic"] = {
@@ -95,6 +97,8 @@ def _value(g: Gradient, name: str) -> str:
     """A gradient's value: every digit of the double, or the number beyond their range."""
     if name in g.beyond:
         return wide(g.beyond[name])
+    if name in g.missing:
+        return "does not exist"
     return exact((g.gradient or {}).get(name))
 
 
@@ -163,6 +167,8 @@ def render_text(g: Gradient, color: bool = False, width: int = 100) -> str:
             row += [_value(g, v), verdict]
         grad.add_row(*row)
     con.print(grad)
+    for v, why in g.missing.items():
+        con.print(f"∂{g.output}/∂{v} does not exist here: {why}")
     if g.unchecked:
         con.print(
             f"({g.unchecked} of {len(g.wrt)} variables were left out of the numerical check;"

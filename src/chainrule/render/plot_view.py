@@ -30,7 +30,7 @@ def _curves(d: Derivation, xs: list[float]) -> tuple[list[float], list[float]]:
     for x in xs:
         point = {**d.point, d.variable: x}
         try:
-            at = engine.run(graph, point)
+            at = engine.run(graph, point, (d.variable,))
             fs.append(at.values[graph.output])
             dfs.append(at.adjoints.get(wrt, 0.0))
         except ChainruleError:

@@ -1,0 +1,67 @@
+"""Math you can trust at the edges: each case checked against an independent reference."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import pytest
+import sympy
+
+from chainrule.derive import differentiate
+
+X, Y = sympy.symbols("x y", real=True)
+
+
+@pytest.mark.parametrize(
+    ("expression", "oracle", "point"),
+    [
+        ("x^y", X**Y, {"x": -2.0, "y": 3.0}),
+        ("(x-1)^y", (X - 1) ** Y, {"x": 0.0, "y": 2.0}),
+        ("x*sqrt(y)", X * sympy.sqrt(Y), {"x": 1.0, "y": 0.0}),
+    ],
+)
+def test_only_the_local_factors_on_paths_from_the_variable_must_exist(
+    expression: str, oracle: Any, point: dict[str, float]
+) -> None:
+    d = differentiate(expression, wrt="x", at=point)
+    reference = float(sympy.diff(oracle, X).subs({X: point["x"], Y: point["y"]}))
+    assert d.derivative_value == pytest.approx(reference, rel=1e-14, abs=1e-300)
+    assert d.check is not None and d.check.agrees is True
+
+
+def test_a_gradient_gives_the_partials_that_exist_and_names_the_one_that_does_not(run: Any) -> None:
+    code, out, _ = run("grad", "x^y", "--at", "x=-2,y=3", "--json")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["gradient"] == {"x": 12.0, "y": None}
+    assert "y" in doc["missing"]
+    code, out, _ = run("grad", "x^y", "--at", "x=-2,y=3")
+    assert code == 0 and "does not exist" in out
+
+
+def test_a_function_without_a_value_still_fails_the_gradient(run: Any) -> None:
+    code, _, err = run("grad", "ln(x) + y", "--at", "x=-1,y=2")
+    assert code == 1 and "ln needs a positive argument" in err
+
+
+@pytest.mark.parametrize(
+    ("expression", "at", "reference"),
+    [
+        ("tanh(x)", 30.0, 4 / (math.exp(30) + math.exp(-30)) ** 2),
+        ("1e30*tanh(x)", 30.0, 1e30 * 4 / (math.exp(30) + math.exp(-30)) ** 2),
+        ("sigmoid(x)", 30.0, math.exp(-30) / (1 + math.exp(-30)) ** 2),
+        ("1e20*sigmoid(x)", 40.0, 1e20 * math.exp(-40) / (1 + math.exp(-40)) ** 2),
+    ],
+)
+def test_saturated_activations_keep_their_small_slopes(expression: str, at: float, reference: float) -> None:
+    d = differentiate(expression, at=repr(at))
+    assert d.derivative_value == pytest.approx(reference, rel=1e-13)
+    assert d.check is not None and d.check.agrees is True
+
+
+def test_a_saturated_chain_shows_no_factor_of_zero() -> None:
+    d = differentiate("sigmoid(sigmoid(x))", at="40")
+    assert d.sensitivity is not None
+    assert all(step.factor != 0 for step in d.sensitivity.steps)
