@@ -65,3 +65,45 @@ def test_a_saturated_chain_shows_no_factor_of_zero() -> None:
     d = differentiate("sigmoid(sigmoid(x))", at="40")
     assert d.sensitivity is not None
     assert all(step.factor != 0 for step in d.sensitivity.steps)
+
+
+@pytest.mark.parametrize(
+    ("expression", "oracle", "expected"),
+    [
+        ("x|x|", X * sympy.Abs(X), 0.0),
+        ("x*abs(x)", X * sympy.Abs(X), 0.0),
+        ("|x|^2", sympy.Abs(X) ** 2, 0.0),
+        ("|x|^3", sympy.Abs(X) ** 3, 0.0),
+        ("sqrt(x^4)", sympy.sqrt(X**4), 0.0),
+        ("relu(x)^2", sympy.Max(0, X) ** 2, 0.0),
+        ("cbrt(x^3)", X, 1.0),
+    ],
+)
+def test_a_corner_in_a_layer_is_not_a_corner_in_the_function(
+    run: Any, expression: str, oracle: Any, expected: float
+) -> None:
+    # the independent reference: both one-sided limits of the difference quotient, by SymPy
+    h = sympy.Symbol("h", positive=True)
+    quotient = (oracle.subs(X, h) - oracle.subs(X, 0)) / h
+    assert float(sympy.limit(quotient, h, 0)) == expected
+    assert float(sympy.limit((oracle.subs(X, -h) - oracle.subs(X, 0)) / (-h), h, 0)) == expected
+    code, out, err = run("diff", expression, "--at", "0", "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["derivative"]["value"] == pytest.approx(expected, abs=1e-20)
+    by_limit = doc["derivative"]["by_limit"]
+    assert by_limit["left"] == pytest.approx(expected, abs=1e-20)
+    assert by_limit["right"] == pytest.approx(expected, abs=1e-20)
+    code, out, _ = run("diff", expression, "--at", "0")
+    assert "by the limit definition" in " ".join(out.split())  # however the terminal wraps it
+
+
+@pytest.mark.parametrize(
+    ("expression", "sides"),
+    [("|x|", ("it is -1", "it is 1")), ("relu(x)", ("it is 0", "it is 1")), ("sqrt(x)", ("not defined", "infinite"))],
+)
+def test_a_true_corner_names_both_one_sided_derivatives(run: Any, expression: str, sides: tuple[str, str]) -> None:
+    code, _, err = run("diff", expression, "--at", "0")
+    assert code == 1
+    assert "no derivative at x = 0" in err
+    assert all(side in err for side in sides)

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from chainrule import engine
-from chainrule.errors import ChainruleError, InputError, UsageError
+from chainrule.errors import ChainruleError, InputError, MathError, Reason, UsageError
 from chainrule.graph import GRANULARITIES, Graph, build_graph
 from chainrule.higher import Order, check_order, higher_orders
 from chainrule.interpret import FloatBackend, evaluate
-from chainrule.numcheck import Check, check_at
+from chainrule.numcheck import LIMIT_RTOL, Check, Side, check_at, one_sided
 from chainrule.printing import form
 from chainrule.sensitivity import Sensitivity, sensitivity
 from chainrule.steps import Evaluated, Evaluation, LayerStep
@@ -43,6 +43,23 @@ class Pitfall:
 
 
 @dataclass(frozen=True)
+class Limit:
+    """The derivative by the limit definition, where a layer's local derivative does not exist.
+
+    The chain rule needs every local factor; x·|x| at 0 has a layer, |x|, with a
+    corner, yet the function is differentiable there.  The one-sided derivatives
+    of the function alone decide.
+    """
+
+    layer: str  # the layer whose local derivative does not exist at the point
+    reason: str  # why it does not: "|u| has a corner at 0: its slope jumps from −1 to 1"
+    left: Side
+    right: Side
+    value: float  # the derivative: both sides agree
+    function: float  # f at the point
+
+
+@dataclass(frozen=True)
 class Derivation(Evaluated):
     """d(output)/d(variable), step by step: every view of diff reads this record."""
 
@@ -55,10 +72,18 @@ class Derivation(Evaluated):
     orders: tuple[Order, ...]  # orders 2..N when --order N asks for them, else ()
     sensitivity: Sensitivity | None  # how each layer scales a wiggle, on a chain at a point
     pitfall: Pitfall | None
+    limit: Limit | None = None  # the derivative by the limit definition, where the chain rule does not apply
+
+    @property
+    def value(self) -> float | None:
+        """f at the point."""
+        return self.limit.function if self.limit is not None else self.evaluation.value
 
     @property
     def derivative_value(self) -> float | None:
         """The derivative at the point: 0.0 or ±inf when it is beyond the range of doubles."""
+        if self.limit is not None:
+            return self.limit.value
         return self.evaluation.adjoint(self.variable)
 
     @property
@@ -172,7 +197,8 @@ def derive(graph: Graph, variable: str, point: dict[str, float] | None, order: i
     """The steps of d(output)/d(variable) on a built graph, and every analysis the views show."""
     check_order(order, len(graph.layers))
     wrt = graph.variable_index(variable)
-    evaluation = Evaluation(graph, point, engine.run(graph, point, (variable,)) if point is not None else None)
+    at, limit = (_pass(graph, point, variable)) if point is not None else (None, None)
+    evaluation = Evaluation(graph, point, at)
     count = engine.count_paths(graph, wrt)
     paths = engine.paths(graph, wrt) if count <= engine.MAX_PATHS else None
     derivative = None
@@ -191,10 +217,59 @@ def derive(graph: Graph, variable: str, point: dict[str, float] | None, order: i
         paths=paths,
         derivative=derivative,
         check=check_at(evaluation, variable),
-        orders=higher_orders(evaluation, variable, order) if order > 1 else (),
+        orders=higher_orders(evaluation if limit is None else Evaluation(graph, None, None), variable, order)
+        if order > 1
+        else (),
         sensitivity=sensitivity(evaluation, paths),
         pitfall=_pitfall(evaluation, variable),
+        limit=limit,
     )
+
+
+def _pass(graph: Graph, point: dict[str, float], variable: str) -> tuple[engine.Pass | None, Limit | None]:
+    """The chain rule at the point; where a local factor does not exist, the limit definition."""
+    try:
+        return engine.run(graph, point, (variable,)), None
+    except MathError as err:
+        if err.reason is not Reason.not_differentiable:
+            raise
+        return None, _limit(graph, point, variable, err)
+
+
+def _limit(graph: Graph, point: dict[str, float], variable: str, err: MathError) -> Limit:
+    """The derivative from both one-sided derivatives of the function alone; a MathError
+    naming both sides when they differ or do not exist."""
+    values = engine.evaluate(graph, point)
+    needed = engine.depends(graph, (variable,))
+    layer, reason = graph.output_name, err.message
+    for candidate in graph.layers:
+        try:
+            engine.local_factors(graph, candidate, values, needed)
+        except MathError as found:
+            layer, reason = candidate.name, found.message.removeprefix("not differentiable here: ")
+            break
+    left, right = one_sided(graph, point, variable)
+    where = f"{variable} = {point[variable]:g}"
+    if (
+        left.value is not None
+        and right.value is not None
+        and abs(left.value - right.value) <= LIMIT_RTOL * max(1.0, abs(left.value), abs(right.value))
+    ):
+        value = right.value if right.value == left.value else (left.value + right.value) / 2
+        return Limit(layer, reason, left, right, value, values[graph.output])
+    sides = "; ".join(f"from the {name} {_side(side)}" for name, side in (("left", left), ("right", right)))
+    raise MathError(
+        f"no derivative at {where}: {sides}",
+        reason=Reason.not_differentiable,
+        source=err.source,
+        position=err.position,
+        end=err.end,
+        hint=f"the layer {layer} is not differentiable there: {reason}",
+    )
+
+
+def _side(side: Side) -> str:
+    return f"it is {side.value:.10g}" if side.value is not None else str(side.why)
 
 
 def _pitfall(evaluation: Evaluation, variable: str) -> Pitfall | None:

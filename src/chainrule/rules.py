@@ -229,7 +229,7 @@ _TABLE: list[Rule] = [
         "pow", "general power", "d(aᵇ) = b·aᵇ⁻¹·da + aᵇ·ln(a)·db", _pow,
         (lambda a, b: b * _pow(a, b - 1), lambda a, b: _pow(a, b) * sympy.log(a)),
         lambda n, a, b: n.power(a, b),
-        (lambda n, a, b: b * n.power(a, b - 1), lambda n, a, b: n.power(a, b) * n.log(a)),
+        (lambda n, a, b: b * n.power(a, b - 1) if b != 0 else 0 * n.one, lambda n, a, b: n.power(a, b) * n.log(a)),
         undefined=lambda a, b: _need(not (a == 0 and b < 0), "0 raised to a negative power is undefined"),
         complex_=lambda a, b: _need(a >= 0 or float(b).is_integer(),
                                     "a negative number to a fractional power is not a real number"),

@@ -125,3 +125,18 @@ def derivative_text(d: Derivation, style: str) -> str | None:
 def rule_names(local: LocalStep) -> str:
     """'sum, constant multiple': every rule a local derivative used, outer first."""
     return ", ".join(name for name, _ in local.rules) or local.rule
+
+
+def limit_sentence(d: Derivation) -> str | None:
+    """Why the chain rule does not apply at the point, and the derivative by the limit definition."""
+    limit = d.limit
+    if limit is None:
+        return None
+    step = d.evaluation.by_name.get(limit.layer)
+    layer = f"{limit.layer} = {layer_text(d, step, 'pretty')}" if step is not None else limit.layer
+    return (
+        f"the chain rule does not apply at {point_text(d)}, because the local derivative of layer {layer} "
+        f"does not exist there ({limit.reason}); the derivative still exists, by the limit definition: "
+        f"from the left it is {num(limit.left.value)}, from the right {num(limit.right.value)}, "
+        f"so d{d.output}/d{d.variable} = {num(limit.value)}"
+    )

@@ -7,6 +7,7 @@ pipeline, the product, the verification by nudging, and the pitfall.
 from __future__ import annotations
 
 import math
+import textwrap
 
 from chainrule.derive import Derivation
 from chainrule.printing import pretty
@@ -17,6 +18,7 @@ from chainrule.render.common import (
     factor_values,
     function_text,
     layer_text,
+    limit_sentence,
     num,
     point_text,
     product,
@@ -42,7 +44,7 @@ def render(d: Derivation) -> str:
     chain = d.path_count == 1 and all(len(layer.inputs) == 1 for layer in d.layers)
     lines += _composition(d, chain)
     lines += _locals(d)
-    if d.point is not None and d.paths is not None:
+    if d.point is not None and d.paths is not None and d.limit is None:
         lines += _pipeline(d)
     lines += _product(d, chain)
     if d.check is not None:
@@ -173,13 +175,18 @@ def _product(d: Derivation, chain: bool) -> list[str]:
         out.append(f"     {pad}= {expanded}")
     if d.derivative is None:
         out.append(f"   (The form in {d.variable} alone is omitted: {len(d.layers):,} layers make it too large.)")
-    if d.point is not None and d.paths is not None:
+    if d.limit is not None:
+        pass  # no local factors at this point: the limit definition below gives the value
+    elif d.point is not None and d.paths is not None:
         terms = [" × ".join(_signed(v) for v in factor_values(d, p)) for p in range(len(d.paths))]
         out.append(f"   At {point_text(d)}: {' + '.join(terms)} = {derivative_number(d)}")
     elif d.point is not None:
         out.append(f"   At {point_text(d)}: {lhs} = {derivative_number(d)}")
     if (note := beyond_note(d)) is not None:
         out.append(_aside(note))
+    if (sentence := limit_sentence(d)) is not None:
+        text = f"{sentence[0].upper()}{sentence[1:]}."
+        out += textwrap.wrap(text, width=96, initial_indent="   ", subsequent_indent="   ")
     return out + [""]
 
 

@@ -15,7 +15,7 @@ from chainrule.render.common import num
 def _labels(g: Gradient | Derivation) -> tuple[list[tuple[int, list[str], bool]], list[tuple[int, int, str]]]:
     """(node id, label lines, is a variable) and (from, to, label) for every node and edge."""
     graph = g.graph
-    at = g.point is not None
+    at = g.evaluation.at is not None
     adjoint = g.adjoints or {}
     nodes: list[tuple[int, list[str], bool]] = []
     for name in graph.variables:

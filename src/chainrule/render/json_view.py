@@ -11,7 +11,7 @@ from chainrule.errors import ChainruleError, MathError
 from chainrule.graph import Graph
 from chainrule.numcheck import Check
 from chainrule.printing import form, plain
-from chainrule.render.common import derivative_text, function_text, product
+from chainrule.render.common import derivative_text, function_text, limit_sentence, product
 from chainrule.steps import LayerStep
 from chainrule.wide import Wide
 from chainrule.wide import text as wide
@@ -64,6 +64,14 @@ def diff_document(d: Derivation) -> dict[str, Any]:
         derivative["value"] = number(d.derivative_value)
         if d.derivative_beyond is not None:  # value is then 0 (or null for ±inf)
             derivative["beyond_double"] = wide_entry(d.derivative_beyond)
+        if d.limit is not None:  # the chain rule does not apply at the point: the limit definition
+            derivative["by_limit"] = {
+                "layer": d.limit.layer,
+                "reason": d.limit.reason,
+                "left": d.limit.left.value,
+                "right": d.limit.right.value,
+                "note": limit_sentence(d),
+            }
     doc: dict[str, Any] = {
         "schema": SCHEMA,
         "input": d.input,

@@ -7,7 +7,7 @@ from typing import Any
 from chainrule.derive import Derivation
 from chainrule.printing import form, pretty
 from chainrule.printing import latex as latex_text
-from chainrule.render.common import derivative_number, function_text, num, point_text, product, ratio
+from chainrule.render.common import derivative_number, function_text, limit_sentence, num, point_text, product, ratio
 from chainrule.render.higher_view import lines as higher_lines
 
 
@@ -108,6 +108,8 @@ def markdown(d: Derivation) -> str:
                 f"{d.check.method}: {num(d.check.value, 15)} ({verdict})"
                 + (f"; {d.check.note}" if d.check.note else "")
             )
+    if (sentence := limit_sentence(d)) is not None:
+        out += ["", f"**Limit.** {sentence[0].upper()}{sentence[1:]}."]
     if d.orders:
         out += ["", "**Higher orders.**", "", "```text", *higher_lines(d, d.orders), "```"]
     if len(d.layers) <= GRAPH_LAYERS:

@@ -17,6 +17,7 @@ from chainrule.render.common import (
     derivative_text,
     function_text,
     layer_text,
+    limit_sentence,
     num,
     path_factors,
     point_text,
@@ -120,6 +121,8 @@ def render(d: Derivation, color: bool = False, width: int = 100) -> str:
         )
         if (note := beyond_note(d)) is not None:
             con.print(f"         ({note})")
+        if (sentence := limit_sentence(d)) is not None:
+            con.print(Text.assemble(("limit    ", "bold"), sentence[0].upper() + sentence[1:] + "."))
     if d.check is not None:
         c = d.check
         con.print(
