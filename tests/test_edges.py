@@ -107,3 +107,17 @@ def test_a_true_corner_names_both_one_sided_derivatives(run: Any, expression: st
     assert code == 1
     assert "no derivative at x = 0" in err
     assert all(side in err for side in sides)
+
+
+def test_with_order_n_the_nth_derivative_is_the_headline(run: Any) -> None:
+    code, out, _ = run("diff", "sin(x^2)", "--at", "1.5", "--order", "2", "--json")
+    assert code == 0
+    doc = json.loads(out)
+    reference = float(sympy.diff(sympy.sin(X**2), X, 2).subs(X, 1.5))
+    assert doc["derivative"]["order"] == 2
+    assert doc["derivative"]["value"] == pytest.approx(reference, rel=1e-13)
+    assert doc["derivative"]["check"]["agrees"] is True
+    assert [o["order"] for o in doc["orders"]] == [1, 2]
+    code, out, _ = run("diff", "sin(x^2)", "--at", "1.5", "--order", "2")
+    assert out.splitlines()[0].endswith("d²y/dx² at x = 1.5")
+    assert out.rstrip().splitlines()[-1].startswith("value    d²y/dx² = -8.259006017")

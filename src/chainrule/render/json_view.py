@@ -83,6 +83,17 @@ def diff_document(d: Derivation) -> dict[str, Any]:
     if at:
         doc["value"] = number(d.value)
     doc["layers"] = layers
+    if d.orders:  # with --order N the N-th derivative is the headline; orders 1..N stay in "orders"
+        top = d.orders[-1]
+        derivative = {
+            "order": top.order,
+            "expression": plain(top.expanded) if top.expanded is not None else None,
+            "product": plain(top.layered),
+            "paths": d.path_count,
+        }
+        if at:
+            derivative["value"] = number(top.value)
+            derivative["check"] = {"value": number(top.reference), "agrees": top.agrees}
     doc["derivative"] = derivative
     if d.check is not None:
         doc["check"] = check_document(d.check)

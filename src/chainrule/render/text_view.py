@@ -15,6 +15,7 @@ from chainrule.render.common import (
     beyond_note,
     derivative_number,
     derivative_text,
+    exact,
     function_text,
     layer_text,
     limit_sentence,
@@ -26,6 +27,7 @@ from chainrule.render.common import (
     rule_names,
 )
 from chainrule.render.higher_view import lines as higher_lines
+from chainrule.render.higher_view import notation
 
 FULL = 500  # layers; a larger chain shows its first and last ENDS layers and SHOWN_FACTORS factors
 ENDS = 20
@@ -53,9 +55,10 @@ def render(d: Derivation, color: bool = False, width: int = 100) -> str:
     function = function_text(d, "pretty")
     if len(d.layers) > FULL and len(function) > 2 * width:
         function = f"{function[: width - 10]} … ({len(d.layers):,} layers)"
+    headline = notation(d, len(d.orders)) if d.orders else f"d{d.output}/d{d.variable}"
     title = Text.assemble(
         (f"{d.output} = {function}", "bold"),
-        f"    d{d.output}/d{d.variable}" + (f" at {point_text(d)}" if at else ""),
+        f"    {headline}" + (f" at {point_text(d)}" if at else ""),
     )
     con.print(title)
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
@@ -151,6 +154,13 @@ def render(d: Derivation, color: bool = False, width: int = 100) -> str:
         con.print()
         for line in higher_lines(d, d.orders):
             con.print(line)
+        top = d.orders[-1]
+        if top.value is not None:
+            con.print(
+                Text.assemble(("value    ", "bold"), f"{headline} = "),
+                Text(exact(top.value), style="bold green"),
+                sep="",
+            )
     return out.getvalue()
 
 
