@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import mpmath
@@ -36,6 +37,9 @@ RTOL = 1e-8
 ATOL = 1e-10
 CONDITION_RTOL = 1e-9  # the function's value in doubles must be this close to its value at DIGITS
 METHOD = f"mpmath.diff at {DIGITS} digits"
+FINER = 20  # more digits, to confirm a small reference
+RESOLVED = 1e-9  # two references this close are resolved
+MAX_DIGIT_NODES = 2_000_000  # digits × nodes the check may spend on a derivative below the range of doubles
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,7 @@ class Check:
     rel_error: float | None
     agrees: bool | None
     note: str | None = None
+    reference_beyond: wide.Wide | None = None  # the reference, when it is beyond the range of doubles
 
 
 def evaluate_mp(graph: Graph, point: Mapping[str, Any]) -> Any:
@@ -106,18 +111,34 @@ def check(
     nudge = _nudge(graph, point, wrt, f0)
     try:
         with mpmath.workdps(DIGITS):
-            fixed = {k: mpmath.mpf(v) for k, v in point.items()}
-
-            def f(t: Any) -> Any:
-                return evaluate_mp(graph, {**fixed, wrt: t})
-
-            exact = values_mp(graph, fixed)
-            reference = mpmath.diff(f, fixed[wrt])
+            exact = values_mp(graph, {k: mpmath.mpf(v) for k, v in point.items()})
+        reference = _reference(graph, point, wrt, DIGITS)
+        if beyond is not None:
+            return _compare_beyond(graph, point, wrt, nudge, reference, beyond)
+        lost = _underflow(graph, values, exact) if values is not None else None
+        if lost is not None and abs(reference) < ATOL:
+            return _undecided(
+                nudge,
+                f"{lost} underflows in doubles, and the derivative (about {mpmath.nstr(reference, 3)} by "
+                f"{METHOD}) is too small for the check to judge",
+            )
+        if reference != 0 and abs(reference) < ATOL:
+            # a small derivative (tanh′(30) ≈ 3.5e-26): compare relatively once more digits confirm it
+            finer = _reference(graph, point, wrt, DIGITS + FINER)
+            if abs(finer - reference) <= RESOLVED * abs(finer):
+                return _relative(nudge, finer, derivative, f"mpmath.diff at {DIGITS + FINER} digits")
     except MathError:
         return _undecided(nudge, "the function is not defined on both sides")
-    if beyond is not None:
-        return _compare_beyond(nudge, reference, beyond)
     result = compare(nudge, float(reference), derivative)
+    if result.agrees is False:
+        # Before a disagreement is declared, the reference is taken again with more digits (a
+        # saturated activation cancels them) and with steps smaller than |x| (beside a corner).
+        try:
+            confirmed = _retry(graph, point, wrt, nudge, derivative)
+        except MathError:
+            confirmed = None
+        if confirmed is not None:
+            return confirmed
     f_exact = exact[graph.output]
     if result.agrees is False and abs(f0 - f_exact) > CONDITION_RTOL * max(1, abs(f_exact)):
         return _undecided(
@@ -125,14 +146,28 @@ def check(
             f"ill-conditioned: the function is {f0:.10g} in doubles but {float(f_exact):.10g} at {DIGITS} "
             "digits; rounding errors grow so much here that the check cannot judge a derivative",
         )
-    lost = _underflow(graph, values, exact) if values is not None else None
-    if lost is not None and abs(float(reference)) < ATOL:
-        return _undecided(
-            nudge,
-            f"{lost} underflows in doubles, and the derivative (about {mpmath.nstr(reference, 3)} by "
-            f"{METHOD}) is too small for the check to judge",
-        )
     return result
+
+
+def _at(graph: Graph, fixed: Mapping[str, Any], wrt: str, t: Any) -> Any:
+    """The function with `wrt` at t and the other variables fixed."""
+    return evaluate_mp(graph, {**fixed, wrt: t})
+
+
+def _retry(graph: Graph, point: Mapping[str, float], wrt: str, nudge: Nudge, derivative: float) -> Check | None:
+    """An agreeing check at finer settings, or None when the disagreement stands."""
+    x0 = abs(mpmath.mpf(point[wrt]))
+    for digits, step in ((DIGITS * 2, None), (DIGITS * 3, x0 * mpmath.mpf(2) ** -40 if x0 else None)):
+        with mpmath.workdps(digits):
+            fixed = {k: mpmath.mpf(v) for k, v in point.items()}
+            options = {} if step is None else {"h": step}
+            reference = mpmath.diff(partial(_at, graph, fixed, wrt), fixed[wrt], **options)
+        how = f"mpmath.diff at {digits} digits" + (f", step {mpmath.nstr(step, 3)}" if step is not None else "")
+        if reference == 0 and derivative == 0:
+            return Check(nudge, how, 0.0, 0.0, None, True)
+        if reference != 0 and (check := _relative(nudge, reference, derivative, how)).agrees:
+            return check
+    return None
 
 
 def _underflow(graph: Graph, values: Sequence[float], exact: list[Any]) -> str | None:
@@ -161,16 +196,49 @@ def compare(nudge: Nudge, reference: float, derivative: float) -> Check:
     return Check(nudge, METHOD, reference, abs_error, rel_error, agrees, note)
 
 
-def _compare_beyond(nudge: Nudge, reference: Any, beyond: wide.Wide) -> Check:
-    """A derivative outside the range of doubles: beyond what finite differences resolve."""
+def _reference(graph: Graph, point: Mapping[str, float], wrt: str, digits: int) -> Any:
+    """mpmath.diff of the function alone at `digits` digits."""
+    with mpmath.workdps(digits):
+        fixed = {k: mpmath.mpf(v) for k, v in point.items()}
+        return mpmath.diff(lambda t: evaluate_mp(graph, {**fixed, wrt: t}), fixed[wrt])
+
+
+def _relative(nudge: Nudge, reference: Any, derivative: Any, method: str) -> Check:
+    """Agreement to RTOL relative to a resolved reference, at any size."""
+    with mpmath.workdps(DIGITS):
+        abs_error = abs(mpmath.mpf(derivative) - reference)
+        rel_error = abs_error / abs(reference)
+    return Check(nudge, method, float(reference), float(abs_error), float(rel_error), bool(rel_error <= RTOL))
+
+
+def _compare_beyond(
+    graph: Graph, point: Mapping[str, float], wrt: str, nudge: Nudge, reference: Any, beyond: wide.Wide
+) -> Check:
+    """A derivative outside the range of doubles, checked relatively: below the range, at as many
+    digits as resolve it (a 1,000-sigmoid chain's 4.3e-649 needs about 680), within MAX_DIGITS."""
+    ours = mpmath.mpf(beyond.mantissa) * mpmath.mpf(10) ** beyond.exponent
+    method = METHOD
     if beyond.exponent < 0:
-        check = compare(nudge, float(reference), 0.0)
-        note = (
-            f"the derivative, about 1e{beyond.exponent}, is far below the absolute tolerance {ATOL:g}: "
-            "the check confirms only that it is near 0"
+        digits = DIGITS + FINER - beyond.exponent
+        if digits * len(graph.dag) > MAX_DIGIT_NODES:
+            return _undecided(
+                nudge,
+                f"the derivative, about 1e{beyond.exponent}, needs {digits:,} digits through {len(graph.dag):,} "
+                "nodes to resolve, more than the check may spend",
+            )
+        reference = _reference(graph, point, wrt, digits)
+        method = f"mpmath.diff at {digits:,} digits"
+    elif abs(_reference(graph, point, wrt, DIGITS + FINER) - reference) > RESOLVED * abs(reference):
+        return _undecided(
+            nudge,
+            f"the derivative, about 1e{beyond.exponent}, is beyond the range of doubles, and {METHOD} does not settle",
         )
-        return Check(nudge, METHOD, check.value, check.abs_error, None, check.agrees, note)
-    return _undecided(nudge, f"the derivative, about 1e{beyond.exponent}, is beyond the range of doubles")
+    if reference == 0:
+        return _undecided(nudge, f"the reference is 0 at {method}")
+    check = _relative(nudge, reference, ours, method)
+    return Check(
+        nudge, method, float(reference), None, check.rel_error, check.agrees, reference_beyond=wide.from_mpf(reference)
+    )
 
 
 # --------------------------------------------------------------------------- one-sided limits

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from chainrule.derive import Derivation
+from chainrule.numcheck import Check
 from chainrule.printing import form, plain, pretty
 from chainrule.steps import LayerStep, LocalStep
 from chainrule.wide import text as wide
@@ -140,3 +141,16 @@ def limit_sentence(d: Derivation) -> str | None:
         f"from the left it is {num(limit.left.value)}, from the right {num(limit.right.value)}, "
         f"so d{d.output}/d{d.variable} = {num(limit.value)}"
     )
+
+
+def reference_text(c: Check) -> str:
+    """The accurate check's reference value, beyond the range of doubles where it is."""
+    return wide(c.reference_beyond, 10) if c.reference_beyond is not None else num(c.value, 15)
+
+
+def error_text(c: Check) -> str:
+    """'error 1.2e-42 (relative 3.4e-17)', or only the relative error where the absolute one is beyond doubles."""
+    relative = f"relative {num(c.rel_error, 2)}" if c.rel_error is not None else ""
+    if c.abs_error is None:
+        return relative
+    return f"error {num(c.abs_error, 2)}" + (f" ({relative})" if relative else "")

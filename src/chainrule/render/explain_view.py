@@ -15,6 +15,7 @@ from chainrule.render.common import (
     beyond_note,
     derivative_number,
     derivative_text,
+    error_text,
     factor_values,
     function_text,
     layer_text,
@@ -24,6 +25,7 @@ from chainrule.render.common import (
     product,
     ratio,
     ratios,
+    reference_text,
 )
 from chainrule.render.higher_view import lines as higher_lines
 from chainrule.render.sensitivity_view import lines as sensitivity_lines
@@ -218,7 +220,7 @@ def _verification(d: Derivation) -> list[str]:
             out.append("     A forward difference is only approximate: its error grows with h and the curvature.")
     if c.value is not None:
         agree = "the chain rule agrees" if c.agrees else "THE VALUES DISAGREE"
-        out.append(f"   An accurate check ({c.method}) gives {num(c.value, 15)}: error {num(c.abs_error, 2)}, {agree}.")
+        out.append(f"   An accurate check ({c.method}) gives {reference_text(c)}: {error_text(c)}, {agree}.")
         if c.note:
             out.append(_aside(c.note))
     else:

@@ -136,6 +136,7 @@ def check_document(c: Check) -> dict[str, Any]:
         "rel_error": number(c.rel_error),
         "agrees": c.agrees,
         **({"note": c.note} if c.note else {}),
+        **({"beyond_double": wide_entry(c.reference_beyond)} if c.reference_beyond is not None else {}),
     }
 
 

@@ -7,7 +7,16 @@ from typing import Any
 from chainrule.derive import Derivation
 from chainrule.printing import form, pretty
 from chainrule.printing import latex as latex_text
-from chainrule.render.common import derivative_number, function_text, limit_sentence, num, point_text, product, ratio
+from chainrule.render.common import (
+    derivative_number,
+    function_text,
+    limit_sentence,
+    num,
+    point_text,
+    product,
+    ratio,
+    reference_text,
+)
 from chainrule.render.higher_view import lines as higher_lines
 
 
@@ -105,7 +114,7 @@ def markdown(d: Derivation) -> str:
             out.append("")
             out.append(
                 f"**Check.** nudge h = {d.check.nudge.h:g}: {num(d.check.nudge.value)}; "
-                f"{d.check.method}: {num(d.check.value, 15)} ({verdict})"
+                f"{d.check.method}: {reference_text(d.check)} ({verdict})"
                 + (f"; {d.check.note}" if d.check.note else "")
             )
     if (sentence := limit_sentence(d)) is not None:

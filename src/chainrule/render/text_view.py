@@ -15,6 +15,7 @@ from chainrule.render.common import (
     beyond_note,
     derivative_number,
     derivative_text,
+    error_text,
     exact,
     function_text,
     layer_text,
@@ -24,6 +25,7 @@ from chainrule.render.common import (
     point_text,
     product,
     ratio,
+    reference_text,
     rule_names,
 )
 from chainrule.render.higher_view import lines as higher_lines
@@ -143,8 +145,7 @@ def render(d: Derivation, color: bool = False, width: int = 100) -> str:
             verdict = Text("agrees ✓", style="bold green") if c.agrees else Text("DISAGREES ✗", style="bold red")
             con.print(
                 Text.assemble(
-                    f"         {c.method}: {num(c.value, 15)}, error {num(c.abs_error, 2)}",
-                    f" (relative {num(c.rel_error, 2)}) " if c.rel_error is not None else " ",
+                    f"         {c.method}: {reference_text(c)}, {error_text(c)} ",
                     verdict,
                 )
             )
