@@ -121,3 +121,33 @@ def test_with_order_n_the_nth_derivative_is_the_headline(run: Any) -> None:
     code, out, _ = run("diff", "sin(x^2)", "--at", "1.5", "--order", "2")
     assert out.splitlines()[0].endswith("d²y/dx² at x = 1.5")
     assert out.rstrip().splitlines()[-1].startswith("value    d²y/dx² = -8.259006017")
+
+
+@pytest.mark.parametrize(
+    ("expression", "elementary"),
+    [
+        ("x^(1/3)", sympy.sign(X) * sympy.Abs(X) ** sympy.Rational(1, 3)),
+        ("x^(2/3)", sympy.Abs(X) ** sympy.Rational(2, 3)),
+        ("cbrt(x)", sympy.sign(X) * sympy.Abs(X) ** sympy.Rational(1, 3)),
+        ("(x^2-9)^(1/5)", sympy.sign(X**2 - 9) * sympy.Abs(X**2 - 9) ** sympy.Rational(1, 5)),
+    ],
+)
+def test_odd_roots_of_negative_numbers_are_real_as_in_calculus_texts(expression: str, elementary: Any) -> None:
+    point = -8.0 if "9" not in expression else 1.0
+    d = differentiate(expression, at=repr(point))
+    assert d.value == pytest.approx(float(elementary.subs(X, point)), rel=1e-14)
+    slope = float(sympy.diff(elementary, X).subs(X, point))
+    assert d.derivative_value == pytest.approx(slope, rel=1e-14)
+    assert d.check is not None and d.check.agrees is True
+
+
+def test_the_derivative_of_an_odd_root_typed_back_in_is_the_same_number(run: Any) -> None:
+    code, out, _ = run("check", "x^(1/3)", "1/(3 x^(2/3))", "--json")
+    assert code == 0 and json.loads(out)["verdict"] == "correct"
+    code, out, _ = run("diff", "1/(3 x^(2/3))", "--at", "-8", "--json")
+    assert json.loads(out)["value"] == pytest.approx(1 / 12, rel=1e-14)
+
+
+def test_an_even_root_of_a_negative_number_is_still_refused(run: Any) -> None:
+    code, _, err = run("diff", "x^(1/2)", "--at", "-4")
+    assert code == 1 and "not a real number" in err

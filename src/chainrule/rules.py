@@ -29,6 +29,7 @@ import functools
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
 from types import MappingProxyType, SimpleNamespace
 from typing import Any
 
@@ -126,6 +127,35 @@ def _float_power(a: float, b: float) -> float:
 
 def _mp_power(a: Any, b: Any) -> Any:
     return mpmath.power(a, b)
+
+
+MAX_ROOT = 1000  # the largest odd denominator read as a root: x^(1/3), x^(2/5), …
+
+
+def odd_root(b: Any) -> Fraction | None:
+    """b as p/q in lowest terms with q odd and > 1, when it is one (to the precision of b).
+
+    Then a^b is real for a negative a, as calculus texts take it: (−8)^(1/3) = −2 and
+    (−8)^(2/3) = 4.  Read from the value, so 1/3 typed as 0.3333333333333333 is 1/3 too."""
+    value = float(b)
+    if not math.isfinite(value) or value.is_integer():
+        return None
+    root = Fraction(value).limit_denominator(MAX_ROOT)
+    if root.denominator % 2 == 0:
+        return None
+    if isinstance(b, float):
+        close = abs(b - root.numerator / root.denominator) <= 4e-16 * abs(b)
+    else:
+        close = abs(b - mpmath.mpf(root.numerator) / root.denominator) <= mpmath.mpf(10) ** (3 - mpmath.mp.dps) * abs(b)
+    return root if close else None
+
+
+def _real_power(n: Any, a: Any, b: Any) -> Any:
+    """a^b, real for a negative a and an odd root: −|a|^b when the numerator is odd, |a|^b when even."""
+    if a < 0 and (root := odd_root(b)) is not None:
+        magnitude = n.power(-a, b)
+        return -magnitude if root.numerator % 2 else magnitude
+    return n.power(a, b)
 
 
 FLOAT = SimpleNamespace(
@@ -228,11 +258,13 @@ _TABLE: list[Rule] = [
     _operator(
         "pow", "general power", "d(aᵇ) = b·aᵇ⁻¹·da + aᵇ·ln(a)·db", _pow,
         (lambda a, b: b * _pow(a, b - 1), lambda a, b: _pow(a, b) * sympy.log(a)),
-        lambda n, a, b: n.power(a, b),
-        (lambda n, a, b: b * n.power(a, b - 1) if b != 0 else 0 * n.one, lambda n, a, b: n.power(a, b) * n.log(a)),
+        _real_power,
+        (lambda n, a, b: b * _real_power(n, a, b - 1) if b != 0 else 0 * n.one,
+         lambda n, a, b: n.power(a, b) * n.log(a)),
         undefined=lambda a, b: _need(not (a == 0 and b < 0), "0 raised to a negative power is undefined"),
-        complex_=lambda a, b: _need(a >= 0 or float(b).is_integer(),
-                                    "a negative number to a fractional power is not a real number"),
+        complex_=lambda a, b: _need(a >= 0 or float(b).is_integer() or odd_root(b) is not None,
+                                    "a negative number to a power that is not a fraction with an odd denominator "
+                                    "is not a real number"),
         kink=lambda a, b: _need(not (a == 0 and 0 < b < 1), "the slope of a fractional power is infinite at 0"),
         variants={(True, False): ("power", "d/du uⁿ = n·uⁿ⁻¹"),
                   (False, True): ("exponential", "d/du aᵘ = aᵘ·ln(a)")},
