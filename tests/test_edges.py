@@ -151,3 +151,15 @@ def test_the_derivative_of_an_odd_root_typed_back_in_is_the_same_number(run: Any
 def test_an_even_root_of_a_negative_number_is_still_refused(run: Any) -> None:
     code, _, err = run("diff", "x^(1/2)", "--at", "-4")
     assert code == 1 and "not a real number" in err
+
+
+def test_a_forward_value_below_doubles_is_carried_not_mistaken_for_zero(run: Any) -> None:
+    # sigmoid(-800) = e^-800/(1 + e^-800) is below the range of doubles; ln of it is about -800
+    code, out, err = run("grad", "L = ln(sigmoid(w*x))", "--at", "w=-800,x=1", "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["value"] == pytest.approx(-800, rel=1e-15)
+    assert doc["gradient"]["w"] == pytest.approx(1.0, rel=1e-12)  # x·σ(−wx) = 1·(1 − e^-800)
+    assert doc["gradient"]["x"] == pytest.approx(-800.0, rel=1e-12)
+    u2 = next(node for node in doc["nodes"] if node["name"] == "u2")
+    assert u2["value_beyond_double"]["exponent"] == -348

@@ -160,13 +160,16 @@ def test_an_overflowing_sum_of_adjoints_is_caught() -> None:
     assert d.derivative_beyond.exponent == 308 and d.derivative_beyond.mantissa == pytest.approx(1.9)
 
 
-def test_an_underflow_in_the_forward_pass_leaves_the_check_undecided() -> None:
-    # exp(-1000) is 0.0 in doubles, so is its local factor: the chain rule in doubles
-    # gives 0, while the derivative is about -2.5e-433.  The check must not say "agrees".
+def test_an_underflow_in_the_forward_pass_is_carried_beyond_doubles() -> None:
+    # exp(-1000) is 0.0 in doubles, so is its local factor: the pass is taken again with an
+    # unbounded exponent, and the derivative is -50·e^-1000, about -2.5e-433.
     d = differentiate("exp(-50x)", at="20")
+    with mpmath.workdps(30):
+        truth = -50 * mpmath.exp(-1000)
     assert d.derivative_value == 0.0
-    assert d.check is not None and d.check.agrees is None
-    assert d.check.note is not None and "underflows" in d.check.note
+    assert d.derivative_beyond is not None
+    assert float(as_mpf(d.derivative_beyond) / truth) == pytest.approx(1, rel=1e-13)
+    assert d.check is not None and d.check.agrees is True
     # At x = 10 nothing underflows and the check judges the tiny value relatively.
     d = differentiate("exp(-50x)", at="10")
     assert d.check is not None and d.check.agrees is True and d.check.note is None
@@ -189,6 +192,8 @@ def test_the_explain_view_does_not_tick_a_nudge_against_an_overflowed_value() ->
 
 def test_grad_beyond_double_covers_only_the_chosen_variables() -> None:
     g = gradient("exp(-x)^2*y", at="x=400,y=-3")
-    assert set(g.beyond) == {"x"}
+    assert set(g.beyond) == {"x", "y"}  # ∂/∂y = e^-800 is below the range of doubles too
+    with mpmath.workdps(30):
+        assert float(as_mpf(g.beyond["y"]) / mpmath.exp(-800)) == pytest.approx(1, rel=1e-13)
     g = gradient("exp(-x)^2*y", at="x=400,y=-3", wrt="y")
-    assert g.beyond == {}
+    assert set(g.beyond) == {"y"}

@@ -12,9 +12,10 @@ derivatives along each path.
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from chainrule import interpret, wide
@@ -45,14 +46,20 @@ def depends(graph: Graph, variables: Iterable[str]) -> list[bool]:
     return found
 
 
-def local_factors(graph: Graph, layer: Layer, values: list[float], needed: list[bool] | None = None) -> Factors:
+def local_factors(
+    graph: Graph,
+    layer: Layer,
+    values: Sequence[Any],
+    needed: list[bool] | None = None,
+    backend: FloatBackend | MpBackend | None = None,
+) -> tuple[Any, ...]:
     """The value of each local derivative of a layer at the point: the reverse
     sweep inside the layer, with the rule table's numeric slopes.
 
     With `needed`, only the factors on paths from the chosen variables are
     computed (the others are None), so ∂(xʸ)/∂x exists at x = −2 although
     ∂(xʸ)/∂y, which needs ln(−2), does not."""
-    backend = FloatBackend({}, graph.source)
+    backend = backend or FloatBackend({}, graph.source)
     operands = {i: values[i] for i in layer.ops} | {i: values[i] for i in layer.sources}
 
     def constant(a: int) -> bool:
@@ -60,7 +67,7 @@ def local_factors(graph: Graph, layer: Layer, values: list[float], needed: list[
 
     found = interpret.sweep(graph.dag, layer.ops, layer.sources, operands, backend, constant, rules=False).locals
     factors = tuple(f if needed is None or needed[s] else None for s, f in zip(layer.sources, found, strict=True))
-    if not all(f is None or math.isfinite(f) for f in factors):
+    if not all(f is None or backend.isfinite(f) for f in factors):
         node = graph.dag[layer.root]
         raise backend.fail(node, "the local derivative overflows here", Reason.overflow)
     return factors
@@ -156,6 +163,8 @@ class Pass:
     adjoints: dict[int, float]  # d(output)/d(node), from one backward sweep
     steps: tuple[Contribution, ...]  # that sweep, step by step
     beyond: dict[int, wide.Wide]  # adjoints beyond the range of doubles (there 0.0 or ±inf)
+    values_beyond: dict[int, wide.Wide] = field(default_factory=dict)  # values below the range (there 0.0)
+    factors_beyond: dict[tuple[int, int], wide.Wide] = field(default_factory=dict)  # (layer, input) -> factor
 
     def named_adjoints(self, graph: Graph) -> dict[str, float]:
         """The adjoints of the variables and layers, by name."""
@@ -173,9 +182,18 @@ def run(graph: Graph, point: Mapping[str, float], wrt: Iterable[str] | None = No
     again with an unbounded exponent: adjoints that fit in a double get their
     full precision back, and the others are kept in `Pass.beyond`.
     """
-    values = evaluate(graph, point)
     needed = depends(graph, wrt) if wrt is not None else None
-    factors = [local_factors(graph, layer, values, needed) for layer in graph.layers]
+    try:
+        values = evaluate(graph, point)
+        factors = [local_factors(graph, layer, values, needed) for layer in graph.layers]
+    except MathError as err:
+        # A value that underflowed in doubles (e^-800 read as 0) can make a later operation fail
+        # (ln of 0, a corner of |u| or √u at 0): the pass is taken again with unbounded exponents.
+        if err.reason is Reason.overflow or (found := _wide_pass(graph, point, needed)) is None:
+            raise
+        return found
+    if _underflow_possible(values, factors) and (found := _wide_pass(graph, point, needed)) is not None:
+        return found
     adjoints, steps, lost = _float_backward(graph, factors)
     beyond: dict[int, wide.Wide] = {}
     if lost:
@@ -192,6 +210,47 @@ def run(graph: Graph, point: Mapping[str, float], wrt: Iterable[str] | None = No
 
 def _mpf(mpmath: Any, factor: float | None) -> Any:
     return None if factor is None else mpmath.mpf(factor)
+
+
+def _underflow_possible(values: list[float], factors: list[Factors]) -> bool:
+    """Whether a value or factor is 0 or subnormal: perhaps a number below the range of doubles."""
+    numbers = itertools.chain(values, (f for layer in factors for f in layer if f is not None))
+    return any(v == 0.0 or abs(v) < wide.MIN_NORMAL for v in numbers)
+
+
+def _wide_pass(graph: Graph, point: Mapping[str, float], needed: list[bool] | None) -> Pass | None:
+    """The whole pass in mpmath at 53 bits, whose exponent cannot underflow, when it finds a value
+    or a factor that doubles lost (below their range); None when it finds none.  A MathError when
+    the mathematics fails with unbounded exponents too."""
+    import mpmath
+
+    with mpmath.workprec(53):
+        backend = MpBackend(point, graph.source)
+        exact = interpret.evaluate(graph.dag, backend)
+        values_mp = [exact[i] for i in range(len(graph.dag))]
+        factors_mp = [local_factors(graph, layer, values_mp, needed, backend) for layer in graph.layers]
+        adjoints_mp = backward(graph, lambda li, k: factors_mp[li][k], MpBackend({}))
+    values = [float(v) for v in values_mp]
+    factors = [tuple(None if f is None else float(f) for f in layer) for layer in factors_mp]
+    values_beyond = {i: wide.from_mpf(v) for i, v in enumerate(values_mp) if wide.beyond(values[i], v)}
+    factors_beyond = {
+        (li, k): wide.from_mpf(f)
+        for li, layer in enumerate(factors_mp)
+        for k, f in enumerate(layer)
+        if f is not None and wide.beyond(factors[li][k] or 0.0, f)
+    }
+    if not values_beyond and not factors_beyond:
+        return None
+    if any(math.isinf(v) for v in values):  # above the range: not carried yet
+        return None
+    _, steps, _ = _float_backward(graph, factors)
+    adjoints: dict[int, float] = {}
+    beyond: dict[int, wide.Wide] = {}
+    for node, value in adjoints_mp.items():
+        adjoints[node] = double = float(value)
+        if wide.beyond(double, value):
+            beyond[node] = wide.from_mpf(value)
+    return Pass(values, factors, adjoints, steps, beyond, values_beyond, factors_beyond)
 
 
 # --------------------------------------------------------------------------- paths

@@ -310,6 +310,9 @@ class _Numeric:
     def finite(self, node: Node, result: Any, args: tuple[Any, ...], what: str) -> None:
         raise NotImplementedError
 
+    def isfinite(self, value: Any) -> bool:
+        raise NotImplementedError
+
 
 class FloatBackend(_Numeric):
     """Doubles: a value that overflows, or is not real, is a MathError at its node."""
@@ -326,6 +329,9 @@ class FloatBackend(_Numeric):
             raise self.fail(node, f"the {what} overflows at {_point_text(args)}", Reason.overflow)
         if math.isnan(result):  # pragma: no cover - the domain checks catch these first
             raise self.fail(node, f"undefined at {_point_text(args)}", Reason.undefined)
+
+    def isfinite(self, value: Any) -> bool:
+        return math.isfinite(value)
 
     def times(self, adjoint: float, partial: float) -> float:
         return adjoint * partial
@@ -361,6 +367,9 @@ class MpBackend(_Numeric):
             raise self.fail(node, f"no real {what} at {_point_text(args)}", Reason.complex)
         if not self.mpmath.isfinite(result):
             raise self.fail(node, f"the {what} is undefined at {_point_text(args)}", Reason.undefined)
+
+    def isfinite(self, value: Any) -> bool:
+        return bool(self.mpmath.isfinite(value))
 
     def times(self, adjoint: Any, partial: Any) -> Any:
         return adjoint * partial

@@ -27,6 +27,7 @@ class LocalStep:
 
     local: Local
     value: float | None
+    value_beyond: Wide | None = None  # the value, when it is below the range of doubles (value is then 0)
 
     wrt = _delegate("local", "wrt")
     expression = _delegate("local", "expression")
@@ -43,6 +44,8 @@ class LayerStep:
     index: int  # its place in Graph.layers
     value: float | None
     factors: tuple[float | None, ...] | None  # None without a point; an entry is None when not needed
+    value_beyond: Wide | None = None  # the value, when it is below the range of doubles (value is then 0)
+    factors_beyond: tuple[Wide | None, ...] = ()  # the same for each factor
 
     name = _delegate("layer", "name")
     ops = _delegate("layer", "ops")
@@ -51,9 +54,10 @@ class LayerStep:
 
     @property
     def locals(self) -> tuple[LocalStep, ...]:
-        factors = self.factors
+        factors, beyond = self.factors, self.factors_beyond
         return tuple(
-            LocalStep(local, factors[k] if factors is not None else None) for k, local in enumerate(self.layer.locals)
+            LocalStep(local, factors[k] if factors is not None else None, beyond[k] if beyond else None)
+            for k, local in enumerate(self.layer.locals)
         )
 
 
@@ -74,6 +78,10 @@ class Evaluation:
                 li,
                 at.values[layer.root] if at is not None else None,
                 at.factors[li] if at is not None else None,
+                at.values_beyond.get(layer.root) if at is not None else None,
+                tuple(at.factors_beyond.get((li, k)) for k in range(len(layer.sources)))
+                if at is not None and at.factors_beyond
+                else (),
             )
             for li, layer in enumerate(self.graph.layers)
         )
@@ -94,6 +102,11 @@ class Evaluation:
     def value(self) -> float | None:
         """The output's value at the point."""
         return self.at.values[self.graph.output] if self.at is not None else None
+
+    @property
+    def value_beyond(self) -> Wide | None:
+        """The output's value, when it is below the range of doubles."""
+        return self.at.values_beyond.get(self.graph.output) if self.at is not None else None
 
     def value_of(self, name: str) -> float | None:
         """The value of a variable or a layer at the point."""

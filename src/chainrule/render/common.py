@@ -9,12 +9,13 @@ from chainrule.derive import Derivation
 from chainrule.numcheck import Check
 from chainrule.printing import form, plain, pretty
 from chainrule.steps import LayerStep, LocalStep
+from chainrule.wide import Wide
 from chainrule.wide import text as wide
 
 
 def num(value: float | None, digits: int = 10) -> str:
     """A number for people: up to `digits` significant digits, no trailing zeros."""
-    if value is None:
+    if value is None or value != value:  # not computed, or NaN (a product of 0 and ∞ beyond doubles)
         return "—"
     if value == 0:
         return "0"
@@ -154,3 +155,8 @@ def error_text(c: Check) -> str:
     if c.abs_error is None:
         return relative
     return f"error {num(c.abs_error, 2)}" + (f" ({relative})" if relative else "")
+
+
+def value_text(value: float | None, beyond: Wide | None, digits: int = 6) -> str:
+    """A value or factor at the point: beyond the range of doubles where it is."""
+    return wide(beyond, digits) if beyond is not None else num(value, digits)

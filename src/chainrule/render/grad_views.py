@@ -10,7 +10,7 @@ from rich.text import Text
 
 from chainrule.backprop import Gradient
 from chainrule.printing import form, latex, plain, pretty
-from chainrule.render.common import exact, num, where
+from chainrule.render.common import exact, num, value_text, where
 from chainrule.render.json_view import check_document, dumps, layer_entry, number, wide_entry
 from chainrule.render.text_view import console
 from chainrule.wide import text as wide
@@ -124,7 +124,7 @@ def render_text(g: Gradient, color: bool = False, width: int = 100) -> str:
         forward.add_column(title, justify="right" if title == "value" else "left")
     for layer in g.layers:
         row = [layer.name, _node_text(g, layer.ops, "pretty"), ", ".join(layer.inputs), layer.kind]
-        forward.add_row(*row, *([num(layer.value, 6)] if at else []))
+        forward.add_row(*row, *([value_text(layer.value, layer.value_beyond)] if at else []))
     con.print(forward)
     if at:
         con.print(

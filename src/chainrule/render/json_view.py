@@ -35,11 +35,14 @@ def layer_entry(graph: Graph, layer: LayerStep, at: bool) -> dict[str, Any]:
     }
     if at:
         entry["value"] = number(layer.value)
+        if layer.value_beyond is not None:
+            entry["value_beyond_double"] = wide_entry(layer.value_beyond)
     entry["local"] = [
         {
             "wrt": local.wrt,
             "expression": plain(local.expression),
             **({"value": number(local.value)} if at else {}),
+            **({"value_beyond_double": wide_entry(local.value_beyond)} if local.value_beyond is not None else {}),
             "rule": local.rule,
             "identity": local.identity,
             "rules": [name for name, _ in local.rules],

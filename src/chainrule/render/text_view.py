@@ -27,6 +27,7 @@ from chainrule.render.common import (
     ratio,
     reference_text,
     rule_names,
+    value_text,
 )
 from chainrule.render.higher_view import lines as higher_lines
 from chainrule.render.higher_view import notation
@@ -89,7 +90,10 @@ def render(d: Derivation, color: bool = False, width: int = 100) -> str:
                 rule_names(local),
             ]
             if at:
-                row += [num(layer.value, 6) if first else "", num(local.value, 6)]
+                row += [
+                    value_text(layer.value, layer.value_beyond) if first else "",
+                    value_text(local.value, local.value_beyond),
+                ]
             table.add_row(*row)
     if d.layers:
         con.print(table)
@@ -119,7 +123,9 @@ def render(d: Derivation, color: bool = False, width: int = 100) -> str:
     if at:
         con.print(
             Text.assemble(
-                ("value    ", "bold"), f"{d.output} = {num(d.value)}, {lhs} {'≈' if d.derivative_beyond else '='} "
+                ("value    ", "bold"),
+                f"{d.output} = {value_text(d.value, d.evaluation.value_beyond, 10)}, "
+                f"{lhs} {'≈' if d.derivative_beyond else '='} ",
             ),
             Text(derivative_number(d), style="bold green"),
             sep="",
