@@ -177,9 +177,6 @@ def test_usage_errors(text: str, at: str | None, wrt: str | None, message: str) 
         ("relu(x)", "0", "not-differentiable", "relu(x)"),
         ("sqrt(x)", "0", "not-differentiable", "sqrt(x)"),
         ("asin(x)", "1", "not-differentiable", "asin(x)"),
-        ("exp(exp(x))", "10", "overflow", "exp(exp(x))"),
-        ("x^1000", "1e10", "overflow", "x^1000"),
-        ("9^9^9*x", "1", "overflow", "9^9^9"),
     ],
 )
 def test_mathematical_trouble_is_named_and_located(text: str, at: str, reason: str, where: str) -> None:

@@ -163,3 +163,26 @@ def test_a_forward_value_below_doubles_is_carried_not_mistaken_for_zero(run: Any
     assert doc["gradient"]["x"] == pytest.approx(-800.0, rel=1e-12)
     u2 = next(node for node in doc["nodes"] if node["name"] == "u2")
     assert u2["value_beyond_double"]["exponent"] == -348
+
+
+@pytest.mark.parametrize(
+    ("expression", "at", "truth"),
+    [
+        ("exp(exp(x))", "10", lambda mp: mp.exp(10 + mp.exp(10))),
+        ("x^1000", "1e10", lambda mp: 1000 * mp.mpf("1e10") ** 999),
+        ("9^9^9*x", "1", lambda mp: mp.mpf(9) ** (9**9)),
+        ("1e300*1e300*x", "1", lambda mp: mp.mpf("1e600")),
+    ],
+)
+def test_values_above_the_range_of_doubles_are_carried_not_mistaken_for_infinity(
+    expression: str, at: str, truth: Any
+) -> None:
+    import mpmath
+
+    d = differentiate(expression, at=at)
+    assert d.derivative_beyond is not None
+    with mpmath.workdps(30):
+        ours = mpmath.mpf(d.derivative_beyond.mantissa) * mpmath.mpf(10) ** d.derivative_beyond.exponent
+        # exp(e^10) amplifies the rounding of e^10 in doubles (2.2e4 × 1.1e-16): 1e-11, not 1e-12
+        assert float(ours / truth(mpmath)) == pytest.approx(1, rel=1e-11)
+    assert d.check is not None and d.check.agrees is not False

@@ -13,7 +13,6 @@ derivatives along each path.
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
@@ -186,10 +185,11 @@ def run(graph: Graph, point: Mapping[str, float], wrt: Iterable[str] | None = No
     try:
         values = evaluate(graph, point)
         factors = [local_factors(graph, layer, values, needed) for layer in graph.layers]
-    except MathError as err:
-        # A value that underflowed in doubles (e^-800 read as 0) can make a later operation fail
-        # (ln of 0, a corner of |u| or √u at 0): the pass is taken again with unbounded exponents.
-        if err.reason is Reason.overflow or (found := _wide_pass(graph, point, needed)) is None:
+    except MathError:
+        # A value beyond the range of doubles (e^-800 read as 0, e^1000 as an overflow) can make an
+        # operation fail (ln of 0, a corner of |u| or √u at 0): the pass is taken again with
+        # unbounded exponents.
+        if (found := _wide_pass(graph, point, needed)) is None:
             raise
         return found
     if _underflow_possible(values, factors) and (found := _wide_pass(graph, point, needed)) is not None:
@@ -219,8 +219,8 @@ def _underflow_possible(values: list[float], factors: list[Factors]) -> bool:
 
 
 def _wide_pass(graph: Graph, point: Mapping[str, float], needed: list[bool] | None) -> Pass | None:
-    """The whole pass in mpmath at 53 bits, whose exponent cannot underflow, when it finds a value
-    or a factor that doubles lost (below their range); None when it finds none.  A MathError when
+    """The whole pass in mpmath at 53 bits, whose exponent cannot under- or overflow, when it finds
+    a value or a factor that doubles lost (beyond their range); None when it finds none.  A MathError when
     the mathematics fails with unbounded exponents too."""
     import mpmath
 
@@ -240,8 +240,6 @@ def _wide_pass(graph: Graph, point: Mapping[str, float], needed: list[bool] | No
         if f is not None and wide.beyond(factors[li][k] or 0.0, f)
     }
     if not values_beyond and not factors_beyond:
-        return None
-    if any(math.isinf(v) for v in values):  # above the range: not carried yet
         return None
     _, steps, _ = _float_backward(graph, factors)
     adjoints: dict[int, float] = {}

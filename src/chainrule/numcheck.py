@@ -26,7 +26,7 @@ from typing import Any
 import mpmath
 
 from chainrule import engine, wide
-from chainrule.errors import ChainruleError, MathError
+from chainrule.errors import MathError, Reason
 from chainrule.graph import Graph
 from chainrule.interpret import MpBackend, evaluate
 from chainrule.steps import Evaluation
@@ -51,6 +51,7 @@ class Nudge:
     f0: float
     f1: float | None  # None when f is undefined at x0 + h
     value: float | None
+    why: str | None = None  # why there is no nudge: "undefined", or "beyond the range of doubles"
 
 
 @dataclass(frozen=True)
@@ -80,8 +81,11 @@ def _nudge(graph: Graph, point: Mapping[str, float], wrt: str, f0: float) -> Nud
     x0 = point[wrt]
     try:
         f1 = engine.evaluate(graph, {**point, wrt: x0 + NUDGE_H})[graph.output]
-    except ChainruleError:
-        return Nudge(NUDGE_H, x0, f0, None, None)
+    except MathError as err:
+        why = "beyond the range of doubles" if err.reason is Reason.overflow else "undefined"
+        return Nudge(NUDGE_H, x0, f0, None, None, why)
+    if not math.isfinite(f0) or not math.isfinite(f1):
+        return Nudge(NUDGE_H, x0, f0, None, None, "beyond the range of doubles")
     return Nudge(NUDGE_H, x0, f0, f1, (f1 - f0) / NUDGE_H)
 
 

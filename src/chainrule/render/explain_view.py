@@ -202,7 +202,7 @@ def _verification(d: Derivation) -> list[str]:
     width = max(len(left0), len(left1))
     out.append(f"     {left0.ljust(width)} = {num(c.nudge.f0)}")
     if c.nudge.value is None or c.nudge.f1 is None:
-        out.append(f"     {left1} is undefined, so the nudge cannot be taken here.")
+        out.append(f"     {left1} is {c.nudge.why or 'undefined'}, so the nudge cannot be taken here.")
     else:
         out.append(f"     {left1.ljust(width)} = {num(c.nudge.f1)}")
         change = c.nudge.f1 - c.nudge.f0

@@ -107,7 +107,7 @@ def diff_document(d: Derivation) -> dict[str, Any]:
                 "layer": s.layer,
                 "factor": number(s.factor),
                 "running_product": number(s.running_product),
-                "running_log10": s.running_log10,
+                "running_log10": number(s.running_log10),
             }
             for s in view.steps
         ]

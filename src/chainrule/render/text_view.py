@@ -142,7 +142,8 @@ def render(d: Derivation, color: bool = False, width: int = 100) -> str:
                 f"nudge {d.variable} by h = {c.nudge.h:g}: ({d.output}(x + h) − {d.output}(x))/h = "
                 f"{num(c.nudge.value)} ≈ {derivative_number(d, 5)}"
                 if c.nudge.value is not None
-                else f"nudge by h = {c.nudge.h:g}: {d.output} is undefined at {num(c.nudge.x0 + c.nudge.h)}",
+                else f"nudge by h = {c.nudge.h:g}: {d.output} is {c.nudge.why or 'undefined'} at "
+                f"{num(c.nudge.x0 + c.nudge.h)}",
             )
         )
         if c.value is None:
