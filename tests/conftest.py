@@ -5,14 +5,23 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import os
+
 import pytest
 import sympy
+from hypothesis import settings
 from sympy.parsing.sympy_parser import parse_expr
 from typer.testing import CliRunner
 
 from chainrule.cli import app
 
 X = sympy.Symbol("x", real=True)
+
+# Property tests draw the same examples on every run, so the suite's time is steady and a
+# failure reproduces; CHAINRULE_HYPOTHESIS_RANDOM=1 draws new ones.
+settings.register_profile("steady", derandomize=True, deadline=None)
+settings.register_profile("random", deadline=None)
+settings.load_profile("random" if os.environ.get("CHAINRULE_HYPOTHESIS_RANDOM") else "steady")
 
 
 def oracle(python_text: str) -> Any:
