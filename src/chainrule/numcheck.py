@@ -120,7 +120,7 @@ def check(
         if beyond is not None:
             return _compare_beyond(graph, point, wrt, nudge, reference, beyond)
         lost = _underflow(graph, values, exact) if values is not None else None
-        if lost is not None and abs(reference) < ATOL:
+        if lost is not None and reference != 0 and abs(reference) < ATOL:
             return _undecided(
                 nudge,
                 f"{lost} underflows in doubles, and the derivative (about {mpmath.nstr(reference, 3)} by "
@@ -184,7 +184,7 @@ def _retry(graph: Graph, point: Mapping[str, float], wrt: str, nudge: Nudge, der
 def _underflow(graph: Graph, values: Sequence[float], exact: list[Any]) -> str | None:
     """The first node whose value is below the range of doubles: 'u2 = exp(-1000) ≈ 5.08e-435'."""
     for i, (double, value) in enumerate(zip(values, exact, strict=True)):
-        if wide.beyond(double, value):  # an overflow in doubles raises in evaluate: this is an underflow
+        if wide.beyond(double, value) and abs(double) < wide.MIN_NORMAL:  # below the range, not above
             name = graph.names.get(i, graph.dag[i].text or graph.dag[i].kind)
             return f"{name} ≈ {mpmath.nstr(value, 3)}"
     return None
