@@ -186,3 +186,11 @@ def test_values_above_the_range_of_doubles_are_carried_not_mistaken_for_infinity
         # exp(e^10) amplifies the rounding of e^10 in doubles (2.2e4 × 1.1e-16): 1e-11, not 1e-12
         assert float(ours / truth(mpmath)) == pytest.approx(1, rel=1e-11)
     assert d.check is not None and d.check.agrees is not False
+
+
+def test_a_large_power_near_one_is_a_number_not_an_overflow() -> None:
+    d = differentiate("x^1000000", at="1.0001")
+    exact = sympy.Rational(10001, 10000)
+    assert d.value == pytest.approx(float(exact**1000000), rel=1e-9)
+    assert d.derivative_value == pytest.approx(float(1000000 * exact**999999), rel=1e-9)
+    assert d.check is not None and d.check.agrees is True
