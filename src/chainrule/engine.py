@@ -208,6 +208,17 @@ def run(graph: Graph, point: Mapping[str, float], wrt: Iterable[str] | None = No
     return Pass(values, factors, adjoints, steps, beyond)
 
 
+def magnitude(graph: Graph, at: Pass, variable: str) -> float:
+    """The size of the terms d(output)/d(variable) adds up: the sum over paths of the products of
+    |local factor|, by one more backward sweep.  Rounding in doubles is relative to this, not to
+    the derivative, when the terms cancel (d/dx of sin²x + cos²x)."""
+    index = graph.variable_index(variable)
+    if index < 0:
+        return 0.0
+    sizes = backward(graph, lambda li, k: None if (f := at.factors[li][k]) is None else abs(f), FloatBackend({}))
+    return sizes.get(index, 0.0)
+
+
 def _mpf(mpmath: Any, factor: float | None) -> Any:
     return None if factor is None else mpmath.mpf(factor)
 
