@@ -197,3 +197,41 @@ def test_a_large_power_near_one_is_a_number_not_an_overflow() -> None:
         assert d.value == pytest.approx(float(x**1000000), rel=1e-9)
         assert d.derivative_value == pytest.approx(float(1000000 * x**999999), rel=1e-9)
     assert d.check is not None and d.check.agrees is True
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("diff", "exp(exp(x))", "--at", "10", "--view", "sensitivity"),
+        ("diff", "exp(exp(x))", "--at", "10", "--explain"),
+        ("diff", "1/x", "--at", "5e-324", "--view", "sensitivity"),
+        ("diff", "exp(-x)", "--at", "1e308", "--json"),
+        ("diff", "tanh(x)", "--at", "1e308", "--json"),
+        ("grad", "exp(-x)", "--at", "1e308", "--json"),
+        ("graph", "c = x; loss = c^2", "--format", "json"),
+    ],
+)
+def test_values_at_the_ends_of_the_range_never_crash(run: Any, args: tuple[str, ...]) -> None:
+    code, out, err = run(*args, "--timeout", "10")
+    assert code in (0, 1, 2, 3), err
+    if "--json" in args or "json" in args:
+        json.loads(out)
+
+
+@pytest.mark.parametrize(
+    ("expression", "at", "order", "truth"),
+    [("sin(x)", "1e308", 1, -0.8913089376870335), ("x^2", "1e200", 2, 2.0), ("sin(x)", "1e12", 2, None)],
+)
+def test_the_check_does_not_disagree_far_from_zero(
+    run: Any, expression: str, at: str, order: int, truth: float | None
+) -> None:
+    code, out, _ = run("diff", expression, "--at", at, "--order", str(order), "--json", "--timeout", "20")
+    assert code == 0
+    doc = json.loads(out)
+    if truth is not None:
+        assert doc["derivative"]["value"] == pytest.approx(truth, rel=1e-12)
+
+
+def test_a_check_answer_in_another_form_of_an_odd_root_is_correct(run: Any) -> None:
+    code, out, _ = run("check", "x^(1/3)", "1/(3*cbrt(x)^2)", "--json")
+    assert code == 0 and json.loads(out)["verdict"] == "correct"

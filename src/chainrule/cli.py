@@ -402,7 +402,7 @@ def graph(
             text = render(result)
         return text, EXIT_OK
 
-    _run(False, "chainrule.graph/1", work)
+    _run(format_.lower() == "json", "chainrule.graph/1", work)
 
 
 def main() -> None:

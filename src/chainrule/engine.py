@@ -241,6 +241,9 @@ def _wide_pass(graph: Graph, point: Mapping[str, float], needed: list[bool] | No
         values_mp = [exact[i] for i in range(len(graph.dag))]
         factors_mp = [local_factors(graph, layer, values_mp, needed, backend) for layer in graph.layers]
         adjoints_mp = backward(graph, lambda li, k: factors_mp[li][k], MpBackend({}))
+    numbers = itertools.chain(values_mp, (f for layer in factors_mp for f in layer), adjoints_mp.values())
+    if not all(f is None or wide.carried(f) for f in numbers):
+        return None  # an exponent too large even to print (e^(10³⁰⁸)): the doubles' answer stands
     values = [float(v) for v in values_mp]
     factors = [tuple(None if f is None else float(f) for f in layer) for layer in factors_mp]
     values_beyond = {i: wide.from_mpf(v) for i, v in enumerate(values_mp) if wide.beyond(values[i], v)}

@@ -161,7 +161,18 @@ def grade(expression: str, answer: str, wrt: str | None = None) -> Grade:
     samples = _samples(graph, answer_graph, variable, graph.variable_index(variable), seed)
     answer_expr = _in_variables(answer_graph)
     difference = _symbolic_difference(d.derivative, answer_expr)
-    verdict, method = _verdict(samples, difference, d.derivative, answer_expr, seed)
+
+    def ours(point: dict[str, float]) -> tuple[float, float] | None:
+        """The derivative and the answer at a point, in chainrule's own conventions (real odd roots)."""
+        try:
+            at = engine.run(graph, point, (variable,))
+            return at.adjoints.get(graph.variable_index(variable), 0.0), engine.evaluate(answer_graph, point)[
+                answer_graph.output
+            ]
+        except ChainruleError:
+            return None
+
+    verdict, method = _verdict(samples, difference, d.derivative, answer_expr, seed, ours)
     diagnosis: tuple[Finding, ...] = ()
     if verdict == "wrong":
         diagnosis = _diagnose(d, graph, samples)
@@ -178,7 +189,14 @@ def grade(expression: str, answer: str, wrt: str | None = None) -> Grade:
     )
 
 
-def _verdict(samples: list[_Sample], difference: Any | None, expected: Any, answer: Any, seed: int) -> tuple[str, str]:
+def _verdict(
+    samples: list[_Sample],
+    difference: Any | None,
+    expected: Any,
+    answer: Any,
+    seed: int,
+    ours: Callable[[dict[str, float]], tuple[float, float] | None],
+) -> tuple[str, str]:
     """(verdict, how it was reached).  A symbolic proof wins over numbers; without a proof or
     enough points inside both domains, the verdict is 'undecided', never 'wrong'."""
     where = f"at {len(samples)} points (seed {seed})"
@@ -189,7 +207,7 @@ def _verdict(samples: list[_Sample], difference: Any | None, expected: Any, answ
         # rule's form for every f, and this difference is not 0 as an expression in f.
         return "wrong", "symbolically: the difference is not 0 for every f"
     if difference is not None:
-        point = _nonzero_at(difference, expected, answer, samples, seed)
+        point = _nonzero_at(difference, expected, answer, samples, seed, ours)
         if point is not None:
             return "wrong", f"symbolically: the difference is not 0 at {point}"
     if len(samples) >= NEEDED:
@@ -228,7 +246,14 @@ def _number_at(expr: Any, mapping: dict[Any, Any]) -> Any | None:
     return value
 
 
-def _nonzero_at(difference: Any, expected: Any, answer: Any, samples: list[_Sample], seed: int) -> str | None:
+def _nonzero_at(
+    difference: Any,
+    expected: Any,
+    answer: Any,
+    samples: list[_Sample],
+    seed: int,
+    ours: Callable[[dict[str, float]], tuple[float, float] | None],
+) -> str | None:
     """A point where the symbolic difference is, at 50 digits, clearly not 0: a proof that the
     answer is not the derivative.  The samples and more seeded points are tried."""
     import sympy
@@ -245,6 +270,11 @@ def _nonzero_at(difference: Any, expected: Any, answer: Any, samples: list[_Samp
         if values[0] is None or values[1] is None or values[2] is None:
             continue
         gap, size = abs(values[0]), abs(values[1]) + abs(values[2])
+        # SymPy takes the principal (complex) root of a negative number where chainrule takes the
+        # real one: a point is a proof only where chainrule's own numbers differ too.
+        mine = ours(point)
+        if mine is not None and _close(mine[0], mine[1], 0.0):
+            continue
         if gap > PROOF_RTOL * size and gap > 0:
             return ", ".join(f"{name} = {point[name]:g}" for name in symbols)
     return None

@@ -11,6 +11,7 @@ same order, at raised precision.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,7 +104,8 @@ def _evaluate(ev: Evaluation, expr: Any) -> float | None:
         number = sympy.N(expr.xreplace(mapping), DIGITS)
     if not number.is_Number or not number.is_finite:
         return None  # no finite real value here (the slope of x^(3/2)'s second derivative at 0): not checked
-    return float(number)
+    value = float(number)
+    return value if math.isfinite(value) else None  # beyond the range of doubles: not checked yet
 
 
 def _reference(ev: Evaluation, variable: str, n: int) -> float | None:
@@ -111,10 +113,14 @@ def _reference(ev: Evaluation, variable: str, n: int) -> float | None:
     the function is not defined on both sides of the point."""
     assert ev.point is not None
     point = ev.point
+    x0 = abs(point[variable])
+    digits = DIGITS * n + (2 * int(abs(math.log10(x0))) if x0 > 0 else 0)  # the digits a step at x0 needs
     try:
-        with mpmath.workdps(DIGITS):
+        with mpmath.workdps(digits):
             fixed = {k: mpmath.mpf(v) for k, v in point.items()}
-            result = mpmath.diff(lambda t: evaluate_mp(ev.graph, {**fixed, variable: t}), fixed[variable], n)
-            return float(result)
+            step = {"h": fixed[variable] * mpmath.mpf(2) ** -40} if 0 < x0 < 1e-8 else {}  # not across 0
+            result = mpmath.diff(lambda t: evaluate_mp(ev.graph, {**fixed, variable: t}), fixed[variable], n, **step)
+            value = float(result)
     except MathError:
         return None
+    return value if math.isfinite(value) else None

@@ -172,6 +172,11 @@ def _retry(graph: Graph, point: Mapping[str, float], wrt: str, nudge: Nudge, der
     """An agreeing check at finer settings, or None when the disagreement stands."""
     x0 = abs(mpmath.mpf(point[wrt]))
     attempts = [(DIGITS * 2, None), (DIGITS * 3, x0 * mpmath.mpf(2) ** -40 if x0 else None)]
+    if x0 > 1e15:
+        # far from 0 a step needs the digits of x itself: sin at 1e308 needs about 340
+        needed = DIGITS + FINER + int(mpmath.log10(x0))
+        if needed * len(graph.dag) <= MAX_DIGIT_NODES:
+            attempts.append((needed, None))
     if derivative != 0 and abs(derivative) < 1e-20:
         # a tiny slope on a flat function (tanh at 205: 3.5e-178): as many digits as its size needs
         needed = DIGITS + FINER + int(-math.log10(abs(derivative)))

@@ -39,6 +39,7 @@ def sensitivity(ev: Evaluation, paths: tuple[Path, ...] | None) -> Sensitivity |
     if paths is None or len(paths) != 1 or ev.at is None:
         return None
     steps = []
+    sizes: list[float | None] = []  # log10 |factor|, None for a factor of 0
     running = 1.0
     log10: float | None = 0.0
     for li, k in reversed(paths[0].steps):
@@ -47,13 +48,15 @@ def sensitivity(ev: Evaluation, paths: tuple[Path, ...] | None) -> Sensitivity |
         if factor is None:  # pragma: no cover - the path runs from the variable, where every factor is computed
             return None
         running *= factor
-        log10 = None if log10 is None or factor == 0 else log10 + math.log10(abs(factor))
+        wide_factor = ev.at.factors_beyond.get((li, k))
+        size = _log10(factor, wide_factor)
+        log10 = None if log10 is None or size is None else log10 + size
         steps.append(Step(layer.name, factor, running, log10))
+        sizes.append(size)
     if not steps:
         return None
-    magnitudes = [abs(s.factor) for s in steps]
-    zero = any(m == 0 for m in magnitudes)
-    mean = 0.0 if zero else math.exp(sum(math.log(m) for m in magnitudes) / len(magnitudes))
+    zero = any(size is None for size in sizes)
+    mean = 0.0 if zero else 10 ** min(300.0, sum(s for s in sizes if s is not None) / len(sizes))
     trend = None
     responsible: tuple[str, ...] = ()
     if len(steps) >= 3 and mean <= VANISHING:
@@ -63,6 +66,13 @@ def sensitivity(ev: Evaluation, paths: tuple[Path, ...] | None) -> Sensitivity |
         trend = "exploding"
         responsible = tuple(s.layer for s in steps if abs(s.factor) > 1)
     return Sensitivity(tuple(steps), trend, responsible, mean)
+
+
+def _log10(factor: float, beyond: Wide | None) -> float | None:
+    """log10 |factor|, also for a factor beyond the range of doubles; None for 0."""
+    if beyond is not None:
+        return math.log10(abs(beyond.mantissa)) + beyond.exponent
+    return None if factor == 0 or not math.isfinite(factor) else math.log10(abs(factor))
 
 
 def running(step: Step) -> float | Wide:

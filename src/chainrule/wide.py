@@ -50,6 +50,16 @@ def from_log10(sign: float, log10: float) -> Wide:
     return Wide(math.copysign(mantissa, sign), int(exponent))
 
 
+MAX_MAGNITUDE = 2**45  # binary exponents beyond this (about 10^(10^13)) cannot be carried with a usable mantissa
+
+
+def carried(value: Any) -> bool:
+    """Whether an mpmath number can be kept as a Wide: finite, with an exponent we can print."""
+    import mpmath
+
+    return bool(value == 0 or (mpmath.isfinite(value) and abs(mpmath.mag(value)) < MAX_MAGNITUDE))
+
+
 def from_mpf(value: Any) -> Wide:
     """A nonzero mpmath number as a Wide."""
     import mpmath

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from chainrule.derive import Derivation
 from chainrule.render.common import num, point_text
 from chainrule.render.higher_view import lines as higher_lines
@@ -13,14 +15,16 @@ BAR = 32
 
 def lines(d: Derivation, view: Sensitivity) -> list[str]:
     """The chart: one row per layer, a bar for the running product on a log scale."""
-    logs = [s.running_log10 for s in view.steps if s.running_log10 is not None] or [0.0]
+    logs = [s.running_log10 for s in view.steps if s.running_log10 is not None and math.isfinite(s.running_log10)]
+    logs = logs or [0.0]
     lo, hi = min([*logs, 0.0]), max([*logs, 0.0])
     span = hi - lo or 1.0
     width = max(len(s.layer) for s in view.steps)
     scale = f"(bar: log scale, 10^{lo:.0f} to 10^{hi:.0f})"
     out = [f"  {'layer'.ljust(width)}  {'|factor|':>10}  {'running product':>15}  {scale}"]
     for s in view.steps:
-        length = 0 if s.running_log10 is None else 1 + round((s.running_log10 - lo) / span * (BAR - 1))
+        finite = s.running_log10 is not None and math.isfinite(s.running_log10)
+        length = 1 + round((s.running_log10 - lo) / span * (BAR - 1)) if finite else 0  # type: ignore[operator]
         out.append(f"  {s.layer.ljust(width)}  {num(abs(s.factor), 4):>10}  {_running(s):>15}  {'█' * length}")
     sentence = remark(view, d.variable, d.output)
     if sentence:
