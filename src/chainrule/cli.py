@@ -355,6 +355,9 @@ def batch(
             failed = failed or not ok
     except BrokenPipeError:
         raise
+    except UnicodeDecodeError as err:  # the input file is not UTF-8 text
+        typer.echo(f"error: the input is not UTF-8 text (byte {err.start}: {err.reason})", err=True)
+        raise typer.Exit(EXIT_INPUT) from None
     except Exception as err:
         typer.echo(f"internal error ({type(err).__name__}): {BUG_REPORT}", err=True)
         raise typer.Exit(EXIT_INTERNAL) from None
