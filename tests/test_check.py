@@ -123,3 +123,8 @@ def test_the_sample_points_are_reproducible_and_reported() -> None:
     first, second = grade("sin(x^2)", "cos(x^2)*2x"), grade("sin(x^2)", "cos(x^2)*2x")
     assert first.seed == second.seed and first.method == second.method
     assert f"seed {first.seed}" in first.method
+
+
+def test_an_answer_off_by_a_tiny_constant_is_wrong() -> None:
+    result = grade("sin(x)", "cos(x) + 1e-200")
+    assert result.verdict == "wrong" and "constant" in result.method

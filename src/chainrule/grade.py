@@ -202,6 +202,8 @@ def _verdict(
     where = f"at {len(samples)} points (seed {seed})"
     if difference is not None and difference == 0:
         return "correct", "symbolically" + (f" and numerically {where}" if samples else "")
+    if difference is not None and difference.is_number and difference.is_zero is False:
+        return "wrong", f"symbolically: the answer differs from the derivative by the constant {difference}"
     if difference is not None and _abstract(difference):
         # f′ has no values to sample, and an answer cannot name f′: it must equal the chain
         # rule's form for every f, and this difference is not 0 as an expression in f.
