@@ -235,3 +235,10 @@ def test_the_check_does_not_disagree_far_from_zero(
 def test_a_check_answer_in_another_form_of_an_odd_root_is_correct(run: Any) -> None:
     code, out, _ = run("check", "x^(1/3)", "1/(3*cbrt(x)^2)", "--json")
     assert code == 0 and json.loads(out)["verdict"] == "correct"
+
+
+def test_the_functions_own_value_beyond_doubles_is_in_the_json(run: Any) -> None:
+    code, out, _ = run("diff", "exp(-50x)", "--at", "20", "--json")
+    assert code == 0
+    beyond = json.loads(out)["value_beyond_double"]
+    assert beyond["exponent"] == -435 and beyond["mantissa"] == pytest.approx(5.075958897549457, rel=1e-12)

@@ -85,6 +85,8 @@ def diff_document(d: Derivation) -> dict[str, Any]:
     }
     if at:
         doc["value"] = number(d.value)
+        if d.evaluation.value_beyond is not None:  # f beyond the range of doubles (value is then 0 or null)
+            doc["value_beyond_double"] = wide_entry(d.evaluation.value_beyond)
     doc["layers"] = layers
     if d.orders:  # with --order N the N-th derivative is the headline; orders 1..N stay in "orders"
         top = d.orders[-1]

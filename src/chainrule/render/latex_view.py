@@ -60,6 +60,8 @@ def latex(d: Derivation) -> str:
     if d.point is not None and d.derivative_value is not None:
         at = ", ".join(f"{name_tex(k)}={num(v)}" for k, v in d.point.items())
         rows.append(rf"\left.{total}\right|_{{{at}}} &= {number_tex(derivative_number(d))}")
+    if (sentence := limit_sentence(d)) is not None:
+        rows.append(rf"&\text{{{_text(sentence)}}}")
     for o in d.orders[1:]:
         lhs = rf"\frac{{d^{{{o.order}}}{name_tex(d.output)}}}{{d{name_tex(d.variable)}^{{{o.order}}}}}"
         rows.append(rf"{lhs} &= {_tex(o.layered)}")
@@ -71,6 +73,14 @@ def latex(d: Derivation) -> str:
 
 
 GRAPH_LAYERS = 60  # beyond this, Markdown leaves out the Mermaid graph
+
+
+def _text(sentence: str) -> str:
+    """Prose for \\text{…}: LaTeX's special characters escaped."""
+    for char, escaped in (("\\", r"\textbackslash{}"), ("{", r"\{"), ("}", r"\}"), ("_", r"\_"), ("%", r"\%"),
+                          ("&", r"\&"), ("#", r"\#"), ("$", r"\$"), ("^", r"\^{}")):  # fmt: skip
+        sentence = sentence.replace(char, escaped)
+    return sentence
 
 
 def number_tex(text: str) -> str:
