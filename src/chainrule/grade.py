@@ -99,23 +99,33 @@ def _points(variables: tuple[str, ...], rng: random.Random) -> list[dict[str, fl
     return [{v: float(f"{rng.uniform(-1.0, 1.0) * rng.choice(SCALES):.4g}") for v in variables} for _ in range(TRIES)]
 
 
-def _samples(expr_graph: Graph, answer_graph: Graph, variable: str, wrt: int, seed: int) -> list[_Sample]:
-    """Up to POINTS points where the function, its derivative and the answer all have real values.
+SampleAt = Callable[[dict[str, float]], "_Sample | None"]
 
-    The function and the answer are evaluated first (cheap); the chain rule runs only at points
-    inside both domains."""
-    variables = tuple(dict.fromkeys((variable, *expr_graph.variables)))
-    found: list[_Sample] = []
-    for point in _points(variables, random.Random(seed)):
+
+def _sampler(expr_graph: Graph, answer_graph: Graph, variable: str) -> SampleAt:
+    """The derivative (by the chain rule) and the answer at a point, in chainrule's own
+    conventions (real odd roots); None outside either domain.  The answer, the cheaper, first."""
+    wrt = expr_graph.variable_index(variable)
+
+    def sample_at(point: dict[str, float]) -> _Sample | None:
         try:
             answer = engine.evaluate(answer_graph, point)[answer_graph.output]
-            engine.evaluate(expr_graph, point)
             at = engine.run(expr_graph, point, (variable,))
         except ChainruleError:
-            continue
-        found.append(_Sample(point, at.adjoints.get(wrt, 0.0), answer, at.factors))
-        if len(found) == POINTS:
-            break
+            return None
+        return _Sample(point, at.adjoints.get(wrt, 0.0), answer, at.factors)
+
+    return sample_at
+
+
+def _samples(variables: tuple[str, ...], sample_at: SampleAt, seed: int) -> list[_Sample]:
+    """Up to POINTS points where the function, its derivative and the answer all have real values."""
+    found: list[_Sample] = []
+    for point in _points(variables, random.Random(seed)):
+        if (sample := sample_at(point)) is not None:
+            found.append(sample)
+            if len(found) == POINTS:
+                break
     return found
 
 
@@ -158,21 +168,12 @@ def grade(expression: str, answer: str, wrt: str | None = None) -> Grade:
     answer_graph = build_graph(answer_tape)
     d = derive(graph, variable, None)
     seed = seed_of(expression, answer, variable)
-    samples = _samples(graph, answer_graph, variable, graph.variable_index(variable), seed)
+    sample_at = _sampler(graph, answer_graph, variable)
+    samples = _samples(tuple(dict.fromkeys((variable, *graph.variables))), sample_at, seed)
     answer_expr = _in_variables(answer_graph)
     difference = _symbolic_difference(d.derivative, answer_expr)
 
-    def ours(point: dict[str, float]) -> tuple[float, float] | None:
-        """The derivative and the answer at a point, in chainrule's own conventions (real odd roots)."""
-        try:
-            at = engine.run(graph, point, (variable,))
-            return at.adjoints.get(graph.variable_index(variable), 0.0), engine.evaluate(answer_graph, point)[
-                answer_graph.output
-            ]
-        except ChainruleError:
-            return None
-
-    verdict, method = _verdict(samples, difference, d.derivative, answer_expr, seed, ours)
+    verdict, method = _verdict(samples, difference, d.derivative, answer_expr, seed, sample_at)
     diagnosis: tuple[Finding, ...] = ()
     if verdict == "wrong":
         diagnosis = _diagnose(d, graph, samples)
@@ -195,7 +196,7 @@ def _verdict(
     expected: Any,
     answer: Any,
     seed: int,
-    ours: Callable[[dict[str, float]], tuple[float, float] | None],
+    sample_at: SampleAt,
 ) -> tuple[str, str]:
     """(verdict, how it was reached).  A symbolic proof wins over numbers; without a proof or
     enough points inside both domains, the verdict is 'undecided', never 'wrong'."""
@@ -209,7 +210,7 @@ def _verdict(
         # rule's form for every f, and this difference is not 0 as an expression in f.
         return "wrong", "symbolically: the difference is not 0 for every f"
     if difference is not None:
-        point = _nonzero_at(difference, expected, answer, samples, seed, ours)
+        point = _nonzero_at(difference, expected, answer, samples, seed, sample_at)
         if point is not None:
             return "wrong", f"symbolically: the difference is not 0 at {point}"
     if len(samples) >= NEEDED:
@@ -254,7 +255,7 @@ def _nonzero_at(
     answer: Any,
     samples: list[_Sample],
     seed: int,
-    ours: Callable[[dict[str, float]], tuple[float, float] | None],
+    sample_at: SampleAt,
 ) -> str | None:
     """A point where the symbolic difference is, at 50 digits, clearly not 0: a proof that the
     answer is not the derivative.  The samples and more seeded points are tried."""
@@ -264,6 +265,7 @@ def _nonzero_at(
         return None  # f, g, h have no values: no point can prove anything
     symbols = {s.name: s for s in (difference.free_symbols | expected.free_symbols | answer.free_symbols)}
     extra = _points(tuple(symbols), random.Random(seed + 1))[:8]
+    known = {id(s.point): s for s in samples}
     for point in [s.point for s in samples] + extra:
         if not all(name in point for name in symbols):
             continue
@@ -274,8 +276,8 @@ def _nonzero_at(
         gap, size = abs(values[0]), abs(values[1]) + abs(values[2])
         # SymPy takes the principal (complex) root of a negative number where chainrule takes the
         # real one: a point is a proof only where chainrule's own numbers differ too.
-        mine = ours(point)
-        if mine is not None and _close(mine[0], mine[1], 0.0):
+        mine = known.get(id(point)) or sample_at(point)
+        if mine is not None and _close(mine.expected, mine.answer, 0.0):
             continue
         if gap > PROOF_RTOL * size and gap > 0:
             return ", ".join(f"{name} = {point[name]:g}" for name in symbols)

@@ -34,7 +34,7 @@ from chainrule.steps import Evaluation
 NUDGE_H = 0.001
 DIGITS = 30
 RTOL = 1e-8
-ATOL = 1e-10
+SMALL = 1e-10  # a reference below this is confirmed with more digits before it is compared
 CONDITION_RTOL = 1e-9  # the function's value in doubles must be this close to its value at DIGITS
 METHOD = f"mpmath.diff at {DIGITS} digits"
 FINER = 20  # more digits, to confirm a small reference
@@ -108,7 +108,7 @@ def check(
     derivative: float,
     beyond: wide.Wide | None = None,
     values: Sequence[float] | None = None,
-    scale: float | None = None,
+    scale: float = 0.0,
 ) -> Check:
     """Compare a derivative's value with the nudge and with mpmath.
 
@@ -123,13 +123,13 @@ def check(
         if beyond is not None:
             return _compare_beyond(graph, point, wrt, nudge, reference, beyond)
         lost = _underflow(graph, values, exact) if values is not None else None
-        if lost is not None and reference != 0 and abs(reference) < ATOL:
+        if lost is not None and reference != 0 and abs(reference) < SMALL:
             return _undecided(
                 nudge,
                 f"{lost} underflows in doubles, and the derivative (about {mpmath.nstr(reference, 3)} by "
                 f"{METHOD}) is too small for the check to judge",
             )
-        if reference != 0 and abs(reference) < ATOL:
+        if reference != 0 and abs(reference) < SMALL:
             # a small derivative (tanh′(30) ≈ 3.5e-26): compare relatively once more digits confirm it
             finer = _reference(graph, point, wrt, DIGITS + FINER)
             if abs(finer - reference) <= RESOLVED * abs(finer):
@@ -209,21 +209,19 @@ def _undecided(nudge: Nudge, note: str) -> Check:
     return Check(nudge, METHOD, None, None, None, None, note=note)
 
 
-def compare(nudge: Nudge, reference: float, derivative: float, scale: float | None = None) -> Check:
+def compare(nudge: Nudge, reference: float, derivative: float, scale: float) -> Check:
     """Agreement to RTOL relative to the reference, or to SCALE_RTOL relative to the size of the
     terms the chain rule added (`scale`: the sum over paths of the products of |local factors|),
-    which is the most a sum that cancels can be trusted to.  Without a scale: ATOL."""
+    which is the most a sum that cancels can be trusted to."""
     if not math.isfinite(reference):
         return _undecided(nudge, "the reference value is not finite")
     abs_error = abs(derivative - reference)
     rel_error = abs_error / abs(reference) if reference != 0 else None
-    floor = ATOL if scale is None else SCALE_RTOL * scale
+    floor = SCALE_RTOL * scale
     agrees = abs_error <= floor + RTOL * abs(reference)
     note = None
     if agrees and (rel_error is None or rel_error > RTOL) and abs_error > 0:
-        note = f"the values agree to {floor:.1e}, the size of the rounding in a sum of terms up to {scale or 1:.1e}"
-        if scale is None:
-            note = f"the derivative is below the absolute tolerance {ATOL:g}: the check confirms only that it is near 0"
+        note = f"the values agree to {floor:.1e}, the size of the rounding in a sum of terms up to {scale:.1e}"
     return Check(nudge, METHOD, reference, abs_error, rel_error, agrees, note)
 
 

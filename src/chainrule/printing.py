@@ -49,13 +49,13 @@ def plain(expr: Any) -> str:
 
 def latex(expr: Any) -> str:
     """SymPy's LaTeX for an expression, with f′(u) for an abstract function's derivative."""
-    return str(_printers()[1].doprint(expr))
+    return str(_printers()[2].doprint(expr))
 
 
 @functools.lru_cache(maxsize=8192)
 def pretty(expr: Any) -> str:
     """The lessons' notation for a SymPy expression."""
-    return _by_shape(expr, "pretty", _pretty_printer().doprint)
+    return _by_shape(expr, "pretty", _printers()[1].doprint)
 
 
 # A deep chain has thousands of locals of a few shapes: cos(u7), 1 - tanh(u8)², ...
@@ -113,9 +113,6 @@ def _shape(expr: Any) -> tuple[tuple[Any, ...], str] | None:
     return tuple(shape), symbol.name
 
 
-_PRINTER: Any = None
-
-
 def _abstract_prime(expr: Any) -> tuple[str, Any] | None:
     """(f, u) when expr is f′ at u, as the rule table writes it: Subs(Derivative(f(t), t), t, u)."""
     from sympy import Derivative
@@ -131,11 +128,17 @@ def _abstract_prime(expr: Any) -> tuple[str, Any] | None:
     return None
 
 
+_PRETTY = {
+    ("Abs" if rule.key == "abs" else rule.key): rule.pretty for rule in RULES.values() if rule.pretty and rule.function
+}
+
+
 @functools.cache
-def _printers() -> tuple[Any, Any]:
-    """SymPy's string and LaTeX printers, taught f′."""
-    from sympy import Derivative, Function
+def _printers() -> tuple[Any, Any, Any]:
+    """SymPy's string printer, the lessons' notation and SymPy's LaTeX, each taught f′."""
+    from sympy import Derivative, Function, S
     from sympy.printing.latex import LatexPrinter
+    from sympy.printing.precedence import precedence
     from sympy.printing.str import StrPrinter
 
     class Plain(StrPrinter):  # type: ignore[misc]
@@ -146,6 +149,44 @@ def _printers() -> tuple[Any, Any]:
                 return str(self._print(Derivative(Function(f)(u), u)))
             return str(super()._print_Subs(expr))
 
+    class Pretty(StrPrinter):  # type: ignore[misc]
+        def _print_Mul(self, expr: Any) -> str:
+            return str(super()._print_Mul(expr)).replace("*", "·")
+
+        def _print_Pow(self, expr: Any, rational: bool = False) -> str:
+            base, exp = expr.as_base_exp()
+            if exp.is_Integer and exp > 1:
+                b = str(self.parenthesize(base, precedence(expr), strict=True))
+                return b + superscript(str(exp))
+            if exp == S.Half:
+                return f"√{self.parenthesize(base, precedence(expr), strict=True)}"
+            text = str(super()._print_Pow(expr, rational))
+            return text.replace("**", "^")
+
+        def _print_Function(self, expr: Any) -> str:
+            template = _PRETTY.get(expr.func.__name__)
+            if template is None or len(expr.args) != template.count("{"):
+                return str(super()._print_Function(expr))
+            return template.format(*(self._print(a) for a in expr.args))
+
+        def _print_Abs(self, expr: Any) -> str:
+            return self._print_Function(expr)
+
+        def _print_Subs(self, expr: Any) -> str:
+            found = _abstract_prime(expr)
+            if found is not None:
+                return f"{found[0]}′({self._print(found[1])})"
+            return str(super()._print_Subs(expr))
+
+        def _print_Derivative(self, expr: Any) -> str:
+            inner = expr.expr
+            if len(expr.variables) == 1 and inner.func.__name__ in "fgh" and len(inner.args) == 1:
+                return f"{inner.func.__name__}′({self._print(inner.args[0])})"
+            return str(super()._print_Derivative(expr))
+
+        def _print_Heaviside(self, expr: Any) -> str:
+            return f"step({self._print(expr.args[0])})"
+
     class Latex(LatexPrinter):  # type: ignore[misc]
         def _print_Subs(self, expr: Any) -> str:
             found = _abstract_prime(expr)
@@ -154,58 +195,4 @@ def _printers() -> tuple[Any, Any]:
                 return f"{f}'{{\\left({self._print(u)} \\right)}}"
             return str(super()._print_Subs(expr))
 
-    return Plain(), Latex()
-
-
-_PRETTY = {
-    ("Abs" if rule.key == "abs" else rule.key): rule.pretty for rule in RULES.values() if rule.pretty and rule.function
-}
-
-
-def _pretty_printer() -> Any:
-    global _PRINTER
-    if _PRINTER is None:
-        from sympy import S
-        from sympy.printing.precedence import precedence
-        from sympy.printing.str import StrPrinter
-
-        class Pretty(StrPrinter):  # type: ignore[misc]
-            def _print_Mul(self, expr: Any) -> str:
-                return str(super()._print_Mul(expr)).replace("*", "·")
-
-            def _print_Pow(self, expr: Any, rational: bool = False) -> str:
-                base, exp = expr.as_base_exp()
-                if exp.is_Integer and exp > 1:
-                    b = str(self.parenthesize(base, precedence(expr), strict=True))
-                    return b + superscript(str(exp))
-                if exp == S.Half:
-                    return f"√{self.parenthesize(base, precedence(expr), strict=True)}"
-                text = str(super()._print_Pow(expr, rational))
-                return text.replace("**", "^")
-
-            def _print_Function(self, expr: Any) -> str:
-                template = _PRETTY.get(expr.func.__name__)
-                if template is None or len(expr.args) != template.count("{"):
-                    return str(super()._print_Function(expr))
-                return template.format(*(self._print(a) for a in expr.args))
-
-            def _print_Abs(self, expr: Any) -> str:
-                return self._print_Function(expr)
-
-            def _print_Subs(self, expr: Any) -> str:
-                found = _abstract_prime(expr)
-                if found is not None:
-                    return f"{found[0]}′({self._print(found[1])})"
-                return str(super()._print_Subs(expr))
-
-            def _print_Derivative(self, expr: Any) -> str:
-                inner = expr.expr
-                if len(expr.variables) == 1 and inner.func.__name__ in "fgh" and len(inner.args) == 1:
-                    return f"{inner.func.__name__}′({self._print(inner.args[0])})"
-                return str(super()._print_Derivative(expr))
-
-            def _print_Heaviside(self, expr: Any) -> str:
-                return f"step({self._print(expr.args[0])})"
-
-        _PRINTER = Pretty()
-    return _PRINTER
+    return Plain(), Pretty(), Latex()

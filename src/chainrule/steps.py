@@ -41,7 +41,6 @@ class LayerStep:
     """A layer, its value at the point and its local factors there."""
 
     layer: Layer
-    index: int  # its place in Graph.layers
     value: float | None
     factors: tuple[float | None, ...] | None  # None without a point; an entry is None when not needed
     value_beyond: Wide | None = None  # the value, when it is below the range of doubles (value is then 0)
@@ -75,7 +74,6 @@ class Evaluation:
         return tuple(
             LayerStep(
                 layer,
-                li,
                 at.values[layer.root] if at is not None else None,
                 at.factors[li] if at is not None else None,
                 at.values_beyond.get(layer.root) if at is not None else None,
