@@ -328,3 +328,11 @@ def test_each_generated_class_has_an_elementary_definition_and_the_tables_deriva
 )
 def test_functions_print_in_the_lessons_notation(expr: Any, text: str) -> None:
     assert pretty(expr) == text
+
+
+@pytest.mark.parametrize("key", sorted(CLASSES))
+def test_every_generated_class_prints_as_latex_alone_and_as_a_power(key: str) -> None:
+    u = sympy.Symbol("u", real=True)
+    alone, squared = sympy.latex(CLASSES[key](u)), sympy.latex(CLASSES[key](u) ** 2)
+    assert "u" in alone and alone.count("{") == alone.count("}")
+    assert squared.endswith("^{2}") and alone in squared

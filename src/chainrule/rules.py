@@ -431,10 +431,10 @@ def _sympy_class(rule: Rule) -> type:
     def _eval_is_real(self: Any) -> bool | None:
         return self.args[0].is_real  # type: ignore[no-any-return]
 
-    def _latex(self: Any, printer: Any) -> str:
-        return (rule.latex or rf"\operatorname{{{rule.key}}}\left({{0}}\right)").format(
-            *(printer._print(a) for a in self.args)
-        )
+    def _latex(self: Any, printer: Any, exp: Any = None) -> str:
+        template = rule.latex or r"\operatorname{{" + rule.key + r"}}\left({0}\right)"
+        text = template.format(*(printer._print(a) for a in self.args))
+        return text if exp is None else rf"\left({text}\right)^{{{exp}}}"
 
     def rewrite_elementary(self: Any, *args: Any, **hints: Any) -> Any:
         assert rule.elementary is not None

@@ -50,7 +50,7 @@ def latex(d: Derivation) -> str:
             frac = _frac(layer.name, local.wrt, len(layer.inputs) > 1)
             shown = local.value is not None and not local.expression.is_number
             value = rf" = {num(local.value)}" if shown else ""
-            rows.append(rf"{lhs} & {frac} &= {_tex(local.expression)}{value} && \text{{{local.rule}}}")
+            rows.append(rf"{lhs} & {frac} &= {_tex(local.expression)}{value} && \text{{{_text(local.rule)}}}")
     total = _frac(d.output, d.variable, False)
     if d.paths is not None and d.paths:
         terms = [r" \cdot ".join(_tex(d.layers[li].locals[k].expression) for li, k in path.steps) for path in d.paths]
@@ -80,7 +80,28 @@ def _text(sentence: str) -> str:
     for char, escaped in (("\\", r"\textbackslash{}"), ("{", r"\{"), ("}", r"\}"), ("_", r"\_"), ("%", r"\%"),
                           ("&", r"\&"), ("#", r"\#"), ("$", r"\$"), ("^", r"\^{}")):  # fmt: skip
         sentence = sentence.replace(char, escaped)
+    for char, escaped in _UNICODE.items():  # the lessons' typography, which a TeX engine may lack
+        sentence = sentence.replace(char, escaped)
     return sentence
+
+
+_SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-", strict=True))
+_UNICODE = {
+    "−": "-",
+    "·": r"\ensuremath{\cdot}",
+    "′": "'",
+    "√": r"\ensuremath{\surd}",
+    "σ": r"\ensuremath{\sigma}",
+    "π": r"\ensuremath{\pi}",
+    "|": r"\ensuremath{|}",
+    "∛": r"\ensuremath{\sqrt[3]{\,}}",
+    "±": r"\ensuremath{\pm}",
+    "≥": r"\ensuremath{\geq}",
+    "≤": r"\ensuremath{\leq}",
+    "≈": r"\ensuremath{\approx}",
+    "→": r"\ensuremath{\to}",
+    **{char: rf"\textsuperscript{{{digit}}}" for char, digit in _SUPERSCRIPTS.items()},
+}
 
 
 def number_tex(text: str) -> str:
