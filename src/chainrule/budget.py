@@ -1,14 +1,27 @@
-"""Time budgets for slow symbolic work.
+"""Budgets: the CPU time and the memory a command may use.
 
-SymPy has no timeout of its own.  :func:`deadline` arms a timer signal
-(``SIGALRM``) that raises inside the running computation.  Deadlines nest:
-the inner budget of a simplification runs inside the budget of the whole
-command, and whichever ends first fires.  Where signals are unavailable
-(another thread, or no SIGALRM on the platform) the block runs unbudgeted.
+Time.  SymPy has no timeout of its own.  :func:`deadline` arms a profiling
+timer (``ITIMER_PROF``, which counts the CPU time of this process, so a busy
+machine does not shorten the budget) whose signal raises inside the running
+computation.  Deadlines nest: the inner budget of a simplification runs
+inside the budget of the whole command, and whichever ends first fires.
+Where signals are unavailable (another thread, or no ``setitimer`` on the
+platform) the block runs unbudgeted.
+
+Leaving a deadline is safe against the signal itself: the timer is disarmed
+and the previous handler restored even when an expiry lands while the block
+is being left, so no timer outlives the outermost deadline (a timer left
+armed would kill the process with the signal's default action).
+
+Memory.  :func:`memory` caps the address space of the process
+(``RLIMIT_AS``); an allocation beyond it raises ``MemoryError``, which the
+command line turns into :class:`OutOfMemory`.
 """
 
 from __future__ import annotations
 
+import math
+import os
 import signal
 import sys
 import threading
@@ -17,30 +30,86 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from chainrule.errors import OutOfTime
+from chainrule.errors import OutOfMemory, OutOfTime, UsageError
 
-__all__ = ["OutOfTime", "attempt", "deadline"]
+__all__ = [
+    "DEFAULT_MEMORY",
+    "DEFAULT_SECONDS",
+    "MAX_SECONDS",
+    "OutOfMemory",
+    "OutOfTime",
+    "above_current",
+    "attempt",
+    "deadline",
+    "disarm",
+    "memory",
+    "memory_size",
+    "seconds",
+]
 
+DEFAULT_SECONDS = 5.0
+MAX_SECONDS = 3600.0  # an hour of CPU time for one command, or one line of a batch
+GIB = 1 << 30
+MIB = 1 << 20
+DEFAULT_MEMORY = 2 * GIB
+MIN_MEMORY = 256 * MIB  # below this, importing SymPy alone fails
+MAX_MEMORY = 1 << 40  # 1 TiB
+
+_SIGNAL = getattr(signal, "SIGPROF", None)
+_TIMER = getattr(signal, "ITIMER_PROF", None)
+_clock = time.process_time
 
 _stack: list[tuple[float, Callable[[], BaseException]]] = []
 _raised: list[BaseException] = []  # expiries raised so far, to recognise one that was swallowed
 RETRY = 0.05  # seconds: an expiry raised inside a finalizer is lost, so it is raised again
 
 
+def seconds(value: float, option: str = "--timeout") -> float:
+    """A time budget given by a person: positive, finite and at most MAX_SECONDS."""
+    if not (math.isfinite(value) and 0 < value <= MAX_SECONDS):
+        raise UsageError(
+            f"{option} takes a number of seconds above 0 and at most {MAX_SECONDS:g}, not {value:g}",
+            hint=f"the default is {DEFAULT_SECONDS:g} seconds of CPU time",
+        )
+    return value
+
+
+_UNITS = {"": MIB, "k": 1 << 10, "m": MIB, "g": GIB, "t": 1 << 40}
+
+
+def memory_size(text: str, option: str = "--memory") -> int:
+    """A memory budget such as 2G, 2GiB, 1500M or 1500 (MiB), in bytes."""
+    cleaned = text.strip().lower().removesuffix("ib").removesuffix("b").rstrip()
+    unit = cleaned[-1:] if cleaned[-1:] in _UNITS else ""
+    number = cleaned[: len(cleaned) - len(unit)].strip()
+    try:
+        amount = float(number) if len(number) <= 20 else math.nan
+    except ValueError:
+        amount = math.nan
+    size = amount * _UNITS[unit] if math.isfinite(amount) else math.nan
+    if not (MIN_MEMORY <= size <= MAX_MEMORY):
+        raise UsageError(
+            f"{option} takes a size from 256M to 1T, such as 2G or 512M, not {text[:40]!r}",
+            hint="the default is 2G",
+        )
+    return int(size)
+
+
 def _usable() -> bool:
-    return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    return _TIMER is not None and threading.current_thread() is threading.main_thread()
 
 
 def _arm() -> None:
+    assert _TIMER is not None
     if not _stack:
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.setitimer(_TIMER, 0)
         return
-    remaining = min(d for d, _ in _stack) - time.monotonic()
-    signal.setitimer(signal.ITIMER_REAL, max(remaining, 1e-4))
+    remaining = min(d for d, _ in _stack) - _clock()
+    signal.setitimer(_TIMER, max(remaining, 1e-4))
 
 
-def _on_alarm(signum: int, frame: Any) -> None:
-    now = time.monotonic()
+def _on_signal(signum: int, frame: Any) -> None:
+    now = _clock()
     expired = [entry for entry in _stack if entry[0] <= now + 1e-3]
     if not expired:
         _arm()
@@ -50,7 +119,8 @@ def _on_alarm(signum: int, frame: Any) -> None:
     _raised.append(error)
     # If the signal landed in a finalizer or a weakref callback, Python ignores the
     # exception and the work goes on: ask again shortly, until the block has ended.
-    signal.setitimer(signal.ITIMER_REAL, RETRY)
+    assert _TIMER is not None
+    signal.setitimer(_TIMER, RETRY)
     raise error
 
 
@@ -65,31 +135,60 @@ def _quiet(previous: Callable[[Any], object]) -> Callable[[Any], object]:
     return hook
 
 
+def _leave(entry: tuple[float, Callable[[], BaseException]], restore: Callable[[], None] | None) -> None:
+    """Take a deadline off the stack and re-arm for the rest; restore the handler after the last.
+
+    Idempotent, so that it can simply be repeated when an expiry interrupts it.
+    """
+    if entry in _stack:
+        _stack.remove(entry)
+    _arm()
+    if restore is not None and not _stack:
+        restore()
+
+
 @contextmanager
 def deadline(seconds: float | None, error: Callable[[], BaseException]) -> Iterator[None]:
-    """Run the block for at most `seconds`; then raise error() inside it."""
+    """Run the block for at most `seconds` of CPU time; then raise error() inside it."""
     if seconds is None or seconds <= 0 or not _usable():
         yield
         return
+    assert _SIGNAL is not None
     first = not _stack
-    previous = signal.getsignal(signal.SIGALRM) if first else None
-    previous_hook = sys.unraisablehook
+    restore: Callable[[], None] | None = None
     if first:
-        signal.signal(signal.SIGALRM, _on_alarm)
+        previous = signal.getsignal(_SIGNAL)
+        previous_hook = sys.unraisablehook
+
+        def restore() -> None:
+            signal.signal(_SIGNAL, previous)
+            sys.unraisablehook = previous_hook
+            _raised.clear()
+
+        signal.signal(_SIGNAL, _on_signal)
         sys.unraisablehook = _quiet(previous_hook)
-    entry = (time.monotonic() + seconds, error)
+    entry = (_clock() + seconds, error)
     _stack.append(entry)
     _arm()
     try:
         yield
     finally:
-        _stack.remove(entry)
-        _arm()
-        if first:
-            if previous is not None:
-                signal.signal(signal.SIGALRM, previous)
-            sys.unraisablehook = previous_hook
-            _raised.clear()
+        # An expiry may land while the deadline is being left: then leave again.  The
+        # block is over; an outer budget that expired is raised again by its re-armed timer.
+        while True:
+            try:
+                _leave(entry, restore)
+                break
+            except BaseException as err:
+                if not any(err is raised for raised in _raised):
+                    raise
+
+
+def disarm() -> None:
+    """Stop the timer for good (the command line calls this before the process exits)."""
+    if _TIMER is not None and threading.current_thread() is threading.main_thread():
+        _stack.clear()
+        signal.setitimer(_TIMER, 0)
 
 
 class _Expired(Exception):
@@ -103,3 +202,38 @@ def attempt(seconds: float, work: Callable[[], Any]) -> Any | None:
             return work()
     except _Expired:
         return None
+
+
+def above_current(budget: int) -> int:
+    """The address-space limit that lets a computation add `budget` bytes to what the
+    process already holds (the interpreter, SymPy, and in tests the test runner)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            pages = int(statm.read().split()[0])
+        return budget + pages * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):  # no /proc: the budget is the whole address space
+        return budget
+
+
+@contextmanager
+def memory(limit: int | None) -> Iterator[None]:
+    """Cap the address space of the process at `limit` bytes while the block runs.
+
+    Beyond it, allocations raise MemoryError.  The cap is lifted again on the
+    way out, so that the error can be reported.  Without the resource module
+    (not POSIX) the block runs unbounded.
+    """
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if limit is None or (hard != resource.RLIM_INFINITY and limit > hard):
+        yield
+        return
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))

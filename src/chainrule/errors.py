@@ -107,3 +107,21 @@ class OutOfTime(ChainruleError):
     """A computation used up its time budget."""
 
     kind = "timeout"
+
+
+class OutOfMemory(ChainruleError):
+    """A computation needed more memory than its budget."""
+
+    kind = "memory"
+
+
+class FileError(InputError):
+    """A file cannot be read or written: a missing folder, no permission, a full disk."""
+
+    kind = "file"
+
+
+class Interrupted(ChainruleError):
+    """The person stopped the command (Ctrl-C)."""
+
+    kind = "interrupted"
