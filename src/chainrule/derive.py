@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chainrule import engine
-from chainrule.errors import ChainruleError, InputError, MathError, Reason, UsageError
+from chainrule.errors import InputError, MathError, Reason, UsageError
 from chainrule.graph import GRANULARITIES, Graph, build_graph
 from chainrule.higher import Order, check_order, higher_orders
 from chainrule.interpret import FloatBackend, evaluate
@@ -93,14 +93,15 @@ class Derivation(Evaluated):
 
 
 def parse_point(
-    text: str | Mapping[str, float] | None, variables: tuple[str, ...], wrt: str
+    text: str | Mapping[str, float | str] | None, variables: tuple[str, ...], wrt: str
 ) -> dict[str, float] | None:
     """--at: '3' (the value of the variable) or 'x=0.7,y=1.3'.  Values may be constant
-    expressions such as pi/4.  From Python, a mapping of names to numbers."""
+    expressions such as pi/4.  From Python and batch's JSON, a mapping of names to
+    numbers (or to constant expressions, as text)."""
     if text is None:
         return None
     if isinstance(text, Mapping):
-        text = ",".join(f"{name}={float(value)!r}" for name, value in text.items())
+        return _point_of_mapping(text, variables, wrt)
     point: dict[str, float] = {}
     items = [part for part in text.split(",")]
     if len(items) == 1 and "=" not in items[0]:
@@ -116,16 +117,47 @@ def parse_point(
                 position=offset,
                 end=offset + len(item),
             )
-        if name not in variables and name != wrt:
-            known = ", ".join(variables) or "none"
-            raise UsageError(
-                f"--at gives a value for {name!r}, which is not a variable of the expression (they are: {known})",
-                source=text,
-                position=offset,
-                end=offset + len(item),
-            )
+        _known(name, variables, wrt, text, offset, offset + len(item))
         point[name] = _constant(value, text, offset + len(item) - len(value))
         offset += len(item) + 1
+    return _complete(point, variables)
+
+
+def _point_of_mapping(given: Mapping[str, float | str], variables: tuple[str, ...], wrt: str) -> dict[str, float]:
+    """A point given as a mapping: every key is a variable's name, every value a number."""
+    point: dict[str, float] = {}
+    for name, value in given.items():
+        _known(str(name), variables, wrt, None, None, None)
+        if isinstance(value, str):
+            point[name] = _constant(value, value, 0)
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            try:
+                number = float(value)
+            except OverflowError:
+                number = math.inf
+            if not math.isfinite(number):
+                raise UsageError(f"the value of {name} must be a finite number within the range of doubles")
+            point[name] = number
+        else:
+            raise UsageError(f"the value of {name} must be a number")
+    return _complete(point, variables)
+
+
+def _known(
+    name: str, variables: tuple[str, ...], wrt: str, text: str | None, start: int | None, end: int | None
+) -> None:
+    if name not in variables and name != wrt:
+        known = ", ".join(variables) or "none"
+        shown = name if len(name) <= 40 else name[:40] + "…"
+        raise UsageError(
+            f"--at gives a value for {shown!r}, which is not a variable of the expression (they are: {known})",
+            source=text,
+            position=start,
+            end=end,
+        )
+
+
+def _complete(point: dict[str, float], variables: tuple[str, ...]) -> dict[str, float]:
     missing = [v for v in variables if v not in point]
     if missing:
         raise UsageError(
@@ -143,7 +175,7 @@ def _constant(text: str, whole: str, offset: int) -> float:
         if expr.variables():
             raise InputError("a value in --at must be a number or a constant expression such as pi/4")
         value = float(evaluate(expr.nodes, FloatBackend({}, expr.source))[expr.root])
-    except ChainruleError as err:
+    except (InputError, MathError) as err:  # not OutOfTime: a timeout is reported as one
         shift = offset + (len(text) - len(text.lstrip()))
         raise UsageError(
             f"in --at: {err.message}",
