@@ -210,12 +210,14 @@ def test_a_higher_order_without_a_finite_value_is_shown_unchecked(run: Any) -> N
     assert second.get("value") is None or second["check"]["agrees"] is None
 
 
-def test_a_batch_that_is_not_utf8_is_a_clear_error_not_a_crash() -> None:
+def test_a_batch_line_that_is_not_utf8_is_an_error_on_that_line_not_a_crash() -> None:
     import subprocess
     import sys
 
     result = subprocess.run(
-        [sys.executable, "-m", "chainrule", "batch", "-", "--at", "1"], input=b"\xff\xfe\n", capture_output=True
+        [sys.executable, "-m", "chainrule", "batch", "-", "--at", "1"], input=b"x\n\xff\xfex\n", capture_output=True
     )
-    assert result.returncode == 2
-    assert b"not UTF-8" in result.stderr and b"Traceback" not in result.stderr
+    assert result.returncode == 1 and b"Traceback" not in result.stderr
+    first, second = (json.loads(line) for line in result.stdout.splitlines())
+    assert first["derivative"]["value"] == 1
+    assert second["line"] == 2 and "not UTF-8" in second["error"]["message"]

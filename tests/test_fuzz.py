@@ -353,11 +353,14 @@ def test_batch_answers_every_line_with_one_strict_json_object(
             result = invoke(args + (["-"] if source == "dash" else []), stdin=text)
     where = describe(args, result)
     # NDJSON lines end at "\n" only: str.splitlines would also split at U+2028 inside a string.
-    for line in result.stdout.split("\n")[:-1]:
-        doc = strict_json(line)
-        assert isinstance(doc, dict), where
-        assert "schema" in doc, where
-    assert result.stdout == "" or result.stdout.endswith("\n"), where
+    docs = [strict_json(line) for line in result.stdout.split("\n")[:-1]]
+    if result.exit_code == 2:  # the options as a whole are refused: no line is read
+        assert docs == [], where
+        return
+    assert [doc["line"] for doc in docs] == list(range(1, text.count("\n") + 1)), where  # one for every input line
+    for doc in docs:
+        assert "schema" in doc or set(doc) == {"line", "skipped"}, where
+    assert result.stdout.endswith("\n"), where
 
 
 @fuzz(250)

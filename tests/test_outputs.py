@@ -38,13 +38,14 @@ def test_batch_ndjson_and_bad_lines_keep_their_place() -> None:
     ]
     code, docs = batch("\n".join(lines) + "\n")
     assert code == 1  # some lines failed; the batch went on
-    assert [d["line"] for d in docs] == [1, 2, 5, 6, 7, 8]
+    assert [d["line"] for d in docs] == [1, 2, 3, 4, 5, 6, 7, 8]  # one output line for every input line
     assert docs[0]["derivative"]["value"] == 28
     assert docs[1]["error"]["kind"] == "parse" and "did you mean 'sin'" in docs[1]["error"]["message"]
-    assert docs[2]["derivative"]["value"] == 2
-    assert docs[3]["error"]["kind"] == "parse"
-    assert docs[4]["error"]["kind"] == "math"
+    assert docs[2] == {"line": 3, "skipped": "blank"} and docs[3] == {"line": 4, "skipped": "comment"}
+    assert docs[4]["derivative"]["value"] == 2
     assert docs[5]["error"]["kind"] == "parse"
+    assert docs[6]["error"]["kind"] == "math"
+    assert docs[7]["error"]["kind"] == "parse"
 
 
 def test_batch_reads_a_file(tmp_path: Any) -> None:

@@ -2,61 +2,233 @@
 
 A line is either a JSON object ``{"expression": "...", "at": {"x": 0.5}, "wrt": "x"}``
 or a plain expression that uses the shared ``--at`` and ``--wrt``.  Each result
-is the ``diff`` JSON document with the line number added; a bad line becomes
-an error document on its own line and the batch goes on.  Blank lines and
-lines starting with ``#`` are skipped.
+is the ``diff`` JSON document with the line number added.
+
+Every input line gets exactly one output line, in order, whatever it holds:
+a bad line (not UTF-8, too long, bad JSON, an error in the mathematics, out
+of time or memory) becomes an error document for that line and the batch
+goes on; a blank line or a comment (``#``) becomes ``{"line": n, "skipped":
+...}``.  Input is read as bytes, a line at a time and at most
+:data:`MAX_LINE` bytes of it at once, so a huge line costs bounded memory.
+A UTF-8 byte-order mark and CRLF line endings are accepted; UTF-16 and
+UTF-32 input is refused once, as a whole.
 """
 
 from __future__ import annotations
 
+import codecs
 import json
-from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import IO, Any
 
-from chainrule.budget import deadline
+from chainrule.budget import deadline, memory
 from chainrule.derive import differentiate
-from chainrule.errors import ChainruleError, InputError
+from chainrule.errors import ChainruleError, FileError, InputError, OutOfMemory
 from chainrule.render.json_view import SCHEMA, diff_document, error_document
+
+MAX_LINE = 1 << 20  # bytes: a longer line is an error, read past in bounded chunks
+MAX_NESTING = 32  # brackets deep, in a JSON request
+_CHUNK = 1 << 16
+
+_WIDE_BOMS = (
+    (codecs.BOM_UTF32_LE, "UTF-32"),
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+)
+
+
+@dataclass(frozen=True)
+class Line:
+    """One input line: its number and either its text or why it cannot be read."""
+
+    number: int
+    text: str | None
+    problem: InputError | None = None
+
+
+def _refuse_wide(first: bytes) -> None:
+    """UTF-16 and UTF-32 are refused once, before any line is read."""
+    found = next((name for bom, name in _WIDE_BOMS if first.startswith(bom)), None)
+    sample = first[:256]
+    if found is None and len(sample) >= 2 and sample.count(0) * 4 >= len(sample):
+        found = "UTF-16"  # no byte-order mark, but every other byte is zero
+    if found is not None:
+        raise FileError(
+            f"the input looks like {found} text; batch reads UTF-8",
+            hint=f"convert it first: iconv -f {found} -t UTF-8 FILE | chainrule batch",
+        )
+
+
+def lines(stream: IO[bytes]) -> Iterator[Line]:
+    """The lines of a byte stream, decoded one by one; a line's problem stays on that line."""
+    number = 0
+    while True:
+        raw = stream.readline(MAX_LINE + 1)
+        if not raw:
+            return
+        number += 1
+        if number == 1:
+            _refuse_wide(raw)
+            raw = raw.removeprefix(codecs.BOM_UTF8)
+        if len(raw) > MAX_LINE and not raw.endswith(b"\n"):
+            length = len(raw)
+            while raw and not raw.endswith(b"\n"):  # skip the rest of the line, a chunk at a time
+                raw = stream.readline(_CHUNK)
+                length += len(raw)
+            length -= raw.endswith(b"\n")
+            problem = InputError(f"the line has {length:,} bytes; the limit is {MAX_LINE:,}")
+            yield Line(number, None, problem)
+            continue
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as err:
+            bad = raw[err.start]
+            problem = InputError(f"the line is not UTF-8 text: byte 0x{bad:02x} at byte {err.start + 1} ({err.reason})")
+            yield Line(number, None, problem)
+            continue
+        yield Line(number, text.rstrip("\r\n"))
+
+
+class _Number(str):
+    """A JSON number, kept as written: 1e400 or a 5,000-digit integer is judged by --at's rules."""
+
+
+def _nesting(text: str) -> int:
+    """How deep the brackets of a JSON text go (outside strings)."""
+    deepest = depth = 0
+    inside = escaped = False
+    for char in text:
+        if inside:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                inside = False
+        elif char == '"':
+            inside = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def _json(text: str) -> Any:
+    if text.count("[") + text.count("{") > MAX_NESTING and _nesting(text) > MAX_NESTING:
+        raise InputError(f"the JSON is nested more than {MAX_NESTING} deep", source=text, position=0)
+    try:
+        return json.loads(text, parse_int=_Number, parse_float=_Number, parse_constant=_Number)
+    except json.JSONDecodeError as err:
+        raise InputError(f"not valid JSON: {err.msg}", source=text, position=err.pos) from None
 
 
 def _request(text: str, at: str | None, wrt: str | None) -> tuple[str, Any, str | None]:
     if not text.startswith("{"):
         return text, at, wrt
-    try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise InputError(f"not valid JSON: {err.msg}", source=text, position=err.pos) from None
-    if not isinstance(obj, dict) or not isinstance(obj.get("expression"), str):
+    obj = _json(text)
+    if (
+        not isinstance(obj, dict)
+        or not isinstance(obj.get("expression"), str)
+        or isinstance(obj["expression"], _Number)
+    ):
         raise InputError('a JSON line needs "expression": a string', source=text, position=0)
+    _text(obj["expression"], '"expression"', text)
+    _text(obj.get("wrt"), '"wrt"', text)
+    if isinstance(obj.get("at"), dict):
+        for key in obj["at"]:
+            _text(key, 'a name in "at"', text)
+    else:
+        _text(obj.get("at"), '"at"', text)
     point = obj.get("at", at)
     if isinstance(point, dict):
-        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in point.values()):
+        if not all(isinstance(v, _Number) for v in point.values()):
             raise InputError('"at" must map names to numbers', source=text, position=0)
-        point = {str(k): float(v) for k, v in point.items()}
-    elif isinstance(point, (int, float)) and not isinstance(point, bool):
-        point = repr(float(point))
+        point = {str(k): str(v) for k, v in point.items()}
+    elif isinstance(point, _Number):
+        point = str(point)
     elif point is not None and not isinstance(point, str):
         raise InputError('"at" must be a number, a string or an object', source=text, position=0)
     chosen = obj.get("wrt", wrt)
-    if chosen is not None and not isinstance(chosen, str):
+    if chosen is not None and (not isinstance(chosen, str) or isinstance(chosen, _Number)):
         raise InputError('"wrt" must be a string', source=text, position=0)
     return obj["expression"], point, chosen
 
 
-def run(
-    lines: Iterable[str], at: str | None, wrt: str | None, timeout: float, out_of_time: Callable[[], BaseException]
-) -> Iterator[tuple[str, bool]]:
-    """(NDJSON line, succeeded) for every input line that is not blank or a comment."""
-    for number, line in enumerate(lines, start=1):
-        text = line.strip()
-        if not text or text.startswith("#"):
-            continue
+def _skipped(number: int, why: str) -> dict[str, Any]:
+    return {"line": number, "skipped": why}
+
+
+def _text(value: object, what: str, source: str) -> None:
+    """A string from JSON must be text that can be written back out: no lone surrogates."""
+    if isinstance(value, str) and not value.isascii():
         try:
-            with deadline(timeout, out_of_time):
+            value.encode("utf-8")
+        except UnicodeEncodeError as err:
+            raise InputError(
+                f"{what} holds a lone surrogate (\\u{ord(value[err.start]):04x})", source=source, position=0
+            ) from None
+
+
+def document(
+    line: Line,
+    at: str | None,
+    wrt: str | None,
+    timeout: float,
+    limit: int | None,
+    out_of_time: Callable[[], BaseException],
+) -> tuple[dict[str, Any], bool]:
+    """The output document of one line (with its number), and whether it succeeded."""
+    doc, ok = _outcome(line, at, wrt, timeout, limit, out_of_time)
+    doc["line"] = line.number
+    return doc, ok
+
+
+def _outcome(
+    line: Line,
+    at: str | None,
+    wrt: str | None,
+    timeout: float,
+    limit: int | None,
+    out_of_time: Callable[[], BaseException],
+) -> tuple[dict[str, Any], bool]:
+    if line.problem is not None:
+        return error_document(line.problem, SCHEMA), False
+    assert line.text is not None
+    text = line.text.strip()
+    if not text:
+        return _skipped(line.number, "blank"), True
+    if text.startswith("#"):
+        return _skipped(line.number, "comment"), True
+    try:
+        try:
+            with memory(limit), deadline(timeout, out_of_time):
                 expression, point, chosen = _request(text, at, wrt)
-                doc = diff_document(differentiate(expression, wrt=chosen, at=point))
-            ok = True
-        except ChainruleError as err:
-            doc, ok = error_document(err, SCHEMA), False
-        doc["line"] = number
-        yield json.dumps(doc, ensure_ascii=False, allow_nan=False, separators=(",", ":")), ok
+                return diff_document(differentiate(expression, wrt=chosen, at=point)), True
+        except MemoryError:
+            raise OutOfMemory(
+                "the line needed more memory than the budget", hint="raise it with --memory SIZE (the default is 2G)"
+            ) from None
+    except ChainruleError as err:
+        return error_document(err, SCHEMA), False
+
+
+def run(
+    stream: IO[bytes],
+    at: str | None,
+    wrt: str | None,
+    timeout: float,
+    out_of_time: Callable[[], BaseException],
+    limit: int | None = None,
+) -> Iterator[tuple[dict[str, Any], bool]]:
+    """(the output document, succeeded) for every input line, in order."""
+    for line in lines(stream):
+        yield document(line, at, wrt, timeout, limit, out_of_time)
+
+
+def ndjson(doc: dict[str, Any], ascii_only: bool = False) -> str:
+    """One output line: compact strict JSON, with ASCII escapes for a stream that needs them."""
+    return json.dumps(doc, ensure_ascii=ascii_only, allow_nan=False, separators=(",", ":"))
