@@ -148,11 +148,14 @@ def check_document(c: Check) -> dict[str, Any]:
 COMPACT_ABOVE = 500  # layers or nodes; larger documents are written on one line
 
 
-def dumps(doc: dict[str, Any]) -> str:
-    """Strict JSON: NaN and Infinity are refused.  Indented for reading, unless large."""
+def dumps(doc: dict[str, Any], *, ascii: bool = False) -> str:
+    """Strict JSON: NaN and Infinity are refused.  Indented for reading, unless large.
+
+    With `ascii`, for an output that cannot encode Unicode, non-ASCII characters are escaped (ensure_ascii).
+    """
     size = len(doc.get("layers", ())) + len(doc.get("nodes", ()))
     indent = 2 if size <= COMPACT_ABOVE else None
-    return json.dumps(doc, ensure_ascii=False, allow_nan=False, indent=indent)
+    return json.dumps(doc, ensure_ascii=ascii, allow_nan=False, indent=indent)
 
 
 def render(d: Derivation) -> str:

@@ -4,6 +4,11 @@ A renderer is a pure function from a result (and the terminal's size and
 colour, for the terminal views) to text.  A pair that is not here is a usage
 error naming the formats the view does have: never a silent fallback.
 
+Where the output cannot encode Unicode (``Terminal.ascii``) every renderer
+writes ASCII (:mod:`chainrule.render.ascii`): JSON with ``\\uXXXX`` escapes, the
+same document; every other format in ASCII notation (``x^2``, ``*``,
+``sqrt``, ``sigma``, ``->``).
+
 Renderers are named as ``module:function`` and imported when used, so that
 ``chainrule --help`` imports neither Rich nor SymPy.
 """
@@ -12,10 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from importlib import import_module
 from typing import Any
 
 from chainrule.errors import UsageError
+from chainrule.render.ascii import json_ascii, to_ascii
 
 
 @dataclass(frozen=True)
@@ -24,6 +31,7 @@ class Terminal:
 
     color: bool = False
     width: int = 100
+    ascii: bool = False  # the output cannot encode Unicode: write ASCII forms and JSON escapes
 
 
 Renderer = Callable[[Any, Terminal], str]
@@ -61,6 +69,7 @@ VIEWS: dict[str, dict[str, str]] = {
 }
 
 TERMINAL = {"text_view:render", "grad_views:render_text"}  # the views that use the terminal's size and colour
+COLUMNS = {"text", "explain"}  # formats laid out in columns, which their ASCII forms keep aligned
 
 
 def formats(view: str) -> tuple[str, ...]:
@@ -79,5 +88,19 @@ def renderer(view: str, format_: str) -> Renderer:
     module_name, function_name = name.split(":")
     function = getattr(import_module(f"chainrule.render.{module_name}"), function_name)
     if name in TERMINAL:
-        return lambda result, terminal: str(function(result, color=terminal.color, width=terminal.width))
-    return lambda result, terminal: str(function(result))
+
+        def draw(result: Any, terminal: Terminal) -> str:
+            return str(function(result, color=terminal.color, width=terminal.width))
+
+    else:
+
+        def draw(result: Any, terminal: Terminal) -> str:
+            return str(function(result))
+
+    spell = json_ascii if format_ == "json" else partial(to_ascii, columns=format_ in COLUMNS)
+
+    def render(result: Any, terminal: Terminal) -> str:
+        text = draw(result, terminal)
+        return spell(text) if terminal.ascii else text
+
+    return render
