@@ -9,11 +9,16 @@ imported inside the commands, so ``chainrule --help`` and ``chainrule
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import itertools
 import os
 import shutil
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -22,7 +27,7 @@ import typer
 import typer.core
 
 from chainrule import __version__, startup
-from chainrule.errors import ChainruleError, InputError, UsageError
+from chainrule.errors import ChainruleError, InputError, Interrupted, OutOfMemory, UsageError
 
 EXIT_OK = 0
 EXIT_MATH = 1  # a mathematical problem at the point, or the time budget
@@ -30,6 +35,9 @@ EXIT_INPUT = 2  # bad input or usage
 EXIT_DISAGREES = 3  # the check disagrees with the chain rule; check: the answer is wrong
 EXIT_UNDECIDED = 4  # check: neither a proof nor enough points to judge the answer
 EXIT_INTERNAL = 70  # a bug in chainrule
+EXIT_OUTPUT = 74  # stdout is closed or full: the results could not be written
+EXIT_INTERRUPTED = 130  # Ctrl-C
+EXIT_BROKEN_PIPE = 141  # the reader of stdout went away (| head): quietly, as a shell tool does
 BUG_REPORT = "this is a bug in chainrule; please report it with the command you ran"
 
 
@@ -73,11 +81,11 @@ class _Group(typer.core.TyperGroup):
 
                 command = argv[0] if argv and argv[0] in ("diff", "grad", "check") else "diff"
                 usage = UsageError(err.format_message())  # type: ignore[attr-defined]
-                typer.echo(dumps(error_document(usage, f"chainrule.{command}/1")))
+                typer.echo(dumps(error_document(usage, f"chainrule.{command}/1"), ascii=_ascii()))
             sys.exit(EXIT_INPUT)
-        except typer.Abort:
-            typer.echo("aborted", err=True)
-            sys.exit(EXIT_MATH)
+        except typer.Abort:  # Ctrl-C while the command line was being read
+            typer.echo("interrupted", err=True)
+            sys.exit(EXIT_INTERRUPTED)
         sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 
@@ -117,8 +125,70 @@ def _color() -> bool:
     return sys.stdout.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
 
 
+def _ascii() -> bool:
+    """Whether stdout needs the ASCII forms (a C or Latin-1 locale), not the lessons' notation."""
+    return not startup.stream_is_unicode(sys.stdout)
+
+
 def _width() -> int:
     return max(60, min(shutil.get_terminal_size(fallback=(100, 24)).columns, 160))
+
+
+class _OutputLost(Exception):
+    """stdout cannot take the output (closed, full, or the reader went away)."""
+
+    def __init__(self, error: OSError | None) -> None:
+        super().__init__(error)
+        self.error = error
+
+
+@contextmanager
+def _whole() -> Iterator[None]:
+    """Ctrl-C waits until the block (writing one result) is done, so output stays well formed."""
+    blocked = hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
+    if blocked:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        if blocked:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+def _emit(text: str) -> None:
+    """Write text (and a newline) to stdout and flush it; _OutputLost if it cannot be written."""
+    stream = sys.stdout
+    if stream is None:
+        raise _OutputLost(None)
+    with _whole():
+        try:
+            stream.write(text if text.endswith("\n") else text + "\n")
+            stream.flush()
+        except OSError as err:
+            raise _OutputLost(err) from None
+
+
+def _lost(lost: _OutputLost) -> NoReturn:
+    """stdout failed: say so on stderr (unless the reader simply went away) and exit."""
+    raise typer.Exit(_lost_code(lost.error))
+
+
+def _lost_code(err: OSError | None) -> int:
+    """Report a failed stdout; the exit code.  Later writes (and the final flush) go nowhere."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    if err is not None and err.errno == errno.EPIPE:
+        return EXIT_BROKEN_PIPE
+    why = "it is closed" if err is None or err.errno == errno.EBADF else (err.strerror or str(err))
+    typer.echo(f"error: the results cannot be written to standard output: {why}", err=True)
+    return EXIT_OUTPUT
+
+
+def _out_of_memory() -> OutOfMemory:
+    return OutOfMemory(
+        "the computation needed more memory than its budget", hint="raise it with --memory SIZE (the default is 2G)"
+    )
 
 
 def _run(
@@ -132,22 +202,24 @@ def _run(
     CHAINRULE_DEBUG=1 to see its traceback.
     """
     try:
-        startup.settle()
-        text, code = work()
-        if after is not None:
-            after()
+        try:
+            startup.settle()
+            text, code = work()
+            if after is not None:
+                after()
+        except MemoryError:
+            raise _out_of_memory() from None
+        except KeyboardInterrupt:
+            raise Interrupted("interrupted") from None
     except ChainruleError as err:
         typer.echo(err.describe(), err=True)
         if json_mode:
             from chainrule.render.json_view import dumps, error_document
 
-            typer.echo(dumps(error_document(err, schema)))
-        raise typer.Exit(_exit_code(err)) from None
-    except (typer.Exit, typer.Abort, BrokenPipeError):
+            _print_or_exit(dumps(error_document(err, schema), ascii=_ascii()))
+        raise typer.Exit(EXIT_INTERRUPTED if isinstance(err, Interrupted) else _exit_code(err)) from None
+    except (typer.Exit, typer.Abort):
         raise
-    except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
-        raise typer.Exit(130) from None
     except Exception as err:
         if os.environ.get("CHAINRULE_DEBUG"):
             raise
@@ -156,10 +228,27 @@ def _run(
         if json_mode:
             from chainrule.render.json_view import dumps, internal_document
 
-            typer.echo(dumps(internal_document(message, schema)))
+            _print_or_exit(dumps(internal_document(message, schema), ascii=_ascii()))
         raise typer.Exit(EXIT_INTERNAL) from None
-    typer.echo(text, nl=not text.endswith("\n"))
+    _print_or_exit(text)
     raise typer.Exit(code)
+
+
+def _print_or_exit(text: str) -> None:
+    try:
+        _emit(text)
+    except _OutputLost as lost:
+        _lost(lost)
+
+
+@contextmanager
+def _budgets(timeout: float, memory: str) -> Iterator[None]:
+    """The command's budgets of CPU time and memory, checked as a person gave them."""
+    from chainrule import budget
+
+    seconds, limit = budget.seconds(timeout), budget.memory_size(memory)
+    with budget.memory(budget.above_current(limit)), budget.deadline(seconds, _timeout_error):
+        yield
 
 
 def _timeout_error() -> ChainruleError:
@@ -182,7 +271,14 @@ GranularityOption = Annotated[
     Granularity,
     typer.Option("--granularity", help="functions: the lesson's layers; ops: every operation a node."),
 ]
-Timeout = Annotated[float, typer.Option("--timeout", help="Give up after this many seconds.")]
+Timeout = Annotated[
+    float,
+    typer.Option("--timeout", help="Give up after this many seconds of CPU time (above 0, at most 3600)."),
+]
+Memory = Annotated[
+    str,
+    typer.Option("--memory", help="Give up beyond this much memory: 2G, 512M, ... (from 256M to 1T)."),
+]
 TAKES_MINUS = {"ignore_unknown_options": True}  # "-x^2" is an expression, not an option
 
 
@@ -206,7 +302,7 @@ def _renderer(view: str, chosen: str) -> Callable[[Any], str]:
     from chainrule.render.registry import Terminal, renderer
 
     render = renderer(view, chosen)
-    terminal = Terminal(color=_color(), width=_width())
+    terminal = Terminal(color=_color(), width=_width(), ascii=_ascii())
     return lambda result: render(result, terminal)
 
 
@@ -220,13 +316,15 @@ def diff(
     format_: FormatOption = None,
     granularity: GranularityOption = Granularity.functions,
     timeout: Timeout = 5.0,
+    memory: Memory = "2G",
     view: Annotated[
         View | None,
         typer.Option("--view", help="sensitivity: only how each layer scales a wiggle (needs --at)."),
     ] = None,
     order: Annotated[int, typer.Option("--order", help="The order of the derivative: 2 for the second, ...")] = 1,
     plot: Annotated[
-        Path | None, typer.Option("--plot", help="Draw f, its tangent and f′ to a .png or .svg file (needs --at).")
+        Path | None,
+        typer.Option("--plot", help="Draw f, its tangent and its derivative to a .png or .svg file (needs --at)."),
     ] = None,
 ) -> None:
     """Differentiate an expression by the chain rule, layer by layer.
@@ -238,30 +336,34 @@ def diff(
     figure: list[bytes] = []
 
     def work() -> tuple[str, int]:
-        from chainrule.budget import deadline
         from chainrule.derive import differentiate
 
         render = _renderer(
             "diff --view sensitivity" if view is View.sensitivity else "diff", _format(format_, json_, explain)
         )
-        with deadline(timeout, _timeout_error):
+        if plot is not None:  # before the work: a path that cannot be written is found at once
+            from chainrule.files import writable
+            from chainrule.render.plot_view import kind_of
+
+            kind_of(plot)
+            writable(plot, "--plot")
+        with _budgets(timeout, memory):
             result = differentiate(expression, wrt=wrt, at=at, granularity=granularity.value, order=order)
             text = render(result)
             if plot is not None:
                 from chainrule.render.plot_view import plot as draw
 
-                figure.append(draw(result, plot.suffix.lower().lstrip(".")))
+                figure.append(draw(result, kind_of(plot)))
         wrong = (result.check is not None and result.check.agrees is False) or any(
             o.agrees is False for o in result.orders
         )
         return text, EXIT_DISAGREES if wrong else EXIT_OK
 
-    def write_plot() -> None:
+    def write_plot() -> None:  # only once everything else has succeeded; whole, or not at all
         if plot is not None and figure:
-            try:
-                plot.write_bytes(figure[0])
-            except OSError as err:
-                raise UsageError(f"--plot cannot write {str(plot)!r}: {err.strerror or err}") from None
+            from chainrule.files import write_atomically
+
+            write_atomically(plot, figure[0], "--plot")
 
     _run(json_mode, "chainrule.diff/1", work, after=write_plot)
 
@@ -278,6 +380,7 @@ def grad(
     format_: FormatOption = None,
     granularity: GranularityOption = Granularity.functions,
     timeout: Timeout = 5.0,
+    memory: Memory = "2G",
 ) -> None:
     """Backpropagation on the computational graph: forward pass, backward pass, gradient.
 
@@ -288,10 +391,9 @@ def grad(
 
     def work() -> tuple[str, int]:
         from chainrule.backprop import gradient
-        from chainrule.budget import deadline
 
         render = _renderer("grad", _format(format_, json_, explain))
-        with deadline(timeout, _timeout_error):
+        with _budgets(timeout, memory):
             result = gradient(expression, at=at, wrt=wrt, granularity=granularity.value)
             text = render(result)
         wrong = any(c.agrees is False for c in result.checks.values())
@@ -308,6 +410,7 @@ def check(
     json_: Json = False,
     format_: FormatOption = None,
     timeout: Timeout = 5.0,
+    memory: Memory = "2G",
 ) -> None:
     """Grade a hand-derived derivative, and name the chain-rule mistake if it is wrong.
 
@@ -317,11 +420,10 @@ def check(
     json_mode = _json_mode(format_, json_)
 
     def work() -> tuple[str, int]:
-        from chainrule.budget import deadline
         from chainrule.grade import grade
 
         render = _renderer("check", _format(format_, json_))
-        with deadline(timeout, _timeout_error):
+        with _budgets(timeout, memory):
             result = grade(expression, answer, wrt=wrt)
             text = render(result)
         codes = {"correct": EXIT_OK, "wrong": EXIT_DISAGREES, "undecided": EXIT_UNDECIDED}
@@ -332,36 +434,81 @@ def check(
 
 @app.command()
 def batch(
-    source: Annotated[
-        typer.FileText, typer.Argument(help="A file of expressions or NDJSON requests; '-' for stdin.")
-    ] = "-",  # type: ignore[assignment]
+    source: Annotated[str, typer.Argument(help="A file of expressions or NDJSON requests; '-' for stdin.")] = "-",
     at: At = None,
     wrt: Annotated[str | None, typer.Option("--wrt", help="The variable for plain lines.")] = None,
-    timeout: Annotated[float, typer.Option("--timeout", help="Seconds for each line.")] = 5.0,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Seconds of CPU time for each line (above 0, at most 3600).")
+    ] = 5.0,
+    memory: Memory = "2G",
 ) -> None:
-    """Differentiate many expressions in one process: one NDJSON result per line.
+    """Differentiate many expressions in one process: one NDJSON result per input line.
 
     A line is a plain expression (using --at and --wrt) or a JSON object
-    {"expression": ..., "at": {...}, "wrt": ...}.  Exit code 0 when every line
-    succeeded, 1 when some became error documents.
+    {"expression": ..., "at": {...}, "wrt": ...}.  Every input line gets one
+    output line, in order: a bad line an error document, a blank line or a
+    comment {"line": n, "skipped": ...}.  Exit code 0 when every line
+    succeeded, 1 when some became error documents, 2 when the input cannot
+    be read at all, 130 when interrupted (the lines written are complete).
     """
-    startup.settle()
-    from chainrule.batch import run
+    from chainrule import budget
 
-    failed = False
     try:
-        for line, ok in run(source, at, wrt, timeout, _timeout_error):
-            typer.echo(line)
-            failed = failed or not ok
-    except BrokenPipeError:
-        raise
-    except UnicodeDecodeError as err:  # the input file is not UTF-8 text
-        typer.echo(f"error: the input is not UTF-8 text (byte {err.start}: {err.reason})", err=True)
-        raise typer.Exit(EXIT_INPUT) from None
-    except Exception as err:
-        typer.echo(f"internal error ({type(err).__name__}): {BUG_REPORT}", err=True)
-        raise typer.Exit(EXIT_INTERNAL) from None
-    raise typer.Exit(EXIT_MATH if failed else EXIT_OK)
+        startup.settle()
+        seconds, limit = budget.seconds(timeout), budget.memory_size(memory)
+        with _input(source) as stream:
+            failed, bugs = _batch_lines(stream, at, wrt, seconds, limit)
+    except ChainruleError as err:  # the input as a whole: it cannot be opened, or is UTF-16
+        typer.echo(err.describe(), err=True)
+        raise typer.Exit(_exit_code(err)) from None
+    except _OutputLost as lost:
+        _lost(lost)
+    except KeyboardInterrupt:
+        typer.echo("interrupted: the lines written so far are complete", err=True)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    if bugs:
+        typer.echo(f"internal error on {bugs} line(s): {BUG_REPORT}", err=True)
+    raise typer.Exit(EXIT_INTERNAL if bugs else EXIT_MATH if failed else EXIT_OK)
+
+
+@contextmanager
+def _input(source: str) -> Iterator[Any]:
+    """batch's input as a byte stream: a file, or stdin for '-'."""
+    from chainrule.errors import FileError
+
+    if source == "-":
+        if sys.stdin is None:
+            raise FileError("standard input is closed", hint="give a file, or pipe the lines in")
+        yield sys.stdin.buffer
+        return
+    try:
+        stream = open(source, "rb")  # noqa: SIM115 - closed below
+    except OSError as err:
+        raise FileError(f"batch cannot read {source!r}: {err.strerror or err}") from None
+    with stream:
+        yield stream
+
+
+def _batch_lines(stream: Any, at: str | None, wrt: str | None, seconds: float, limit: int) -> tuple[bool, int]:
+    """Write one result line for every input line; (whether some failed, how many hit a bug)."""
+    from chainrule import batch as batch_
+    from chainrule.budget import above_current
+    from chainrule.render.json_view import SCHEMA, internal_document
+
+    ascii_only = _ascii()
+    failed, bugs = False, 0
+    for line in batch_.lines(stream):
+        try:
+            doc, ok = batch_.document(line, at, wrt, seconds, above_current(limit), _timeout_error)
+        except Exception as err:  # a bug on one line: reported, and the batch goes on
+            if os.environ.get("CHAINRULE_DEBUG"):
+                raise
+            message = f"internal error ({type(err).__name__}): {BUG_REPORT}"
+            doc, ok = {**internal_document(message, SCHEMA), "line": line.number}, False
+            bugs += 1
+        failed = failed or not ok
+        _emit(batch_.ndjson(doc, ascii_only))
+    return failed, bugs
 
 
 class SchemaName(str, Enum):
@@ -388,6 +535,7 @@ def graph(
     ] = "mermaid",
     granularity: GranularityOption = Granularity.functions,
     timeout: Timeout = 5.0,
+    memory: Memory = "2G",
 ) -> None:
     """Write the computational graph as a Mermaid flowchart or Graphviz dot.
 
@@ -397,10 +545,9 @@ def graph(
 
     def work() -> tuple[str, int]:
         from chainrule.backprop import gradient
-        from chainrule.budget import deadline
 
         render = _renderer("graph", format_.lower())
-        with deadline(timeout, _timeout_error):
+        with _budgets(timeout, memory):
             result = gradient(expression, at=at, granularity=granularity.value)
             text = render(result)
         return text, EXIT_OK
@@ -409,5 +556,20 @@ def graph(
 
 
 def main() -> None:
-    """The console script.  The collector stays paused until the engine is imported (`startup.settle`)."""
-    startup.paused(lambda: app(prog_name="chainrule"))
+    """The console script.  The collector stays paused until the engine is imported (`startup.settle`).
+
+    A closed stdout is found before any work is done.  Whatever happens, no
+    budget timer outlives the command.
+    """
+    if sys.stdout is None:
+        print("error: standard output is closed; chainrule writes its results there", file=sys.stderr)
+        sys.exit(EXIT_OUTPUT)
+    args = startup.decoded_argv(sys.argv[1:])
+    try:
+        startup.paused(lambda: app(args=args, prog_name="chainrule"))
+    except OSError as err:  # the commands catch everything: this is --help or --version writing to stdout
+        sys.exit(_lost_code(err))
+    finally:
+        from chainrule.budget import disarm
+
+        disarm()

@@ -15,6 +15,7 @@ answer at every sample point is the diagnosis.
 
 from __future__ import annotations
 
+import math
 import random
 import statistics
 import zlib
@@ -434,12 +435,27 @@ def _sign(d: Derivation) -> Finding:
 
 
 def _other(d: Derivation, samples: list[_Sample]) -> Finding:
-    s = samples[0]
+    s = max(samples, key=_relative_difference)  # the point that shows the difference best
+    answer, expected = _apart(s.answer, s.expected)
     return Finding(
         "other",
         f"Your answer is not the derivative, and not one of the usual chain-rule slips: "
-        f"{_where(s.point, d.variable)} it gives {s.answer:.6g}, the derivative is {s.expected:.6g}.",
+        f"{_where(s.point, d.variable)} it gives {answer}, the derivative is {expected}.",
     )
+
+
+def _relative_difference(s: _Sample) -> float:
+    scale = max(abs(s.expected), abs(s.answer))
+    return abs(s.answer - s.expected) / scale if scale > 0 and math.isfinite(scale) else 0.0
+
+
+def _apart(a: float, b: float) -> tuple[str, str]:
+    """Two different numbers, with as many digits as it takes for them to read differently."""
+    for digits in (6, 9, 12, 15, 17):
+        shown = f"{a:.{digits}g}", f"{b:.{digits}g}"
+        if shown[0] != shown[1]:
+            break
+    return shown
 
 
 def _where(point: dict[str, float], variable: str) -> str:

@@ -1,0 +1,447 @@
+"""Nothing lost, nothing crashes: files, batch, budgets and streams, through the real console script.
+
+Each test runs ``python -m chainrule`` in a subprocess, as a person's shell
+would: closed and full streams, signals, resource limits and symlinks only
+behave truly there.  With --json, stdout must hold one strict JSON document
+whenever stdout is writable.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chainrule import budget, files
+from chainrule.errors import FileError, OutOfTime
+
+CHAINRULE = [sys.executable, "-m", "chainrule"]
+SLOW = "exp(exp(exp(exp(x))))"  # its check needs many seconds at x = 3
+SLOW_AT = "3"
+VICTIM = b"a person's figure, made yesterday\n"
+
+
+def chainrule(*args: str, stdin: bytes | None = None, **options: Any) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([*CHAINRULE, *args], input=stdin, capture_output=True, timeout=120, **options)
+
+
+def strict(text: bytes | str) -> Any:
+    def refuse(name: str) -> None:
+        raise ValueError(f"not strict JSON: {name}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def lines_of(out: bytes) -> list[dict[str, Any]]:
+    return [strict(line) for line in out.decode().splitlines()]
+
+
+def no_traceback(result: subprocess.CompletedProcess[bytes]) -> None:
+    assert b"Traceback" not in result.stderr, result.stderr.decode()[-2000:]
+    assert result.returncode != 70, result.stderr.decode()
+
+
+# --- --plot never destroys a file -------------------------------------------------------------------
+
+
+@pytest.fixture
+def victim(tmp_path: Path) -> Path:
+    path = tmp_path / "victim.png"
+    path.write_bytes(VICTIM)
+    return path
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("diff", "x^2", "--at", "1", "--order", "11"),  # a usage error after the plot was asked for
+        ("diff", "sin(" * 9000 + "x" + ")" * 9000, "--at", "0.5", "--timeout", "0.05"),  # out of time
+        ("diff", "ln(x)", "--at", "-1"),  # a math error at the point
+    ],
+    ids=["bad-order", "timeout", "math-error"],
+)
+def test_a_failed_run_leaves_the_existing_file_untouched(victim: Path, args: tuple[str, ...]) -> None:
+    result = chainrule(*args, "--plot", str(victim))
+    no_traceback(result)
+    assert result.returncode in (1, 2)
+    assert victim.read_bytes() == VICTIM
+    assert sorted(p.name for p in victim.parent.iterdir()) == ["victim.png"]
+
+
+def test_a_successful_run_replaces_the_file_whole(victim: Path) -> None:
+    result = chainrule("diff", "sin(x)", "--at", "1", "--plot", str(victim))
+    assert result.returncode == 0, result.stderr
+    assert victim.read_bytes().startswith(b"\x89PNG")
+    assert sorted(p.name for p in victim.parent.iterdir()) == ["victim.png"]  # no temporary file left
+
+
+def _small_files() -> None:  # in the child: files may not grow past 4 KiB, as on a full disk
+    resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+
+
+def test_a_full_disk_leaves_the_existing_file_untouched_and_no_partial_file(victim: Path) -> None:
+    result = chainrule("diff", "sin(x)", "--at", "1", "--plot", str(victim), "--json", preexec_fn=_small_files)
+    no_traceback(result)
+    assert result.returncode == 2
+    assert strict(result.stdout)["error"]["kind"] == "file"
+    assert b"--plot cannot write" in result.stderr
+    assert victim.read_bytes() == VICTIM
+    assert sorted(p.name for p in victim.parent.iterdir()) == ["victim.png"]
+
+
+def test_a_symlink_to_stdout_does_not_put_png_bytes_into_the_json(tmp_path: Path) -> None:
+    link = tmp_path / "out.png"
+    link.symlink_to("/dev/stdout")
+    result = chainrule("diff", "sin(x)", "--at", "1", "--json", "--plot", str(link))
+    no_traceback(result)
+    assert result.returncode == 2
+    doc = strict(result.stdout)  # one JSON document, no PNG bytes
+    assert doc["error"]["kind"] == "file" and "is a pipe" in doc["error"]["message"]
+    assert b"\x89PNG" not in result.stdout
+
+
+def test_a_symlink_to_a_regular_file_is_written_through(tmp_path: Path) -> None:
+    target = tmp_path / "real.png"
+    target.write_bytes(VICTIM)
+    link = tmp_path / "link.png"
+    link.symlink_to(target)
+    result = chainrule("diff", "sin(x)", "--at", "1", "--plot", str(link))
+    assert result.returncode == 0, result.stderr
+    assert link.is_symlink() and target.read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("missing/folder/x.png", b"does not exist"),
+        ("a-folder.png", b"is a folder"),
+        ("figure.gif", b"not .gif files"),
+        ("figure", b"without an extension"),
+        ("a-file/x.png", b"Not a directory"),  # a file where a folder should be
+    ],
+)
+def test_a_path_that_cannot_be_written_is_exit_2_before_any_work(tmp_path: Path, name: str, message: bytes) -> None:
+    (tmp_path / "a-folder.png").mkdir()
+    (tmp_path / "a-file").write_text("")
+    result = chainrule("diff", SLOW, "--at", SLOW_AT, "--plot", str(tmp_path / name), "--json")
+    no_traceback(result)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert strict(result.stdout)["error"]["kind"] in ("file", "usage")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
+def test_permission_denied_is_exit_2(tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    result = chainrule("diff", "x", "--at", "1", "--plot", str(locked / "x.png"))
+    assert result.returncode == 2 and b"Permission denied" in result.stderr
+
+
+def test_a_read_only_filesystem_is_a_file_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def read_only(*args: Any, **kwargs: Any) -> Any:
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+    monkeypatch.setattr(files.tempfile, "mkstemp", read_only)
+    with pytest.raises(FileError, match="Read-only file system"):
+        files.write_atomically(tmp_path / "x.png", b"png", "--plot")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("expression", "at"), [("1e308*x", "0"), ("exp(x)", "700"), ("x", "1e308"), ("x^2", "1e-300")])
+def test_a_huge_plot_range_draws(tmp_path: Path, expression: str, at: str) -> None:
+    figure = tmp_path / "p.png"
+    result = chainrule("diff", expression, "--at", at, "--plot", str(figure))
+    no_traceback(result)
+    assert result.returncode == 0, result.stderr
+    assert figure.read_bytes().startswith(b"\x89PNG")
+
+
+# --- batch: one output line for every input line ----------------------------------------------------
+
+
+def test_every_input_line_gets_one_output_line_in_order() -> None:
+    lines = [
+        b'{"expression": "x", "at": {"x": 1' + b"0" * 400 + b"}}",  # an integer over 1e308
+        b'{"expression": "x", "at": {"x": ' + b"9" * 5000 + b"}}",  # over Python's 4,300 digits
+        b'{"a":' * 100_000,  # JSON nested 100,000 deep
+        b"[" * 100_000,
+        b"u1 + v1 + w1 + t1 + s1 + r1 + q1 + p1 + y + f + out + result + output + sin(x)",  # layer names
+        "x" + "²" * 3000 + "",  # a long superscript
+        "x⁽".encode(),
+        b"sin(x)\xff",  # not UTF-8
+        b"",
+        b"# a comment",
+        b"(2x+1)^2",
+    ]
+    result = chainrule(
+        "batch",
+        "--at",
+        "3",
+        stdin=b"\n".join(line if isinstance(line, bytes) else line.encode() for line in lines) + b"\n",
+    )
+    no_traceback(result)
+    docs = lines_of(result.stdout)
+    assert [d["line"] for d in docs] == list(range(1, len(lines) + 1))
+    assert result.returncode == 1
+    assert docs[-1]["derivative"]["value"] == 28
+    assert docs[-3] == {"line": 9, "skipped": "blank"} and docs[-2] == {"line": 10, "skipped": "comment"}
+    assert "not UTF-8" in docs[7]["error"]["message"]
+    assert "nested" in docs[2]["error"]["message"]
+
+
+def test_a_bad_byte_deep_in_the_input_loses_no_line() -> None:
+    stdin = b"\n" * 5000 + b"\xff\n" + b"x\n"
+    result = chainrule("batch", "--at", "1", stdin=stdin)
+    no_traceback(result)
+    docs = lines_of(result.stdout)
+    assert len(docs) == 5002
+    assert "not UTF-8" in docs[5000]["error"]["message"] and docs[5001]["derivative"]["value"] == 1
+
+
+def test_utf16_is_refused_once_clearly() -> None:
+    for encoding in ("utf-16", "utf-16-le", "utf-32"):
+        result = chainrule("batch", "--at", "1", stdin="x^2\nsin(x)\n".encode(encoding))
+        no_traceback(result)
+        assert result.returncode == 2 and result.stdout == b""
+        assert result.stderr.count(b"error:") == 1 and b"UTF-" in result.stderr and b"iconv" in result.stderr
+
+
+def test_a_byte_order_mark_and_crlf_are_accepted() -> None:
+    result = chainrule("batch", "--at", "3", stdin=b"\xef\xbb\xbf(2x+1)^2\r\nx^2\r\n")
+    assert result.returncode == 0, result.stderr
+    assert [d["derivative"]["value"] for d in lines_of(result.stdout)] == [28, 6]
+
+
+PEAK_PROBE = """
+import sys
+from chainrule.cli import main
+code = 0
+try:
+    main()
+except SystemExit as done:
+    code = done.code
+peak = [line for line in open("/proc/self/status") if line.startswith("VmHWM")][0].split()[1]
+print("PEAK", peak, code, file=sys.stderr)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux's /proc")
+def test_a_300_mb_line_is_rejected_in_bounded_memory() -> None:
+    feed = "import sys\nfor _ in range(300): sys.stdout.buffer.write(b'x' * (1 << 20))\n"
+    feed += "sys.stdout.buffer.write(b'\\nx\\n')"
+    producer = subprocess.Popen([sys.executable, "-c", feed], stdout=subprocess.PIPE)
+    result = subprocess.run(
+        [sys.executable, "-c", PEAK_PROBE, "batch", "--at", "1"],
+        stdin=producer.stdout,
+        capture_output=True,
+        timeout=120,
+    )
+    assert producer.stdout is not None
+    producer.stdout.close()
+    assert producer.wait(timeout=60) == 0
+    first, second = lines_of(result.stdout)
+    assert "the limit is 1,048,576" in first["error"]["message"]
+    assert second["derivative"]["value"] == 1
+    peak_kb, code = result.stderr.decode().split("PEAK")[-1].split()
+    assert code == "1"
+    assert int(peak_kb) / 1024 < 300  # the line alone is 300 MB
+
+
+@pytest.mark.parametrize("at", ['{"x=pi/2,y": 1}', '{"x=pi/2": 1}', '{"x": 1, "x,y": 2}', '{"": 1}'])
+def test_keys_of_at_must_be_variable_names(at: str) -> None:
+    result = chainrule("batch", stdin=f'{{"expression": "sin(x)", "at": {at}}}\n'.encode())
+    (doc,) = lines_of(result.stdout)
+    assert doc["error"]["kind"] == "usage" and "not a variable" in doc["error"]["message"]
+
+
+def test_a_closed_stdin_is_a_clear_error() -> None:
+    result = subprocess.run(
+        ["sh", "-c", 'exec "$0" -m chainrule batch --at 1 <&-', sys.executable], capture_output=True, timeout=60
+    )
+    no_traceback(result)
+    assert result.returncode == 2 and b"standard input is closed" in result.stderr
+
+
+@pytest.mark.parametrize("source", ["/nonexistent/lines.txt", "."])
+def test_an_unreadable_batch_file_is_exit_2(source: str) -> None:
+    result = chainrule("batch", source)
+    no_traceback(result)
+    assert result.returncode == 2 and b"batch cannot read" in result.stderr
+
+
+# --- interruptions and broken streams ------------------------------------------------------------
+
+
+def _interrupt_after_output(args: list[str], wait_for_output: bool) -> tuple[int, bytes, bytes]:
+    child = subprocess.Popen([*CHAINRULE, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert child.stdout is not None
+    if wait_for_output:
+        child.stdout.readline()  # the batch is under way
+    else:
+        time.sleep(2.0)  # the work is under way
+    child.send_signal(signal.SIGINT)
+    out, err = child.communicate(timeout=60)
+    return child.returncode, out, err
+
+
+def test_ctrl_c_in_a_batch_keeps_every_line_written_whole(tmp_path: Path) -> None:
+    source = tmp_path / "lines.txt"
+    source.write_text("(2x+1)^2\n" * 3 + f"{SLOW}\n" + "sin(x)\n" * 50)
+    code, out, err = _interrupt_after_output(["batch", str(source), "--at", SLOW_AT, "--timeout", "60"], True)
+    assert code == 130
+    docs = [strict(line) for line in out.decode().splitlines()]  # each line whole
+    assert [d["line"] for d in docs] == list(range(1, len(docs) + 1)) and len(docs) < 54
+    assert b"interrupted" in err and b"Traceback" not in err
+
+
+def test_ctrl_c_with_json_still_gives_one_document() -> None:
+    code, out, err = _interrupt_after_output(["diff", SLOW, "--at", SLOW_AT, "--timeout", "60", "--json"], False)
+    assert code == 130
+    assert strict(out)["error"]["kind"] == "interrupted"
+    assert b"interrupted" in err and b"Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["diff", "(2x+1)^2", "--at", "3"],
+        ["diff", "(2x+1)^2", "--at", "3", "--json"],
+        ["batch", "--at", "3"],
+        ["--help"],
+        ["--version"],
+    ],
+)
+@pytest.mark.parametrize("redirect", [">&-", ">/dev/full"])
+def test_a_closed_or_full_stdout_is_a_clear_message_and_exit_74(args: list[str], redirect: str) -> None:
+    command = 'exec "$0" -m chainrule "$@" ' + redirect
+    result = subprocess.run(
+        ["sh", "-c", command, sys.executable, *args], input=b"(2x+1)^2\n", capture_output=True, timeout=60
+    )
+    assert result.returncode == 74, result.stderr
+    assert b"standard output" in result.stderr and b"Traceback" not in result.stderr
+
+
+def test_a_reader_that_went_away_ends_the_command_quietly() -> None:
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # like `| head` that has already exited
+    try:
+        result = subprocess.run(
+            [*CHAINRULE, "diff", "(2x+1)^2", "--at", "3", "--json"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            timeout=60,
+        )
+    finally:
+        os.close(write_end)
+    assert result.returncode == 141  # as a shell tool killed by SIGPIPE
+    assert result.stderr == b""
+
+
+# --- budgets -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "inf", "1e300", "3601"])
+@pytest.mark.parametrize(
+    "command", [["diff", "x", "--at", "1"], ["grad", "x*y", "--at", "x=1,y=2"], ["check", "x^2", "2x"]]
+)
+def test_timeout_takes_only_positive_finite_seconds(command: list[str], value: str) -> None:
+    result = chainrule(*command, f"--timeout={value}", "--json")
+    no_traceback(result)
+    assert result.returncode == 2
+    doc = strict(result.stdout)
+    assert doc["error"]["kind"] == "usage" and "--timeout" in doc["error"]["message"]
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "inf", "1e300"])
+def test_batch_timeout_takes_only_positive_finite_seconds(value: str) -> None:
+    result = chainrule("batch", f"--timeout={value}", stdin=b"x\n")
+    no_traceback(result)
+    assert result.returncode == 2 and b"--timeout" in result.stderr
+
+
+@pytest.mark.parametrize("value", ["1k", "0", "-5G", "2X", "nanG", "1e400", "9" * 50])
+def test_memory_takes_a_size_in_range(value: str) -> None:
+    result = chainrule("diff", "x", "--at", "1", f"--memory={value}", "--json")
+    assert result.returncode == 2
+    assert "--memory" in strict(result.stdout)["error"]["message"]
+
+
+def test_memory_sizes_read_as_people_write_them() -> None:
+    assert budget.memory_size("2G") == budget.memory_size("2GiB") == budget.memory_size("2048") == 2 << 30
+    assert budget.memory_size("512M") == budget.memory_size("512 MB") == 512 << 20
+
+
+def test_a_memory_budget_ends_with_a_clear_error() -> None:
+    deep = "sin(" * 14000 + "x" + ")" * 14000  # about 600 MB at its peak
+    result = chainrule("diff", deep, "--at", "0.5", "--json", "--memory", "256M", "--timeout", "60")
+    no_traceback(result)
+    assert result.returncode == 1
+    assert strict(result.stdout)["error"]["kind"] == "memory"
+    assert b"--memory" in result.stderr
+
+
+def test_a_timeout_in_at_is_a_timeout_not_bad_input() -> None:
+    at = "x=" + "sin(" * 20000 + "1" + ")" * 20000
+    result = chainrule("diff", "x^2", "--at", at, "--timeout", "0.05", "--json")
+    no_traceback(result)
+    assert result.returncode == 1
+    assert strict(result.stdout)["error"]["kind"] == "timeout"
+
+
+def test_the_budget_counts_cpu_time_not_waiting() -> None:
+    with budget.deadline(0.2, lambda: OutOfTime("out")):
+        time.sleep(0.5)  # waiting uses no CPU time: no expiry
+    with pytest.raises(OutOfTime), budget.deadline(0.2, lambda: OutOfTime("out")):
+        end = time.process_time() + 5
+        while time.process_time() < end:
+            pass
+
+
+def test_a_busy_machine_does_not_shorten_the_budget() -> None:
+    burn = "import time\nend = time.monotonic() + 20\nwhile time.monotonic() < end: pass"
+    burners = [subprocess.Popen([sys.executable, "-c", burn]) for _ in range(2 * (os.cpu_count() or 1))]
+    try:
+        result = subprocess.run(
+            [*CHAINRULE, "check", "sin((2x+1)^2)", "4(2x+1)cos((2x+1)^2)", "--timeout", "3"],
+            capture_output=True,
+            timeout=120,
+            preexec_fn=lambda: os.nice(10),
+        )
+    finally:
+        for burner in burners:
+            burner.kill()
+            burner.wait()
+    assert result.returncode == 0, result.stderr
+
+
+def test_no_timer_outlives_a_deadline_however_it_ends() -> None:
+    """A deadline that expires while it is being left leaves no armed timer and our handler gone."""
+    before = signal.getsignal(signal.SIGPROF)
+    for k in range(300):
+        seconds = 1e-4 * (k % 7 + 1)
+        try:
+            with budget.deadline(0.5, lambda: OutOfTime("outer")), budget.deadline(seconds, lambda: OutOfTime("inner")):
+                end = time.process_time() + seconds
+                while time.process_time() < end:
+                    pass
+        except OutOfTime:
+            pass
+        assert signal.getitimer(signal.ITIMER_PROF) == (0.0, 0.0)
+        assert signal.getsignal(signal.SIGPROF) == before
+
+
+def test_the_alarm_never_kills_the_process() -> None:
+    codes = [
+        chainrule("check", "((x+1)^50+(x-1)^50)^10", "((x+1)^50+(x-1)^50)^9*(x+1)^49*500").returncode for _ in range(4)
+    ]
+    assert codes == [3] * 4  # never 142 (SIGALRM) or 155 (SIGPROF): a timer outliving its deadline
