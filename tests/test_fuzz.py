@@ -226,6 +226,8 @@ ANY_OPTION: list[list[str]] = (
     + [["--at", p] for p in POINTS[:4]]
     + [["--wrt", v] for v in ["x", "x,y", "q"]]
     + [["--granularity", g] for g in ["functions", "ops"]]
+    + [["--memory", m] for m in ["1G", "1k", "nan"]]
+    + [["--plot", p] for p in ["/nonexistent/folder/x.png", "x.gif"]]
 )
 
 # ---------------------------------------------------------------------------
