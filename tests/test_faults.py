@@ -445,3 +445,19 @@ def test_the_alarm_never_kills_the_process() -> None:
         chainrule("check", "((x+1)^50+(x-1)^50)^10", "((x+1)^50+(x-1)^50)^9*(x+1)^49*500").returncode for _ in range(4)
     ]
     assert codes == [3] * 4  # never 142 (SIGALRM) or 155 (SIGPROF): a timer outliving its deadline
+
+
+@pytest.mark.parametrize("delay", [0.15, 0.3, 0.6])
+def test_ctrl_c_while_starting_up_is_answered_too(delay: float) -> None:
+    child = subprocess.Popen(
+        [*CHAINRULE, "diff", "(2x+1)^2", "--at", "3", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    time.sleep(delay)  # importing the command line, SymPy, or already at work
+    child.send_signal(signal.SIGINT)
+    out, err = child.communicate(timeout=60)
+    assert b"Traceback" not in err
+    doc = strict(out)
+    if child.returncode == 0:  # it finished first
+        assert doc["derivative"]["value"] == 28
+    else:
+        assert child.returncode == 130 and doc["error"]["kind"] == "interrupted"

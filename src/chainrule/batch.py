@@ -25,7 +25,8 @@ from typing import IO, Any
 from chainrule.budget import deadline, memory
 from chainrule.derive import differentiate
 from chainrule.errors import ChainruleError, FileError, InputError, OutOfMemory
-from chainrule.render.json_view import SCHEMA, diff_document, error_document
+from chainrule.render.documents import SCHEMA, error_document
+from chainrule.render.json_view import diff_document
 
 MAX_LINE = 1 << 20  # bytes: a longer line is an error, read past in bounded chunks
 MAX_NESTING = 32  # brackets deep, in a JSON request

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import itertools
 import os
 import shutil
 import signal
@@ -54,12 +53,6 @@ class Granularity(str, Enum):
 _PARSER_ERROR: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
 
 
-def _wants_json(argv: list[str]) -> bool:
-    lowered = [a.lower() for a in argv]
-    pairs = itertools.pairwise(lowered)
-    return "--json" in argv or "--format=json" in lowered or any(a == "--format" and b == "json" for a, b in pairs)
-
-
 class _Group(typer.core.TyperGroup):
     """Errors found while reading the command line also answer in JSON when --json was asked for."""
 
@@ -76,17 +69,27 @@ class _Group(typer.core.TyperGroup):
             code = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
         except _PARSER_ERROR as err:
             err.show()  # type: ignore[attr-defined]
-            if _wants_json(argv):
-                from chainrule.render.json_view import dumps, error_document
-
-                command = argv[0] if argv and argv[0] in ("diff", "grad", "check") else "diff"
-                usage = UsageError(err.format_message())  # type: ignore[attr-defined]
-                typer.echo(dumps(error_document(usage, f"chainrule.{command}/1"), ascii=_ascii()))
+            _early_document(argv, UsageError(err.format_message()))  # type: ignore[attr-defined]
             sys.exit(EXIT_INPUT)
         except typer.Abort:  # Ctrl-C while the command line was being read
-            typer.echo("interrupted", err=True)
-            sys.exit(EXIT_INTERRUPTED)
+            _interrupted_early(argv)
         sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+def _early_document(argv: list[str], err: ChainruleError) -> None:
+    """With --json, the one document for an error found before a command's work began."""
+    if startup.wants_json(argv):
+        from chainrule.render.documents import dumps, error_document
+
+        command = argv[0] if argv and argv[0] in ("diff", "grad", "check") else "diff"
+        _print_or_exit(dumps(error_document(err, f"chainrule.{command}/1"), ascii=_ascii()))
+
+
+def _interrupted_early(argv: list[str]) -> NoReturn:
+    """Ctrl-C before a command began its work: said on stderr, and in JSON with --json."""
+    typer.echo("error: interrupted", err=True)
+    _early_document(argv, Interrupted("interrupted"))
+    sys.exit(EXIT_INTERRUPTED)
 
 
 app = typer.Typer(
@@ -214,7 +217,7 @@ def _run(
     except ChainruleError as err:
         typer.echo(err.describe(), err=True)
         if json_mode:
-            from chainrule.render.json_view import dumps, error_document
+            from chainrule.render.documents import dumps, error_document
 
             _print_or_exit(dumps(error_document(err, schema), ascii=_ascii()))
         raise typer.Exit(EXIT_INTERRUPTED if isinstance(err, Interrupted) else _exit_code(err)) from None
@@ -226,7 +229,7 @@ def _run(
         message = f"internal error ({type(err).__name__}): {BUG_REPORT}"
         typer.echo(message, err=True)
         if json_mode:
-            from chainrule.render.json_view import dumps, internal_document
+            from chainrule.render.documents import dumps, internal_document
 
             _print_or_exit(dumps(internal_document(message, schema), ascii=_ascii()))
         raise typer.Exit(EXIT_INTERNAL) from None
@@ -493,7 +496,7 @@ def _batch_lines(stream: Any, at: str | None, wrt: str | None, seconds: float, l
     """Write one result line for every input line; (whether some failed, how many hit a bug)."""
     from chainrule import batch as batch_
     from chainrule.budget import above_current
-    from chainrule.render.json_view import SCHEMA, internal_document
+    from chainrule.render.documents import SCHEMA, internal_document
 
     ascii_only = _ascii()
     failed, bugs = False, 0
@@ -569,6 +572,8 @@ def main() -> None:
         startup.paused(lambda: app(args=args, prog_name="chainrule"))
     except OSError as err:  # the commands catch everything: this is --help or --version writing to stdout
         sys.exit(_lost_code(err))
+    except KeyboardInterrupt:  # Ctrl-C before a command began its work
+        _interrupted_early(args)
     finally:
         from chainrule.budget import disarm
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import gc
 import io
+import itertools
 import os
 from collections.abc import Callable
 from importlib import import_module
@@ -90,3 +91,14 @@ def stream_is_unicode(stream: Any) -> bool:
     except (UnicodeError, LookupError):
         return False
     return True
+
+
+def wants_json(argv: list[str]) -> bool:
+    """Whether the command line asks for JSON (--json, --format json): read before parsing,
+    so that an error found while parsing, or a Ctrl-C, can answer in JSON too."""
+    lowered = [a.lower() for a in argv]
+    return (
+        "--json" in argv
+        or "--format=json" in lowered
+        or any(a == "--format" and b == "json" for a, b in itertools.pairwise(lowered))
+    )

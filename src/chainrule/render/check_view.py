@@ -6,7 +6,8 @@ from typing import Any
 
 from chainrule.grade import Grade
 from chainrule.printing import latex, plain, pretty
-from chainrule.render.json_view import dumps, number
+from chainrule.render.documents import dumps
+from chainrule.render.json_view import number
 
 SCHEMA = "chainrule.check/1"
 MARKS = {"correct": "✓ correct", "wrong": "✗ wrong", "undecided": "? undecided"}

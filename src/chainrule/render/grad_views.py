@@ -11,7 +11,8 @@ from rich.text import Text
 from chainrule.backprop import Gradient
 from chainrule.printing import form, latex, plain, pretty
 from chainrule.render.common import exact, num, value_text, where
-from chainrule.render.json_view import check_document, dumps, layer_entry, number, wide_entry
+from chainrule.render.documents import dumps
+from chainrule.render.json_view import check_document, layer_entry, number, wide_entry
 from chainrule.render.text_view import console
 from chainrule.wide import text as wide
 

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
 from chainrule.derive import Derivation
-from chainrule.errors import ChainruleError, MathError
 from chainrule.graph import Graph
 from chainrule.numcheck import Check
 from chainrule.printing import form, plain
 from chainrule.render.common import derivative_text, function_text, limit_sentence, product
+from chainrule.render.documents import SCHEMA, dumps
 from chainrule.steps import LayerStep
 from chainrule.wide import Wide
 from chainrule.wide import text as wide
-
-SCHEMA = "chainrule.diff/1"
 
 
 def number(value: float | None) -> float | None:
@@ -145,32 +142,5 @@ def check_document(c: Check) -> dict[str, Any]:
     }
 
 
-COMPACT_ABOVE = 500  # layers or nodes; larger documents are written on one line
-
-
-def dumps(doc: dict[str, Any], *, ascii: bool = False) -> str:
-    """Strict JSON: NaN and Infinity are refused.  Indented for reading, unless large.
-
-    With `ascii`, for an output that cannot encode Unicode, non-ASCII characters are escaped (ensure_ascii).
-    """
-    size = len(doc.get("layers", ())) + len(doc.get("nodes", ()))
-    indent = 2 if size <= COMPACT_ABOVE else None
-    return json.dumps(doc, ensure_ascii=ascii, allow_nan=False, indent=indent)
-
-
 def render(d: Derivation) -> str:
     return dumps(diff_document(d))
-
-
-def internal_document(message: str, schema: str = SCHEMA) -> dict[str, Any]:
-    """The document for a bug in chainrule: --json still gets one JSON document."""
-    return {"schema": schema, "error": {"kind": "internal", "message": message, "position": None}}
-
-
-def error_document(err: ChainruleError, schema: str = SCHEMA) -> dict[str, Any]:
-    body: dict[str, Any] = {"kind": err.kind, "message": err.message, "position": err.position}
-    if isinstance(err, MathError):
-        body["reason"] = err.reason
-    if err.hint:
-        body["hint"] = err.hint
-    return {"schema": schema, "error": body}

@@ -1,0 +1,43 @@
+"""The JSON documents every command shares, and strict serialisation.
+
+Light on purpose: it imports neither SymPy nor the engine, so that an error
+found while reading the command line, or a Ctrl-C during start-up, can still
+answer with one JSON document at once.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from chainrule.errors import ChainruleError, MathError
+
+SCHEMA = "chainrule.diff/1"
+__all__ = ["COMPACT_ABOVE", "SCHEMA", "dumps", "error_document", "internal_document"]
+
+
+COMPACT_ABOVE = 500  # layers or nodes; larger documents are written on one line
+
+
+def dumps(doc: dict[str, Any], *, ascii: bool = False) -> str:
+    """Strict JSON: NaN and Infinity are refused.  Indented for reading, unless large.
+
+    With `ascii`, for an output that cannot encode Unicode, non-ASCII characters are escaped (ensure_ascii).
+    """
+    size = len(doc.get("layers", ())) + len(doc.get("nodes", ()))
+    indent = 2 if size <= COMPACT_ABOVE else None
+    return json.dumps(doc, ensure_ascii=ascii, allow_nan=False, indent=indent)
+
+
+def internal_document(message: str, schema: str = SCHEMA) -> dict[str, Any]:
+    """The document for a bug in chainrule: --json still gets one JSON document."""
+    return {"schema": schema, "error": {"kind": "internal", "message": message, "position": None}}
+
+
+def error_document(err: ChainruleError, schema: str = SCHEMA) -> dict[str, Any]:
+    body: dict[str, Any] = {"kind": err.kind, "message": err.message, "position": err.position}
+    if isinstance(err, MathError):
+        body["reason"] = err.reason
+    if err.hint:
+        body["hint"] = err.hint
+    return {"schema": schema, "error": body}
