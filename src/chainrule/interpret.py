@@ -21,11 +21,13 @@ Nothing here recurses: a tape ten thousand nodes deep is a loop.
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Callable, Iterable, Mapping
+import string
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeAlias, TypeVar
 
 from chainrule.errors import MathError, Reason
 from chainrule.rules import FLOAT, MP, RULES, Rule, abstract_rule, apply, rule_for
@@ -383,9 +385,48 @@ class MpBackend(_Numeric):
 _ADD, _MUL, _NEG, _POW, _ATOM = 10, 20, 25, 40, 100
 _SUP = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 
+# A formula's text as a rope: a string, or a small tuple of pieces that are strings or
+# earlier ropes.  Building one costs O(1) per node, whatever the depth; the text is joined
+# once, by `flatten`.  (Concatenating strings at every node costs O(depth²): a chain of
+# 100,000 minus signs made gigabytes of intermediate strings.)
+Rope: TypeAlias = "str | tuple[Rope, ...]"
+Text: TypeAlias = "tuple[Rope, int]"  # (rope, precedence): a value of the text backend
+
 
 def superscript(text: str) -> str:
     return text.translate(_SUP)
+
+
+def flatten(rope: Rope) -> str:
+    """The text of a rope, joined without recursion (a rope may be 100,000 pieces deep)."""
+    if isinstance(rope, str):
+        return rope
+    out: list[str] = []
+    stack: list[Iterator[Rope]] = [iter(rope)]  # the ropes being read, outermost first
+    while stack:
+        for piece in stack[-1]:
+            if isinstance(piece, str):
+                out.append(piece)
+            else:
+                stack.append(iter(piece))
+                break
+        else:
+            stack.pop()
+    return "".join(out)
+
+
+@functools.lru_cache(maxsize=256)
+def _template(template: str) -> tuple[tuple[str, int | None], ...]:
+    """A rule's print template ("sin({0})", "|{0}|") as (literal text, operand index or None) pairs."""
+    parts: list[tuple[str, int | None]] = []
+    auto = 0
+    for literal, field, _spec, _conversion in string.Formatter().parse(template):
+        index = None
+        if field is not None:
+            index = int(field) if field else auto
+            auto += 1
+        parts.append((literal, index))
+    return tuple(parts)
 
 
 class TextBackend:
@@ -393,50 +434,79 @@ class TextBackend:
 
     ``plain`` is SymPy's notation (``2*x + 1``, ``u1**2``); ``pretty`` is the
     lessons' (``2·x + 1``, ``u1²``, ``|x|``, ``ln``, ``σ``).  Values are
-    (text, precedence) pairs.
+    (rope, precedence) pairs: a node's rope refers to its operands' ropes
+    instead of copying their text, so a formula of n nodes takes O(n) memory;
+    :func:`flatten` gives the text.
+
+    `shared` holds the indices of nodes the formula uses more than once: their
+    text is joined when they are made, so printing a DAG whose text doubles at
+    every level (``a2 = a1*a1; a3 = a2*a2``) copies strings, not pieces, as
+    often as the text repeats them.
     """
 
-    def __init__(self, nodes: tuple[Node, ...], names: Mapping[int, str], pretty: bool) -> None:
+    def __init__(
+        self, nodes: tuple[Node, ...], names: Mapping[int, str], pretty: bool, shared: Collection[int] = ()
+    ) -> None:
         self.nodes = nodes
         self.names = names
         self.pretty = pretty
+        self.shared = {id(nodes[i]) for i in shared} if shared else None
 
-    def leaf(self, index: int) -> tuple[str, int]:
+    def leaf(self, index: int) -> Text:
         return self.names[index], _ATOM
 
-    def literal(self, node: Node) -> tuple[str, int]:
+    def literal(self, node: Node) -> Text:
         if node.kind == "const":
             if node.text == "pi":
                 return ("π" if self.pretty else "pi"), _ATOM
             return ("e" if self.pretty else "E"), _ATOM
         return node.text, _NEG if node.text.startswith("-") else _ATOM
 
-    def variable(self, node: Node) -> tuple[str, int]:
+    def variable(self, node: Node) -> Text:
         return node.text, _ATOM
 
-    def apply(self, node: Node, rule: Rule, args: tuple[tuple[str, int], ...]) -> tuple[str, int]:
-        def wrap(arg: tuple[str, int], below: int) -> str:
-            return f"({arg[0]})" if arg[1] < below else arg[0]
+    def apply(self, node: Node, rule: Rule, args: tuple[Text, ...]) -> Text:
+        value = self._apply(node, rule, args)
+        if self.shared is not None and id(node) in self.shared:
+            return flatten(value[0]), value[1]
+        return value
+
+    def _apply(self, node: Node, rule: Rule, args: tuple[Text, ...]) -> Text:
+        def wrap(arg: Text, below: int) -> Rope:
+            return ("(", arg[0], ")") if arg[1] < below else arg[0]
 
         k = node.kind
         if k == "add":
-            return f"{args[0][0]} + {wrap(args[1], _ADD + 1)}", _ADD
+            return (args[0][0], " + ", wrap(args[1], _ADD + 1)), _ADD
         if k == "sub":
-            return f"{args[0][0]} - {wrap(args[1], _ADD + 1)}", _ADD
+            return (args[0][0], " - ", wrap(args[1], _ADD + 1)), _ADD
         if k == "neg":
-            return f"-{wrap(args[0], _MUL)}", _NEG
+            return ("-", wrap(args[0], _MUL)), _NEG
         if k == "mul":
-            return f"{wrap(args[0], _MUL)}{'·' if self.pretty else '*'}{wrap(args[1], _NEG + 1)}", _MUL
+            return (wrap(args[0], _MUL), "·" if self.pretty else "*", wrap(args[1], _NEG + 1)), _MUL
         if k == "div":
-            return f"{wrap(args[0], _MUL)}/{wrap(args[1], _NEG + 1)}", _MUL
+            return (wrap(args[0], _MUL), "/", wrap(args[1], _NEG + 1)), _MUL
         if k == "pow":
             base = wrap(args[0], _POW + 1)
-            exponent = args[1][0]
-            if self.pretty and self.nodes[node.args[1]].kind == "num" and exponent.lstrip("-").isdigit():
-                return base + superscript(exponent), _POW
-            return f"{base}{'^' if self.pretty else '**'}{wrap(args[1], _POW)}", _POW
+            if self.pretty and self.nodes[node.args[1]].kind == "num":
+                # A number's rope is its text (or its name, when the caller printed it by name).
+                exponent = flatten(args[1][0])
+                if exponent.lstrip("-").isdigit():
+                    return (base, superscript(exponent)), _POW
+            return (base, "^" if self.pretty else "**", wrap(args[1], _POW)), _POW
         template = rule.pretty if self.pretty else rule.plain
-        texts = [a[0] for a in args]
         if template is not None:
-            return template.format(*texts), _ATOM
-        return f"{rule.key}({', '.join(texts)})", _ATOM
+            pieces: list[Rope] = []
+            for literal, index in _template(template):
+                if literal:
+                    pieces.append(literal)
+                if index is not None:
+                    pieces.append(args[index][0])
+            return tuple(pieces), _ATOM
+        pieces = [f"{rule.key}("]
+        for i, arg in enumerate(args):
+            if i:
+                pieces.append(", ")
+            pieces.append(arg[0])
+        pieces.append(")")
+        return tuple(pieces), _ATOM

@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from chainrule.interpret import TextBackend, evaluate, superscript
+from chainrule.interpret import TextBackend, evaluate, flatten, superscript
 from chainrule.rules import RULES
 from chainrule.syntax import Node
 
@@ -28,15 +28,24 @@ def form(dag: tuple[Node, ...], ops: Iterable[int], names: Mapping[int, str], st
     """Print the operations `ops` (children first, root last) of a DAG.
 
     Nodes named in `names` that are not in `ops` are printed by name.  One
-    walk of the interpreter with the text backend.
+    walk of the interpreter with the text backend, which builds a rope, and
+    one join of the root's rope: time and memory linear in the formula's size.
     """
     order = list(ops)
     if not order:
         return ""
     inside = set(order)
-    backend = TextBackend(dag, names, pretty=style == "pretty")
+    shared: set[int] = set()  # nodes the formula uses more than once
+    if len(order) > 1:
+        used: set[int] = set()
+        for i in order:
+            for a in dag[i].args:
+                if a in used:
+                    shared.add(a)
+                used.add(a)
+    backend = TextBackend(dag, names, pretty=style == "pretty", shared=shared)
     given = {a: backend.leaf(a) for i in order for a in dag[i].args if a not in inside}
-    return evaluate(dag, backend, order, given)[order[-1]][0]
+    return flatten(evaluate(dag, backend, order, given)[order[-1]][0])
 
 
 @functools.lru_cache(maxsize=8192)
