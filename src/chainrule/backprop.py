@@ -15,7 +15,7 @@ from typing import Any
 
 from chainrule import engine
 from chainrule.derive import parse_point
-from chainrule.errors import MathError, UsageError
+from chainrule.errors import MathError, UsageError, quoted
 from chainrule.graph import GRANULARITIES, Graph, build_graph
 from chainrule.numcheck import Check, check_at
 from chainrule.steps import Evaluated, Evaluation
@@ -64,7 +64,8 @@ def parse_wrt(text: str | None, variables: tuple[str, ...]) -> tuple[str, ...]:
     for name in chosen:
         if name not in variables:
             raise UsageError(
-                f"--wrt {name}: {name!r} does not occur in the expression (its variables: {', '.join(variables)})"
+                f"--wrt {quoted(name, bare=True)}: {quoted(name)} does not occur in the expression"
+                f" (its variables: {quoted(', '.join(variables), 120, bare=True)})"
             )
     return chosen
 

@@ -26,7 +26,7 @@ import typer
 import typer.core
 
 from chainrule import __version__, startup
-from chainrule.errors import ChainruleError, InputError, Interrupted, OutOfMemory, UsageError
+from chainrule.errors import ChainruleError, InputError, Interrupted, OutOfMemory, UsageError, quoted
 
 EXIT_OK = 0
 EXIT_MATH = 1  # a mathematical problem at the point, or the time budget
@@ -37,6 +37,7 @@ EXIT_INTERNAL = 70  # a bug in chainrule
 EXIT_OUTPUT = 74  # stdout is closed or full: the results could not be written
 EXIT_INTERRUPTED = 130  # Ctrl-C
 EXIT_BROKEN_PIPE = 141  # the reader of stdout went away (| head): quietly, as a shell tool does
+_AS_SCRIPT: list[bool] = []  # non-empty when main() runs the console script
 BUG_REPORT = "this is a bug in chainrule; please report it with the command you ran"
 
 
@@ -68,11 +69,17 @@ class _Group(typer.core.TyperGroup):
         try:
             code = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
         except _PARSER_ERROR as err:
-            err.show()  # type: ignore[attr-defined]
+            err.message = quoted(err.message, 300, bare=True)  # type: ignore[attr-defined]  # a 40 KB value
+            with contextlib.suppress(OSError):  # stderr full: the exit code and the JSON still tell
+                err.show()  # type: ignore[attr-defined]
             _early_document(argv, UsageError(err.format_message()))  # type: ignore[attr-defined]
             sys.exit(EXIT_INPUT)
         except typer.Abort:  # Ctrl-C while the command line was being read
             _interrupted_early(argv)
+        except SystemExit as done:  # click ends a broken pipe (help text to `| head`) with exit 1
+            if done.code == 1 and type(sys.stdout).__name__ == "PacifyFlushWrapper":
+                sys.exit(EXIT_BROKEN_PIPE)
+            raise
         sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 
@@ -87,7 +94,7 @@ def _early_document(argv: list[str], err: ChainruleError) -> None:
 
 def _interrupted_early(argv: list[str]) -> NoReturn:
     """Ctrl-C before a command began its work: said on stderr, and in JSON with --json."""
-    typer.echo("error: interrupted", err=True)
+    _say("error: interrupted")
     _early_document(argv, Interrupted("interrupted"))
     sys.exit(EXIT_INTERRUPTED)
 
@@ -159,16 +166,42 @@ def _whole() -> Iterator[None]:
 
 
 def _emit(text: str) -> None:
-    """Write text (and a newline) to stdout and flush it; _OutputLost if it cannot be written."""
+    """Write text (and a newline) to stdout, all of it; _OutputLost if it cannot be written.
+
+    Straight to the file descriptor, in a loop: a buffered stream may drop the
+    rest of a short write (a file at its size limit) without an error.
+    """
     stream = sys.stdout
     if stream is None:
         raise _OutputLost(None)
+    text = text if text.endswith("\n") else text + "\n"
     with _whole():
         try:
-            stream.write(text if text.endswith("\n") else text + "\n")
             stream.flush()
+            fd = _fileno(stream)
+            if fd is None:  # not a file (tests capture stdout in memory)
+                stream.write(text)
+                stream.flush()
+                return
+            data = memoryview(text.encode(stream.encoding or "utf-8", stream.errors or "strict"))
+            while data:
+                data = data[os.write(fd, data) :]
         except OSError as err:
             raise _OutputLost(err) from None
+
+
+def _fileno(stream: Any) -> int | None:
+    try:
+        return int(stream.fileno())
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is both
+        return None
+
+
+def _say(text: str) -> None:
+    """A message on stderr.  A stderr that cannot take it (closed, full) is not an error:
+    the exit code, and with --json the document on stdout, still tell."""
+    with contextlib.suppress(OSError, ValueError):
+        typer.echo(text, err=True)
 
 
 def _lost(lost: _OutputLost) -> NoReturn:
@@ -184,8 +217,17 @@ def _lost_code(err: OSError | None) -> int:
     if err is not None and err.errno == errno.EPIPE:
         return EXIT_BROKEN_PIPE
     why = "it is closed" if err is None or err.errno == errno.EBADF else (err.strerror or str(err))
-    typer.echo(f"error: the results cannot be written to standard output: {why}", err=True)
+    _say(f"error: the results cannot be written to standard output: {why}")
     return EXIT_OUTPUT
+
+
+def _streams() -> tuple[int, ...]:
+    """The file descriptors of stdout and stderr, which --plot must never write over."""
+    found = []
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            found.append(stream.fileno())
+    return tuple(found)
 
 
 def _out_of_memory() -> OutOfMemory:
@@ -215,7 +257,7 @@ def _run(
         except KeyboardInterrupt:
             raise Interrupted("interrupted") from None
     except ChainruleError as err:
-        typer.echo(err.describe(), err=True)
+        _say(err.describe())
         if json_mode:
             from chainrule.render.documents import dumps, error_document
 
@@ -227,14 +269,23 @@ def _run(
         if os.environ.get("CHAINRULE_DEBUG"):
             raise
         message = f"internal error ({type(err).__name__}): {BUG_REPORT}"
-        typer.echo(message, err=True)
+        _say(message)
         if json_mode:
             from chainrule.render.documents import dumps, internal_document
 
             _print_or_exit(dumps(internal_document(message, schema), ascii=_ascii()))
         raise typer.Exit(EXIT_INTERNAL) from None
     _print_or_exit(text)
+    _finished()
     raise typer.Exit(code)
+
+
+def _finished() -> None:
+    """The output is written: a Ctrl-C from now on would only turn a success into exit 130.
+
+    Only in the console script: in-process callers (tests) keep their own Ctrl-C."""
+    if _AS_SCRIPT and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _print_or_exit(text: str) -> None:
@@ -280,7 +331,7 @@ Timeout = Annotated[
 ]
 Memory = Annotated[
     str,
-    typer.Option("--memory", help="Give up beyond this much memory: 2G, 512M, ... (from 256M to 1T)."),
+    typer.Option("--memory", help="Give up beyond this much memory: 2G, 512M, ... (from 32M to 1T)."),
 ]
 TAKES_MINUS = {"ignore_unknown_options": True}  # "-x^2" is an expression, not an option
 
@@ -290,7 +341,8 @@ def _format(format_: str | None, json_: bool, explain: bool = False) -> str:
     chosen = format_.lower() if format_ is not None else None
     asked = {f for f, on in ((chosen, chosen is not None), ("json", json_), ("explain", explain)) if on}
     if len(asked) > 1:
-        raise UsageError(f"choose one format: {', '.join(sorted(map(str, asked)))} were asked for together")
+        shown = ", ".join(quoted(str(a), 20, bare=True) for a in sorted(map(str, asked)))
+        raise UsageError(f"choose one format: {shown} were asked for together")
     if chosen is not None:
         return chosen
     return "json" if json_ else "explain" if explain else "text"
@@ -349,7 +401,7 @@ def diff(
             from chainrule.render.plot_view import kind_of
 
             kind_of(plot)
-            writable(plot, "--plot")
+            writable(plot, "--plot", _streams())
         with _budgets(timeout, memory):
             result = differentiate(expression, wrt=wrt, at=at, granularity=granularity.value, order=order)
             text = render(result)
@@ -366,7 +418,7 @@ def diff(
         if plot is not None and figure:
             from chainrule.files import write_atomically
 
-            write_atomically(plot, figure[0], "--plot")
+            write_atomically(plot, figure[0], "--plot", _streams())
 
     _run(json_mode, "chainrule.diff/1", work, after=write_plot)
 
@@ -462,15 +514,16 @@ def batch(
         with _input(source) as stream:
             failed, bugs = _batch_lines(stream, at, wrt, seconds, limit)
     except ChainruleError as err:  # the input as a whole: it cannot be opened, or is UTF-16
-        typer.echo(err.describe(), err=True)
+        _say(err.describe())
         raise typer.Exit(_exit_code(err)) from None
     except _OutputLost as lost:
         _lost(lost)
     except KeyboardInterrupt:
-        typer.echo("interrupted: the lines written so far are complete", err=True)
+        _say("interrupted: the lines written so far are complete")
         raise typer.Exit(EXIT_INTERRUPTED) from None
+    _finished()
     if bugs:
-        typer.echo(f"internal error on {bugs} line(s): {BUG_REPORT}", err=True)
+        _say(f"internal error on {bugs} line(s): {BUG_REPORT}")
     raise typer.Exit(EXIT_INTERNAL if bugs else EXIT_MATH if failed else EXIT_OK)
 
 
@@ -526,7 +579,8 @@ def schema(name: Annotated[SchemaName, typer.Argument(help="diff, grad, check or
     """Print the JSON Schema of a command's --json output."""
     from importlib.resources import files
 
-    typer.echo(files("chainrule").joinpath(f"schemas/{name.value}.schema.json").read_text(encoding="utf-8"), nl=False)
+    text = files("chainrule").joinpath(f"schemas/{name.value}.schema.json").read_text(encoding="utf-8")
+    _print_or_exit(text)
 
 
 @app.command(context_settings=TAKES_MINUS)
@@ -565,9 +619,12 @@ def main() -> None:
     budget timer outlives the command.
     """
     if sys.stdout is None:
-        print("error: standard output is closed; chainrule writes its results there", file=sys.stderr)
+        _say("error: standard output is closed; chainrule writes its results there")
         sys.exit(EXIT_OUTPUT)
+    if sys.stderr is None:  # closed: messages go nowhere (click would print them on stdout, into the JSON)
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - for the life of the process
     args = startup.decoded_argv(sys.argv[1:])
+    _AS_SCRIPT.append(True)
     try:
         startup.paused(lambda: app(args=args, prog_name="chainrule"))
     except OSError as err:  # the commands catch everything: this is --help or --version writing to stdout

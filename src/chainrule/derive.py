@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chainrule import engine
-from chainrule.errors import InputError, MathError, Reason, UsageError
+from chainrule.errors import InputError, MathError, Reason, UsageError, quoted
 from chainrule.graph import GRANULARITIES, Graph, build_graph
 from chainrule.higher import Order, check_order, higher_orders
 from chainrule.interpret import FloatBackend, evaluate
@@ -136,10 +136,10 @@ def _point_of_mapping(given: Mapping[str, float | str], variables: tuple[str, ..
             except OverflowError:
                 number = math.inf
             if not math.isfinite(number):
-                raise UsageError(f"the value of {name} must be a finite number within the range of doubles")
+                raise UsageError(f"the value of {quoted(name)} must be a finite number within the range of doubles")
             point[name] = number
         else:
-            raise UsageError(f"the value of {name} must be a number")
+            raise UsageError(f"the value of {quoted(name)} must be a number")
     return _complete(point, variables)
 
 
@@ -147,10 +147,10 @@ def _known(
     name: str, variables: tuple[str, ...], wrt: str, text: str | None, start: int | None, end: int | None
 ) -> None:
     if name not in variables and name != wrt:
-        known = ", ".join(variables) or "none"
-        shown = name if len(name) <= 40 else name[:40] + "…"
+        known = quoted(", ".join(variables), 200, bare=True) or "none"
+        shown = quoted(name)
         raise UsageError(
-            f"--at gives a value for {shown!r}, which is not a variable of the expression (they are: {known})",
+            f"--at gives a value for {shown}, which is not a variable of the expression (they are: {known})",
             source=text,
             position=start,
             end=end,
@@ -192,8 +192,8 @@ def choose_variable(expr: Expr, wrt: str | None) -> str:
     variables = expr.variables()
     if wrt is not None:
         if wrt not in variables:
-            known = ", ".join(variables) or "none"
-            raise UsageError(f"--wrt {wrt}: {wrt!r} does not occur in the expression (its variables: {known})")
+            known = quoted(", ".join(variables), 200, bare=True) or "none"
+            raise UsageError(f"--wrt {quoted(wrt)} does not occur in the expression (its variables: {known})")
         return wrt
     if len(variables) == 1:
         return variables[0]

@@ -11,6 +11,14 @@ from __future__ import annotations
 from enum import Enum
 
 
+def quoted(text: str, limit: int = 60, *, bare: bool = False) -> str:
+    """User text for a message: repr(text), or the text itself when `bare`, cut
+    to `limit` characters with "…", so no message repeats a 40 KB input."""
+    if len(text) > limit:
+        text = text[: max(limit - 1, 0)] + "…"
+    return text if bare else repr(text)
+
+
 class ChainruleError(Exception):
     """Root of every error chainrule raises on purpose."""
 
@@ -33,9 +41,15 @@ class ChainruleError(Exception):
         self.hint = hint
 
     def caret_lines(self) -> list[str]:
-        """The input echoed, with a caret (and tildes) under the span."""
+        """The input echoed, with a caret (and tildes) under the span.
+
+        A long line is echoed as a window of at most 200 characters around the
+        position, with "…" where it is cut; the underline of a span that goes
+        on past the window ends at its edge, with "…".
+        """
         if self.source is None or self.position is None:
             return []
+        context, window = 60, 200  # characters of context on each side; the most echoed
         line_start = self.source.rfind("\n", 0, self.position) + 1
         line_end = self.source.find("\n", self.position)
         if line_end < 0:
@@ -45,13 +59,13 @@ class ChainruleError(Exception):
         width = 1
         if self.end is not None and self.end > self.position:
             width = min(self.end, line_end) - self.position
-        # Long inputs: show a window around the position.
-        lo = max(0, col - 60)
-        hi = min(len(line), col + max(width, 1) + 60)
+        lo = max(0, col - context)
+        hi = min(len(line), col + max(width, 1) + context, lo + window)
         shown = ("…" if lo > 0 else "") + line[lo:hi] + ("…" if hi < len(line) else "")
         pad = col - lo + (1 if lo > 0 else 0)
-        width = max(1, min(width, hi - col, 80))
-        return [shown, " " * pad + "^" + "~" * (width - 1)]
+        cut = col + width > hi  # the span goes on past the window
+        width = max(1, min(width, hi - col))
+        return [shown, " " * pad + "^" + "~" * (width - 1) + ("…" if cut else "")]
 
     def describe(self) -> str:
         """The full human message: text, echoed input with caret, hint."""

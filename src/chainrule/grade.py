@@ -26,7 +26,7 @@ from typing import Any
 from chainrule import engine
 from chainrule.budget import attempt
 from chainrule.derive import EXPAND_LIMIT, Derivation, choose_variable, derive
-from chainrule.errors import ChainruleError, InputError, UsageError
+from chainrule.errors import InputError, MathError, UsageError, quoted
 from chainrule.graph import Graph, build_graph
 from chainrule.interpret import SympyBackend, evaluate
 from chainrule.printing import form, plain, pretty
@@ -112,7 +112,7 @@ def _sampler(expr_graph: Graph, answer_graph: Graph, variable: str) -> SampleAt:
         try:
             answer = engine.evaluate(answer_graph, point)[answer_graph.output]
             at = engine.run(expr_graph, point, (variable,))
-        except ChainruleError:
+        except MathError:  # outside a domain (never a timeout: that ends the check)
             return None
         return _Sample(point, at.adjoints.get(wrt, 0.0), answer, at.factors)
 
@@ -152,7 +152,7 @@ def grade(expression: str, answer: str, wrt: str | None = None) -> Grade:
     variable = choose_variable(expr, wrt)
     try:
         answer_tape = parse(answer)
-    except ChainruleError as err:
+    except InputError as err:
         raise InputError(
             f"in the answer: {err.message}", source=err.source, position=err.position, end=err.end, hint=err.hint
         ) from None
@@ -160,7 +160,7 @@ def grade(expression: str, answer: str, wrt: str | None = None) -> Grade:
     if extra:
         name = sorted(extra)[0]
         raise UsageError(
-            f"the answer uses {name!r}, which the expression does not",
+            f"the answer uses {quoted(name)}, which the expression does not",
             source=answer,
             position=answer.find(name),
             end=answer.find(name) + len(name),

@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from chainrule.errors import InputError
+from chainrule.errors import InputError, quoted
 from chainrule.names import (
     ABSTRACT,
     CONSTANTS,
@@ -162,7 +162,7 @@ def tokenize(source: str, start: int = 0, stop: int | None = None) -> Iterator[T
             word = m.group()
             if not IDENTIFIER.match(word):
                 raise InputError(
-                    f"{word!r} is not a name chainrule accepts",
+                    f"{quoted(word)} is not a name chainrule accepts",
                     source=source,
                     position=i,
                     end=m.end(),
@@ -374,21 +374,21 @@ class _Parser:
             return i + 1, False
         if word == self.current:
             raise self.error(
-                f"{word!r} is defined in terms of itself: the bindings form a cycle",
+                f"{quoted(word)} is defined in terms of itself: the bindings form a cycle",
                 tok.pos,
                 tok.end,
                 hint="each name must be defined from inputs and earlier names only",
             )
         if word in self.later:
             raise self.error(
-                f"{word!r} is used before it is defined",
+                f"{quoted(word)} is used before it is defined",
                 tok.pos,
                 tok.end,
                 hint=f"it is defined further on, at position {self.later[word]}; define it first",
             )
         if word in RESERVED:
             raise self.error(
-                f"{word!r} is a reserved word, not a variable or function",
+                f"{quoted(word)} is a reserved word, not a variable or function",
                 tok.pos,
                 tok.end,
                 hint="chainrule reads mathematical expressions, not code",
@@ -396,10 +396,10 @@ class _Parser:
         if nxt.kind == "lparen" and len(word) > 1:
             close = suggest(word)
             raise self.error(
-                f"unknown function {word!r}" + (f"; did you mean {close!r}?" if close else ""),
+                f"unknown function {quoted(word)}" + (f"; did you mean {close!r}?" if close else ""),
                 tok.pos,
                 tok.end,
-                hint=f"to multiply, write {word}*(...)",
+                hint=f"to multiply, write {quoted(word, bare=True)}*(...)",
             )
         self.push_value(self.emit("var", word, (), tok.pos, tok.end))
         return i + 1, False
@@ -595,10 +595,10 @@ def parse_program(source: str) -> Program:
         if name is None:
             continue
         if name in later:
-            raise InputError(f"{name!r} is bound twice", source=source, position=at, end=at + len(name))
+            raise InputError(f"{quoted(name)} is bound twice", source=source, position=at, end=at + len(name))
         if name in RESERVED or name in CONSTANTS or canonical_function(name) or name in ABSTRACT:
             raise InputError(
-                f"{name!r} cannot be bound: it is a reserved word, a constant or a function",
+                f"{quoted(name)} cannot be bound: it is a reserved word, a constant or a function",
                 source=source,
                 position=at,
                 end=at + len(name),

@@ -21,7 +21,7 @@ from functools import partial
 from importlib import import_module
 from typing import Any
 
-from chainrule.errors import UsageError
+from chainrule.errors import UsageError, quoted
 from chainrule.render.ascii import json_ascii, to_ascii
 
 
@@ -82,7 +82,7 @@ def renderer(view: str, format_: str) -> Renderer:
     name = table.get(format_)
     if name is None:
         raise UsageError(
-            f"{view} has no {format_!r} format",
+            f"{view} has no {quoted(format_)} format",
             hint=f"{view} writes: {', '.join(table)}",
         )
     module_name, function_name = name.split(":")
