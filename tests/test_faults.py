@@ -369,7 +369,7 @@ def test_batch_timeout_takes_only_positive_finite_seconds(value: str) -> None:
     assert result.returncode == 2 and b"--timeout" in result.stderr
 
 
-@pytest.mark.parametrize("value", ["1k", "0", "-5G", "2X", "nanG", "1e400", "9" * 50])
+@pytest.mark.parametrize("value", ["1k", "31M", "0", "-5G", "2X", "nanG", "1e400", "9" * 50, "٣G"])
 def test_memory_takes_a_size_in_range(value: str) -> None:
     result = chainrule("diff", "x", "--at", "1", f"--memory={value}", "--json")
     assert result.returncode == 2
@@ -382,8 +382,8 @@ def test_memory_sizes_read_as_people_write_them() -> None:
 
 
 def test_a_memory_budget_ends_with_a_clear_error() -> None:
-    deep = "sin(" * 14000 + "x" + ")" * 14000  # about 600 MB at its peak
-    result = chainrule("diff", deep, "--at", "0.5", "--json", "--memory", "256M", "--timeout", "60")
+    deep = "sin(" * 14000 + "x" + ")" * 14000  # about 80 MB above what chainrule holds at start
+    result = chainrule("diff", deep, "--at", "0.5", "--json", "--memory", "32M", "--timeout", "60")
     no_traceback(result)
     assert result.returncode == 1
     assert strict(result.stdout)["error"]["kind"] == "memory"
@@ -461,3 +461,103 @@ def test_ctrl_c_while_starting_up_is_answered_too(delay: float) -> None:
         assert doc["derivative"]["value"] == 28
     else:
         assert child.returncode == 130 and doc["error"]["kind"] == "interrupted"
+
+
+# --- found by red-teaming the above ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("redirect", [">", ">>"])
+def test_plot_through_a_link_to_stdout_never_replaces_the_output_file(tmp_path: Path, redirect: str) -> None:
+    link = tmp_path / "so.png"
+    link.symlink_to("/dev/stdout")
+    output = tmp_path / "out.json"
+    output.write_text("precious\n")
+    command = f'exec "$0" -m chainrule diff "sin(x)" --at 1 --json --plot "$1" {redirect} "$2"'
+    result = subprocess.run(["sh", "-c", command, sys.executable, str(link), str(output)], capture_output=True)
+    assert result.returncode == 2 and b"output goes to" in result.stderr
+    text = output.read_text()
+    if redirect == ">>":
+        assert text.startswith("precious\n")
+        text = text.removeprefix("precious\n")
+    assert strict(text)["error"]["kind"] == "file"
+
+
+def test_stdout_that_fills_up_part_way_is_exit_74_not_a_silent_truncation(tmp_path: Path) -> None:
+    output = tmp_path / "o.json"
+    with output.open("wb") as stream:
+        result = subprocess.run(
+            [*CHAINRULE, "diff", "sin(x)", "--at", "1", "--json"],
+            stdout=stream,
+            stderr=subprocess.PIPE,
+            preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (512, 512)),
+        )
+    assert result.returncode == 74 and b"File too large" in result.stderr
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"])
+def test_utf16_and_utf32_without_a_byte_order_mark_are_refused(encoding: str) -> None:
+    result = chainrule("batch", stdin="x^2\nsin(x)\n".encode(encoding))
+    assert result.returncode == 2 and result.stdout == b"" and b"iconv" in result.stderr
+
+
+def test_a_short_line_with_a_zero_byte_is_an_error_on_that_line_only() -> None:
+    result = chainrule("batch", "--at", "1", stdin=b"\0x\nsin(x)\n")
+    first, second = lines_of(result.stdout)
+    assert first["error"]["kind"] == "parse" and second["derivative"]["value"] == pytest.approx(0.5403023058681398)
+
+
+@pytest.mark.parametrize("redirect", ["2>&-", "2>/dev/full"])
+def test_a_closed_or_full_stderr_leaves_one_json_document(redirect: str) -> None:
+    for args in (["diff", "1/x", "--at", "0", "--json"], ["diff", "sin", "--json", "--bogus"]):
+        command = 'exec "$0" -m chainrule "$@" ' + redirect
+        result = subprocess.run(["sh", "-c", command, sys.executable, *args], capture_output=True, timeout=60)
+        assert result.returncode in (1, 2)
+        assert "error" in strict(result.stdout)
+
+
+@pytest.mark.parametrize("args", [["--help"], ["schema", "diff"], ["batch", "--help"]])
+def test_a_reader_that_went_away_is_141_for_every_command(args: list[str]) -> None:
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        result = subprocess.run([*CHAINRULE, *args], stdout=write_end, stderr=subprocess.PIPE, timeout=60)
+    finally:
+        os.close(write_end)
+    assert result.returncode == 141 and b"Traceback" not in result.stderr
+
+
+class _First(Exception):
+    pass
+
+
+class _Second(Exception):
+    pass
+
+
+def _busy(n: int) -> None:
+    total = 0
+    for k in range(n):
+        total += k * k
+
+
+def test_nested_deadlines_expiring_at_random_moments_never_leave_one_behind() -> None:
+    """The signal may land while a deadline is entered or left; none may stay on the stack."""
+    import random
+
+    chance = random.Random(7)
+    before = signal.getsignal(signal.SIGPROF)
+    for _ in range(3000):
+        try:
+            with budget.deadline(chance.uniform(1e-4, 3e-3), _First):
+                try:
+                    with budget.deadline(chance.uniform(1e-4, 3e-3), _Second):
+                        _busy(chance.randint(0, 20000))
+                except _Second:
+                    _busy(chance.randint(0, 3000))
+                budget.attempt(chance.uniform(1e-4, 2e-3), lambda: _busy(chance.randint(0, 5000)))
+                _busy(chance.randint(0, 3000))
+        except _First:
+            pass
+        assert budget._stack == []
+        assert signal.getitimer(signal.ITIMER_PROF) == (0.0, 0.0)
+        assert signal.getsignal(signal.SIGPROF) == before

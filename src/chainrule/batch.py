@@ -50,16 +50,25 @@ class Line:
 
 
 def _refuse_wide(first: bytes) -> None:
-    """UTF-16 and UTF-32 are refused once, before any line is read."""
-    found = next((name for bom, name in _WIDE_BOMS if first.startswith(bom)), None)
-    sample = first[:256]
-    if found is None and len(sample) >= 2 and sample.count(0) * 4 >= len(sample):
-        found = "UTF-16"  # no byte-order mark, but every other byte is zero
+    """UTF-16 and UTF-32 are refused once, before any line is read: by their byte-order
+    mark, or by the zero byte that ASCII text has in every other (or every fourth) place."""
+    found = next((name for bom, name in _WIDE_BOMS if first.startswith(bom)), None) or _wide(first)
     if found is not None:
         raise FileError(
             f"the input looks like {found} text; batch reads UTF-8",
             hint=f"convert it first: iconv -f {found} -t UTF-8 FILE | chainrule batch",
         )
+
+
+def _wide(first: bytes) -> str | None:
+    """UTF-32 or UTF-16 without a byte-order mark: of the 4 (or 2) byte lanes of the
+    first line, all but one hold only zero bytes."""
+    sample = first[:256].removesuffix(b"\n")
+    for width, name in ((4, "UTF-32"), (2, "UTF-16")):
+        lanes = [sample[k::width] for k in range(width)]
+        if len(sample) >= 2 * width and sum(lane.count(0) == len(lane) for lane in lanes) == width - 1:
+            return name
+    return None
 
 
 def lines(stream: IO[bytes]) -> Iterator[Line]:
@@ -78,7 +87,7 @@ def lines(stream: IO[bytes]) -> Iterator[Line]:
             while raw and not raw.endswith(b"\n"):  # skip the rest of the line, a chunk at a time
                 raw = stream.readline(_CHUNK)
                 length += len(raw)
-            length -= raw.endswith(b"\n")
+            length -= len(raw) - len(raw.rstrip(b"\r\n"))
             problem = InputError(f"the line has {length:,} bytes; the limit is {MAX_LINE:,}")
             yield Line(number, None, problem)
             continue

@@ -20,14 +20,15 @@ command line turns into :class:`OutOfMemory`.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from types import FrameType
 from typing import Any
 
 from chainrule.errors import OutOfMemory, OutOfTime, UsageError
@@ -52,7 +53,7 @@ MAX_SECONDS = 3600.0  # an hour of CPU time for one command, or one line of a ba
 GIB = 1 << 30
 MIB = 1 << 20
 DEFAULT_MEMORY = 2 * GIB
-MIN_MEMORY = 256 * MIB  # below this, importing SymPy alone fails
+MIN_MEMORY = 32 * MIB  # above what is held at start (SymPy is imported by then)
 MAX_MEMORY = 1 << 40  # 1 TiB
 
 _SIGNAL = getattr(signal, "SIGPROF", None)
@@ -68,7 +69,7 @@ def seconds(value: float, option: str = "--timeout") -> float:
     """A time budget given by a person: positive, finite and at most MAX_SECONDS."""
     if not (math.isfinite(value) and 0 < value <= MAX_SECONDS):
         raise UsageError(
-            f"{option} takes a number of seconds above 0 and at most {MAX_SECONDS:g}, not {value:g}",
+            f"{option} takes a number of seconds above 0 and at most {MAX_SECONDS:g}, not {value:.12g}",
             hint=f"the default is {DEFAULT_SECONDS:g} seconds of CPU time",
         )
     return value
@@ -83,13 +84,13 @@ def memory_size(text: str, option: str = "--memory") -> int:
     unit = cleaned[-1:] if cleaned[-1:] in _UNITS else ""
     number = cleaned[: len(cleaned) - len(unit)].strip()
     try:
-        amount = float(number) if len(number) <= 20 else math.nan
+        amount = float(number) if len(number) <= 20 and number.isascii() else math.nan
     except ValueError:
         amount = math.nan
     size = amount * _UNITS[unit] if math.isfinite(amount) else math.nan
     if not (MIN_MEMORY <= size <= MAX_MEMORY):
         raise UsageError(
-            f"{option} takes a size from 256M to 1T, such as 2G or 512M, not {text[:40]!r}",
+            f"{option} takes a size from 32M to 1T, such as 2G or 512M, not {text[:40]!r}",
             hint="the default is 2G",
         )
     return int(size)
@@ -108,19 +109,25 @@ def _arm() -> None:
     signal.setitimer(_TIMER, max(remaining, 1e-4))
 
 
-def _on_signal(signum: int, frame: Any) -> None:
+_DEFER_IN = {__file__, contextlib.__file__}  # code that enters and leaves budgets: never interrupted
+
+
+def _on_signal(signum: int, frame: FrameType | None) -> None:
     now = _clock()
     expired = [entry for entry in _stack if entry[0] <= now + 1e-3]
     if not expired:
         _arm()
         return
+    assert _TIMER is not None
+    # Ask again shortly: when the signal lands while a budget is being entered or left (this
+    # module, or contextlib's machinery around it), or in a finalizer, where Python ignores
+    # the exception, the expiry must be raised once that code is done.
+    signal.setitimer(_TIMER, RETRY)
+    if frame is not None and frame.f_code.co_filename in _DEFER_IN:
+        return
     # The outermost expired budget wins: it is the one the caller must hear about.
     error = expired[0][1]()
     _raised.append(error)
-    # If the signal landed in a finalizer or a weakref callback, Python ignores the
-    # exception and the work goes on: ask again shortly, until the block has ended.
-    assert _TIMER is not None
-    signal.setitimer(_TIMER, RETRY)
     raise error
 
 
@@ -135,53 +142,49 @@ def _quiet(previous: Callable[[Any], object]) -> Callable[[Any], object]:
     return hook
 
 
-def _leave(entry: tuple[float, Callable[[], BaseException]], restore: Callable[[], None] | None) -> None:
-    """Take a deadline off the stack and re-arm for the rest; restore the handler after the last.
+class deadline:  # noqa: N801 - used as a function: with deadline(seconds, error): ...
+    """Run the block for at most `seconds` of CPU time; then raise error() inside it.
 
-    Idempotent, so that it can simply be repeated when an expiry interrupts it.
+    A class, not a generator: entering and leaving run in this module, where the
+    signal handler never raises (see ``_on_signal``), so a deadline is always
+    taken off the stack, the timer re-armed for the rest, and after the last one
+    the previous handler restored.
     """
-    if entry in _stack:
-        _stack.remove(entry)
-    _arm()
-    if restore is not None and not _stack:
-        restore()
 
+    def __init__(self, seconds: float | None, error: Callable[[], BaseException]) -> None:
+        self.seconds = seconds
+        self.error = error
+        self.entry: tuple[float, Callable[[], BaseException]] | None = None
+        self.restore: Callable[[], None] | None = None
 
-@contextmanager
-def deadline(seconds: float | None, error: Callable[[], BaseException]) -> Iterator[None]:
-    """Run the block for at most `seconds` of CPU time; then raise error() inside it."""
-    if seconds is None or seconds <= 0 or not _usable():
-        yield
-        return
-    assert _SIGNAL is not None
-    first = not _stack
-    restore: Callable[[], None] | None = None
-    if first:
-        previous = signal.getsignal(_SIGNAL)
-        previous_hook = sys.unraisablehook
+    def __enter__(self) -> None:
+        if self.seconds is None or self.seconds <= 0 or not _usable():
+            return
+        assert _SIGNAL is not None
+        if not _stack:
+            previous = signal.getsignal(_SIGNAL)
+            previous_hook = sys.unraisablehook
 
-        def restore() -> None:
-            signal.signal(_SIGNAL, previous)
-            sys.unraisablehook = previous_hook
-            _raised.clear()
+            def restore() -> None:
+                signal.signal(_SIGNAL, previous)
+                sys.unraisablehook = previous_hook
+                _raised.clear()
 
-        signal.signal(_SIGNAL, _on_signal)
-        sys.unraisablehook = _quiet(previous_hook)
-    entry = (_clock() + seconds, error)
-    _stack.append(entry)
-    _arm()
-    try:
-        yield
-    finally:
-        # An expiry may land while the deadline is being left: then leave again.  The
-        # block is over; an outer budget that expired is raised again by its re-armed timer.
-        while True:
-            try:
-                _leave(entry, restore)
-                break
-            except BaseException as err:
-                if not any(err is raised for raised in _raised):
-                    raise
+            self.restore = restore
+            signal.signal(_SIGNAL, _on_signal)
+            sys.unraisablehook = _quiet(previous_hook)
+        self.entry = (_clock() + self.seconds, self.error)
+        _stack.append(self.entry)
+        _arm()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.entry is None:
+            return
+        if self.entry in _stack:
+            _stack.remove(self.entry)
+        _arm()
+        if self.restore is not None and not _stack:
+            self.restore()
 
 
 def disarm() -> None:
@@ -215,25 +218,32 @@ def above_current(budget: int) -> int:
         return budget
 
 
-@contextmanager
-def memory(limit: int | None) -> Iterator[None]:
+class memory:  # noqa: N801 - used as a function: with memory(limit): ...
     """Cap the address space of the process at `limit` bytes while the block runs.
 
     Beyond it, allocations raise MemoryError.  The cap is lifted again on the
     way out, so that the error can be reported.  Without the resource module
-    (not POSIX) the block runs unbounded.
+    (not POSIX) the block runs unbounded.  A class, so that leaving it is never
+    interrupted by a time budget's signal.
     """
-    try:
-        import resource
-    except ImportError:  # pragma: no cover - not POSIX
-        yield
-        return
-    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    if limit is None or (hard != resource.RLIM_INFINITY and limit > hard):
-        yield
-        return
-    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-    try:
-        yield
-    finally:
-        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
+        self.previous: tuple[int, int] | None = None
+
+    def __enter__(self) -> None:
+        try:
+            import resource
+        except ImportError:  # pragma: no cover - not POSIX
+            return
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if self.limit is None or (hard != resource.RLIM_INFINITY and self.limit > hard):
+            return
+        self.previous = (soft, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (self.limit, hard))
+
+    def __exit__(self, *exc: object) -> None:
+        if self.previous is not None:
+            import resource
+
+            resource.setrlimit(resource.RLIMIT_AS, self.previous)

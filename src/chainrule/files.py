@@ -35,11 +35,12 @@ def _problem(what: str, path: Path, err: OSError) -> FileError:
     return FileError(f"{what} {str(path)!r}: {err.strerror or err}")
 
 
-def writable(path: Path, option: str) -> Path:
+def writable(path: Path, option: str, streams: tuple[int, ...] = ()) -> Path:
     """The real path a file will be written to, checked before any work is done.
 
-    Follows symlinks; refuses a target that exists and is not a regular file,
-    and a folder that does not exist.
+    Follows symlinks; refuses a target that exists and is not a regular file or
+    that cannot be written, a folder that does not exist, and the file behind
+    any of the open `streams` (a symlink to /dev/stdout when stdout is a file).
     """
     try:
         info = os.stat(path)
@@ -51,6 +52,13 @@ def writable(path: Path, option: str) -> Path:
         kind = next((name for test, name in _KINDS if test(info.st_mode)), None)
         if kind is not None:
             raise FileError(f"{option} writes a file, and {str(path)!r} is {kind}", hint="give the path of a file")
+        if any(_same(info, fd) for fd in streams):
+            raise FileError(
+                f"{option} would overwrite the file the output goes to: {str(path)!r} leads to it",
+                hint="give the path of another file",
+            )
+        if not os.access(path, os.W_OK):
+            raise FileError(f"{option} cannot write {str(path)!r}: Permission denied")
     target = Path(os.path.realpath(path))
     if not target.parent.is_dir():
         raise FileError(
@@ -60,9 +68,20 @@ def writable(path: Path, option: str) -> Path:
     return target
 
 
-def write_atomically(path: Path, data: bytes, option: str) -> None:
-    """Write `data` to `path` whole, or leave `path` untouched and raise FileError."""
-    target = writable(path, option)
+def _same(info: os.stat_result, fd: int) -> bool:
+    try:
+        other = os.fstat(fd)
+    except OSError:
+        return False
+    return (info.st_dev, info.st_ino) == (other.st_dev, other.st_ino)
+
+
+def write_atomically(path: Path, data: bytes, option: str, streams: tuple[int, ...] = ()) -> None:
+    """Write `data` to `path` whole, or leave `path` untouched and raise FileError.
+
+    Checks `path` again (see :func:`writable`): it may have changed during the work.
+    """
+    target = writable(path, option, streams)
     try:
         mode = stat.S_IMODE(os.stat(target).st_mode)
     except FileNotFoundError:

@@ -12,7 +12,7 @@ from pathlib import PurePath
 
 from chainrule import engine
 from chainrule.derive import Derivation
-from chainrule.errors import ChainruleError, UsageError
+from chainrule.errors import MathError, UsageError
 
 SAMPLES = 400
 INSTALL = 'pip install "chainrule[plot]"'
@@ -56,7 +56,7 @@ def _curves(d: Derivation, xs: list[float]) -> tuple[list[float], list[float]]:
             at = engine.run(graph, point, (d.variable,))
             fs.append(at.values[graph.output])
             dfs.append(at.adjoints.get(wrt, 0.0))
-        except ChainruleError:
+        except MathError:  # no value here: a gap in the curve (a timeout ends the plot)
             fs.append(math.nan)
             dfs.append(math.nan)
     return fs, dfs
