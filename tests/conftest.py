@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -76,3 +78,34 @@ def run_json(run: Any) -> Any:
 
 def _reject(name: str) -> None:
     raise ValueError(f"not strict JSON: {name}")
+
+
+# The console script under a probe that reports the peak resident memory of its own process
+# (VmHWM: ru_maxrss of a child would count the pytest process it was forked from).
+PEAK_PROBE = """
+import sys
+from chainrule.cli import main
+code = 0
+try:
+    main()
+except SystemExit as done:
+    code = done.code
+peak = [line for line in open("/proc/self/status") if line.startswith("VmHWM")][0].split()[1]
+print("PEAK", peak, code, file=sys.stderr)
+"""
+
+
+@pytest.fixture
+def measured() -> Any:
+    """Run chainrule in a subprocess; (peak memory in MiB, exit code as text, stdout bytes)."""
+    if not os.path.exists("/proc/self/status"):
+        pytest.skip("needs Linux's /proc")
+
+    def invoke(*args: str, stdin: Any = None) -> tuple[float, str, bytes]:
+        result = subprocess.run(
+            [sys.executable, "-c", PEAK_PROBE, *args], stdin=stdin, capture_output=True, timeout=120
+        )
+        peak_kb, code = result.stderr.decode().split("PEAK")[-1].split()
+        return int(peak_kb) / 1024, code, result.stdout
+
+    return invoke

@@ -22,9 +22,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
-from chainrule.budget import deadline, memory
+from chainrule.budget import DEFAULT_SECONDS, above_current, deadline, memory
 from chainrule.derive import differentiate
-from chainrule.errors import ChainruleError, FileError, InputError, OutOfMemory
+from chainrule.errors import ChainruleError, FileError, InputError, OutOfMemory, OutOfTime
 from chainrule.render.documents import SCHEMA, error_document
 from chainrule.render.json_view import diff_document
 
@@ -38,6 +38,10 @@ _WIDE_BOMS = (
     (codecs.BOM_UTF16_LE, "UTF-16"),
     (codecs.BOM_UTF16_BE, "UTF-16"),
 )
+
+
+def _out_of_time() -> OutOfTime:
+    return OutOfTime("the line took longer than the time budget", hint="raise it with --timeout SECONDS")
 
 
 @dataclass(frozen=True)
@@ -183,28 +187,25 @@ def _text(value: object, what: str, source: str) -> None:
             ) from None
 
 
-def document(
-    line: Line,
-    at: str | None,
-    wrt: str | None,
-    timeout: float,
-    limit: int | None,
-    out_of_time: Callable[[], BaseException],
-) -> tuple[dict[str, Any], bool]:
+@dataclass(frozen=True)
+class Settings:
+    """What every line shares: the point and variable of plain lines, and the budgets."""
+
+    at: str | None = None
+    wrt: str | None = None
+    seconds: float = DEFAULT_SECONDS  # of CPU time, for each line
+    memory: int | None = None  # bytes each line may add to what the process holds
+    out_of_time: Callable[[], BaseException] = _out_of_time
+
+
+def document(line: Line, settings: Settings) -> tuple[dict[str, Any], bool]:
     """The output document of one line (with its number), and whether it succeeded."""
-    doc, ok = _outcome(line, at, wrt, timeout, limit, out_of_time)
+    doc, ok = _outcome(line, settings)
     doc["line"] = line.number
     return doc, ok
 
 
-def _outcome(
-    line: Line,
-    at: str | None,
-    wrt: str | None,
-    timeout: float,
-    limit: int | None,
-    out_of_time: Callable[[], BaseException],
-) -> tuple[dict[str, Any], bool]:
+def _outcome(line: Line, settings: Settings) -> tuple[dict[str, Any], bool]:
     if line.problem is not None:
         return error_document(line.problem, SCHEMA), False
     assert line.text is not None
@@ -213,10 +214,11 @@ def _outcome(
         return _skipped(line.number, "blank"), True
     if text.startswith("#"):
         return _skipped(line.number, "comment"), True
+    limit = None if settings.memory is None else above_current(settings.memory)
     try:
         try:
-            with memory(limit), deadline(timeout, out_of_time):
-                expression, point, chosen = _request(text, at, wrt)
+            with memory(limit), deadline(settings.seconds, settings.out_of_time):
+                expression, point, chosen = _request(text, settings.at, settings.wrt)
                 return diff_document(differentiate(expression, wrt=chosen, at=point)), True
         except MemoryError:
             raise OutOfMemory(
@@ -226,17 +228,10 @@ def _outcome(
         return error_document(err, SCHEMA), False
 
 
-def run(
-    stream: IO[bytes],
-    at: str | None,
-    wrt: str | None,
-    timeout: float,
-    out_of_time: Callable[[], BaseException],
-    limit: int | None = None,
-) -> Iterator[tuple[dict[str, Any], bool]]:
+def run(stream: IO[bytes], settings: Settings) -> Iterator[tuple[dict[str, Any], bool]]:
     """(the output document, succeeded) for every input line, in order."""
     for line in lines(stream):
-        yield document(line, at, wrt, timeout, limit, out_of_time)
+        yield document(line, settings)
 
 
 def ndjson(doc: dict[str, Any], ascii_only: bool = False) -> str:

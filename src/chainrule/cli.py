@@ -20,13 +20,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 import typer.core
 
 from chainrule import __version__, startup
 from chainrule.errors import ChainruleError, InputError, Interrupted, OutOfMemory, UsageError, quoted
+
+if TYPE_CHECKING:
+    from chainrule.batch import Settings
 
 EXIT_OK = 0
 EXIT_MATH = 1  # a mathematical problem at the point, or the time budget
@@ -510,9 +513,11 @@ def batch(
 
     try:
         startup.settle()
-        seconds, limit = budget.seconds(timeout), budget.memory_size(memory)
+        from chainrule.batch import Settings
+
+        settings = Settings(at, wrt, budget.seconds(timeout), budget.memory_size(memory), _timeout_error)
         with _input(source) as stream:
-            failed, bugs = _batch_lines(stream, at, wrt, seconds, limit)
+            failed, bugs = _batch_lines(stream, settings)
     except ChainruleError as err:  # the input as a whole: it cannot be opened, or is UTF-16
         _say(err.describe())
         raise typer.Exit(_exit_code(err)) from None
@@ -545,17 +550,16 @@ def _input(source: str) -> Iterator[Any]:
         yield stream
 
 
-def _batch_lines(stream: Any, at: str | None, wrt: str | None, seconds: float, limit: int) -> tuple[bool, int]:
+def _batch_lines(stream: Any, settings: Settings) -> tuple[bool, int]:
     """Write one result line for every input line; (whether some failed, how many hit a bug)."""
     from chainrule import batch as batch_
-    from chainrule.budget import above_current
     from chainrule.render.documents import SCHEMA, internal_document
 
     ascii_only = _ascii()
     failed, bugs = False, 0
     for line in batch_.lines(stream):
         try:
-            doc, ok = batch_.document(line, at, wrt, seconds, above_current(limit), _timeout_error)
+            doc, ok = batch_.document(line, settings)
         except Exception as err:  # a bug on one line: reported, and the batch goes on
             if os.environ.get("CHAINRULE_DEBUG"):
                 raise
