@@ -85,6 +85,21 @@ SAMPLES: dict[str, tuple[float | tuple[float, ...], ...]] = {
     "sigmoid": (0.375, -2.5, 30.0, -30.0),
     "relu": (1.5, -2.5, 1e10),
     "softplus": (0.375, -2.5, 30.0, -30.0),
+    "silu": (0.375, -2.5, 30.0, -30.0),
+    "gelu": (0.375, -2.5, 6.0, -6.0),
+    "elu": (0.375, -2.5, 30.0, -30.0),
+    # special functions
+    "erf": (0.375, -2.5, 4.0),
+    "erfc": (0.375, -2.5, 4.0),
+    "log1p": (0.375, -0.875, 1e-10, 1e10),
+    "expm1": (0.375, -2.5, 1e-10, 30.0),
+    "sign": (1.5, -2.5, 1e10),
+    "step": (1.5, -2.5, 1e10),
+    # functions of two operands
+    "max": ((1.5, -2.25), (-7.0, 0.125), (1e10, 3.0)),
+    "min": ((1.5, -2.25), (-7.0, 0.125), (1e10, 3.0)),
+    "atan2": ((1.5, -2.25), (-7.0, 0.125), (1e10, 3.0), (0.5, 2.0)),
+    "hypot": ((1.5, -2.25), (-7.0, 0.125), (1e10, 3.0)),
 }
 
 KEYS = sorted(RULES)
@@ -279,7 +294,8 @@ FUNCTION_NAMES = sorted(k for k, r in RULES.items() if r.function) + sorted(SPEL
 
 @pytest.mark.parametrize("name", FUNCTION_NAMES)
 def test_each_function_name_and_spelling_parses_to_a_call_of_its_key(name: str) -> None:
-    tape = parse(f"{name}(x)")
+    key = SPELLINGS.get(name, name)
+    tape = parse(f"{name}({', '.join(['x', 'y'][: RULES[key].arity[0]])})")
     root = tape.nodes[tape.root]
     assert (root.kind, root.text) == ("call", SPELLINGS.get(name, name))
     assert root.text in RULES

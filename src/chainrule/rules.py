@@ -115,6 +115,25 @@ def _softplus(n: Any, u: Any) -> Any:
     return max(u, 0 * n.one) + n.log1p(n.exp(-abs(u)))
 
 
+def _phi(n: Any, u: Any) -> Any:
+    """Φ(u), the standard normal distribution function, as erfc(−u/√2)/2: no cancellation for u ≪ 0."""
+    return n.erfc(-u / n.sqrt(2 * n.one)) / 2
+
+
+def _gelu_slope(n: Any, u: Any) -> Any:
+    """d/du u·Φ(u) = Φ(u) + u·φ(u)."""
+    return _phi(n, u) + u * n.exp(-u * u / 2) / n.sqrt(2 * n.pi)
+
+
+def _step(n: Any, u: Any) -> Any:
+    """The unit step, ½ at 0 as SymPy's Heaviside."""
+    return (1 if u > 0 else 0 if u < 0 else n.one / 2) * n.one
+
+
+def _sign(n: Any, u: Any) -> Any:
+    return (1 if u > 0 else -1 if u < 0 else 0) * n.one
+
+
 def _cbrt(n: Any, u: Any) -> Any:
     """The real cube root."""
     root = abs(u) ** (n.one / 3)
@@ -165,6 +184,7 @@ FLOAT = SimpleNamespace(
     e=math.e,
     **{f: getattr(math, f) for f in ("sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh")},
     **{f: getattr(math, f) for f in ("asinh", "acosh", "atanh", "exp", "log", "log10", "log2", "sqrt", "log1p")},
+    **{f: getattr(math, f) for f in ("expm1", "erf", "erfc", "atan2", "hypot")},
     power=_float_power,
     ln_base=math.log,
 )
@@ -175,6 +195,7 @@ MP = SimpleNamespace(
     e=mpmath.e,
     **{f: getattr(mpmath, f) for f in ("sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh")},
     **{f: getattr(mpmath, f) for f in ("asinh", "acosh", "atanh", "exp", "log", "log10", "sqrt", "log1p")},
+    **{f: getattr(mpmath, f) for f in ("expm1", "erf", "erfc", "atan2", "hypot")},
     log2=lambda u: mpmath.log(u, 2),
     power=_mp_power,
     ln_base=mpmath.log,
@@ -191,6 +212,14 @@ _ONE = sympy.Integer(1)
 def _sigma(u: Any) -> Any:
     """σ(u) in SymPy (its class is made from the table, below)."""
     return CLASSES["sigmoid"](u)
+
+
+_SQRT_2PI = sympy.sqrt(2 * sympy.pi)
+
+
+def _normal(u: Any) -> Any:
+    """Φ(u) in SymPy."""
+    return (1 + sympy.erf(u / sympy.sqrt(2))) / 2
 
 
 def _pow(a: Any, b: Any) -> Any:
@@ -371,7 +400,7 @@ _TABLE: list[Rule] = [
               name="ln", spellings=("ln",), arity=(1, 2), pretty="ln({0})"),
     _function("log10", "d/du log10(u) = 1/(u·ln(10))", lambda u: sympy.log(u, 10), lambda u: 1 / (u * sympy.log(10)),
               lambda n, u: n.log10(u), lambda n, u: 1 / (u * n.log(10 * n.one)),
-              undefined=lambda u: _need(u > 0, "log10 needs a positive argument")),
+              undefined=lambda u: _need(u > 0, "log10 needs a positive argument"), spellings=("lg",)),
     _function("log2", "d/du log2(u) = 1/(u·ln(2))", lambda u: sympy.log(u, 2), lambda u: 1 / (u * sympy.log(2)),
               lambda n, u: n.log2(u), lambda n, u: 1 / (u * n.log(2 * n.one)),
               undefined=lambda u: _need(u > 0, "log2 needs a positive argument")),
@@ -398,6 +427,74 @@ _TABLE: list[Rule] = [
     _function("softplus", "d/du softplus(u) = σ(u)", None, lambda u: _sigma(u), _softplus,
               _sigmoid, latex=r"\operatorname{{softplus}}\left({0}\right)",
               elementary=lambda u: sympy.log(1 + sympy.exp(u))),
+    _function("silu", "d/du silu(u) = σ(u)·(1 + u·(1 − σ(u)))", None,
+              lambda u: _sigma(u) * (1 + u * (1 - _sigma(u))),
+              lambda n, u: u * _sigmoid(n, u), lambda n, u: _sigmoid(n, u) * (1 + u * _sigmoid(n, -u)),
+              spellings=("swish",), latex=r"\operatorname{{silu}}\left({0}\right)",
+              elementary=lambda u: u / (1 + sympy.exp(-u))),
+    _function("gelu", "d/du gelu(u) = Φ(u) + u·φ(u)", None,
+              lambda u: _normal(u) + u * sympy.exp(-(u**2) / 2) / _SQRT_2PI,
+              lambda n, u: u * _phi(n, u), _gelu_slope, latex=r"\operatorname{{gelu}}\left({0}\right)",
+              elementary=lambda u: u * _normal(u)),
+    _function("elu", "d/du elu(u) = 1 if u > 0, eᵘ if u ≤ 0", None,
+              lambda u: sympy.Piecewise((1, u > 0), (sympy.exp(u), True)),
+              lambda n, u: u if u > 0 else n.expm1(u), lambda n, u: 1 * n.one if u > 0 else n.exp(u),
+              latex=r"\operatorname{{elu}}\left({0}\right)",
+              elementary=lambda u: sympy.Piecewise((u, u > 0), (sympy.exp(u) - 1, True))),
+    _function("erf", "d/du erf(u) = 2·e^(−u²)/√π", sympy.erf, lambda u: 2 * sympy.exp(-(u**2)) / sympy.sqrt(sympy.pi),
+              lambda n, u: n.erf(u), lambda n, u: 2 * n.exp(-u * u) / n.sqrt(n.pi)),
+    _function("erfc", "d/du erfc(u) = −2·e^(−u²)/√π", sympy.erfc,
+              lambda u: -2 * sympy.exp(-(u**2)) / sympy.sqrt(sympy.pi),
+              lambda n, u: n.erfc(u), lambda n, u: -2 * n.exp(-u * u) / n.sqrt(n.pi)),
+    _function("log1p", "d/du ln(1 + u) = 1/(1 + u)", None, lambda u: 1 / (1 + u),
+              lambda n, u: n.log1p(u), lambda n, u: 1 / (1 + u),
+              undefined=lambda u: _need(u > -1, "log1p needs an argument above −1"),
+              latex=r"\operatorname{{log1p}}\left({0}\right)", elementary=lambda u: sympy.log(1 + u)),
+    _function("expm1", "d/du (eᵘ − 1) = eᵘ", None, sympy.exp,
+              lambda n, u: n.expm1(u), lambda n, u: n.exp(u),
+              latex=r"\operatorname{{expm1}}\left({0}\right)", elementary=lambda u: sympy.exp(u) - 1),
+    _function("sign", "d/du sign(u) = 0 (u ≠ 0)", sympy.sign, lambda u: sympy.S.Zero,
+              _sign, lambda n, u: 0 * n.one,
+              kink=lambda u: _need(u != 0, "sign jumps at 0, from −1 to 1"), spellings=("sgn",)),
+    _function("step", "d/du step(u) = 0 (u ≠ 0)", sympy.Heaviside, lambda u: sympy.S.Zero,
+              _step, lambda n, u: 0 * n.one,
+              kink=lambda u: _need(u != 0, "the step jumps at 0, from 0 to 1"),
+              spellings=("heaviside", "Heaviside"), pretty="step({0})", plain="Heaviside({0})"),
+    # --- functions of two operands ------------------------------------------------------
+    Rule(
+        key="max", name="maximum", identity="d max(a, b) = da where a > b, db where b > a",
+        build=sympy.Max, partials=(lambda a, b: sympy.Heaviside(a - b), lambda a, b: sympy.Heaviside(b - a)),
+        value=lambda n, a, b: max(a, b) * n.one,
+        slopes=(lambda n, a, b: (1 if a > b else 0) * n.one, lambda n, a, b: (1 if b > a else 0) * n.one),
+        kink=lambda a, b: _need(a != b, "max has a corner where its arguments are equal"),
+        arity=(2, 2), pretty="max({0}, {1})", plain="Max({0}, {1})",
+    ),
+    Rule(
+        key="min", name="minimum", identity="d min(a, b) = da where a < b, db where b < a",
+        build=sympy.Min, partials=(lambda a, b: sympy.Heaviside(b - a), lambda a, b: sympy.Heaviside(a - b)),
+        value=lambda n, a, b: min(a, b) * n.one,
+        slopes=(lambda n, a, b: (1 if a < b else 0) * n.one, lambda n, a, b: (1 if b < a else 0) * n.one),
+        kink=lambda a, b: _need(a != b, "min has a corner where its arguments are equal"),
+        arity=(2, 2), pretty="min({0}, {1})", plain="Min({0}, {1})",
+    ),
+    Rule(
+        key="atan2", name="atan2", identity="d atan2(y, x) = (x·dy − y·dx)/(x² + y²)",
+        build=sympy.atan2, partials=(lambda y, x: x / (x**2 + y**2), lambda y, x: -y / (x**2 + y**2)),
+        value=lambda n, y, x: n.atan2(y, x),
+        slopes=(lambda n, y, x: x / (x * x + y * y), lambda n, y, x: -y / (x * x + y * y)),
+        undefined=lambda y, x: _need(x != 0 or y != 0, "atan2(0, 0) is undefined"),
+        kink=lambda y, x: _need(not (x < 0 and y == 0), "atan2 jumps across the negative x-axis"),
+        arity=(2, 2),
+    ),
+    Rule(
+        key="hypot", name="hypot", identity="d hypot(a, b) = (a·da + b·db)/hypot(a, b)",
+        build=lambda a, b: sympy.sqrt(a**2 + b**2),
+        partials=(lambda a, b: a / sympy.sqrt(a**2 + b**2), lambda a, b: b / sympy.sqrt(a**2 + b**2)),
+        value=lambda n, a, b: n.hypot(a, b),
+        slopes=(lambda n, a, b: a / n.hypot(a, b), lambda n, a, b: b / n.hypot(a, b)),
+        kink=lambda a, b: _need(a != 0 or b != 0, "hypot has a corner at (0, 0)"),
+        arity=(2, 2), pretty="hypot({0}, {1})",
+    ),
 ]
 # fmt: on
 
