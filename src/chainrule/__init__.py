@@ -5,7 +5,10 @@ text -> :mod:`syntax` (tape) -> :mod:`graph` (layers) -> :mod:`derive`
 (derivation, with :mod:`engine` and :mod:`check`) -> :mod:`render` (text).
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # for mypy and editors: the real signatures, without importing SymPy at run time
+    from chainrule.api import check, differentiate, gradient
 
 __version__ = "0.1.0"
 __all__ = ["__version__", "check", "differentiate", "gradient"]

@@ -10,23 +10,44 @@ the command line prints with ``--json``; in Jupyter it shows as Markdown.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
+
+import sympy
 
 from chainrule.backprop import Gradient
 from chainrule.backprop import gradient as _gradient
 from chainrule.derive import Derivation
 from chainrule.derive import differentiate as _differentiate
+from chainrule.errors import UsageError
 from chainrule.grade import Grade, grade
 
 Point = float | int | str | Mapping[str, float] | None
+Expression: TypeAlias = "str | sympy.Basic"  # text as a person types it, or a SymPy expression
+Variables = str | Sequence[str] | None
 
 
-def _point(at: Point) -> str | Mapping[str, float] | None:
+def _text(expression: Expression) -> str:
+    """A SymPy expression as text for our own parser (never sympify's)."""
+    if isinstance(expression, sympy.Basic):
+        return str(sympy.sstr(expression))
+    return expression
+
+
+def _point(at: Point, named: Mapping[str, float]) -> str | Mapping[str, float] | None:
+    """`at` as a number, "x=1,y=2" or a mapping; or the point given as keyword arguments."""
+    if named:
+        if at is not None:
+            raise UsageError("give the point either as at=... or as keyword arguments, not both")
+        return dict(named)
     if at is None or isinstance(at, (str, Mapping)):
         return at
     return repr(float(at))
+
+
+def _variables(wrt: Variables) -> str | None:
+    return wrt if wrt is None or isinstance(wrt, str) else ",".join(wrt)
 
 
 @dataclass(frozen=True)
@@ -107,17 +128,35 @@ class CheckResult:
 
 
 def differentiate(
-    expression: str, at: Point = None, wrt: str | None = None, granularity: str = "functions"
+    expression: Expression,
+    at: Point = None,
+    wrt: str | None = None,
+    *,
+    order: int = 1,
+    granularity: str = "functions",
+    **point: float,
 ) -> DiffResult:
-    """Differentiate by the chain rule, layer by layer; `at` is a number, "x=1,y=2", or a mapping."""
-    return DiffResult(_differentiate(expression, wrt=wrt, at=_point(at), granularity=granularity))
+    """Differentiate by the chain rule, layer by layer.
+
+    `expression` is text as on paper, or a SymPy expression.  The point is a
+    number, "x=1,y=2", a mapping, or keyword arguments: ``differentiate("x*y", x=1, y=2, wrt="x")``.
+    """
+    derivation = _differentiate(_text(expression), wrt=wrt, at=_point(at, point), granularity=granularity, order=order)
+    return DiffResult(derivation)
 
 
-def gradient(expression: str, at: str | Mapping[str, float] | None = None, wrt: str | None = None) -> GradResult:
-    """Backpropagation on an expression or a program of bindings."""
-    return GradResult(_gradient(expression, at=at, wrt=wrt))
+def gradient(
+    expression: Expression,
+    at: Point = None,
+    wrt: Variables = None,
+    *,
+    granularity: str = "functions",
+    **point: float,
+) -> GradResult:
+    """Backpropagation on an expression or a program of bindings; `wrt` a name, "a,b" or a list."""
+    return GradResult(_gradient(_text(expression), at=_point(at, point), wrt=_variables(wrt), granularity=granularity))
 
 
-def check(expression: str, answer: str, wrt: str | None = None) -> CheckResult:
-    """Grade a hand-derived derivative."""
-    return CheckResult(grade(expression, answer, wrt=wrt))
+def check(expression: Expression, answer: Expression, wrt: str | None = None) -> CheckResult:
+    """Grade a hand-derived derivative (text, or SymPy expressions)."""
+    return CheckResult(grade(_text(expression), _text(answer), wrt=wrt))

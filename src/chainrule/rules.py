@@ -415,7 +415,7 @@ _TABLE: list[Rule] = [
     _function("abs", "d/du |u| = sign(u)", sympy.Abs, sympy.sign, lambda n, u: abs(u),
               lambda n, u: 1 if u > 0 else -1,
               kink=lambda u: _need(u != 0, "|u| has a corner at 0: its slope jumps from −1 to 1"),
-              name="absolute value", pretty="|{0}|", plain="Abs({0})"),
+              name="absolute value", pretty="|{0}|", plain="Abs({0})", spellings=("Abs",)),
     _function("sigmoid", "d/du σ(u) = σ(u)·(1 − σ(u))", None, lambda u: _sigma(u) * (1 - _sigma(u)),
               _sigmoid, lambda n, u: _sigmoid(n, u) * _sigmoid(n, -u),
               spellings=("σ",), pretty="σ({0})", latex=r"\sigma\left({0}\right)",
@@ -467,7 +467,7 @@ _TABLE: list[Rule] = [
         value=lambda n, a, b: max(a, b) * n.one,
         slopes=(lambda n, a, b: (1 if a > b else 0) * n.one, lambda n, a, b: (1 if b > a else 0) * n.one),
         kink=lambda a, b: _need(a != b, "max has a corner where its arguments are equal"),
-        arity=(2, 2), pretty="max({0}, {1})", plain="Max({0}, {1})",
+        arity=(2, 2), pretty="max({0}, {1})", plain="Max({0}, {1})", spellings=("Max",),
     ),
     Rule(
         key="min", name="minimum", identity="d min(a, b) = da where a < b, db where b < a",
@@ -475,7 +475,7 @@ _TABLE: list[Rule] = [
         value=lambda n, a, b: min(a, b) * n.one,
         slopes=(lambda n, a, b: (1 if a < b else 0) * n.one, lambda n, a, b: (1 if b < a else 0) * n.one),
         kink=lambda a, b: _need(a != b, "min has a corner where its arguments are equal"),
-        arity=(2, 2), pretty="min({0}, {1})", plain="Min({0}, {1})",
+        arity=(2, 2), pretty="min({0}, {1})", plain="Min({0}, {1})", spellings=("Min",),
     ),
     Rule(
         key="atan2", name="atan2", identity="d atan2(y, x) = (x·dy − y·dx)/(x² + y²)",
