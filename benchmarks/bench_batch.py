@@ -5,7 +5,11 @@
 * baseline: one Python process that imports SymPy and, for each expression,
   evaluates sympy.diff(expr, x).evalf(subs={x: x0}).
 
-Target: our throughput at least 0.5× the baseline's.
+* ours with --jobs 2 against ours with --jobs 1, in the same run: the worker
+  processes' gain (on a machine with at least 2 cores).
+
+Targets: our throughput (one job) at least 0.5× the baseline's; 2 jobs at least
+1.7× one job.
 Run: python benchmarks/bench_batch.py
 """
 
@@ -60,8 +64,11 @@ def main() -> None:
         script.write_text(BASELINE)
 
         start = time.perf_counter()
-        ours = subprocess.run([chainrule, "batch", str(ours_in)], capture_output=True, text=True)
+        ours = subprocess.run([chainrule, "batch", str(ours_in), "--jobs", "1"], capture_output=True, text=True)
         t_ours = time.perf_counter() - start
+        start = time.perf_counter()
+        two = subprocess.run([chainrule, "batch", str(ours_in), "--jobs", "2"], capture_output=True, text=True)
+        t_two = time.perf_counter() - start
         start = time.perf_counter()
         base = subprocess.run([sys.executable, str(script), str(base_in)], capture_output=True, text=True, check=True)
         t_base = time.perf_counter() - start
@@ -77,6 +84,11 @@ def main() -> None:
     ratio = (n / t_ours) / (n / t_base)
     row = f"{n} expressions, throughput (expressions/s)"
     print(f"{row:<46} {n / t_ours:>12.1f} {n / t_base:>12.1f} {ratio:>6.2f}×  {'yes' if ratio >= 0.5 else 'NO'}")
+    gain = (n / t_two) / (n / t_ours)
+    row = "the same with --jobs 2, against --jobs 1"
+    print(f"{row:<46} {n / t_two:>12.1f} {n / t_ours:>12.1f} {gain:>6.2f}×  {'yes' if gain >= 1.7 else 'NO'}")
+    same = "yes" if two.stdout == ours.stdout else "NO"
+    print(f"--jobs 2 writes the same output as --jobs 1, byte for byte: {same}")
     print(f"results: {len(values)} of {n}; checks that agree: {agree}; largest difference from SymPy: {worst:.1e}")
 
 

@@ -31,6 +31,7 @@ from chainrule.errors import ChainruleError, InputError, Interrupted, OutOfMemor
 if TYPE_CHECKING:
     from chainrule.batch import Settings
 
+MAX_JOBS = 256
 EXIT_OK = 0
 EXIT_MATH = 1  # a mathematical problem at the point, or the time budget
 EXIT_INPUT = 2  # bad input or usage
@@ -499,8 +500,12 @@ def batch(
         float, typer.Option("--timeout", help="Seconds of CPU time for each line (above 0, at most 3600).")
     ] = 5.0,
     memory: Memory = "2G",
+    jobs: Annotated[
+        int | None,
+        typer.Option("--jobs", help="Worker processes (default: the number of cores); results stay in input order."),
+    ] = None,
 ) -> None:
-    """Differentiate many expressions in one process: one NDJSON result per input line.
+    """Differentiate many expressions: one NDJSON result per input line, in input order.
 
     A line is a plain expression (using --at and --wrt) or a JSON object
     {"expression": ..., "at": {...}, "wrt": ...}.  Every input line gets one
@@ -516,8 +521,9 @@ def batch(
         from chainrule.batch import Settings
 
         settings = Settings(at, wrt, budget.seconds(timeout), budget.memory_size(memory), _timeout_error)
+        workers = _jobs(jobs)
         with _input(source) as stream:
-            failed, bugs = _batch_lines(stream, settings)
+            failed, bugs = _batch_lines(stream, settings, workers)
     except ChainruleError as err:  # the input as a whole: it cannot be opened, or is UTF-16
         _say(err.describe())
         raise typer.Exit(_exit_code(err)) from None
@@ -550,24 +556,36 @@ def _input(source: str) -> Iterator[Any]:
         yield stream
 
 
-def _batch_lines(stream: Any, settings: Settings) -> tuple[bool, int]:
+def _jobs(jobs: int | None) -> int:
+    from chainrule.parallel import default_jobs
+
+    if jobs is None:
+        return default_jobs()
+    if not 1 <= jobs <= MAX_JOBS:
+        raise UsageError(f"--jobs takes a number of processes from 1 to {MAX_JOBS}, not {jobs}")
+    return jobs
+
+
+def _batch_lines(stream: Any, settings: Settings, jobs: int) -> tuple[bool, int]:
     """Write one result line for every input line; (whether some failed, how many hit a bug)."""
     from chainrule import batch as batch_
+    from chainrule.parallel import outcomes
     from chainrule.render.documents import SCHEMA, internal_document
 
     ascii_only = _ascii()
     failed, bugs = False, 0
-    for line in batch_.lines(stream):
-        try:
-            doc, ok = batch_.document(line, settings)
-        except Exception as err:  # a bug on one line: reported, and the batch goes on
-            if os.environ.get("CHAINRULE_DEBUG"):
-                raise
-            message = f"internal error ({type(err).__name__}): {BUG_REPORT}"
-            doc, ok = {**internal_document(message, SCHEMA), "line": line.number}, False
-            bugs += 1
-        failed = failed or not ok
-        _emit(batch_.ndjson(doc, ascii_only))
+    with contextlib.closing(outcomes(batch_.lines(stream), settings, jobs)) as results:
+        for line, outcome in results:
+            try:
+                doc, ok = outcome()
+            except Exception as err:  # a bug on one line: reported, and the batch goes on
+                if os.environ.get("CHAINRULE_DEBUG"):
+                    raise
+                message = f"internal error ({type(err).__name__}): {BUG_REPORT}"
+                doc, ok = {**internal_document(message, SCHEMA), "line": line.number}, False
+                bugs += 1
+            failed = failed or not ok
+            _emit(batch_.ndjson(doc, ascii_only))
     return failed, bugs
 
 

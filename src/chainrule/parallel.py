@@ -1,0 +1,116 @@
+"""``batch --jobs N``: lines worked on by N processes, results in input order, as they are ready.
+
+:func:`outcomes` gives, for every input line in order, a way to get that
+line's result: with one job it computes the line when asked; with more, the
+line was handed to a worker process as soon as it was read, and asking waits
+for that worker.  A result is written as soon as every line before it is
+done: the caller asks for them in order while later lines are still at work.
+
+Workers are forked from this process, so they start with SymPy and the
+engine already imported; they ignore Ctrl-C, which the parent handles.  At
+most a few lines per worker are in flight, so memory stays bounded however
+long the input is.  Reading the input is a thread of its own, so a result is
+written even while the next line has not arrived (a slow pipe, a person
+typing).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import queue
+import signal
+import threading
+from collections import deque
+from collections.abc import Callable, Generator, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from functools import partial
+from typing import Any
+
+from chainrule.batch import Line, Settings, document
+
+Outcome = Callable[[], tuple[dict[str, Any], bool]]  # the line's (document, succeeded); raises a worker's bug
+AHEAD = 4  # lines in flight per worker
+_END = object()
+
+
+def default_jobs() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        return os.cpu_count() or 1
+
+
+def _quiet_worker() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+
+
+def outcomes(source: Iterable[Line], settings: Settings, jobs: int) -> Generator[tuple[Line, Outcome], None, None]:
+    """(line, outcome) for every line, in input order."""
+    if jobs <= 1 or not hasattr(os, "fork"):
+        for line in source:
+            yield line, partial(document, line, settings)
+        return
+    pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"), initializer=_quiet_worker)
+    try:
+        # Start the workers before the reader thread exists: a fork copies only the forking thread.
+        pool.submit(int).result()
+        yield from _ordered(pool, _read_ahead(source), settings, jobs * AHEAD)
+    finally:
+        _stop(pool)
+
+
+def _read_ahead(source: Iterable[Line]) -> queue.Queue[Any]:
+    """The lines, read by a thread of their own into a queue that ends with _END (or the reader's error)."""
+    lines: queue.Queue[Any] = queue.Queue(maxsize=64)
+
+    def read() -> None:
+        try:
+            for line in source:
+                lines.put(line)
+        except BaseException as err:
+            lines.put(err)
+        lines.put(_END)
+
+    threading.Thread(target=read, name="chainrule-batch-reader", daemon=True).start()
+    return lines
+
+
+def _ordered(
+    pool: ProcessPoolExecutor, lines: queue.Queue[Any], settings: Settings, window: int
+) -> Iterator[tuple[Line, Outcome]]:
+    pending: deque[tuple[Line, Future[tuple[dict[str, Any], bool]]]] = deque()
+    ended = False
+    while pending or not ended:
+        while pending and pending[0][1].done():  # as soon as every line before it is done
+            line, future = pending.popleft()
+            yield line, future.result
+        if ended or len(pending) >= window:
+            if pending:
+                line, future = pending.popleft()
+                yield line, future.result  # waits for the oldest line
+            continue
+        try:
+            item = lines.get(timeout=0.05 if pending else None)
+        except queue.Empty:
+            continue
+        if item is _END:
+            ended = True
+        elif isinstance(item, BaseException):
+            raise item
+        else:
+            pending.append((item, pool.submit(document, item, settings)))
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Stop the workers now: lines still in flight are not wanted (the batch ended or was interrupted)."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        with contextlib.suppress(OSError, ValueError):
+            process.terminate()
+    for process in processes:
+        with contextlib.suppress(OSError, ValueError):
+            process.join(timeout=5)
