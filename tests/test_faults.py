@@ -268,10 +268,25 @@ def _interrupt_after_output(args: list[str], wait_for_output: bool) -> tuple[int
     if wait_for_output:
         child.stdout.readline()  # the batch is under way
     else:
-        time.sleep(2.0)  # the work is under way
+        _busy_for(child, 1.5)  # past start-up (about 0.6 s of CPU time): the work is under way
     child.send_signal(signal.SIGINT)
     out, err = child.communicate(timeout=60)
     return child.returncode, out, err
+
+
+def _busy_for(child: subprocess.Popen[bytes], seconds: float) -> None:
+    """Wait until a process has used `seconds` of CPU time (on a loaded machine wall time says
+    little), or has ended."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and child.poll() is None:
+        try:
+            fields = Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:  # it has just ended
+            return
+        if (int(fields[11]) + int(fields[12])) / ticks >= seconds:  # utime + stime
+            return
+        time.sleep(0.05)
 
 
 def test_ctrl_c_in_a_batch_keeps_every_line_written_whole(tmp_path: Path) -> None:
@@ -427,12 +442,12 @@ def test_the_alarm_never_kills_the_process() -> None:
     assert codes == [3] * 4  # never 142 (SIGALRM) or 155 (SIGPROF): a timer outliving its deadline
 
 
-@pytest.mark.parametrize("delay", [0.15, 0.3, 0.6])
-def test_ctrl_c_while_starting_up_is_answered_too(delay: float) -> None:
+@pytest.mark.parametrize("cpu", [0.1, 0.3, 0.6])
+def test_ctrl_c_while_starting_up_is_answered_too(cpu: float) -> None:
     child = subprocess.Popen(
         [*CHAINRULE, "diff", "(2x+1)^2", "--at", "3", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
-    time.sleep(delay)  # importing the command line, SymPy, or already at work
+    _busy_for(child, cpu)  # importing the command line, SymPy, or already at work
     child.send_signal(signal.SIGINT)
     out, err = child.communicate(timeout=60)
     assert b"Traceback" not in err
