@@ -87,11 +87,9 @@ INJECTIONS = [
     "Lambda(x, x)",
     "S('x')",
     "Rational(1, 2)",
-    "ｓｉｎ(x)",  # fullwidth letters
     "ѕin(x)",  # Cyrillic dze
     "sin(х)",  # Cyrillic ha
     "x\u200b+1",  # zero-width space
-    "𝑥 + 1",  # mathematical italic x
     "x ∘ y",
     "x\x00",
 ]

@@ -320,7 +320,7 @@ COMMANDS = [
     (("check", "sin(x)^2", "2sin(x)cos(x)"), 0),
     (("check", "sin(x)^2", "2cos(x)"), 3),
     (("check", "sin(x)^2", "2cos(x)", "--json"), 3),
-    (("diff", "sin(x)^2 + θ", "--json"), 2),  # the error document quotes the input
+    (("diff", "sin(x)^2 + ∂", "--json"), 2),  # the error document quotes the input
 ]
 
 

@@ -17,9 +17,11 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from chainrule import notation
 from chainrule.errors import InputError, quoted
 from chainrule.names import (
     ABSTRACT,
+    ALIASES,
     CONSTANTS,
     FUNCTIONS,
     IDENTIFIER,
@@ -58,11 +60,17 @@ class Node:
 
 @dataclass(frozen=True)
 class Expr:
-    """A parsed expression: the source text and its tape (root last)."""
+    """A parsed expression: the canonical source text and its tape (root last).
+
+    `typed` is what the person typed, when :mod:`chainrule.notation` rewrote it
+    (LaTeX, brackets, pasted typography); `notes` say how doubtful forms were read.
+    """
 
     source: str
     nodes: tuple[Node, ...]
     output: int | None = None  # the root, when it is not the last node (programs)
+    notes: tuple[str, ...] = ()
+    typed: str | None = None
 
     @property
     def root(self) -> int:
@@ -115,7 +123,7 @@ _OPERATORS = {
 }
 _SUPERSCRIPT = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-", strict=True))
 _DIGITS = frozenset("0123456789")
-_SINGLE_NAMES = {"π", "σ", "√"}
+_SINGLE_NAMES = frozenset("πσ√") | frozenset(notation.GREEK)
 
 
 def _describe_char(ch: str) -> str:
@@ -241,7 +249,11 @@ class _Op:
 _PREC = {"+": 10, "-": 10, "*": 20, "/": 20, "^": 40}
 _NEG_PREC = 30
 _FN1_PREC = 35
+_ARGUMENT_PREC = 36  # the implicit product that is a function's argument: sin 2x is sin(2x)
 _GROUPS = ("paren", "call", "bar")
+
+
+_INSERT_ORDER = {")": 0, "·": 1, "(": 2}  # at one place in a note's reading: close, multiply, open
 
 
 @dataclass
@@ -255,6 +267,11 @@ class _Parser:
     nodes: list[Node] = field(default_factory=list)
     values: list[int] = field(default_factory=list)
     ops: list[_Op] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    # How the statement being read was read, where it could be doubted: text to insert at a
+    # position, after the source up to `cut` (which drops the blanks in "sin 2x" -> "sin(2x)").
+    inserts: list[tuple[int, int, str]] = field(default_factory=list)  # (position, cut, text)
+    doubtful: bool = False
 
     # -- building nodes ------------------------------------------------------
 
@@ -281,6 +298,14 @@ class _Parser:
         elif op.kind == "neg":
             self.push_value(self.emit("neg", "", (self.values.pop(),), op.pos, op.end))
         elif op.kind == "fn1":
+            argument = self.nodes[self.values[-1]]
+            if argument.kind not in ("num", "var", "const"):
+                self.doubtful = True
+            at = argument.start
+            while at > op.end and self.source[at - 1] in " \t":
+                at -= 1
+            self.inserts.append((argument.start, at, "("))
+            self.inserts.append((argument.end, argument.end, ")"))
             self.push_value(self.emit("call", op.text, (self.values.pop(),), op.pos, op.end))
             self.apply_power(op)
         else:  # pragma: no cover - groups are closed explicitly
@@ -313,13 +338,56 @@ class _Parser:
 
     def parse(self) -> Expr:
         self.statement()
-        return Expr(self.source, tuple(self.nodes))
+        return Expr(self.source, tuple(self.nodes), notes=tuple(self.notes))
 
     def statement(self) -> int:
         """Parse source[start:stop] onto the tape; return the index of its value."""
-        tokens = list(tokenize(self.source, self.start, self.stop))
+        self.inserts, self.doubtful = [], False
+        tokens = self.split_words(list(tokenize(self.source, self.start, self.stop)))
         if tokens[0].kind == "end":
             raise self.error("the expression is empty", self.start, hint='try: chainrule diff "sin(x^2)"')
+        value = self.read_statement(tokens)
+        if self.doubtful:
+            self.note_reading(tokens[0].pos, tokens[-1].pos)
+        return value
+
+    def split_words(self, tokens: list[Token]) -> list[Token]:
+        """sinx, lnx, xcos, sinxcosx: a word that is no name but a function's name run together
+        with single letters is read as those (never as a variable called sinx)."""
+        result: list[Token] = []
+        for k, tok in enumerate(tokens):
+            parts = None
+            if tok.kind == "name" and tok.text not in self.bound and tok.text not in self.later:
+                parts = _split_word(tok.text)
+            if parts is not None and tokens[k + 1].kind == "lparen" and canonical_function(parts[-1]) is None:
+                parts = None  # sinn(x), cosx(2): an unknown function, with a suggestion
+            if parts is None or tok.text == self.current:
+                result.append(tok)
+                continue
+            at = tok.pos
+            for m, part in enumerate(parts):
+                result.append(Token("name", part, at, at + len(part)))
+                if m and canonical_function(part) is not None and canonical_function(parts[m - 1]) is None:
+                    self.inserts.append((at, at, "·"))
+                at += len(part)
+            self.doubtful = True
+        return result
+
+    def note_reading(self, start: int, stop: int) -> None:
+        """A note that shows the statement with the parentheses it was read with."""
+        pieces: list[str] = []
+        at = start
+        for position, cut, text in sorted(self.inserts, key=lambda item: (item[0], _INSERT_ORDER.get(item[2], 1))):
+            pieces.append(self.source[at:cut])
+            pieces.append(text)
+            at = position
+        pieces.append(self.source[at:stop])
+        typed = self.source[start:stop].strip()
+        reading = "".join(pieces).strip()
+        if reading != typed:
+            self.notes.append(f"read {quoted(typed)} as {quoted(reading, 80, bare=True)}")
+
+    def read_statement(self, tokens: list[Token]) -> int:
         i = 0
         expect_operand = True
         while True:
@@ -473,8 +541,15 @@ class _Parser:
         # A value follows a value: implicit multiplication.
         if tok.kind == "num" and tokens[i - 1].kind == "num":
             raise self.error("two numbers in a row", tok.pos, tok.end, hint="write * between them to multiply")
-        popped = self.reduce(_PREC["*"])
         starts_function = tok.kind == "name" and canonical_function(tok.text) is not None
+        if tok.kind in ("num", "name") and not starts_function:
+            self.reduce(_ARGUMENT_PREC)
+            if self.ops and self.ops[-1].kind == "fn1":  # sin 2x: the product is the argument
+                self.push_op(_Op("bin", "*", _ARGUMENT_PREC, tok.pos, tok.pos))
+                return i, True
+        popped = self.reduce(_PREC["*"])
+        if any(op.kind == "fn1" for op in popped) and starts_function:
+            self.doubtful = True  # sin x cos x
         if any(op.kind == "fn1" for op in popped) and not starts_function:
             fn = next(op for op in popped if op.kind == "fn1")
             raise self.error(
@@ -544,10 +619,71 @@ def _check_length(source: str) -> None:
         )
 
 
-def parse(source: str) -> Expr:
-    """Parse one expression.  Raises InputError with a position on bad input."""
+def parse(source: str, *, answer: bool = False) -> Expr:
+    """Parse one expression, as a person types it (see :mod:`chainrule.notation`): y = …
+    and d/dx … are read as the expression; `answer`: a derivative given to check
+    (y' = …, dy/dx = …, + C).  Raises InputError with a position in the typed text."""
     _check_length(source)
-    return _Parser(source).parse()
+    reading = notation.read(source, equation=True, answer=answer)
+    try:
+        expr = _Parser(reading.text).parse()
+    except InputError as err:
+        raise _typed_error(err, reading) from None
+    return _with_reading(expr, reading)
+
+
+def _with_reading(expr: Expr, reading: notation.Reading) -> Expr:
+    notes = tuple(dict.fromkeys(reading.notes + expr.notes))
+    typed = reading.typed if reading.typed != reading.text else None
+    return Expr(expr.source, expr.nodes, expr.output, notes, typed)
+
+
+def _typed_error(err: InputError, reading: notation.Reading) -> InputError:
+    """A parse error of the canonical text, with its position moved into the typed text."""
+    if reading.typed == reading.text or err.source != reading.text or err.position is None:
+        return err
+    return type(err)(
+        err.message,
+        source=reading.typed,
+        position=reading.typed_position(err.position),
+        end=None if err.end is None else reading.typed_end(err.position, err.end),
+        hint=err.hint,
+    )
+
+
+def _split_word(word: str) -> list[str] | None:
+    """sinx -> [sin, x]; xcos -> [x, cos]; sinxcosx -> [sin, x, cos, x]; None when the word
+    is not a function's name run together with single letters."""
+    if not word.isascii() or not word.isalpha() or not word.islower() or canonical_function(word) is not None:
+        return None
+    parts: list[str] = []
+    i, n = 0, len(word)
+    if _function_at(word, 0) is None:
+        parts.append(word[0])
+        i = 1
+    while i < n:
+        name = _function_at(word, i)
+        if name is None:
+            return None
+        parts.append(name)
+        i += len(name)
+        if i < n and _function_at(word, i) is None:
+            parts.append(word[i])
+            i += 1
+    return parts if len(parts) > 1 else None
+
+
+_WORD_FUNCTIONS = sorted(
+    (name for name in (*FUNCTIONS, *ALIASES) if name.isascii() and name.isalpha()), key=len, reverse=True
+)
+
+
+def _function_at(word: str, i: int) -> str | None:
+    """The longest function name that starts at word[i]."""
+    for name in _WORD_FUNCTIONS:
+        if word.startswith(name, i):
+            return name
+    return None
 
 
 @dataclass(frozen=True)
@@ -569,6 +705,15 @@ _BINDING = re.compile(r"\s*([A-Za-z][A-Za-z0-9_]*)\s*=(?!=)")
 def parse_program(source: str) -> Program:
     """Parse one expression, or statements separated by ';' or newlines."""
     _check_length(source)
+    reading = notation.read(source)
+    try:
+        program = _parse_program(reading.text)
+    except InputError as err:
+        raise _typed_error(err, reading) from None
+    return Program(_with_reading(program.expr, reading), program.bindings, program.output)
+
+
+def _parse_program(source: str) -> Program:
     spans = []
     begin = 0
     for m in re.finditer(r"[;\n]", source + "\n"):
@@ -616,5 +761,5 @@ def parse_program(source: str) -> Program:
             if root not in bindings and parser.nodes[root].kind != "var":
                 bindings[root] = name
             parser.bound[name] = root
-    expr = Expr(source, tuple(parser.nodes), output=root)
+    expr = Expr(source, tuple(parser.nodes), output=root, notes=tuple(parser.notes))
     return Program(expr, bindings, statements[-1][0])

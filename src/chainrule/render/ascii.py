@@ -61,6 +61,9 @@ _CHARACTERS: dict[str, str] = {
     "°": "deg",
     "µ": "mu",
     "½": "1/2",
+    **{fraction: unicodedata.normalize("NFKC", fraction).replace("\u2044", "/") for fraction in "⅔⅕⅖⅗⅘⅙⅚⅛⅜⅝⅞"},
+    "⁄": "/",  # fraction slash
+    "∜": "root4",
     "⅓": "1/3",
     "¼": "1/4",
     "¾": "3/4",
