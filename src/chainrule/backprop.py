@@ -39,6 +39,7 @@ class Gradient(Evaluated):
     checks: dict[str, Check]
     unchecked: int  # variables left out of the numerical check
     missing: dict[str, str]  # variables whose partial does not exist at the point -> why
+    notes: tuple[str, ...] = ()  # how doubtful forms of the input were read (notation.py)
 
     @property
     def backward(self) -> tuple[engine.Contribution, ...]:
@@ -112,6 +113,7 @@ def gradient(
         checks=checks,
         unchecked=len(chosen) - len(sample) if point is not None else 0,
         missing=missing,
+        notes=program.expr.notes,
     )
 
 

@@ -73,6 +73,7 @@ class Derivation(Evaluated):
     sensitivity: Sensitivity | None  # how each layer scales a wiggle, on a chain at a point
     pitfall: Pitfall | None
     limit: Limit | None = None  # the derivative by the limit definition, where the chain rule does not apply
+    notes: tuple[str, ...] = ()  # how doubtful forms of the input were read (notation.py)
 
     @property
     def value(self) -> float | None:
@@ -222,10 +223,12 @@ def differentiate(
     variable = choose_variable(expr, wrt)
     point = parse_point(at, expr.variables(), variable)
     graph = build_graph(expr, granularity)
-    return derive(graph, variable, point, order)
+    return derive(graph, variable, point, order, notes=expr.notes)
 
 
-def derive(graph: Graph, variable: str, point: dict[str, float] | None, order: int = 1) -> Derivation:
+def derive(
+    graph: Graph, variable: str, point: dict[str, float] | None, order: int = 1, notes: tuple[str, ...] = ()
+) -> Derivation:
     """The steps of d(output)/d(variable) on a built graph, and every analysis the views show."""
     check_order(order, len(graph.layers))
     wrt = graph.variable_index(variable)
@@ -255,6 +258,7 @@ def derive(graph: Graph, variable: str, point: dict[str, float] | None, order: i
         sensitivity=sensitivity(evaluation, paths),
         pitfall=_pitfall(evaluation, variable),
         limit=limit,
+        notes=notes,
     )
 
 

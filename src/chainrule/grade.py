@@ -62,6 +62,7 @@ class Grade:
     expected: Any  # sympy expression of the derivative, or None when too large
     answer_expression: Any
     diagnosis: tuple[Finding, ...]
+    notes: tuple[str, ...] = ()  # how doubtful forms of the expression and the answer were read
 
 
 @dataclass(frozen=True)
@@ -151,7 +152,7 @@ def grade(expression: str, answer: str, wrt: str | None = None) -> Grade:
     expr = parse(expression)
     variable = choose_variable(expr, wrt)
     try:
-        answer_tape = parse(answer)
+        answer_tape = parse(answer, answer=True)
     except InputError as err:
         raise InputError(
             f"in the answer: {err.message}", source=err.source, position=err.position, end=err.end, hint=err.hint
@@ -162,8 +163,8 @@ def grade(expression: str, answer: str, wrt: str | None = None) -> Grade:
         raise UsageError(
             f"the answer uses {quoted(name)}, which the expression does not",
             source=answer,
-            position=answer.find(name),
-            end=answer.find(name) + len(name),
+            position=answer.find(name) if name in answer else None,
+            end=answer.find(name) + len(name) if name in answer else None,
         )
     graph = build_graph(expr)
     answer_graph = build_graph(answer_tape)
@@ -188,6 +189,7 @@ def grade(expression: str, answer: str, wrt: str | None = None) -> Grade:
         expected=d.derivative,
         answer_expression=answer_expr,
         diagnosis=diagnosis,
+        notes=expr.notes + tuple(f"in the answer: {note}" for note in answer_tape.notes),
     )
 
 

@@ -8,6 +8,7 @@ from chainrule.grade import Grade
 from chainrule.printing import latex, plain, pretty
 from chainrule.render.documents import dumps
 from chainrule.render.json_view import number
+from chainrule.render.latex_view import tex_text
 
 SCHEMA = "chainrule.check/1"
 MARKS = {"correct": "✓ correct", "wrong": "✗ wrong", "undecided": "? undecided"}
@@ -33,6 +34,7 @@ def document(g: Grade) -> dict[str, Any]:
             for f in g.diagnosis
         ],
         "expected": plain(g.expected) if g.expected is not None else None,
+        **({"notes": list(g.notes)} if g.notes else {}),
     }
 
 
@@ -42,6 +44,7 @@ def render_json(g: Grade) -> str:
 
 def render_text(g: Grade) -> str:
     lines = [f"d/d{g.variable} {g.expression}"]
+    lines += [f"  note: {note}" for note in g.notes]
     lines.append(f"  your answer: {pretty(g.answer_expression) if g.answer_expression is not None else g.answer}")
     if g.expected is not None:
         lines.append(f"  the chain rule gives: {pretty(g.expected)}")
@@ -56,6 +59,7 @@ def render_text(g: Grade) -> str:
 def render_markdown(g: Grade) -> str:
     mark = MARKS[g.verdict]
     out = [f"### d/d{g.variable} `{g.expression}`", ""]
+    out += [f"*Note: {note}*\n" for note in g.notes]
     out.append(f"- **Your answer:** `{pretty(g.answer_expression) if g.answer_expression is not None else g.answer}`")
     if g.expected is not None:
         out.append(f"- **The chain rule gives:** `{pretty(g.expected)}`")
@@ -71,4 +75,5 @@ def render_latex(g: Grade) -> str:
         lines.append(rf"\text{{the chain rule: }} & {latex(g.expected)}")
     lines.append(rf"\text{{verdict: }} & \text{{{g.verdict}}}")
     lines += [rf"\text{{{f.kind}: }} & \text{{{f.message}}}" for f in g.diagnosis]
+    lines += [rf"\text{{note: }} & \text{{{tex_text(note)}}}" for note in g.notes]
     return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}\n"

@@ -38,6 +38,7 @@ def render(d: Derivation) -> str:
     lines: list[str] = []
     at = f", at {point_text(d)}" if d.point is not None else ""
     lines.append(f"The chain rule, step by step: {d.output} = {function_text(d, 'pretty')}{at}")
+    lines += [f"note: {note}" for note in d.notes]
     lines.append("")
     if not d.layers:
         lines.append(f"{d.output} is a single variable or a constant: there is no chain to differentiate.")

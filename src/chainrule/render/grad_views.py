@@ -87,6 +87,8 @@ def document(g: Gradient) -> dict[str, Any]:
     if at:
         doc["check"] = {v: check_document(c) for v, c in g.checks.items()}
         doc["unchecked"] = g.unchecked
+    if g.notes:
+        doc["notes"] = list(g.notes)
     return doc
 
 
@@ -119,6 +121,8 @@ def render_text(g: Gradient, color: bool = False, width: int = 100) -> str:
             f"    gradient with respect to {', '.join(g.wrt)}" + (f" at {where(g.point)}" if at else ""),
         )
     )
+    for note in g.notes:
+        con.print(Text(f"note: {note}"))
     con.print(Text("forward pass", style="bold"), "  every node's value, inputs first")
     forward = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     for title in ("node", "operation", "inputs", "rule") + (("value",) if at else ()):
@@ -182,7 +186,9 @@ def render_text(g: Gradient, color: bool = False, width: int = 100) -> str:
 
 
 def render_explain(g: Gradient) -> str:
-    lines = [f"Backpropagation, step by step: {g.output}" + (f", at {where(g.point)}" if g.point else ""), ""]
+    lines = [f"Backpropagation, step by step: {g.output}" + (f", at {where(g.point)}" if g.point else "")]
+    lines += [f"note: {note}" for note in g.notes]
+    lines.append("")
     lines.append("1. The computational graph")
     lines.append(f"   {g.output} is computed by {len(g.layers)} nodes; each knows only its own local gradients:")
     for layer in g.layers:
@@ -230,7 +236,7 @@ def render_explain(g: Gradient) -> str:
 
 def render_latex(g: Gradient) -> str:
 
-    from chainrule.render.latex_view import name_tex, number_tex
+    from chainrule.render.latex_view import name_tex, number_tex, tex_text
 
     rows = []
     for layer, built in zip(g.layers, g.graph.layers, strict=True):
@@ -245,6 +251,7 @@ def render_latex(g: Gradient) -> str:
         value = rf" = {number_tex(_value(g, v))}" if v in gradient else ""
         frac = rf"\frac{{\partial {name_tex(g.output)}}}{{\partial {name_tex(v)}}}"
         rows.append(rf"{frac} &= {latex(g.symbolic[v])}{value}")
+    rows += [rf"&& \text{{note: {tex_text(note)}}}" for note in g.notes]
     return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}\n"
 
 
@@ -253,6 +260,7 @@ def render_markdown(g: Gradient) -> str:
 
     at = g.point is not None
     out = [f"### Gradient of `{g.output}`" + (f" at {where(g.point)}" if at else ""), ""]
+    out += [f"*Note: {note}*\n" for note in g.notes]
     out += ["| node | operation | inputs | local gradients |" + (" value | adjoint |" if at else "")]
     out.append("|" + "---|" * (6 if at else 4))
     for layer in g.layers:

@@ -64,6 +64,8 @@ def render(d: Derivation, color: bool = False, width: int = 100) -> str:
         f"    {headline}" + (f" at {point_text(d)}" if at else ""),
     )
     con.print(title)
+    for reading in d.notes:
+        con.print(Text(f"note: {reading}"))
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     table.add_column("layer", style="bold cyan")
     table.add_column("expression")
