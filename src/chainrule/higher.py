@@ -24,6 +24,8 @@ from chainrule.steps import Evaluation
 
 MAX_ORDER = 10
 MAX_LAYERS = 60
+AGREE = 1e-10  # relative: the value of each order against mpmath.diff
+SYMBOLIC_LIMIT = 600  # operations: a larger formula is neither differentiated again nor shown
 
 
 @dataclass(frozen=True)
@@ -38,12 +40,13 @@ class Term:
 @dataclass(frozen=True)
 class Order:
     order: int
-    layered: Any  # in the layers' symbols
+    layered: Any | None  # in the layers' symbols; None when too large to show
     expanded: Any | None  # in the variables, when small
-    terms: tuple[Term, ...]  # how it came from the order below (empty for order 1)
-    value: float | None  # at the point, when there is one
+    terms: tuple[Term, ...]  # how it came from the order below (empty for order 1, or when too large)
+    value: float | None  # at the point, when there is one: Taylor-mode arithmetic through the tape
     reference: float | None  # mpmath.diff of the same order
     agrees: bool | None
+    size: int | None = None  # the operations of the first formula too large to show (then layered is None)
 
 
 def check_order(order: int, layers: int | None = None) -> None:
@@ -71,26 +74,49 @@ def higher_orders(ev: Evaluation, variable: str, order: int) -> tuple[Order, ...
             total += local.expression * tangent.get(graph.symbol(graph.names[source]), zero)
         tangent[graph.symbol(layer.name)] = total
     forms, complete = engine.expand_in_variables(graph)
-    current = tangent.get(graph.symbol(ev.output), sympy.Integer(1 if ev.output == variable else 0))
+    current: Any = tangent.get(graph.symbol(ev.output), sympy.Integer(1 if ev.output == variable else 0))
+    values = _taylor(ev, variable, order) if ev.point is not None else None
     orders = []
     terms: tuple[Term, ...] = ()
+    size: int | None = None
     for n in range(1, order + 1):
-        if n > 1:
+        if n > 1 and current is not None:
             terms = tuple(
                 Term(str(s), sympy.diff(current, s), tangent[s])
                 for s in sorted(current.free_symbols, key=str)
                 if s in tangent and tangent[s] != 0
             )
             current = sympy.Add(*(t.partial * t.tangent for t in terms))
-        expanded = engine.tidy(engine.in_variables(graph, current, forms)) if complete else None
+            if (size := int(sympy.count_ops(current))) > SYMBOLIC_LIMIT:
+                current, terms = None, ()  # from here on, only the numbers: Taylor-mode arithmetic
+        expanded = engine.tidy(engine.in_variables(graph, current, forms)) if complete and current is not None else None
         value = reference = agrees = None
-        if ev.point is not None:
-            value = _evaluate(ev, current)
+        if values is not None:
+            value = values[n]
             reference = _reference(ev, variable, n)
             if value is not None and reference is not None:
-                agrees = abs(value - reference) <= 1e-10 + 1e-8 * abs(reference)
-        orders.append(Order(n, current, expanded, terms, value, reference, agrees))
+                agrees = abs(value - reference) <= AGREE * (1 + abs(reference))  # 10 significant digits
+        orders.append(Order(n, current, expanded, terms, value, reference, agrees, size))
+        size = None  # the size is that of the first formula too large to show
     return tuple(orders)
+
+
+def _taylor(ev: Evaluation, variable: str, order: int) -> list[float | None]:
+    """The function's derivatives of orders 0 to `order` at the point, by Taylor-mode
+    arithmetic through the tape (every value a truncated series, the rule table's own
+    formulas); None where they do not exist or leave the range of doubles."""
+    from chainrule import series
+    from chainrule.interpret import SeriesBackend, evaluate
+
+    assert ev.point is not None
+    graph = ev.graph
+    try:
+        with mpmath.workdps(DIGITS):
+            values = evaluate(graph.dag, SeriesBackend(ev.point, variable, order + 1, graph.source))
+            found = series.derivatives(values[graph.output], order + 1)
+    except MathError:
+        return [None] * (order + 1)
+    return [float(v) if mpmath.isfinite(v) and math.isfinite(float(v)) else None for v in found]
 
 
 def _evaluate(ev: Evaluation, expr: Any) -> float | None:

@@ -380,6 +380,37 @@ class MpBackend(_Numeric):
         return self.mpmath.fsum(terms)
 
 
+class SeriesBackend(MpBackend):
+    """Taylor series in one variable (:mod:`chainrule.series`): every value carries its
+    derivatives of orders 1 to terms−1 at the point, computed by the rule table's own formulas."""
+
+    def __init__(self, point: Mapping[str, Any], variable: str, terms: int, source: str | None = None) -> None:
+        from chainrule import series
+
+        super().__init__(point, source)
+        self.series = series
+        self.numbers = series.SERIES
+        self.wrt = variable
+        self.terms = terms
+
+    def variable(self, node: Node) -> Any:
+        if node.text == self.wrt:
+            return self.series.variable(self.mpmath.mpf(self.point[node.text]), self.terms)
+        return self.number(self.point[node.text])
+
+    def number(self, value: Any) -> Any:
+        if isinstance(value, self.series.Series):
+            return value
+        return super().number(value)
+
+    def finite(self, node: Node, result: Any, args: tuple[Any, ...], what: str) -> None:
+        if isinstance(result, self.series.Series):
+            if not all(self.mpmath.isfinite(c) for c in result.c):
+                raise self.fail(node, f"the {what} is undefined at {_point_text(args)}", Reason.undefined)
+            return
+        super().finite(node, result, args, what)
+
+
 # --------------------------------------------------------------------------- text
 
 _ADD, _MUL, _NEG, _POW, _ATOM = 10, 20, 25, 40, 100

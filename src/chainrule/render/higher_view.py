@@ -23,7 +23,11 @@ def lines(d: Derivation, orders: tuple[Order, ...]) -> list[str]:
     out.append("for every layer s in it, ∂(previous)/∂s · ds/dx (on a chain: the product rule over the factors).")
     for o in orders:
         lhs = notation(d, o.order)
-        if o.terms:
+        if o.layered is None:
+            grown = f"a formula of {o.size:,} operations" if o.size else "a larger formula still"
+            out.append(f"  {lhs} = ({grown}: too large to show; its value comes from")
+            out.append(f"  {' ' * len(lhs)}    Taylor-mode arithmetic through the layers)")
+        elif o.terms:
             parts = " + ".join(f"({pretty(t.partial)})·({pretty(t.tangent)})" for t in o.terms)
             out.append(f"  {lhs} = {parts}")
             out.append(f"  {' ' * len(lhs)} = {pretty(o.layered)}")
@@ -42,7 +46,7 @@ def fields(orders: tuple[Order, ...]) -> list[dict[str, Any]]:
     return [
         {
             "order": o.order,
-            "product": plain(o.layered),
+            "product": plain(o.layered) if o.layered is not None else None,
             "expression": plain(o.expanded) if o.expanded is not None else None,
             **(
                 {"value": number(o.value), "check": {"value": number(o.reference), "agrees": o.agrees}}

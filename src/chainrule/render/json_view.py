@@ -90,7 +90,7 @@ def diff_document(d: Derivation) -> dict[str, Any]:
         derivative = {
             "order": top.order,
             "expression": plain(top.expanded) if top.expanded is not None else None,
-            "product": plain(top.layered),
+            "product": plain(top.layered) if top.layered is not None else None,
             "paths": d.path_count,
         }
         if at:
@@ -116,6 +116,8 @@ def diff_document(d: Derivation) -> dict[str, Any]:
 
         doc["order"] = len(d.orders)
         doc["orders"] = fields(d.orders)
+    if d.notes:
+        doc["notes"] = list(d.notes)
     return doc
 
 

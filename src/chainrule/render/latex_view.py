@@ -50,21 +50,23 @@ def latex(d: Derivation) -> str:
             frac = _frac(layer.name, local.wrt, len(layer.inputs) > 1)
             shown = local.value is not None and not local.expression.is_number
             value = rf" = {num(local.value)}" if shown else ""
-            rows.append(rf"{lhs} & {frac} &= {_tex(local.expression)}{value} && \text{{{_text(local.rule)}}}")
+            rows.append(rf"{lhs} & {frac} &= {_tex(local.expression)}{value} && \text{{{tex_text(local.rule)}}}")
     total = _frac(d.output, d.variable, False)
     if d.paths is not None and d.paths:
         terms = [r" \cdot ".join(_tex(d.layers[li].locals[k].expression) for li, k in path.steps) for path in d.paths]
         rows.append(rf"{total} &= {' + '.join(terms)}")
     if d.derivative is not None:
         rows.append(rf"&= {_tex(d.derivative)}")
+    rows += [rf"&& \text{{note: {tex_text(note)}}}" for note in d.notes]
     if d.point is not None and d.derivative_value is not None:
         at = ", ".join(f"{name_tex(k)}={num(v)}" for k, v in d.point.items())
         rows.append(rf"\left.{total}\right|_{{{at}}} &= {number_tex(derivative_number(d))}")
     if (sentence := limit_sentence(d)) is not None:
-        rows.append(rf"&\text{{{_text(sentence)}}}")
+        rows.append(rf"&\text{{{tex_text(sentence)}}}")
     for o in d.orders[1:]:
         lhs = rf"\frac{{d^{{{o.order}}}{name_tex(d.output)}}}{{d{name_tex(d.variable)}^{{{o.order}}}}}"
-        rows.append(rf"{lhs} &= {_tex(o.layered)}")
+        formula = _tex(o.layered) if o.layered is not None else r"\text{(too large to show)}"
+        rows.append(rf"{lhs} &= {formula}")
         if o.expanded is not None:
             rows.append(rf"&= {_tex(o.expanded)}")
         if o.value is not None:
@@ -75,7 +77,7 @@ def latex(d: Derivation) -> str:
 GRAPH_LAYERS = 60  # beyond this, Markdown leaves out the Mermaid graph
 
 
-def _text(sentence: str) -> str:
+def tex_text(sentence: str) -> str:
     """Prose for \\text{…}: LaTeX's special characters escaped."""
     for char, escaped in (("\\", r"\textbackslash{}"), ("{", r"\{"), ("}", r"\}"), ("_", r"\_"), ("%", r"\%"),
                           ("&", r"\&"), ("#", r"\#"), ("$", r"\$"), ("^", r"\^{}")):  # fmt: skip
@@ -116,6 +118,7 @@ def markdown(d: Derivation) -> str:
     out = [
         f"### d{d.output}/d{d.variable} of `{function_text(d, 'plain')}`" + (f" at {point_text(d)}" if at else ""),
         "",
+        *(f"*Note: {note}*\n" for note in d.notes),
     ]
     head = "| layer | expression | local derivative | rule |" + (" value | factor |" if at else "")
     out += [head, "|" + "---|" * (6 if at else 4)]
