@@ -72,7 +72,6 @@ INJECTIONS = [
     "x == 1",
     "*args",
     "**kwargs",
-    "x # comment",
     "\\x41",
     "%(x)s",
     "${x}",
@@ -109,6 +108,13 @@ def test_injection_is_refused_with_exit_2_and_nothing_runs(run: Any, text: str) 
         assert doc["error"]["kind"] in {"parse", "usage"}
         assert "Traceback" not in err
     assert not MARKER.exists()
+
+
+def test_a_comment_is_read_only_in_a_program(run: Any) -> None:
+    code, out, _ = run("diff", "x # comment", "--json")
+    assert code == 2 and json.loads(out)["error"]["kind"] == "parse"
+    code, out, _ = run("grad", "x # comment", "--at", "x=2", "--json")  # grad reads programs: # starts a comment
+    assert code == 0 and json.loads(out)["gradient"] == {"x": 1.0}
 
 
 def test_injection_through_the_point_is_refused(run: Any) -> None:

@@ -84,7 +84,7 @@ def gradient(
     graph = build_graph(program.expr, granularity, program.bindings)
     variables = graph.variables
     chosen = parse_wrt(wrt, variables)
-    point = parse_point(at, variables, variables[0] if variables else "x")
+    point = parse_point(at, variables, variables[0] if variables else "x", program.leaves)
     missing: dict[str, str] = {}
     at_point = None
     if point is not None:

@@ -94,13 +94,29 @@ class Derivation(Evaluated):
 
 
 def parse_point(
-    text: str | Mapping[str, float | str] | None, variables: tuple[str, ...], wrt: str
+    text: str | Mapping[str, float | str] | None,
+    variables: tuple[str, ...],
+    wrt: str,
+    defaults: Mapping[str, float] | None = None,
 ) -> dict[str, float] | None:
     """--at: '3' (the value of the variable) or 'x=0.7,y=1.3'.  Values may be constant
     expressions such as pi/4.  From Python and batch's JSON, a mapping of names to
-    numbers (or to constant expressions, as text)."""
+    numbers (or to constant expressions, as text).
+
+    `defaults` are values a program gives its leaves (a = -4.0): --at may override
+    them, and is optional when they cover every variable."""
+    if defaults:
+        given = {v: defaults[v] for v in variables if v in defaults}
+        if text is None:
+            return given if len(given) == len(variables) else None
+        return _complete({**given, **_point_items(text, variables, wrt)}, variables)
     if text is None:
         return None
+    return _complete(_point_items(text, variables, wrt), variables)
+
+
+def _point_items(text: str | Mapping[str, float | str], variables: tuple[str, ...], wrt: str) -> dict[str, float]:
+    """The values --at gives (not yet checked to cover every variable)."""
     if isinstance(text, Mapping):
         return _point_of_mapping(text, variables, wrt)
     point: dict[str, float] = {}
@@ -121,7 +137,7 @@ def parse_point(
         _known(name, variables, wrt, text, offset, offset + len(item))
         point[name] = _constant(value, text, offset + len(item) - len(value))
         offset += len(item) + 1
-    return _complete(point, variables)
+    return point
 
 
 def _point_of_mapping(given: Mapping[str, float | str], variables: tuple[str, ...], wrt: str) -> dict[str, float]:
@@ -141,7 +157,7 @@ def _point_of_mapping(given: Mapping[str, float | str], variables: tuple[str, ..
             point[name] = number
         else:
             raise UsageError(f"the value of {quoted(name)} must be a number")
-    return _complete(point, variables)
+    return point
 
 
 def _known(

@@ -108,6 +108,7 @@ class Token:
 
 
 _NUMBER = re.compile(r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_METHOD = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)\(\s*\)")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _OPERATORS = {
     "+": "+",
@@ -177,6 +178,10 @@ def tokenize(source: str, start: int = 0, stop: int | None = None) -> Iterator[T
                     hint="names are letters and digits, starting with a letter; underscores only between them",
                 )
             yield Token("name", word, i, m.end())
+            i = m.end()
+            continue
+        if ch == "." and (m := _METHOD.match(source, i, n)):  # Python's x.relu(), micrograd's too
+            yield Token("method", m.group(1), i, m.end())
             i = m.end()
             continue
         if ch in _SINGLE_NAMES:
@@ -428,6 +433,11 @@ class _Parser:
         tok = tokens[i]
         word = tok.text
         nxt = tokens[i + 1]
+        if word in self.bound:  # before constants and f, g, h: a program may bind e, f, g and h
+            self.push_value(self.bound[word])
+            return i + 1, False
+        if word in self.later and (word in CONSTANTS or word in ABSTRACT):
+            raise self.error(f"{quoted(word)} is used before it is defined", tok.pos, tok.end)
         function = canonical_function(word)
         if function is not None:
             return self.function(tokens, i, function)
@@ -436,9 +446,6 @@ class _Parser:
             return i + 2, True
         if word in CONSTANTS:
             self.push_value(self.emit("const", CONSTANTS[word], (), tok.pos, tok.end))
-            return i + 1, False
-        if word in self.bound:
-            self.push_value(self.bound[word])
             return i + 1, False
         if word == self.current:
             raise self.error(
@@ -521,6 +528,17 @@ class _Parser:
             self.reduce(_PREC[tok.text], right_assoc=right)
             self.push_op(_Op("bin", tok.text, _PREC[tok.text], tok.pos, tok.end))
             return i + 1, True
+        if tok.kind == "method":  # u.relu(): the function of the value just read, before any operator
+            function = canonical_function(tok.text)
+            if function is None or FUNCTIONS[function][0] != 1:
+                raise self.error(
+                    f"unknown method {quoted('.' + tok.text + '()')}",
+                    tok.pos,
+                    tok.end,
+                    hint="methods are functions of one argument: .relu(), .tanh(), .exp(), .log(), .sigmoid()",
+                )
+            self.push_value(self.emit("call", function, (self.values.pop(),), tok.pos, tok.end))
+            return i + 1, False
         if tok.kind == "sup":
             base = self.values.pop()
             exponent = self.emit("num", tok.text, (), tok.pos, tok.end)
@@ -691,15 +709,30 @@ class Program:
     """Let-bindings such as ``c = a*b; d = c + 1; loss = d^2``, on one tape.
 
     A bound name used later refers to the bound node itself, so a sub-result
-    used twice is one node.  The output is the last statement.
+    used twice is one node.  The output is the last statement.  As micrograd
+    and PyTorch users write them: ``a = -4.0`` (or ``Value(-4.0)``) declares a
+    leaf with a value; ``c += …`` and binding a name again make a new node,
+    named with a version mark (c′, c″); ``u.relu()`` applies a function; ``#``
+    starts a comment.
     """
 
     expr: Expr
     bindings: dict[int, str]  # tape index -> the user's name for it
     output: str | None  # the last binding's name, or None for a bare last expression
+    leaves: dict[str, float] = field(default_factory=dict)  # a = -4.0: the leaves' values
 
 
-_BINDING = re.compile(r"\s*([A-Za-z][A-Za-z0-9_]*)\s*=(?!=)")
+_NUMBER_TEXT = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+_BINDING = re.compile(r"\s*([A-Za-z][A-Za-z0-9_]*)\s*([-+*/]?)=(?!=)")
+_LEAF = re.compile(rf"\s*(?:Value\(\s*({_NUMBER_TEXT})\s*(?:,[^()]*)?\)|({_NUMBER_TEXT}))\s*")
+_COMMENT = re.compile(r"#[^\n]*")
+_COMPOUND = {"+": "add", "-": "sub", "*": "mul", "/": "div"}
+_MARKS = ("", "′", "″", "‴")
+
+
+def _version(name: str, k: int) -> str:
+    """The name of the k-th rebinding of `name`: c, c′, c″, c‴, c′4, …"""
+    return name + (_MARKS[k] if k < len(_MARKS) else f"′{k}")
 
 
 def parse_program(source: str) -> Program:
@@ -710,10 +743,11 @@ def parse_program(source: str) -> Program:
         program = _parse_program(reading.text)
     except InputError as err:
         raise _typed_error(err, reading) from None
-    return Program(_with_reading(program.expr, reading), program.bindings, program.output)
+    return Program(_with_reading(program.expr, reading), program.bindings, program.output, program.leaves)
 
 
 def _parse_program(source: str) -> Program:
+    source = _COMMENT.sub(lambda m: " " * len(m.group()), source)  # positions stay where they were
     spans = []
     begin = 0
     for m in re.finditer(r"[;\n]", source + "\n"):
@@ -722,10 +756,9 @@ def _parse_program(source: str) -> Program:
         begin = m.end()
     if not spans:
         raise InputError("the input is empty", source=source, position=0)
-    statements = []
+    statements: list[tuple[str | None, str, int, int, int]] = []  # name, compound operator, at, lo, hi
     for k, (lo, hi) in enumerate(spans):
         bind = _BINDING.match(source, lo, hi)
-        name = bind.group(1) if bind else None
         if bind is None and k < len(spans) - 1:
             raise InputError(
                 "only the last statement may be a bare expression",
@@ -734,32 +767,61 @@ def _parse_program(source: str) -> Program:
                 end=hi,
                 hint="give it a name: name = ...",
             )
-        statements.append((name, bind.start(1) if bind else lo, bind.end() if bind else lo, hi))
-    later: dict[str, int] = {}
-    for name, at, _, _ in statements:
-        if name is None:
+        if bind is None:
+            statements.append((None, "", lo, lo, hi))
+        else:
+            statements.append((bind.group(1), bind.group(2), bind.start(1), bind.end(), hi))
+    notes: list[str] = []
+    later: dict[str, int] = {}  # names bound further on, by the position of their first binding
+    for name, _, at, _, _ in statements:
+        if name is None or name in later:
             continue
-        if name in later:
-            raise InputError(f"{quoted(name)} is bound twice", source=source, position=at, end=at + len(name))
-        if name in RESERVED or name in CONSTANTS or canonical_function(name) or name in ABSTRACT:
+        if name in RESERVED or name in ("pi", "π") or canonical_function(name):
             raise InputError(
                 f"{quoted(name)} cannot be bound: it is a reserved word, a constant or a function",
                 source=source,
                 position=at,
                 end=at + len(name),
             )
+        if name in CONSTANTS or name in ABSTRACT:
+            what = "the constant e" if name in CONSTANTS else f"the abstract function {name}"
+            notes.append(f"{name} is bound in the program: there it is a name, not {what}")
         later[name] = at
     parser = _Parser(source, later=later)
     bindings: dict[int, str] = {}
+    leaves: dict[str, float] = {}
+    versions: dict[str, int] = {}
     root = -1
-    for name, _, lo, hi in statements:
+    for name, compound, at, lo, hi in statements:
         parser.start, parser.stop, parser.current = lo, hi, name
-        root = parser.statement()
-        if name is not None:
+        known = name is not None and (name in parser.bound or name in leaves)
+        if name is not None and name in parser.later:
             del parser.later[name]
-            # An alias of a variable or of another binding has no node of its own.
-            if root not in bindings and parser.nodes[root].kind != "var":
-                bindings[root] = name
-            parser.bound[name] = root
-    expr = Expr(source, tuple(parser.nodes), output=root, notes=tuple(parser.notes))
-    return Program(expr, bindings, statements[-1][0])
+        if name is not None and not compound and not known and (leaf := _LEAF.fullmatch(source, lo, hi)):
+            leaves[name] = float(leaf.group(1) or leaf.group(2))  # a = -4.0: a leaf, with its value
+            versions[name] = 0  # a = a + 1 further on makes a′
+            root = parser.emit("var", name, (), at, hi)
+            continue
+        if compound and not known:
+            assert name is not None
+            raise InputError(
+                f"{quoted(name)} {compound}= needs {quoted(name)} defined first", source=source, position=at
+            )
+        if known:
+            parser.current = None  # c = c + 1 reads the c defined before
+        root = parser.statement()
+        if name is None:
+            continue
+        if compound:
+            previous = parser.bound[name] if name in parser.bound else parser.emit("var", name, (), at, at + len(name))
+            root = parser.emit(_COMPOUND[compound], "", (previous, root), at, hi)
+        version = versions[name] = versions.get(name, -1) + 1
+        # An alias of a variable or of another binding has no node of its own.
+        if root not in bindings and parser.nodes[root].kind != "var":
+            bindings[root] = _version(name, version)
+        parser.bound[name] = root
+    output = statements[-1][0]
+    if output is not None and versions.get(output, 0) > 0:
+        output = _version(output, versions[output])
+    expr = Expr(source, tuple(parser.nodes), output=root, notes=tuple(parser.notes) + tuple(notes))
+    return Program(expr, bindings, output, leaves)
