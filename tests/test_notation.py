@@ -85,6 +85,17 @@ def check(text: str, want: Any) -> None:
 # --------------------------------------------------------------------------- the forms, one by one
 
 FORMS = [
+    # other names for functions: a subscript base, an operator called by name, a default operand
+    ("log_2(x)", log(x, 2)),
+    ("log_10 x", log(x, 10)),
+    ("log_b(x)", log(x, b)),
+    ("lg(x)", log(x, 10)),
+    ("pow(x, 3)", x**3),
+    ("pow(sin(x), 2)", sin(x) ** 2),
+    ("leaky_relu(x) + 1", sympy.Max(x, x / 100) + 1),
+    ("leaky_relu(x, 0.2)", sympy.Max(x, x / 5)),
+    ("tg(x) + ctg(x)", tan(x) + sympy.cot(x)),
+    ("arctg(x) + arcctg(x)", sympy.atan(x) + sympy.acot(x)),
     # 1. grouping
     ("sin[x^2]", sin(x**2)),
     ("[x+1]^2", (x + 1) ** 2),

@@ -86,6 +86,7 @@ SAMPLES: dict[str, tuple[float | tuple[float, ...], ...]] = {
     "relu": (1.5, -2.5, 1e10),
     "softplus": (0.375, -2.5, 30.0, -30.0),
     "silu": (0.375, -2.5, 30.0, -30.0),
+    "leaky_relu": ((1.5, 0.01), (-2.5, 0.2), (1e10, 0.01), (-1e10, 0.5)),
     "gelu": (0.375, -2.5, 6.0, -6.0),
     "elu": (0.375, -2.5, 30.0, -30.0),
     # special functions
@@ -323,9 +324,11 @@ def test_each_generated_class_has_an_elementary_definition_and_the_tables_deriva
     rule, cls = RULES[key], CLASSES[key]
     assert rule.build is None and rule.elementary is not None
     assert rule.builder is cls
-    assert not elementary(cls(X)).atoms(*CLASSES.values()), "elementary() must replace every generated class"
-    assert sympy.diff(cls(X), X) == rule.partials[0](X)
-    assert cls(X).is_real
+    args = operands(rule)
+    assert not elementary(cls(*args)).atoms(*CLASSES.values()), "elementary() must replace every generated class"
+    for k, operand in enumerate(args):
+        assert sympy.diff(cls(*args), operand) == rule.partials[k](*args)
+    assert cls(*args).is_real
 
 
 # --------------------------------------------------------------------------- printing
@@ -349,6 +352,7 @@ def test_functions_print_in_the_lessons_notation(expr: Any, text: str) -> None:
 @pytest.mark.parametrize("key", sorted(CLASSES))
 def test_every_generated_class_prints_as_latex_alone_and_as_a_power(key: str) -> None:
     u = sympy.Symbol("u", real=True)
-    alone, squared = sympy.latex(CLASSES[key](u)), sympy.latex(CLASSES[key](u) ** 2)
+    call = CLASSES[key](u, *(sympy.Float(d) for d in RULES[key].defaults))
+    alone, squared = sympy.latex(call), sympy.latex(call**2)
     assert "u" in alone and alone.count("{") == alone.count("}")
     assert squared.endswith("^{2}") and alone in squared

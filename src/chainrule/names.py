@@ -12,10 +12,10 @@ import keyword
 import re
 
 # The functions, their other spellings (ALIASES) and their f^-1 inverses come from the rule table.
-from chainrule.rules import FUNCTIONS, INVERSES
+from chainrule.rules import CALLS, FUNCTIONS, INVERSES, RULES
 from chainrule.rules import SPELLINGS as ALIASES
 
-__all__ = ["ABSTRACT", "ALIASES", "CONSTANTS", "FUNCTIONS", "IDENTIFIER", "INVERSES", "RESERVED"]
+__all__ = ["ABSTRACT", "ALIASES", "CALLS", "CONSTANTS", "FUNCTIONS", "IDENTIFIER", "INVERSES", "RESERVED", "RULES"]
 
 # Single letters that name abstract (unspecified) functions when applied.
 ABSTRACT = frozenset({"f", "g", "h"})

@@ -55,6 +55,8 @@ class Rule:
       real, or not differentiable there; None when it is fine.
     variants: (name, identity) by which operands vary: c·u is a constant multiple.
     spellings: other names a person may type (``ln``, ``arcsin``).
+    defaults: the numbers that trailing operands default to when a call leaves them out.
+    called: for an operator, the names it may be called by, as a function (``pow``).
     arity: (fewest, most) operands; inverse_of: ``asin`` is ``sin^-1``.
     pretty, plain, latex: how printers write it, as templates over the
       operands' texts; None for SymPy's own notation.
@@ -81,6 +83,8 @@ class Rule:
     latex: str | None = None
     elementary: Sym | None = None
     function: bool = True
+    defaults: tuple[str, ...] = ()  # the trailing operands a call may leave out: leaky_relu(x) is leaky_relu(x, 0.01)
+    called: tuple[str, ...] = ()  # names under which an operator may be called as a function: pow(x, n)
 
     def problem(self, *args: Any) -> tuple[str, str] | None:
         """(reason, message) when the operation has no real value at these operands."""
@@ -297,6 +301,7 @@ _TABLE: list[Rule] = [
         kink=lambda a, b: _need(not (a == 0 and 0 < b < 1), "the slope of a fractional power is infinite at 0"),
         variants={(True, False): ("power", "d/du uⁿ = n·uⁿ⁻¹"),
                   (False, True): ("exponential", "d/du aᵘ = aᵘ·ln(a)")},
+        called=("pow",),
     ),
     Rule(
         key="logb", name="logarithm", identity="d/du log_b(u) = 1/(u·ln(b))",
@@ -427,6 +432,20 @@ _TABLE: list[Rule] = [
     _function("softplus", "d/du softplus(u) = σ(u)", None, lambda u: _sigma(u), _softplus,
               _sigmoid, latex=r"\operatorname{{softplus}}\left({0}\right)",
               elementary=lambda u: sympy.log(1 + sympy.exp(u))),
+    Rule(
+        key="leaky_relu", name="leaky relu", identity="d/du leaky_relu(u, a) = 1 if u > 0, a if u < 0",
+        build=None,
+        partials=(
+            lambda u, a: sympy.Piecewise((1, u > 0), (a, True)),
+            lambda u, a: sympy.Piecewise((0, u > 0), (u, True)),
+        ),
+        value=lambda n, u, a: u if u > 0 else a * u,
+        slopes=(lambda n, u, a: (1 if u > 0 else a) * n.one, lambda n, u, a: (0 if u > 0 else u) * n.one),
+        kink=lambda u, a: _need(u != 0 or a == 1, "leaky relu has a corner at 0: its slope jumps from a to 1"),
+        arity=(1, 2), defaults=("0.01",), spellings=("leakyrelu",),
+        latex=r"\operatorname{{leaky\_relu}}\left({0}, {1}\right)",
+        elementary=lambda u, a: sympy.Piecewise((u, u > 0), (a * u, True)),
+    ),
     _function("silu", "d/du silu(u) = σ(u)·(1 + u·(1 − σ(u)))", None,
               lambda u: _sigma(u) * (1 + u * (1 - _sigma(u))),
               lambda n, u: u * _sigmoid(n, u), lambda n, u: _sigmoid(n, u) * (1 + u * _sigmoid(n, -u)),
@@ -503,6 +522,7 @@ RULES: dict[str, Rule] = {rule.key: rule for rule in _TABLE}
 # The parser's names, derived from the table.
 FUNCTIONS: Mapping[str, tuple[int, int]] = MappingProxyType({rule.key: rule.arity for rule in _TABLE if rule.function})
 SPELLINGS: Mapping[str, str] = MappingProxyType({spelling: rule.key for rule in _TABLE for spelling in rule.spellings})
+CALLS: Mapping[str, str] = MappingProxyType({name: rule.key for rule in _TABLE for name in rule.called})
 INVERSES: Mapping[str, str] = MappingProxyType(
     {rule.inverse_of: rule.key for rule in _TABLE if rule.inverse_of is not None}
 )
@@ -540,7 +560,7 @@ def _sympy_class(rule: Rule) -> type:
     namespace = {
         "__doc__": f"{rule.key}: {rule.identity}",
         "__module__": __name__,
-        "nargs": rule.arity[0],
+        "nargs": len(rule.partials),
         "fdiff": fdiff,
         "_eval_evalf": _eval_evalf,
         "_eval_is_real": _eval_is_real,

@@ -22,11 +22,13 @@ from chainrule.errors import InputError, quoted
 from chainrule.names import (
     ABSTRACT,
     ALIASES,
+    CALLS,
     CONSTANTS,
     FUNCTIONS,
     IDENTIFIER,
     INVERSES,
     RESERVED,
+    RULES,
     canonical_function,
     suggest,
 )
@@ -108,6 +110,8 @@ class Token:
 
 
 _NUMBER = re.compile(r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_CALLED = frozenset(CALLS.values())
+_LOG_BASE = re.compile(r"log_([0-9]+|[A-Za-z])")
 _METHOD = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)\(\s*\)")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _OPERATORS = {
@@ -249,6 +253,7 @@ class _Op:
     end: int
     power: str | None = None  # sin^2(x): the power applied to the result
     argc: int = 1
+    base: Token | None = None  # log_2(x), log_b x: the base written as a subscript
 
 
 _PREC = {"+": 10, "-": 10, "*": 20, "/": 20, "^": 40}
@@ -311,7 +316,8 @@ class _Parser:
                 at -= 1
             self.inserts.append((argument.start, at, "("))
             self.inserts.append((argument.end, argument.end, ")"))
-            self.push_value(self.emit("call", op.text, (self.values.pop(),), op.pos, op.end))
+            argument_index = self.values.pop()
+            self.push_value(self.call(op.text, (argument_index, *self.extra(op, op.text, 1)), op.pos, op.end))
             self.apply_power(op)
         else:  # pragma: no cover - groups are closed explicitly
             raise AssertionError(op.kind)
@@ -441,6 +447,13 @@ class _Parser:
         function = canonical_function(word)
         if function is not None:
             return self.function(tokens, i, function)
+        if word in CALLS and nxt.kind == "lparen":  # pow(x, n)
+            self.push_op(_Op("call", CALLS[word], 0, tok.pos, nxt.end))
+            return i + 2, True
+        if (subscript := _LOG_BASE.fullmatch(word)) is not None:  # log_2(x), log_10 x, log_b(x)
+            at = tok.pos + subscript.start(1)
+            base = Token("num" if subscript.group(1).isdigit() else "name", subscript.group(1), at, tok.end)
+            return self.function(tokens, i, "log", base)
         if word in ABSTRACT and nxt.kind == "lparen":
             self.push_op(_Op("call", word, 0, tok.pos, nxt.end))
             return i + 2, True
@@ -479,7 +492,7 @@ class _Parser:
         self.push_value(self.emit("var", word, (), tok.pos, tok.end))
         return i + 1, False
 
-    def function(self, tokens: list[Token], i: int, function: str) -> tuple[int, bool]:
+    def function(self, tokens: list[Token], i: int, function: str, base: Token | None = None) -> tuple[int, bool]:
         """A function name, with an optional power (sin^2, sin^-1, sin²) and an argument."""
         tok = tokens[i]
         j = i + 1
@@ -511,13 +524,13 @@ class _Parser:
         if power is not None and int(power) in (0, 1):
             power = None if power == "1" else power
         if tokens[j].kind == "lparen":
-            self.push_op(_Op("call", function, 0, tok.pos, tokens[j].end, power=power))
+            self.push_op(_Op("call", function, 0, tok.pos, tokens[j].end, power=power, base=base))
             return j + 1, True
         if tokens[j].kind in ("end", "rparen", "comma") or (tokens[j].kind == "op" and tokens[j].text in "*/^+"):
             raise self.error(f"{tok.text!r} needs an argument, as in {tok.text}(x)", tok.pos, tok.end)
         if FUNCTIONS[function][0] > 1:  # pragma: no cover - every function takes one argument
             raise self.error(f"{tok.text!r} needs parentheses", tok.pos, tok.end)
-        self.push_op(_Op("fn1", function, _FN1_PREC, tok.pos, tok.end, power=power))
+        self.push_op(_Op("fn1", function, _FN1_PREC, tok.pos, tok.end, power=power, base=base))
         return j, True
 
     def operator(self, tokens: list[Token], i: int) -> tuple[int, bool]:
@@ -601,17 +614,35 @@ class _Parser:
             self.push_value(self.emit("call", "abs", (arg,), group.pos, tok.end))
             return
         name, argc = group.text, group.argc
-        lo, hi = (1, 1) if name in ABSTRACT else FUNCTIONS[name]
+        lo, hi = (1, 1) if name in ABSTRACT else FUNCTIONS.get(name) or RULES[name].arity
         if not lo <= argc <= hi:
             want = f"{lo}" if lo == hi else f"{lo} or {hi}"
-            raise self.error(f"{name}() takes {want} argument{'s' if hi > 1 else ''}, not {argc}", group.pos, tok.end)
+            called = next((c for c, key in CALLS.items() if key == name), name)
+            raise self.error(f"{called}() takes {want} argument{'s' if hi > 1 else ''}, not {argc}", group.pos, tok.end)
         args = tuple(self.values[-argc:])
         del self.values[-argc:]
-        if name == "log" and argc == 2:
-            name = "logb"
-        kind = "apply" if name in ABSTRACT else "call"
-        self.push_value(self.emit(kind, name, args, group.pos, tok.end))
+        self.push_value(self.call(name, args + self.extra(group, name, argc), group.pos, tok.end))
         self.apply_power(group)
+
+    def extra(self, group: _Op, name: str, argc: int) -> tuple[int, ...]:
+        """The operands a call leaves to its notation: a subscript base, or the rule's defaults."""
+        if group.base is not None:
+            base = group.base
+            kind, text = ("const", "E") if base.text == "e" else ("num" if base.text.isdigit() else "var", base.text)
+            return (self.emit(kind, text, (), base.pos, base.end),)
+        defaults = RULES[name].defaults if name in RULES else ()
+        missing = defaults[len(defaults) - (len(RULES[name].partials) - argc) :] if defaults else ()
+        return tuple(self.emit("num", text, (), group.end, group.end) for text in missing)
+
+    def call(self, name: str, args: tuple[int, ...], pos: int, end: int) -> int:
+        """The node of a call: a function, an abstract function, or an operator called by name (pow)."""
+        if name == "log" and len(args) == 2:
+            name = "logb"
+        if name in ABSTRACT:
+            return self.emit("apply", name, args, pos, end)
+        if name in _CALLED:  # pow(x, n) is x^n
+            return self.emit(name, "", args, pos, end)
+        return self.emit("call", name, args, pos, end)
 
     def nodes_span_paren(self, group: _Op, tok: Token) -> None:
         """Widen the span of a parenthesised value to include its parentheses."""
