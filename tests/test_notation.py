@@ -216,6 +216,12 @@ def test_every_form_parses_to_what_it_means(text: str, want: Any) -> None:
         ("x^2 ln 9x", "read 'x^2 ln 9x' as x^2 ln(9x)"),
         ("sinx", "read 'sinx' as sin(x)"),
         ("sinxcosx", "read 'sinxcosx' as sin(x)·cos(x)"),  # the bracket closes before the product's dot
+        ("e^2x", "read 'e^2x' as (e^2)·x: only 2 is in the exponent"),
+        ("1/2x", "read '1/2x' as (1/2)·x: only 2 is in the denominator"),
+        (
+            "e^2(x+1)",
+            "read 'e^2(…)' as (e^2)·(…): only 2 is in the exponent",
+        ),  # the bracket closes before the product's dot
         ("xsinx", "read 'xsinx' as x·sin(x)"),
         ("2xcos(x^2)", "read '2xcos(x^2)' as 2x·cos(x^2)"),
         ("SIN(x)", "read SIN as sin"),

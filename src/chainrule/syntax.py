@@ -578,6 +578,7 @@ class _Parser:
             if self.ops and self.ops[-1].kind == "fn1":  # sin 2x: the product is the argument
                 self.push_op(_Op("bin", "*", _ARGUMENT_PREC, tok.pos, tok.pos))
                 return i, True
+        self.note_short_operand(tokens, i)
         popped = self.reduce(_PREC["*"])
         if any(op.kind == "fn1" for op in popped) and starts_function:
             self.doubtful = True  # sin x cos x
@@ -591,6 +592,20 @@ class _Parser:
             )
         self.push_op(_Op("bin", "*", _PREC["*"], tok.pos, tok.pos))
         return i, True
+
+    def note_short_operand(self, tokens: list[Token], i: int) -> None:
+        """e^2x and 1/2x keep their usual reading, (e^2)·x and (1/2)·x, with a note that says so."""
+        tok, number = tokens[i], tokens[i - 1]
+        if number.kind != "num" or i < 3 or tok.pos != number.end or tok.kind not in ("name", "lparen"):
+            return
+        op, left = tokens[i - 2], tokens[i - 3]
+        if op.kind != "op" or op.text not in ("^", "/") or left.kind not in ("num", "name"):
+            return
+        after = tok.text if tok.kind == "name" else "(…)"
+        shown = self.source[left.pos : tok.pos] + after
+        what = "in the exponent" if op.text == "^" else "in the denominator"
+        read = f"({left.text}{op.text}{number.text})·{after}"
+        self.notes.append(f"read {quoted(shown)} as {read}: only {number.text} is {what}")
 
     def innermost_group(self) -> str | None:
         for op in reversed(self.ops):
