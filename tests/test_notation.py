@@ -590,3 +590,14 @@ def test_capital_e_stays_a_variable() -> None:
 def test_derivatives_of_textbook_forms() -> None:
     d = differentiate("sin 2x")
     assert sympy.simplify(d.derivative - 2 * cos(2 * x)) == 0
+
+
+def test_letters_given_by_at_and_wrt_make_a_product_of_a_word() -> None:
+    from chainrule.derive import differentiate
+
+    d = differentiate("ab + b^5", wrt="a", at="a=0.7,b=1.3")
+    assert d.derivative_value == pytest.approx(1.3)  # d(a·b + b⁵)/da = b
+    assert any("read 'ab' as a·b" in note for note in d.notes)
+    kept = differentiate("ab + b^5", wrt="ab", at="ab=0.7,b=1.3")  # ab is given a value itself: a name
+    assert kept.derivative_value == pytest.approx(1.0) and not kept.notes
+    assert differentiate("xy", wrt="x", at={"x": 1.0, "y": 2.0}).derivative_value == pytest.approx(2.0)

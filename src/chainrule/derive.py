@@ -236,10 +236,23 @@ def differentiate(
         raise UsageError(f"--granularity must be one of {', '.join(GRANULARITIES)}")
     check_order(order)
     expr = parse(text)
+    given = _given_names(at, wrt)
+    if given - set(expr.variables()) and set(expr.variables()) - given:  # ab, when --at gives only a and b
+        expr = parse(text, letters=frozenset(given))
     variable = choose_variable(expr, wrt)
     point = parse_point(at, expr.variables(), variable)
     graph = build_graph(expr, granularity)
     return derive(graph, variable, point, order, notes=expr.notes)
+
+
+def _given_names(at: str | Mapping[str, Any] | None, wrt: str | None) -> set[str]:
+    """The names --at and --wrt give a value or a role (a bare number in --at names none)."""
+    names = {wrt} if wrt is not None else set()
+    if isinstance(at, Mapping):
+        return names | {str(k) for k in at}
+    if isinstance(at, str):
+        names |= {part.partition("=")[0].strip() for part in at.split(",") if "=" in part}
+    return names
 
 
 def derive(

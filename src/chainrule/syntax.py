@@ -274,6 +274,7 @@ class _Parser:
     bound: dict[str, int] = field(default_factory=dict)  # names bound so far -> their node
     later: dict[str, int] = field(default_factory=dict)  # names bound further on -> where
     current: str | None = None  # the name the statement being read binds
+    letters: frozenset[str] = frozenset()  # names --at and --wrt give: ab is a·b when only a and b are given
     nodes: list[Node] = field(default_factory=list)
     values: list[int] = field(default_factory=list)
     ops: list[_Op] = field(default_factory=list)
@@ -370,6 +371,11 @@ class _Parser:
             parts = None
             if tok.kind == "name" and tok.text not in self.bound and tok.text not in self.later:
                 parts = _split_word(tok.text)
+                if parts is None and self.letters and tok.text not in self.letters:
+                    parts = _split_letters(tok.text, self.letters)
+                    if parts is not None:
+                        given = " and ".join(dict.fromkeys(parts))
+                        self.notes.append(f"read {quoted(tok.text)} as {'·'.join(parts)}: {given} are given a value")
             if parts is not None and tokens[k + 1].kind == "lparen" and canonical_function(parts[-1]) is None:
                 parts = None  # sinn(x), cosx(2): an unknown function, with a suggestion
             if parts is None or tok.text == self.current:
@@ -683,14 +689,16 @@ def _check_length(source: str) -> None:
         )
 
 
-def parse(source: str, *, answer: bool = False) -> Expr:
+def parse(source: str, *, answer: bool = False, letters: frozenset[str] = frozenset()) -> Expr:
     """Parse one expression, as a person types it (see :mod:`chainrule.notation`): y = …
     and d/dx … are read as the expression; `answer`: a derivative given to check
-    (y' = …, dy/dx = …, + C).  Raises InputError with a position in the typed text."""
+    (y' = …, dy/dx = …, + C); `letters`: the names --at and --wrt give, so that a
+    word made of them only (ab) is their product.  Raises InputError with a position
+    in the typed text."""
     _check_length(source)
     reading = notation.read(source, equation=True, answer=answer)
     try:
-        expr = _Parser(reading.text).parse()
+        expr = _Parser(reading.text, letters=letters).parse()
     except InputError as err:
         raise _typed_error(err, reading) from None
     return _with_reading(expr, reading)
@@ -713,6 +721,20 @@ def _typed_error(err: InputError, reading: notation.Reading) -> InputError:
         end=None if err.end is None else reading.typed_end(err.position, err.end),
         hint=err.hint,
     )
+
+
+def _split_letters(word: str, letters: frozenset[str]) -> list[str] | None:
+    """ab -> [a, b] when a and b are both given names: the word read as their product,
+    by its longest given names first; None when it is not made of them."""
+    parts: list[str] = []
+    i = 0
+    while i < len(word):
+        name = next((word[i:j] for j in range(len(word), i, -1) if word[i:j] in letters), None)
+        if name is None:
+            return None
+        parts.append(name)
+        i += len(name)
+    return parts if len(parts) > 1 else None
 
 
 def _split_word(word: str) -> list[str] | None:
