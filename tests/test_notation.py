@@ -91,6 +91,8 @@ FORMS = [
     ("log_b(x)", log(x, b)),
     ("lg(x)", log(x, 10)),
     ("pow(x, 3)", x**3),
+    ("logsumexp(x, 2x, x^2)", log(exp(x) + exp(2 * x) + exp(x**2))),
+    ("max(x, 1, 2x)", sympy.Max(x, 1, 2 * x)),
     ("pow(sin(x), 2)", sin(x) ** 2),
     ("leaky_relu(x) + 1", sympy.Max(x, x / 100) + 1),
     ("leaky_relu(x, 0.2)", sympy.Max(x, x / 5)),

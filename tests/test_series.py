@@ -55,6 +55,7 @@ CASES: list[tuple[str, float]] = [
     ("silu(x)", 0.7),
     ("gelu(x)", 0.4),
     ("elu(x)", -0.7),
+    ("logsumexp(x, 2x, x^2)", 0.5),
     ("leaky_relu(x)", -0.7),
     ("leaky_relu(x, 0.2)", 0.7),
     ("pow(x, 3) + log_2(x)", 1.5),

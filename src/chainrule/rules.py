@@ -57,6 +57,8 @@ class Rule:
     spellings: other names a person may type (``ln``, ``arcsin``).
     defaults: the numbers that trailing operands default to when a call leaves them out.
     called: for an operator, the names it may be called by, as a function (``pow``).
+    folds: for a binary function, that a call with more operands is read from the
+      left, one operand at a time (``logsumexp(a, b, c)``, ``max(a, b, c)``).
     arity: (fewest, most) operands; inverse_of: ``asin`` is ``sin^-1``.
     pretty, plain, latex: how printers write it, as templates over the
       operands' texts; None for SymPy's own notation.
@@ -85,6 +87,7 @@ class Rule:
     function: bool = True
     defaults: tuple[str, ...] = ()  # the trailing operands a call may leave out: leaky_relu(x) is leaky_relu(x, 0.01)
     called: tuple[str, ...] = ()  # names under which an operator may be called as a function: pow(x, n)
+    folds: bool = False  # f(a, b, c) is f(f(a, b), c): a binary rule takes any number of operands
 
     def problem(self, *args: Any) -> tuple[str, str] | None:
         """(reason, message) when the operation has no real value at these operands."""
@@ -136,6 +139,12 @@ def _step(n: Any, u: Any) -> Any:
 
 def _sign(n: Any, u: Any) -> Any:
     return (1 if u > 0 else -1 if u < 0 else 0) * n.one
+
+
+def _logsumexp(n: Any, a: Any, b: Any) -> Any:
+    """ln(eᵃ + eᵇ) = max + ln(1 + e^−|a−b|): no overflow."""
+    top = a if a >= b else b
+    return top + n.log1p(n.exp(-abs(a - b)))
 
 
 def _cbrt(n: Any, u: Any) -> Any:
@@ -486,7 +495,7 @@ _TABLE: list[Rule] = [
         value=lambda n, a, b: max(a, b) * n.one,
         slopes=(lambda n, a, b: (1 if a > b else 0) * n.one, lambda n, a, b: (1 if b > a else 0) * n.one),
         kink=lambda a, b: _need(a != b, "max has a corner where its arguments are equal"),
-        arity=(2, 2), pretty="max({0}, {1})", plain="Max({0}, {1})", spellings=("Max",),
+        arity=(2, 2), pretty="max({0}, {1})", plain="Max({0}, {1})", spellings=("Max",), folds=True,
     ),
     Rule(
         key="min", name="minimum", identity="d min(a, b) = da where a < b, db where b < a",
@@ -494,7 +503,14 @@ _TABLE: list[Rule] = [
         value=lambda n, a, b: min(a, b) * n.one,
         slopes=(lambda n, a, b: (1 if a < b else 0) * n.one, lambda n, a, b: (1 if b < a else 0) * n.one),
         kink=lambda a, b: _need(a != b, "min has a corner where its arguments are equal"),
-        arity=(2, 2), pretty="min({0}, {1})", plain="Min({0}, {1})", spellings=("Min",),
+        arity=(2, 2), pretty="min({0}, {1})", plain="Min({0}, {1})", spellings=("Min",), folds=True,
+    ),
+    Rule(
+        key="logsumexp", name="log-sum-exp", identity="d logsumexp(a, b) = σ(a − b)·da + σ(b − a)·db",
+        build=None, partials=(lambda a, b: _sigma(a - b), lambda a, b: _sigma(b - a)),
+        value=_logsumexp, slopes=(lambda n, a, b: _sigmoid(n, a - b), lambda n, a, b: _sigmoid(n, b - a)),
+        arity=(2, 2), folds=True, latex=r"\operatorname{{logsumexp}}\left({0}, {1}\right)",
+        elementary=lambda a, b: sympy.log(sympy.exp(a) + sympy.exp(b)),
     ),
     Rule(
         key="atan2", name="atan2", identity="d atan2(y, x) = (x·dy − y·dx)/(x² + y²)",

@@ -636,6 +636,16 @@ class _Parser:
             return
         name, argc = group.text, group.argc
         lo, hi = (1, 1) if name in ABSTRACT else FUNCTIONS.get(name) or RULES[name].arity
+        if name in RULES and RULES[name].folds and argc > hi:  # logsumexp(a, b, c) is read from the left
+            args = tuple(self.values[-argc:])
+            del self.values[-argc:]
+            value = args[0]
+            for arg in args[1:]:
+                value = self.emit("call", name, (value, arg), group.pos, tok.end)
+            self.notes.append(f"read {name}(…) of {argc} operands from the left: {name}({name}(a, b), c) …")
+            self.push_value(value)
+            self.apply_power(group)
+            return
         if not lo <= argc <= hi:
             want = f"{lo}" if lo == hi else f"{lo} or {hi}"
             called = next((c for c, key in CALLS.items() if key == name), name)
