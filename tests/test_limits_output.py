@@ -149,7 +149,7 @@ CASES: dict[str, list[str]] = {
     "check: an answer with a bad character": ["check", "sin(x)", "cos(x)+" + "@" * BIG],
     "check: an answer with an unknown name": ["check", "sin(x)", NAME],
     "check: an answer with an unknown function": ["check", "sin(x)", NAME + "(x)"],
-    "grad: a long binding bound twice": ["grad", f"{NAME} = x; {NAME} = 2"],
+    "grad: a long binding compounded before it is defined": ["grad", f"{NAME} += x"],
     "grad: a long binding used before it is defined": ["grad", f"y = {NAME} + 1; {NAME} = x"],
     "grad: --wrt a long name": ["grad", "x*y", "--wrt", NAME],
     "diff: --wrt a long name": ["diff", "x", "--wrt", NAME],
