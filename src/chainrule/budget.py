@@ -43,6 +43,7 @@ __all__ = [
     "attempt",
     "deadline",
     "disarm",
+    "interrupt",
     "memory",
     "memory_size",
     "seconds",
@@ -112,13 +113,30 @@ def _arm() -> None:
 _DEFER_IN = {__file__, contextlib.__file__}  # code that enters and leaves budgets: never interrupted
 
 
+_interrupted: list[bool] = []  # non-empty once Ctrl-C was pressed: it is raised until it is heard
+
+
+def interrupt(signum: int, frame: FrameType | None) -> None:
+    """A Ctrl-C handler (the console script's): KeyboardInterrupt now, and again shortly while
+    a budget runs, since library code that catches everything (a bare except) may swallow it."""
+    _interrupted.append(True)
+    if _stack and _TIMER is not None:
+        signal.setitimer(_TIMER, RETRY)
+    raise KeyboardInterrupt
+
+
 def _on_signal(signum: int, frame: FrameType | None) -> None:
+    assert _TIMER is not None
+    if _interrupted:  # a Ctrl-C that was swallowed: raise it again, outside this module's own work
+        signal.setitimer(_TIMER, RETRY)
+        if frame is not None and frame.f_code.co_filename in _DEFER_IN:
+            return
+        raise KeyboardInterrupt
     now = _clock()
     expired = [entry for entry in _stack if entry[0] <= now + 1e-3]
     if not expired:
         _arm()
         return
-    assert _TIMER is not None
     # Ask again shortly: when the signal lands while a budget is being entered or left (this
     # module, or contextlib's machinery around it), or in a finalizer, where Python ignores
     # the exception, the expiry must be raised once that code is done.
@@ -136,6 +154,8 @@ def _quiet(previous: Callable[[Any], object]) -> Callable[[Any], object]:
 
     def hook(info: Any) -> object:
         if any(info.exc_value is raised for raised in _raised):
+            return None
+        if _interrupted and isinstance(info.exc_value, KeyboardInterrupt):  # raised again shortly
             return None
         return previous(info)
 

@@ -647,6 +647,15 @@ def main() -> None:
         sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - for the life of the process
     args = startup.decoded_argv(sys.argv[1:])
     _AS_SCRIPT.append(True)
+    from chainrule.budget import interrupt
+
+    # Ctrl-C is raised again until heard, if library code swallows it; a Ctrl-C the caller
+    # ignores (a background job) stays ignored.
+    if (
+        threading.current_thread() is threading.main_thread()
+        and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    ):
+        signal.signal(signal.SIGINT, interrupt)
     try:
         startup.paused(lambda: app(args=args, prog_name="chainrule"))
     except OSError as err:  # the commands catch everything: this is --help or --version writing to stdout
