@@ -137,6 +137,10 @@ def test_at_overrides_a_leaf() -> None:
     assert gradient("a = 2.0; b = 3.0; loss = a*b", at="a=5").gradient == {"a": 3.0, "b": 5.0}
 
 
+def test_a_bare_number_in_at_is_the_first_variable_without_a_value() -> None:
+    assert gradient("a = 2.0; loss = a*x", at="3").gradient == {"a": 3.0, "x": 2.0}
+
+
 @pytest.mark.parametrize(
     ("program", "value"),
     [

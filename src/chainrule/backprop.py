@@ -84,7 +84,8 @@ def gradient(
     graph = build_graph(program.expr, granularity, program.bindings)
     variables = graph.variables
     chosen = parse_wrt(wrt, variables)
-    point = parse_point(at, variables, variables[0] if variables else "x", program.leaves)
+    first = next((v for v in variables if v not in program.leaves), variables[0] if variables else "x")
+    point = parse_point(at, variables, first, program.leaves)  # --at 3: the first variable without a value
     missing: dict[str, str] = {}
     at_point = None
     if point is not None:
