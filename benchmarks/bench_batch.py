@@ -74,9 +74,11 @@ def main() -> None:
         t_base = time.perf_counter() - start
 
     results = [json.loads(line) for line in ours.stdout.splitlines()]
-    values = [r["derivative"]["value"] for r in results if "derivative" in r]
     expected = [float(v) for v in base.stdout.split()]
-    worst = max(abs(a - b) / max(1.0, abs(b)) for a, b in zip(values, expected, strict=True))
+    pairs = [(r["derivative"]["value"], e) for r, e in zip(results, expected, strict=True) if "derivative" in r]
+    values = [v for v, _ in pairs]
+    worst = max(abs(a - b) / max(1.0, abs(b)) for a, b in pairs if a is not None)
+    failed = [f"{r['line']}: {r['error']['kind']}" for r in results if "error" in r]
     agree = sum(1 for r in results if r.get("check", {}).get("agrees"))
     n = len(items)
     print(f"machine: {platform.machine()}, {platform.python_implementation()} {platform.python_version()}")
@@ -89,6 +91,8 @@ def main() -> None:
     print(f"{row:<46} {n / t_two:>12.1f} {n / t_ours:>12.1f} {gain:>6.2f}×  {'yes' if gain >= 1.7 else 'NO'}")
     same = "yes" if two.stdout == ours.stdout else "NO"
     print(f"--jobs 2 writes the same output as --jobs 1, byte for byte: {same}")
+    if failed:
+        print(f"lines that gave an error instead of a result: {', '.join(failed)}")
     print(f"results: {len(values)} of {n}; checks that agree: {agree}; largest difference from SymPy: {worst:.1e}")
 
 

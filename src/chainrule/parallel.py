@@ -31,7 +31,7 @@ from typing import Any
 from chainrule.batch import Line, Settings, document
 
 Outcome = Callable[[], tuple[dict[str, Any], bool]]  # the line's (document, succeeded); raises a worker's bug
-AHEAD = 4  # lines in flight per worker
+AHEAD = 32  # lines in flight per worker: room to go on while one line is slow
 _END = object()
 
 
