@@ -263,8 +263,8 @@ def test_an_unreadable_batch_file_is_exit_2(source: str) -> None:
 
 
 def _interrupt_after_output(args: list[str], wait_for_output: bool) -> tuple[int, bytes, bytes]:
-    with subprocess.Popen(
-        [*CHAINRULE, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_ctrl_c_heard
+    with subprocess.Popen(  # unbuffered: communicate() reads the pipe itself, past any read-ahead
+        [*CHAINRULE, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_ctrl_c_heard, bufsize=0
     ) as child:
         try:
             assert child.stdout is not None
@@ -288,18 +288,24 @@ def _ctrl_c_heard() -> None:
 
 
 def _busy_for(child: subprocess.Popen[bytes], seconds: float) -> None:
-    """Wait until a process has used `seconds` of CPU time (on a loaded machine wall time says
-    little), or has ended."""
+    """Wait until a process has used `seconds` of CPU time since it became chainrule (on a loaded
+    machine wall time says little), or has ended.  The forked test runner's own CPU time before
+    the exec does not count: a signal then would reach Python before it can answer."""
     ticks = os.sysconf("SC_CLK_TCK")
     deadline = time.monotonic() + 120
+    start: float | None = None
     while time.monotonic() < deadline and child.poll() is None:
         try:
+            command = Path(f"/proc/{child.pid}/cmdline").read_bytes()
             fields = Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()
         except FileNotFoundError:  # it has just ended
             return
-        if (int(fields[11]) + int(fields[12])) / ticks >= seconds:  # utime + stime
+        used = (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+        if start is None and b"chainrule" in command:
+            start = used
+        if start is not None and used - start >= seconds:
             return
-        time.sleep(0.05)
+        time.sleep(0.01)
 
 
 def test_ctrl_c_in_a_batch_keeps_every_line_written_whole(tmp_path: Path) -> None:
@@ -456,7 +462,7 @@ def test_the_alarm_never_kills_the_process() -> None:
     assert codes == [3] * 4  # never 142 (SIGALRM) or 155 (SIGPROF): a timer outliving its deadline
 
 
-@pytest.mark.parametrize("cpu", [0.1, 0.3, 0.6])
+@pytest.mark.parametrize("cpu", [0.15, 0.3, 0.6])  # Python's own start-up (about 0.03 s) is past
 def test_ctrl_c_while_starting_up_is_answered_too(cpu: float) -> None:
     child = subprocess.Popen(
         [*CHAINRULE, "diff", "(2x+1)^2", "--at", "3", "--json"],
@@ -472,7 +478,9 @@ def test_ctrl_c_while_starting_up_is_answered_too(cpu: float) -> None:
     if child.returncode == 0:  # it finished first
         assert doc["derivative"]["value"] == 28
     else:
-        assert child.returncode == 130 and doc["error"]["kind"] == "interrupted"
+        # 130, or (rarely, when the signal lands as Python exits) killed by SIGINT itself, which a
+        # shell reports as 130 too; either way the output is one document saying so.
+        assert child.returncode in (130, -signal.SIGINT) and doc["error"]["kind"] == "interrupted"
 
 
 # --- found by red-teaming the above ----------------------------------------------------------

@@ -18,7 +18,10 @@ def main() -> None:
         from chainrule.cli import main as command_line
     except KeyboardInterrupt:
         _interrupted(sys.argv[1:])
-    command_line()
+    try:
+        command_line()
+    except KeyboardInterrupt:  # in the last instants, before the command line's own handling
+        _interrupted(sys.argv[1:])
 
 
 def _interrupted(args: list[str]) -> None:

@@ -43,6 +43,7 @@ __all__ = [
     "attempt",
     "deadline",
     "disarm",
+    "heard",
     "interrupt",
     "memory",
     "memory_size",
@@ -122,7 +123,14 @@ def interrupt(signum: int, frame: FrameType | None) -> None:
     _interrupted.append(True)
     if _stack and _TIMER is not None:
         signal.setitimer(_TIMER, RETRY)
+        if frame is not None and frame.f_code.co_filename in _DEFER_IN:
+            return  # while a budget is entered or left: raised by the timer once that is done
     raise KeyboardInterrupt
+
+
+def heard() -> None:
+    """The Ctrl-C has been heard (the command is ending with exit 130): raise it no more."""
+    _interrupted.clear()
 
 
 def _on_signal(signum: int, frame: FrameType | None) -> None:

@@ -98,6 +98,7 @@ def _early_document(argv: list[str], err: ChainruleError) -> None:
 
 def _interrupted_early(argv: list[str]) -> NoReturn:
     """Ctrl-C before a command began its work: said on stderr, and in JSON with --json."""
+    _heard()
     _say("error: interrupted")
     _early_document(argv, Interrupted("interrupted"))
     sys.exit(EXIT_INTERRUPTED)
@@ -169,11 +170,13 @@ def _whole() -> Iterator[None]:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
-def _emit(text: str) -> None:
+def _emit(text: str, final: bool = False) -> None:
     """Write text (and a newline) to stdout, all of it; _OutputLost if it cannot be written.
 
     Straight to the file descriptor, in a loop: a buffered stream may drop the
-    rest of a short write (a file at its size limit) without an error.
+    rest of a short write (a file at its size limit) without an error.  After
+    the `final` output, a Ctrl-C (held back while it is written) is ignored: it
+    could only turn a complete answer into an interruption.
     """
     stream = sys.stdout
     if stream is None:
@@ -192,6 +195,9 @@ def _emit(text: str) -> None:
                 data = data[os.write(fd, data) :]
         except OSError as err:
             raise _OutputLost(err) from None
+        finally:
+            if final:
+                _finished()
 
 
 def _fileno(stream: Any) -> int | None:
@@ -259,6 +265,7 @@ def _run(
         except MemoryError:
             raise _out_of_memory() from None
         except KeyboardInterrupt:
+            _heard()
             raise Interrupted("interrupted") from None
     except ChainruleError as err:
         _say(err.describe())
@@ -280,8 +287,15 @@ def _run(
             _print_or_exit(dumps(internal_document(message, schema), ascii=_ascii()))
         raise typer.Exit(EXIT_INTERNAL) from None
     _print_or_exit(text)
-    _finished()
     raise typer.Exit(code)
+
+
+def _heard() -> None:
+    """A Ctrl-C is being answered (exit 130): no further one may cut the answer short."""
+    from chainrule.budget import heard
+
+    heard()
+    _finished()
 
 
 def _finished() -> None:
@@ -293,8 +307,9 @@ def _finished() -> None:
 
 
 def _print_or_exit(text: str) -> None:
+    """The command's one output (its result, or its error document)."""
     try:
-        _emit(text)
+        _emit(text, final=True)
     except _OutputLost as lost:
         _lost(lost)
 
@@ -530,6 +545,7 @@ def batch(
     except _OutputLost as lost:
         _lost(lost)
     except KeyboardInterrupt:
+        _heard()
         _say("interrupted: the lines written so far are complete")
         raise typer.Exit(EXIT_INTERRUPTED) from None
     _finished()

@@ -107,10 +107,12 @@ def _ordered(
 def _stop(pool: ProcessPoolExecutor) -> None:
     """Stop the workers now: lines still in flight are not wanted (the batch ended or was interrupted)."""
     processes = list((getattr(pool, "_processes", None) or {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         with contextlib.suppress(OSError, ValueError):
             process.terminate()
     for process in processes:
         with contextlib.suppress(OSError, ValueError):
             process.join(timeout=5)
+    # With its workers gone the pool's manager thread ends; waiting for it here means nothing is
+    # left for the interpreter's exit to wake (and write to closed pipes).
+    pool.shutdown(wait=True, cancel_futures=True)
