@@ -30,10 +30,9 @@ def _interrupted(args: list[str]) -> None:
     print("error: interrupted", file=sys.stderr)
     if wants_json(args):
         from chainrule.errors import Interrupted
-        from chainrule.render.documents import dumps, error_document
+        from chainrule.render.documents import early_document
 
-        command = args[0] if args and args[0] in ("diff", "grad", "check") else "diff"
-        print(dumps(error_document(Interrupted("interrupted"), f"chainrule.{command}/1"), ascii=True))
+        print(early_document(args, Interrupted("interrupted"), ascii=True))
     sys.exit(EXIT_INTERRUPTED)
 
 

@@ -90,10 +90,9 @@ class _Group(typer.core.TyperGroup):
 def _early_document(argv: list[str], err: ChainruleError) -> None:
     """With --json, the one document for an error found before a command's work began."""
     if startup.wants_json(argv):
-        from chainrule.render.documents import dumps, error_document
+        from chainrule.render.documents import early_document
 
-        command = argv[0] if argv and argv[0] in ("diff", "grad", "check") else "diff"
-        _print_or_exit(dumps(error_document(err, f"chainrule.{command}/1"), ascii=_ascii()))
+        _print_or_exit(early_document(argv, err, ascii=_ascii()))
 
 
 def _interrupted_early(argv: list[str]) -> NoReturn:

@@ -13,7 +13,7 @@ from typing import Any
 from chainrule.errors import ChainruleError, MathError
 
 SCHEMA = "chainrule.diff/1"
-__all__ = ["COMPACT_ABOVE", "SCHEMA", "dumps", "error_document", "internal_document"]
+__all__ = ["COMPACT_ABOVE", "SCHEMA", "dumps", "early_document", "error_document", "internal_document"]
 
 
 COMPACT_ABOVE = 500  # layers or nodes; larger documents are written on one line
@@ -27,6 +27,13 @@ def dumps(doc: dict[str, Any], *, ascii: bool = False) -> str:
     size = len(doc.get("layers", ())) + len(doc.get("nodes", ()))
     indent = 2 if size <= COMPACT_ABOVE else None
     return json.dumps(doc, ensure_ascii=ascii, allow_nan=False, indent=indent)
+
+
+def early_document(argv: list[str], err: ChainruleError, ascii: bool = False) -> str:
+    """The one JSON document for an error found before a command began its work (while the
+    command line is read, or a Ctrl-C during start-up), in the schema of the command asked for."""
+    command = argv[0] if argv and argv[0] in ("diff", "grad", "check") else "diff"
+    return dumps(error_document(err, f"chainrule.{command}/1"), ascii=ascii)
 
 
 def internal_document(message: str, schema: str = SCHEMA) -> dict[str, Any]:
