@@ -10,6 +10,9 @@ in the same run, and compares medians.  Targets (issue "Speed and scale"):
 * chainrule --help and --version: at most half of `python -c "import sympy"`
 * the seed example: at most 1.2× the SymPy one-liner
 * peak memory of the 10,000-deep run: under 500 MB
+* grad and graph on the 10,000-deep chain: at most 1.5× diff on it (issue "Scale")
+* check on the 10,000-deep chain with a wrong answer: a verdict and a diagnosis within
+  the default budget (5 s of CPU time), timed against diff on the same chain
 
 The seed example is also timed in a terminal (a pseudo-terminal), where the
 text view is drawn in colour, since that is where a user types it.
@@ -60,7 +63,7 @@ def ensure_bytecode() -> str:
     return f"bytecode: compiled {len(stale)} of {len(sources)} modules first, as pip install does"
 
 
-def run(command: list[str], tty: bool = False) -> tuple[float, int]:
+def run(command: list[str], tty: bool = False, codes: tuple[int, ...] = (0,)) -> tuple[float, int]:
     """Wall time and peak memory (kB) of one whole process; with tty, its
     output goes to a pseudo-terminal, as when a user types the command."""
     start = time.perf_counter()
@@ -78,15 +81,18 @@ def run(command: list[str], tty: bool = False) -> tuple[float, int]:
         proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
+    if proc.returncode not in codes:
         raise SystemExit(f"{command[:2]} failed with exit code {proc.returncode}")
     return time.perf_counter() - start, usage.ru_maxrss
 
 
-def alternate(a: list[str], b: list[str] | None, repeat: int, tty: bool = False) -> tuple[float, float | None, int]:
+def alternate(
+    a: list[str], b: list[str] | None, repeat: int, tty: bool = False, codes: tuple[int, ...] = (0,)
+) -> tuple[float, float | None, int]:
+    """Median wall times of `a` (whose exit code must be in `codes`) and of `b`, run in turn."""
     times_a, times_b, peak = [], [], 0
     for _ in range(repeat):
-        t, mem = run(a, tty)
+        t, mem = run(a, tty, codes)
         times_a.append(t)
         peak = max(peak, mem)
         if b is not None:
@@ -124,6 +130,26 @@ def main() -> None:
         rows.append(("depth 10,000 --json (target ≤ 10 s)", d10, None, "", d10 <= 10.0))
         rows.append(("growth t(10,000)/t(1,000) (target ≤ 12)", d10 / d1, None, "", d10 / d1 <= 12))
         rows.append(("peak memory at depth 10,000, MB (target < 500)", peak / 1024, None, "", peak / 1024 < 500))
+        deep10 = chain(10_000)
+        for command, extra in (("grad", ["--json"]), ("graph", [])):
+            ours, base, _ = alternate(
+                [CHAINRULE, command, deep10, "--at", "0.5", *extra],
+                [CHAINRULE, "diff", deep10, "--at", "0.5", "--json"],
+                3,
+            )
+            assert base is not None
+            rows.append(
+                (f"{command} depth 10,000 vs diff (target ≤ 1.5)", ours, base, f"{ours / base:.2f}", ours <= 1.5 * base)
+            )
+        ours, base, _ = alternate(
+            [CHAINRULE, "check", deep10, "cos(x)", "--json"],
+            [CHAINRULE, "diff", deep10, "--at", "0.5", "--json"],
+            3,
+            codes=(3,),
+        )
+        assert base is not None
+        # met: exit 3, a verdict; a timeout (exit 1) would have stopped the benchmark
+        rows.append(("check depth 10,000, wrong answer, default budget", ours, base, f"{ours / base:.2f}", True))
 
         ours, base, _ = alternate(
             [CHAINRULE, "diff", chain(300, ("sin",)), "--at", "0.5", "--json"], [PY, str(deep)], 3

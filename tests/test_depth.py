@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
 import sys
 from typing import Any
 
 import mpmath
 import pytest
 
+from chainrule import engine
+from chainrule.backprop import gradient
 from chainrule.derive import differentiate
-from chainrule.render import explain_view, json_view, latex_view, text_view
+from chainrule.render import explain_view, grad_views, graph_view, json_view, latex_view, text_view
 
 FUNCTIONS = ("sin", "cos", "tanh", "atan")
 MP = {"sin": mpmath.sin, "cos": mpmath.cos, "tanh": mpmath.tanh, "atan": mpmath.atan}
@@ -99,3 +102,65 @@ def test_deep_sum_and_product_are_depth_safe() -> None:
     assert d.derivative_value == pytest.approx(sum(k * math.cos(k * 0.1) for k in range(1, n + 1)))
     d = differentiate("*".join(["(x+1)"] * 50), at="0.5")
     assert d.derivative_value == pytest.approx(50 * 1.5**49)
+
+
+@pytest.fixture(scope="module")
+def deep_gradient() -> Any:
+    text, names = chain(10_000)
+    return names, gradient(text, at="0.5")
+
+
+def test_grad_on_a_deep_chain_matches_forward_mode_in_mpmath(deep_gradient: Any) -> None:
+    names, g = deep_gradient
+    _, slope = forward_mode_in_mpmath(names, "0.5")
+    found = g.beyond["x"]
+    assert float(mpmath.mpf(found.mantissa) * mpmath.mpf(10) ** found.exponent / slope) == pytest.approx(1, rel=1e-10)
+    assert len(g.backward) == 10_000
+
+
+def test_a_deep_partial_is_shown_one_step_back(deep_gradient: Any) -> None:
+    """Only small partials are printed whole; a 10,000-factor product is shown through the
+    adjoint of the one node x feeds, in every view."""
+    _, g = deep_gradient
+    assert g.symbolic["x"] is None
+    doc = json.loads(grad_views.render_json(g))
+    assert doc["symbolic"]["x"] == {"nodes": None, "variables": None, "through": [{"node": "u1", "local": "cos(x)"}]}
+    assert "∂y/∂u1·cos(x)" in grad_views.render_text(g, width=200)
+    assert "∂y/∂x = ∂y/∂u1·cos(x) = " in grad_views.render_explain(g)
+    assert r"&= \frac{\partial y}{\partial u_{1}} \cdot \cos{\left(x \right)} = " in grad_views.render_latex(g)
+    assert graph_view.mermaid(g).count("-->") == 10_000
+
+
+def test_symbolic_adjoints_are_whole_while_small_and_built_once() -> None:
+    """Near the output every adjoint is the product of the local derivatives above it (the
+    lesson's form); past the size limit it is None, and so is everything it feeds."""
+    import sympy
+
+    from chainrule.graph import build_graph
+    from chainrule.syntax import parse
+
+    graph = build_graph(parse(chain(3000)[0]))
+    adjoints = engine.symbolic_adjoints(graph, limit=400)
+    layers = graph.layers
+    whole = [li for li in range(len(layers)) if adjoints[layers[li].root] is not None]
+    assert whole and whole == list(range(whole[0], len(layers)))  # a run ending at the output
+    assert 10 < len(whole) < 400
+    for li in (whole[0], whole[len(whole) // 2], len(layers) - 1):
+        above = sympy.Mul(*(layers[k].locals[0].expression for k in range(li + 1, len(layers))))
+        assert adjoints[layers[li].root] == above
+    assert adjoints[graph.variable_index("x")] is None
+
+
+def test_check_grades_a_ten_thousand_deep_chain_within_the_default_budget() -> None:
+    """The issue's case: a wrong answer to the 10,000-deep chain gets its verdict and a
+    diagnosis with the default time budget (5 s of CPU time), naming the derivative beyond
+    the range of doubles rather than calling it 0."""
+    text, _ = chain(10_000)
+    result = subprocess.run(
+        [sys.executable, "-m", "chainrule", "check", text, "cos(x)", "--json"], capture_output=True, timeout=120
+    )
+    assert result.returncode == 3, result.stderr[-500:]
+    doc = json.loads(result.stdout)
+    assert doc["verdict"] == "wrong"
+    (finding,) = doc["diagnosis"]
+    assert "beyond the range of doubles" in finding["message"] and "the derivative is 0" not in finding["message"]

@@ -197,3 +197,44 @@ def test_grad_beyond_double_covers_only_the_chosen_variables() -> None:
         assert float(as_mpf(g.beyond["y"]) / mpmath.exp(-800)) == pytest.approx(1, rel=1e-13)
     g = gradient("exp(-x)^2*y", at="x=400,y=-3", wrt="y")
     assert set(g.beyond) == {"y"}
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.floats(min_value=1e-6, max_value=1e6).flatmap(lambda m: st.sampled_from([m, -m])), min_size=1, max_size=400
+    ),
+    st.lists(st.floats(min_value=-1e300, max_value=1e300), max_size=4),
+)
+def test_scaled_arithmetic_agrees_with_mpmath_at_53_bits(factors: list[float], addends: list[float]) -> None:
+    """Products of hundreds of factors (far beyond the range of doubles) and sums of terms of very
+    different sizes, in the scaled doubles the backward pass falls back to, against mpmath's
+    53-bit numbers with an unbounded exponent: one rounding per operation in both."""
+    scaled = wide.ScaledArithmetic()
+    s: wide.Scaled = scaled.one
+    with mpmath.workprec(53):
+        m = mpmath.mpf(1)
+        for f in factors:
+            s, m = scaled.times(s, f), m * f
+        terms_s, terms_m = [s], [m]
+        for a in addends:
+            terms_s.append(scaled.times(scaled.one, a))
+            terms_m.append(mpmath.mpf(a))
+        total_s, total_m = scaled.total(terms_s), mpmath.fsum(terms_m)
+    for got, want in ((s, m), (total_s, total_m)):
+        exact = wide.to_mpf(got)
+        if want == 0:
+            assert exact == 0
+        else:
+            assert abs(exact - want) <= abs(want) * 2 ** -(53 - 10)  # a few roundings of 2^-53 apart
+        assert wide.to_double(got) == float(want) or not math.isfinite(float(want)) or abs(float(want)) < 1e-300
+
+
+def test_a_lazy_table_of_values_beyond_doubles_reads_like_a_dict() -> None:
+    exact = {0: (0.5, -5000), 1: (0.75, 3), 2: (-0.5, 5000)}
+    doubles = {k: wide.to_double(v) for k, v in exact.items()}
+    beyond = wide.Beyond(doubles, exact, scaled=True)
+    assert sorted(beyond) == [0, 2] and len(beyond) == 2 and 1 not in beyond
+    assert beyond[0] == wide.from_mpf(mpmath.ldexp(mpmath.mpf(0.5), -5000))
+    assert beyond[2].mantissa < 0 and beyond[2].exponent == 1504  # 2^4999 ≈ 7.06e1504
+    assert beyond.get(1) is None

@@ -26,6 +26,7 @@ MAX_CHECKED = 50  # variables checked numerically; a larger gradient checks an e
 EXPAND_LAYERS = 60  # beyond this many layers, or
 EXPAND_VARIABLES = 20  # this many variables, or
 EXPAND_SIZE = 500  # an output this large, the gradient is shown in terms of the nodes only
+SYMBOLIC_SIZE = 400  # a partial in the nodes' names larger than this is shown one step at a time
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,8 @@ class Gradient(Evaluated):
 
     evaluation: Evaluation
     wrt: tuple[str, ...]
-    symbolic: dict[str, Any]  # d(output)/d(v) in terms of the nodes' names
+    symbolic: dict[str, Any]  # d(output)/d(v) in terms of the nodes' names; None when too large to show
+    through: dict[str, tuple[tuple[int, int], ...]]  # d(output)/d(v) one step back: (layer, input slot), per layer fed
     expanded: dict[str, Any]  # the same in terms of the variables, when small
     checks: dict[str, Check]
     unchecked: int  # variables left out of the numerical check
@@ -78,6 +80,8 @@ def gradient(
     granularity: str = "functions",
 ) -> Gradient:
     """The gradient of a program's output with respect to its variables."""
+    import sympy
+
     if granularity not in GRANULARITIES:
         raise UsageError(f"--granularity must be one of {', '.join(GRANULARITIES)}")
     program = parse_program(text)
@@ -91,13 +95,18 @@ def gradient(
     if point is not None:
         at_point, missing = _run(graph, point, chosen)
     evaluation = Evaluation(graph, point, at_point)
-    symbolic_by_index = engine.symbolic_adjoints(graph)
-    symbolic = {v: symbolic_by_index.get(graph.index_of(v), 0) for v in chosen}
+    symbolic_by_index = engine.symbolic_adjoints(graph, SYMBOLIC_SIZE)
+    symbolic = {v: symbolic_by_index.get(graph.index_of(v), sympy.Integer(0)) for v in chosen}
+    consumers = engine.through(graph)
     expanded: dict[str, Any] = {}
     if len(graph.layers) <= EXPAND_LAYERS and len(chosen) <= EXPAND_VARIABLES:
         forms, complete = engine.expand_in_variables(graph, size_limit=EXPAND_SIZE)
         if complete:
-            expanded = {v: engine.tidy(engine.in_variables(graph, expr, forms)) for v, expr in symbolic.items()}
+            for v, expr in symbolic.items():
+                if expr is not None and not engine.too_big(
+                    form := engine.in_variables(graph, expr, forms), EXPAND_SIZE
+                ):
+                    expanded[v] = engine.tidy(form)
     checks: dict[str, Check] = {}
     sample = chosen
     if len(chosen) > MAX_CHECKED:
@@ -110,6 +119,7 @@ def gradient(
         evaluation=evaluation,
         wrt=chosen,
         symbolic=symbolic,
+        through={v: consumers.get(graph.index_of(v), ()) for v in chosen},
         expanded=expanded,
         checks=checks,
         unchecked=len(chosen) - len(sample) if point is not None else 0,

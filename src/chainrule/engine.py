@@ -128,10 +128,12 @@ def backward(
     return adjoint
 
 
-def _float_backward(graph: Graph, factors: list[Factors]) -> tuple[dict[int, float], tuple[Contribution, ...], bool]:
-    """The backward pass in doubles, its steps, and whether a product or sum
-    on the way left the range of doubles."""
-    steps: list[Contribution] = []
+def _float_backward(
+    graph: Graph, factors: list[Factors], steps: bool = True
+) -> tuple[dict[int, float], tuple[Contribution, ...], bool]:
+    """The backward pass in doubles, its steps (when asked for), and whether a product or sum on
+    the way left the range of doubles."""
+    recorded: list[Contribution] = []
     running: dict[int, float] = {}
     lost = False
 
@@ -141,16 +143,53 @@ def _float_backward(graph: Graph, factors: list[Factors]) -> tuple[dict[int, flo
         source = layer.sources[k]
         total = running[source] = running.get(source, 0.0) + contribution
         lost = lost or wide.lost(contribution, upstream, factor) or not wide.in_range(total)
-        steps.append(Contribution(layer.root, source, k, factor, upstream, contribution, total))
+        if steps:
+            recorded.append(Contribution(layer.root, source, k, factor, upstream, contribution, total))
 
     adjoint = backward(graph, lambda li, k: factors[li][k], FloatBackend({}), record)
-    return adjoint, tuple(steps), lost
+    return adjoint, tuple(recorded), lost
 
 
-def symbolic_adjoints(graph: Graph) -> dict[int, Any]:
+class _Capped:
+    """SymPy arithmetic that gives up (None) once an expression would exceed `limit` nodes:
+    past that, a product stands for nothing a reader could take in, and forming it again
+    for every layer would cost time quadratic in the depth."""
+
+    def __init__(self, limit: int) -> None:
+        self.sympy = SympyBackend()
+        self.zero, self.one = self.sympy.zero, self.sympy.one
+        self.limit = limit
+
+    def times(self, adjoint: Any, partial: Any) -> Any:
+        return None if adjoint is None else self._small(self.sympy.times(adjoint, partial))
+
+    def total(self, terms: list[Any]) -> Any:
+        return None if any(t is None for t in terms) else self._small(self.sympy.total(terms))
+
+    def _small(self, expr: Any) -> Any:
+        return None if too_big(expr, self.limit) else expr
+
+
+def symbolic_adjoints(graph: Graph, limit: int = 400) -> dict[int, Any]:
     """d(output)/d(node) for every node, in terms of the layers' symbols: the
-    backward pass done symbolically (2·d·1·b for d(loss)/da in the lesson)."""
-    return backward(graph, lambda li, k: graph.layers[li].locals[k].expression, SympyBackend())
+    backward pass done symbolically (2·d·1·b for d(loss)/da in the lesson).
+
+    Each node's adjoint is formed once, from its consumers' adjoints; an adjoint
+    larger than `limit` nodes is None, and so is every adjoint it feeds into, so
+    a chain of any depth costs time linear in its depth.  `through` gives the
+    same adjoint one step at a time, at any size."""
+    return backward(graph, lambda li, k: graph.layers[li].locals[k].expression, _Capped(limit))
+
+
+def through(graph: Graph) -> dict[int, tuple[tuple[int, int], ...]]:
+    """The one-step form of every d(output)/d(node): per node, the (layer index, input slot)
+    of each layer that takes it as an input.  d(output)/d(node) is the sum, over them, of
+    d(output)/d(layer) × the layer's local derivative there (``+=`` in ``backward``)."""
+    found: dict[int, list[tuple[int, int]]] = {}
+    for li, layer in enumerate(graph.layers):
+        for k, source in enumerate(layer.sources):
+            found.setdefault(source, []).append((li, k))
+    return {node: tuple(steps) for node, steps in found.items()}
 
 
 @dataclass(frozen=True)
@@ -161,7 +200,7 @@ class Pass:
     factors: list[Factors]  # every layer's local factors, one per input (None: not needed)
     adjoints: dict[int, float]  # d(output)/d(node), from one backward sweep
     steps: tuple[Contribution, ...]  # that sweep, step by step
-    beyond: dict[int, wide.Wide]  # adjoints beyond the range of doubles (there 0.0 or ±inf)
+    beyond: Mapping[int, wide.Wide]  # adjoints beyond the range of doubles (there 0.0 or ±inf)
     values_beyond: dict[int, wide.Wide] = field(default_factory=dict)  # values below the range (there 0.0)
     factors_beyond: dict[tuple[int, int], wide.Wide] = field(default_factory=dict)  # (layer, input) -> factor
 
@@ -170,11 +209,13 @@ class Pass:
         return {graph.names[i]: a for i, a in self.adjoints.items() if i in graph.names}
 
 
-def run(graph: Graph, point: Mapping[str, float], wrt: Iterable[str] | None = None) -> Pass:
+def run(graph: Graph, point: Mapping[str, float], wrt: Iterable[str] | None = None, steps: bool = True) -> Pass:
     """The forward pass, the local factors and the backward pass at a point.
 
     With `wrt`, only the local factors on paths from those variables are
     computed: a factor that does not exist elsewhere cannot fail the pass.
+    Without `steps`, the backward pass is not recorded step by step (``Pass.steps``
+    is empty): for callers that read only adjoints, such as ``check``'s samples.
 
     When a product of factors leaves the range of doubles (a vanishing or
     exploding gradient through thousands of layers), the backward pass runs
@@ -189,23 +230,18 @@ def run(graph: Graph, point: Mapping[str, float], wrt: Iterable[str] | None = No
         # A value beyond the range of doubles (e^-800 read as 0, e^1000 as an overflow) can make an
         # operation fail (ln of 0, a corner of |u| or √u at 0): the pass is taken again with
         # unbounded exponents.
-        if (found := _wide_pass(graph, point, needed)) is None:
+        if (found := _wide_pass(graph, point, needed, steps)) is None:
             raise
         return found
-    if _underflow_possible(values, factors) and (found := _wide_pass(graph, point, needed)) is not None:
+    if _underflow_possible(values, factors) and (found := _wide_pass(graph, point, needed, steps)) is not None:
         return found
-    adjoints, steps, lost = _float_backward(graph, factors)
-    beyond: dict[int, wide.Wide] = {}
-    if lost:
-        import mpmath
-
-        with mpmath.workprec(53):  # 53-bit numbers whose exponent cannot under- or overflow
-            exact_adjoints = backward(graph, lambda li, k: _mpf(mpmath, factors[li][k]), MpBackend({}))
-        for node, exact in exact_adjoints.items():
-            adjoints[node] = double = float(exact)  # 0.0 below the range, ±inf above it
-            if wide.beyond(double, exact):
-                beyond[node] = wide.from_mpf(exact)
-    return Pass(values, factors, adjoints, steps, beyond)
+    adjoints, recorded, lost = _float_backward(graph, factors, steps)
+    beyond: Mapping[int, wide.Wide] = {}
+    if lost:  # again, in doubles whose exponent cannot under- or overflow
+        exact = backward(graph, lambda li, k: factors[li][k], wide.ScaledArithmetic())
+        adjoints = {node: wide.to_double(value) for node, value in exact.items()}
+        beyond = wide.Beyond(adjoints, exact, scaled=True)
+    return Pass(values, factors, adjoints, recorded, beyond)
 
 
 def magnitude(graph: Graph, at: Pass, variable: str) -> float:
@@ -219,17 +255,13 @@ def magnitude(graph: Graph, at: Pass, variable: str) -> float:
     return sizes.get(index, 0.0)
 
 
-def _mpf(mpmath: Any, factor: float | None) -> Any:
-    return None if factor is None else mpmath.mpf(factor)
-
-
 def _underflow_possible(values: list[float], factors: list[Factors]) -> bool:
     """Whether a value or factor is 0 or subnormal: perhaps a number below the range of doubles."""
     numbers = itertools.chain(values, (f for layer in factors for f in layer if f is not None))
     return any(v == 0.0 or abs(v) < wide.MIN_NORMAL for v in numbers)
 
 
-def _wide_pass(graph: Graph, point: Mapping[str, float], needed: list[bool] | None) -> Pass | None:
+def _wide_pass(graph: Graph, point: Mapping[str, float], needed: list[bool] | None, steps: bool) -> Pass | None:
     """The whole pass in mpmath at 53 bits, whose exponent cannot under- or overflow, when it finds
     a value or a factor that doubles lost (beyond their range); None when it finds none.  A MathError when
     the mathematics fails with unbounded exponents too."""
@@ -255,14 +287,10 @@ def _wide_pass(graph: Graph, point: Mapping[str, float], needed: list[bool] | No
     }
     if not values_beyond and not factors_beyond:
         return None
-    _, steps, _ = _float_backward(graph, factors)
-    adjoints: dict[int, float] = {}
-    beyond: dict[int, wide.Wide] = {}
-    for node, value in adjoints_mp.items():
-        adjoints[node] = double = float(value)
-        if wide.beyond(double, value):
-            beyond[node] = wide.from_mpf(value)
-    return Pass(values, factors, adjoints, steps, beyond, values_beyond, factors_beyond)
+    _, recorded, _ = _float_backward(graph, factors, steps)
+    adjoints = {node: float(value) for node, value in adjoints_mp.items()}
+    beyond = wide.Beyond(adjoints, adjoints_mp)
+    return Pass(values, factors, adjoints, recorded, beyond, values_beyond, factors_beyond)
 
 
 # --------------------------------------------------------------------------- paths
@@ -319,12 +347,12 @@ def expand_in_variables(graph: Graph, size_limit: int = 4000) -> tuple[dict[int,
         mapping = {graph.symbol(graph.names[s]): forms[s] for s in layer.sources}
         expr = layer.expression.xreplace(mapping)
         forms[layer.root] = expr
-        if _too_big(expr, size_limit):
+        if too_big(expr, size_limit):
             return forms, False
     return forms, True
 
 
-def _too_big(expr: Any, limit: int) -> bool:
+def too_big(expr: Any, limit: int) -> bool:
     return any(count >= limit for count, _ in enumerate(_preorder(expr)))
 
 
@@ -389,7 +417,7 @@ def derivative_in_variables(graph: Graph, wrt: int, forms: dict[int, Any], size_
             if t != 0:
                 total += _local_in_variables(graph, layer, k, forms) * t
         tangent[layer.root] = total
-        if _too_big(total, size_limit):
+        if too_big(total, size_limit):
             return None
     return tangent.get(graph.output, sympy.Integer(1 if graph.output == wrt else 0))
 

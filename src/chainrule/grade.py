@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from chainrule import engine
+from chainrule import engine, wide
 from chainrule.budget import attempt
 from chainrule.derive import EXPAND_LIMIT, Derivation, choose_variable, derive
 from chainrule.errors import InputError, MathError, UsageError, quoted
@@ -31,6 +31,7 @@ from chainrule.graph import Graph, build_graph
 from chainrule.interpret import SympyBackend, evaluate
 from chainrule.printing import form, plain, pretty
 from chainrule.syntax import parse
+from chainrule.wide import Wide
 
 SCALES = (0.05, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)  # sample points are drawn at every scale of these
 POINTS = 12  # sample points wanted
@@ -71,6 +72,7 @@ class _Sample:
     expected: float
     answer: float
     factors: list[engine.Factors]  # per layer; None off the paths from the variable
+    beyond: Wide | None = None  # the derivative, when it is beyond the range of doubles (expected is 0 or ±inf)
 
 
 def _factor(sample: _Sample, li: int, k: int) -> float:
@@ -112,10 +114,10 @@ def _sampler(expr_graph: Graph, answer_graph: Graph, variable: str) -> SampleAt:
     def sample_at(point: dict[str, float]) -> _Sample | None:
         try:
             answer = engine.evaluate(answer_graph, point)[answer_graph.output]
-            at = engine.run(expr_graph, point, (variable,))
+            at = engine.run(expr_graph, point, (variable,), steps=False)
         except MathError:  # outside a domain (never a timeout: that ends the check)
             return None
-        return _Sample(point, at.adjoints.get(wrt, 0.0), answer, at.factors)
+        return _Sample(point, at.adjoints.get(wrt, 0.0), answer, at.factors, at.beyond.get(wrt))
 
     return sample_at
 
@@ -439,6 +441,8 @@ def _sign(d: Derivation) -> Finding:
 def _other(d: Derivation, samples: list[_Sample]) -> Finding:
     s = max(samples, key=_relative_difference)  # the point that shows the difference best
     answer, expected = _apart(s.answer, s.expected)
+    if s.beyond is not None:
+        expected = f"{wide.text(s.beyond, 6)}, beyond the range of doubles"
     return Finding(
         "other",
         f"Your answer is not the derivative, and not one of the usual chain-rule slips: "

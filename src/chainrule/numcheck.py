@@ -134,7 +134,11 @@ def check(
             finer = _reference(graph, point, wrt, DIGITS + FINER)
             if abs(finer - reference) <= RESOLVED * abs(finer):
                 return _relative(nudge, finer, derivative, f"mpmath.diff at {DIGITS + FINER} digits")
-            # The reference does not settle: it is rounding noise around 0.
+            # The reference does not settle: mpmath's step lost it in rounding.  A tiny derivative
+            # (a vanishing gradient through hundreds of layers) is resolved with as many digits as
+            # its size needs, within the same bound on work as a retry.
+            if derivative != 0 and (deep := _deep_reference(graph, point, wrt, derivative)) is not None:
+                return _relative(nudge, deep[0], derivative, deep[1])
             noise = float(max(abs(reference), abs(finer)))
             if abs(derivative) <= 10 * noise:
                 return Check(
@@ -192,6 +196,19 @@ def _retry(graph: Graph, point: Mapping[str, float], wrt: str, nudge: Nudge, der
             return Check(nudge, how, 0.0, 0.0, None, True)
         if reference != 0 and (check := _relative(nudge, reference, derivative, how)).agrees:
             return check
+    return None
+
+
+def _deep_reference(graph: Graph, point: Mapping[str, float], wrt: str, derivative: float) -> tuple[Any, str] | None:
+    """The reference of a tiny derivative at as many digits as its size needs, when it settles:
+    (value, method); None when that is too much work or it does not settle."""
+    digits = DIGITS + FINER + max(0, int(-math.log10(abs(derivative))))
+    if digits * len(graph.dag) > MAX_DIGIT_NODES:
+        return None
+    first = _reference(graph, point, wrt, digits)
+    second = _reference(graph, point, wrt, digits + FINER)
+    if second != 0 and abs(first - second) <= RESOLVED * abs(second):
+        return second, f"mpmath.diff at {digits + FINER} digits"
     return None
 
 

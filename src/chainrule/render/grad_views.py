@@ -17,6 +17,7 @@ from chainrule.render.text_view import console
 from chainrule.wide import text as wide
 
 SCHEMA = "chainrule.grad/1"
+EXPANDED_WIDTH = 160  # the table shows a partial in the variables too when it is at most this long
 
 
 def _names(g: Gradient, index: int) -> str:
@@ -35,6 +36,33 @@ def _local_text(node: str, wrt: str, expression: Any, value: float) -> str:
     """∂c/∂a = b = 3, or ∂d/∂c = 1 when the local gradient is a number."""
     text = f"{_partial(node, wrt)} = {pretty(expression)}"
     return text if expression.is_number else f"{text} = {num(value, 6)}"
+
+
+def _grouped(text: str, expr: Any) -> str:
+    """A local derivative as a factor after another: in parentheses unless it is one symbol,
+    number or function call."""
+    return text if expr.is_Atom or expr.is_Function else f"({text})"
+
+
+def _symbolic(g: Gradient, v: str, style: str = "pretty") -> str:
+    """∂output/∂v in the nodes' names: the whole product while it is small, otherwise one
+    step back, through the adjoints of the nodes v feeds (∂y/∂u1 · 1/(x² + 1))."""
+    whole = g.symbolic[v]
+    if whole is not None:
+        return latex(whole) if style == "latex" else pretty(whole)
+    terms = []
+    for li, k in g.through[v]:
+        layer = g.graph.layers[li]
+        local = layer.locals[k].expression
+        if style == "latex":
+            from chainrule.render.latex_view import name_tex
+
+            upstream = rf"\frac{{\partial {name_tex(g.output)}}}{{\partial {name_tex(layer.name)}}}"
+            terms.append(upstream if local == 1 else rf"{upstream} \cdot {_grouped(latex(local), local)}")
+        else:
+            upstream = _partial(g.output, layer.name)
+            terms.append(upstream if local == 1 else f"{upstream}·{_grouped(pretty(local), local)}")
+    return " + ".join(terms)
 
 
 # --------------------------------------------------------------------------- JSON
@@ -79,8 +107,12 @@ def document(g: Gradient) -> dict[str, Any]:
             doc["beyond_double"] = {name: wide_entry(w) for name, w in g.beyond.items()}
     doc["symbolic"] = {
         v: {
-            "nodes": plain(g.symbolic[v]),
+            "nodes": plain(g.symbolic[v]) if g.symbolic[v] is not None else None,
             "variables": plain(g.expanded[v]) if v in g.expanded else None,
+            "through": [
+                {"node": g.graph.layers[li].name, "local": plain(g.graph.layers[li].locals[k].expression)}
+                for li, k in g.through[v]
+            ],
         }
         for v in g.wrt
     }
@@ -160,9 +192,9 @@ def render_text(g: Gradient, color: bool = False, width: int = 100) -> str:
         grad.add_column("value", justify="right", style="bold green")
         grad.add_column("check")
     for v in g.wrt:
-        symbolic = pretty(g.symbolic[v])
-        if v in g.expanded and pretty(g.expanded[v]) != symbolic:
-            symbolic += f" = {pretty(g.expanded[v])}"
+        symbolic = _symbolic(g, v)
+        if v in g.expanded and (expanded := pretty(g.expanded[v])) != symbolic and len(expanded) <= EXPANDED_WIDTH:
+            symbolic += f" = {expanded}"
         row = [v, symbolic]
         if at:
             c = g.checks.get(v)
@@ -198,7 +230,7 @@ def render_explain(g: Gradient) -> str:
     if g.point is None:
         lines.append("2. The gradient, symbolically: the backward pass on the local gradients")
         for v in g.wrt:
-            lines.append(f"     ∂{g.output}/∂{v} = {pretty(g.symbolic[v])}")
+            lines.append(f"     ∂{g.output}/∂{v} = {_symbolic(g, v)}")
         return "\n".join(lines) + "\n"
     lines.append("2. Forward pass: compute and store every node's value, inputs first")
     for layer in g.layers:
@@ -227,7 +259,7 @@ def render_explain(g: Gradient) -> str:
         if c is not None and c.nudge.value is not None:
             verdict = f"   nudge {v} by {c.nudge.h:g}: {num(c.nudge.value, 6)}"
             verdict += f", and the accurate check {_verdict(c.agrees, 'agrees', 'DISAGREES', 'cannot decide')}"
-        lines.append(f"     ∂{g.output}/∂{v} = {pretty(g.symbolic[v])} = {_value(g, v)}{verdict}")
+        lines.append(f"     ∂{g.output}/∂{v} = {_symbolic(g, v)} = {_value(g, v)}{verdict}")
     return "\n".join(lines) + "\n"
 
 
@@ -250,7 +282,7 @@ def render_latex(g: Gradient) -> str:
     for v in g.wrt:
         value = rf" = {number_tex(_value(g, v))}" if v in gradient else ""
         frac = rf"\frac{{\partial {name_tex(g.output)}}}{{\partial {name_tex(v)}}}"
-        rows.append(rf"{frac} &= {latex(g.symbolic[v])}{value}")
+        rows.append(rf"{frac} &= {_symbolic(g, v, 'latex')}{value}")
     rows += [rf"&& \text{{note: {tex_text(note)}}}" for note in g.notes]
     return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}\n"
 
@@ -272,7 +304,7 @@ def render_markdown(g: Gradient) -> str:
         out.append("| " + " | ".join(cells) + " |")
     out += ["", "| variable | gradient |" + (" value | check |" if at else ""), "|" + "---|" * (4 if at else 2)]
     for v in g.wrt:
-        cells = [v, f"`{pretty(g.symbolic[v])}`"]
+        cells = [v, f"`{_symbolic(g, v)}`"]
         if at:
             c = g.checks.get(v)
             cells += [
