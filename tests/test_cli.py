@@ -218,3 +218,11 @@ print('RESULT', code, seen, gc.isenabled(), len(gc.get_objects()) > 0, gc.get_fr
 """
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "RESULT 0 [True] True True True"
+
+
+def test_a_format_given_twice_is_a_usage_error_answered_in_json(run: Any) -> None:
+    """The parser would keep the last --format; a reader who asked for JSON first would get text."""
+    code, out, err = run("diff", "x^2", "--format", "json", "--format", "text")
+    doc = json.loads(out)
+    assert code == 2 and doc["error"]["kind"] == "usage" and "more than once" in doc["error"]["message"]
+    assert "more than once" in err

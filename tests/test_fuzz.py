@@ -213,7 +213,11 @@ diff_options = joined(
     flag(st.booleans(), "--granularity", "ops"),
 )
 grad_options = joined(
-    output, maybe_point, optional("--wrt", ["x", "x,y", "a,b,w", "c"]), flag(st.booleans(), "--granularity", "ops")
+    output,
+    maybe_point,
+    optional("--wrt", ["x", "x,y", "a,b,w", "c"]),
+    flag(st.booleans(), "--granularity", "ops"),
+    flag(st.booleans(), "--full"),
 )
 graph_options = joined(
     optional("--format", ["mermaid", "dot"]), maybe_point, flag(st.booleans(), "--granularity", "ops")
@@ -222,6 +226,7 @@ graph_options = joined(
 # Every option of every command, to mix freely: unsupported pairs may exit 2.
 ANY_OPTION: list[list[str]] = (
     [["--json"], ["--explain"], ["--view", "sensitivity"], ["--order", "2"], ["--order", "0"], ["--order", "-1"]]
+    + [["--full"]]
     + [["--format", f] for f in [*FORMATS, "mermaid", "dot", "csv"]]
     + [["--at", p] for p in POINTS[:4]]
     + [["--wrt", v] for v in ["x", "x,y", "q"]]
@@ -371,11 +376,14 @@ def test_batch_answers_every_line_with_one_strict_json_object(
     expression=program_inputs,
     answer=inputs,
     options=st.lists(st.sampled_from(ANY_OPTION), max_size=4),
+    dash=st.booleans(),
 )
 def test_no_command_and_flag_combination_ever_crashes(
-    command: str, expression: str, answer: str, options: list[list[str]]
+    command: str, expression: str, answer: str, options: list[list[str]], dash: bool
 ) -> None:
-    arguments = [expression, answer] if command == "check" else [] if command == "batch" else [expression]
+    """With `dash`, the expression is '-' and comes on standard input, as a long program would."""
+    given = "-" if dash else expression
+    arguments = [given, answer] if command == "check" else [] if command == "batch" else [given]
     flags = [word for words in options for word in words]
     invoke([command, *arguments, *flags, "--timeout", TIMEOUT], stdin=expression + "\n")
 

@@ -9,6 +9,7 @@ derivative, so the cost grows with the number of nodes, not nodes × variables.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +18,7 @@ from chainrule import engine
 from chainrule.derive import parse_point
 from chainrule.errors import MathError, UsageError, quoted
 from chainrule.graph import GRANULARITIES, Graph, build_graph
-from chainrule.numcheck import Check, check_at
+from chainrule.numcheck import Check, Checker
 from chainrule.steps import Evaluated, Evaluation
 from chainrule.syntax import parse_program
 from chainrule.wide import Wide
@@ -26,7 +27,8 @@ MAX_CHECKED = 50  # variables checked numerically; a larger gradient checks an e
 EXPAND_LAYERS = 60  # beyond this many layers, or
 EXPAND_VARIABLES = 20  # this many variables, or
 EXPAND_SIZE = 500  # an output this large, the gradient is shown in terms of the nodes only
-SYMBOLIC_SIZE = 400  # a partial in the nodes' names larger than this is shown one step at a time
+SYMBOLIC_SIZE = 400  # a partial in the nodes' names larger than this is shown one step back
+SYMBOLIC_VARIABLES = 200  # with more variables than this (a network's weights), all are shown one step back
 
 
 @dataclass(frozen=True)
@@ -60,12 +62,58 @@ class Gradient(Evaluated):
         return {v: w for v in self.wrt if (w := self.evaluation.beyond(v)) is not None}
 
 
+@dataclass(frozen=True)
+class Group:
+    """Variables that share a prefix (w1 for w1_3_5, b for b12), as a summary of a large gradient
+    shows them: how many, the norm of their partials, and the largest few."""
+
+    name: str
+    variables: tuple[str, ...]
+    norm: float  # √(Σ (∂output/∂v)²) over the group, in doubles
+    largest: tuple[str, ...]  # the variables with the largest |∂output/∂v|, largest first
+
+
+LARGEST = 3  # variables named per group
+
+
+def prefix(name: str) -> str:
+    """The group of a variable's name: the part before the first underscore (w1 for w1_3_5), or
+    the name without its trailing digits and primes (w for w12, x for x3); the name itself when
+    that leaves nothing."""
+    head = name.split("_", 1)[0] if "_" in name.strip("_") else name
+    stem = head.rstrip("0123456789′″‴'")
+    return stem if stem and head == name else head or name
+
+
+def groups(g: Gradient) -> tuple[Group, ...]:
+    """The chosen variables by prefix, in order of first appearance."""
+    by: dict[str, list[str]] = {}
+    for v in g.wrt:
+        by.setdefault(prefix(v), []).append(v)
+    gradient = g.gradient or {}
+    beyond = g.beyond
+
+    def size(v: str) -> float:  # log10 |∂output/∂v|, beyond the range of doubles too
+        if v in beyond:
+            return math.log10(abs(beyond[v].mantissa)) + beyond[v].exponent
+        value = abs(gradient.get(v, 0.0))
+        return math.log10(value) if value > 0 else -math.inf
+
+    found = []
+    for name, members in by.items():
+        norm = math.hypot(*(gradient.get(v, 0.0) for v in members))
+        largest = tuple(sorted(members, key=size, reverse=True)[:LARGEST]) if g.gradient is not None else ()
+        found.append(Group(name, tuple(members), norm, largest))
+    return tuple(found)
+
+
 def parse_wrt(text: str | None, variables: tuple[str, ...]) -> tuple[str, ...]:
     if text is None:
         return variables
     chosen = tuple(part.strip() for part in text.split(",") if part.strip())
+    present = frozenset(variables)
     for name in chosen:
-        if name not in variables:
+        if name not in present:
             raise UsageError(
                 f"--wrt {quoted(name, bare=True)}: {quoted(name)} does not occur in the expression"
                 f" (its variables: {quoted(', '.join(variables), 120, bare=True)})"
@@ -95,8 +143,11 @@ def gradient(
     if point is not None:
         at_point, missing = _run(graph, point, chosen)
     evaluation = Evaluation(graph, point, at_point)
-    symbolic_by_index = engine.symbolic_adjoints(graph, SYMBOLIC_SIZE)
-    symbolic = {v: symbolic_by_index.get(graph.index_of(v), sympy.Integer(0)) for v in chosen}
+    if len(chosen) <= SYMBOLIC_VARIABLES:
+        symbolic_by_index = engine.symbolic_adjoints(graph, SYMBOLIC_SIZE)
+        symbolic = {v: symbolic_by_index.get(graph.index_of(v), sympy.Integer(0)) for v in chosen}
+    else:  # ten thousand whole products would cost more than the rest of the gradient, and say less
+        symbolic = dict.fromkeys(chosen)
     consumers = engine.through(graph)
     expanded: dict[str, Any] = {}
     if len(graph.layers) <= EXPAND_LAYERS and len(chosen) <= EXPAND_VARIABLES:
@@ -112,9 +163,9 @@ def gradient(
     if len(chosen) > MAX_CHECKED:
         stride = len(chosen) / MAX_CHECKED
         sample = tuple(chosen[int(k * stride)] for k in range(MAX_CHECKED))
-    for v in sample:
-        if v not in missing and (found := check_at(evaluation, v)) is not None:
-            checks[v] = found
+    if point is not None and at_point is not None:
+        checker = Checker(evaluation)
+        checks = {v: checker(v) for v in sample if v not in missing}
     return Gradient(
         evaluation=evaluation,
         wrt=chosen,

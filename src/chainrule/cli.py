@@ -70,6 +70,12 @@ class _Group(typer.core.TyperGroup):
         **extra: Any,
     ) -> NoReturn:
         argv = list(sys.argv[1:] if args is None else args)
+        formats = [a for a in argv if a == "--format" or a.startswith("--format=")]
+        if len(formats) > 1:  # the parser would keep the last one; a JSON reader would wait for the first
+            err = UsageError("choose one format: --format was given more than once")
+            _say(f"error: {err.message}")
+            _early_document(argv, err)
+            sys.exit(EXIT_INPUT)
         try:
             code = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
         except _PARSER_ERROR as err:
@@ -329,7 +335,9 @@ def _timeout_error() -> ChainruleError:
     return OutOfTime("the computation took longer than the time budget", hint="raise it with --timeout SECONDS")
 
 
-Expression = Annotated[str, typer.Argument(help='The expression, as on paper: "sin((2x+1)^2)".')]
+Expression = Annotated[
+    str, typer.Argument(help="The expression, as on paper: \"sin((2x+1)^2)\"; '-' reads it from standard input.")
+]
 At = Annotated[
     str | None,
     typer.Option("--at", help="The point: a number (3, pi/4) or name=value pairs (x=0.7,y=1.3)."),
@@ -354,6 +362,36 @@ Memory = Annotated[
 TAKES_MINUS = {"ignore_unknown_options": True}  # "-x^2" is an expression, not an option
 
 
+MAX_STDIN = 16 << 20  # bytes of an expression or program read from standard input ('-')
+
+
+def _source(argument: str, what: str = "the expression") -> str:
+    """The argument as given, or for '-' all of standard input: a program too long for a command
+    line (a shell passes at most 128 KiB in one argument), such as a network's 10,000 weights."""
+    if argument != "-":
+        return argument
+    from chainrule.errors import FileError
+
+    if sys.stdin is None:
+        raise FileError(
+            f"{what} is '-', but standard input is closed", hint="pipe the text in, or give it as an argument"
+        )
+    stream = getattr(sys.stdin, "buffer", None)
+    data = stream.read(MAX_STDIN + 1) if stream is not None else sys.stdin.read(MAX_STDIN + 1).encode()
+    if len(data) > MAX_STDIN:
+        raise InputError(f"{what} on standard input is longer than {MAX_STDIN:,} bytes")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        bad = data[err.start]
+        raise InputError(
+            f"{what} on standard input is not UTF-8 text: byte 0x{bad:02x} at byte {err.start + 1} ({err.reason})"
+        ) from None
+    if not text.strip():
+        raise InputError(f"{what} on standard input is empty")
+    return text
+
+
 def _format(format_: str | None, json_: bool, explain: bool = False) -> str:
     """The format asked for by --format, --json or --explain; asking for two is a usage error."""
     chosen = format_.lower() if format_ is not None else None
@@ -370,12 +408,12 @@ def _json_mode(format_: str | None, json_: bool) -> bool:
     return json_ or (format_ or "").lower() == "json"
 
 
-def _renderer(view: str, chosen: str) -> Callable[[Any], str]:
+def _renderer(view: str, chosen: str, full: bool = False) -> Callable[[Any], str]:
     """The registry's renderer for the chosen format, on this terminal."""
     from chainrule.render.registry import Terminal, renderer
 
     render = renderer(view, chosen)
-    terminal = Terminal(color=_color(), width=_width(), ascii=_ascii())
+    terminal = Terminal(color=_color(), width=_width(), ascii=_ascii(), full=full)
     return lambda result: render(result, terminal)
 
 
@@ -421,7 +459,7 @@ def diff(
             kind_of(plot)
             writable(plot, "--plot", _streams())
         with _budgets(timeout, memory):
-            result = differentiate(expression, wrt=wrt, at=at, granularity=granularity.value, order=order)
+            result = differentiate(_source(expression), wrt=wrt, at=at, granularity=granularity.value, order=order)
             text = render(result)
             if plot is not None:
                 from chainrule.render.plot_view import plot as draw
@@ -443,7 +481,13 @@ def diff(
 
 @app.command(context_settings=TAKES_MINUS)
 def grad(
-    expression: Annotated[str, typer.Argument(help='An expression, or bindings: "c = a*b; d = c + 1; loss = d^2".')],
+    expression: Annotated[
+        str,
+        typer.Argument(
+            help='An expression, or bindings: "c = a*b; d = c + 1; loss = d^2" (or one per line); '
+            "'-' reads them from standard input."
+        ),
+    ],
     at: At = None,
     wrt: Annotated[
         str | None, typer.Option("--wrt", help="The variables to differentiate by (default: all), e.g. w1,b1.")
@@ -454,6 +498,12 @@ def grad(
     granularity: GranularityOption = Granularity.functions,
     timeout: Timeout = 5.0,
     memory: Memory = "2G",
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full", help="Every node, step and partial in the text and explain views, not a summary of a large one."
+        ),
+    ] = False,
 ) -> None:
     """Backpropagation on the computational graph: forward pass, backward pass, gradient.
 
@@ -465,9 +515,9 @@ def grad(
     def work() -> tuple[str, int]:
         from chainrule.backprop import gradient
 
-        render = _renderer("grad", _format(format_, json_, explain))
+        render = _renderer("grad", _format(format_, json_, explain), full)
         with _budgets(timeout, memory):
-            result = gradient(expression, at=at, wrt=wrt, granularity=granularity.value)
+            result = gradient(_source(expression), at=at, wrt=wrt, granularity=granularity.value)
             text = render(result)
         wrong = any(c.agrees is False for c in result.checks.values())
         return text, EXIT_DISAGREES if wrong else EXIT_OK
@@ -497,7 +547,9 @@ def check(
 
         render = _renderer("check", _format(format_, json_))
         with _budgets(timeout, memory):
-            result = grade(expression, answer, wrt=wrt)
+            if expression == answer == "-":
+                raise UsageError("only one of the expression and the answer can be read from standard input ('-')")
+            result = grade(_source(expression), _source(answer, "the answer"), wrt=wrt)
             text = render(result)
         codes = {"correct": EXIT_OK, "wrong": EXIT_DISAGREES, "undecided": EXIT_UNDECIDED}
         return text, codes[result.verdict]
@@ -622,7 +674,12 @@ def schema(name: Annotated[SchemaName, typer.Argument(help="diff, grad, check or
 
 @app.command(context_settings=TAKES_MINUS)
 def graph(
-    expression: Annotated[str, typer.Argument(help="An expression, or bindings separated by ';'.")],
+    expression: Annotated[
+        str,
+        typer.Argument(
+            help="An expression, or bindings separated by ';' or lines; '-' reads them from standard input."
+        ),
+    ],
     at: At = None,
     format_: Annotated[
         str, typer.Option("--format", help="mermaid (renders in GitHub Markdown) or dot (Graphviz).")
@@ -642,7 +699,7 @@ def graph(
 
         render = _renderer("graph", format_.lower())
         with _budgets(timeout, memory):
-            result = gradient(expression, at=at, granularity=granularity.value)
+            result = gradient(_source(expression), at=at, granularity=granularity.value)
             text = render(result)
         return text, EXIT_OK
 

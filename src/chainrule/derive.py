@@ -120,6 +120,7 @@ def _point_items(text: str | Mapping[str, float | str], variables: tuple[str, ..
     if isinstance(text, Mapping):
         return _point_of_mapping(text, variables, wrt)
     point: dict[str, float] = {}
+    present = frozenset(variables)
     items = [part for part in text.split(",")]
     if len(items) == 1 and "=" not in items[0]:
         items = [f"{wrt}={items[0]}"]
@@ -134,7 +135,7 @@ def _point_items(text: str | Mapping[str, float | str], variables: tuple[str, ..
                 position=offset,
                 end=offset + len(item),
             )
-        _known(name, variables, wrt, text, offset, offset + len(item))
+        _known(name, variables, present, wrt, text, offset, offset + len(item))
         point[name] = _constant(value, text, offset + len(item) - len(value))
         offset += len(item) + 1
     return point
@@ -143,8 +144,9 @@ def _point_items(text: str | Mapping[str, float | str], variables: tuple[str, ..
 def _point_of_mapping(given: Mapping[str, float | str], variables: tuple[str, ...], wrt: str) -> dict[str, float]:
     """A point given as a mapping: every key is a variable's name, every value a number."""
     point: dict[str, float] = {}
+    present = frozenset(variables)
     for name, value in given.items():
-        _known(str(name), variables, wrt, None, None, None)
+        _known(str(name), variables, present, wrt, None, None, None)
         if isinstance(value, str):
             point[name] = _constant(value, value, 0)
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -161,9 +163,15 @@ def _point_of_mapping(given: Mapping[str, float | str], variables: tuple[str, ..
 
 
 def _known(
-    name: str, variables: tuple[str, ...], wrt: str, text: str | None, start: int | None, end: int | None
+    name: str,
+    variables: tuple[str, ...],
+    present: frozenset[str],
+    wrt: str,
+    text: str | None,
+    start: int | None,
+    end: int | None,
 ) -> None:
-    if name not in variables and name != wrt:
+    if name not in present and name != wrt:
         known = quoted(", ".join(variables), 200, bare=True) or "none"
         shown = quoted(name)
         raise UsageError(

@@ -233,7 +233,7 @@ def run(graph: Graph, point: Mapping[str, float], wrt: Iterable[str] | None = No
         if (found := _wide_pass(graph, point, needed, steps)) is None:
             raise
         return found
-    if _underflow_possible(values, factors) and (found := _wide_pass(graph, point, needed, steps)) is not None:
+    if _underflow_possible(graph, values, factors) and (found := _wide_pass(graph, point, needed, steps)) is not None:
         return found
     adjoints, recorded, lost = _float_backward(graph, factors, steps)
     beyond: Mapping[int, wide.Wide] = {}
@@ -244,21 +244,33 @@ def run(graph: Graph, point: Mapping[str, float], wrt: Iterable[str] | None = No
     return Pass(values, factors, adjoints, recorded, beyond)
 
 
-def magnitude(graph: Graph, at: Pass, variable: str) -> float:
-    """The size of the terms d(output)/d(variable) adds up: the sum over paths of the products of
-    |local factor|, by one more backward sweep.  Rounding in doubles is relative to this, not to
+def magnitudes(graph: Graph, at: Pass) -> dict[int, float]:
+    """Per node, the size of the terms d(output)/d(node) adds up: the sum over paths of the products
+    of |local factor|, by one more backward sweep.  Rounding in doubles is relative to this, not to
     the derivative, when the terms cancel (d/dx of sin²x + cos²x)."""
-    index = graph.variable_index(variable)
-    if index < 0:
-        return 0.0
-    sizes = backward(graph, lambda li, k: None if (f := at.factors[li][k]) is None else abs(f), FloatBackend({}))
-    return sizes.get(index, 0.0)
+    return backward(graph, lambda li, k: None if (f := at.factors[li][k]) is None else abs(f), FloatBackend({}))
 
 
-def _underflow_possible(values: list[float], factors: list[Factors]) -> bool:
-    """Whether a value or factor is 0 or subnormal: perhaps a number below the range of doubles."""
-    numbers = itertools.chain(values, (f for layer in factors for f in layer if f is not None))
-    return any(v == 0.0 or abs(v) < wide.MIN_NORMAL for v in numbers)
+def _underflow_possible(graph: Graph, values: list[float], factors: list[Factors]) -> bool:
+    """Whether a value or factor may be a number below the range of doubles: a subnormal one, or a
+    0 that an operation made from inputs that are not 0 (e^-800, or σ′(−800) as a layer's factor).
+    A 0 typed in, a weight of 0, a sum that cancels or relu of a negative number is exactly 0."""
+    for i, v in enumerate(values):
+        if v != 0.0 and abs(v) >= wide.MIN_NORMAL:
+            continue
+        node = graph.dag[i]
+        if v != 0.0 or (node.kind not in _EXACT_ZERO and all(values[a] != 0.0 for a in node.args)):
+            return True
+    for layer, found in zip(graph.layers, factors, strict=True):
+        for f in found:
+            if f is not None and (
+                (f != 0.0 and abs(f) < wide.MIN_NORMAL) or (f == 0.0 and all(values[s] != 0.0 for s in layer.sources))
+            ):
+                return True
+    return False
+
+
+_EXACT_ZERO = frozenset({"num", "const", "var", "add", "sub"})  # a 0 from these is exact, never an underflow
 
 
 def _wide_pass(graph: Graph, point: Mapping[str, float], needed: list[bool] | None, steps: bool) -> Pass | None:

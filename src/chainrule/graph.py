@@ -95,11 +95,38 @@ class Graph:
 
     def variable_index(self, name: str) -> int:
         """The DAG index of a variable, or -1 when the expression does not use it."""
-        return self.index_of(name) if name in self.variables else -1
+        return self.index_of(name) if name in self._variables else -1
+
+    def uses(self, name: str) -> bool:
+        """Whether the expression uses a variable of this name."""
+        return name in self._variables
+
+    @functools.cached_property
+    def _variables(self) -> frozenset[str]:
+        return frozenset(self.variables)
 
     @functools.cached_property
     def _indices(self) -> dict[str, int]:
         return {n: i for i, n in self.names.items()}
+
+    def downstream(self, index: int) -> list[int]:
+        """Every DAG node whose value depends on the node at `index`, itself included, in order."""
+        seen = {index}
+        stack = [index]
+        while stack:
+            for user in self._users[stack.pop()]:
+                if user not in seen:
+                    seen.add(user)
+                    stack.append(user)
+        return sorted(seen)
+
+    @functools.cached_property
+    def _users(self) -> list[list[int]]:
+        users: list[list[int]] = [[] for _ in self.dag]
+        for i, node in enumerate(self.dag):
+            for a in set(node.args):
+                users[a].append(i)
+        return users
 
 
 # --------------------------------------------------------------------------- DAG

@@ -17,10 +17,11 @@ vanishing gradient, is only confirmed to be close to 0.
 
 from __future__ import annotations
 
+import functools
 import math
+from collections import ChainMap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 import mpmath
@@ -28,7 +29,7 @@ import mpmath
 from chainrule import engine, wide
 from chainrule.errors import MathError, Reason
 from chainrule.graph import Graph
-from chainrule.interpret import MpBackend, evaluate
+from chainrule.interpret import FloatBackend, MpBackend, evaluate
 from chainrule.steps import Evaluation
 
 NUDGE_H = 0.001
@@ -41,6 +42,13 @@ FINER = 20  # more digits, to confirm a small reference
 SCALE_RTOL = 1e-12  # rounding allowed relative to the size of the terms a derivative sums
 RESOLVED = 1e-9  # two references this close are resolved
 MAX_DIGIT_NODES = 2_000_000  # digits × nodes the check may spend on a derivative below the range of doubles
+MAX_DIGITS = 3_000  # and digits at most: exp and ln cost far more than linearly in them (e^-424000 at
+#                     184,000 digits took a whole 5-second budget)
+
+
+def _affordable(digits: int, nodes: int) -> bool:
+    """Whether a reference at `digits` digits through `nodes` nodes is within the check's means."""
+    return digits <= MAX_DIGITS and digits * nodes <= MAX_DIGIT_NODES
 
 
 @dataclass(frozen=True)
@@ -78,10 +86,73 @@ def values_mp(graph: Graph, point: Mapping[str, Any]) -> list[Any]:
     return [values[i] for i in range(len(graph.dag))]
 
 
-def _nudge(graph: Graph, point: Mapping[str, float], wrt: str, f0: float) -> Nudge:
-    x0 = point[wrt]
+class Function:
+    """The function alone at one point, as the checks use it: its value with one variable moved.
+
+    The nodes that do not depend on the moved variable keep their values at the point, computed
+    once per precision (and in doubles, given by the forward pass), and only the nodes downstream
+    of the variable are evaluated again.  Checking a sample of the 10,000 partials of a network
+    then costs, for each, the nodes its variable reaches, not the whole graph three times over.
+    It is the same function: only values that cannot change are reused.
+    """
+
+    def __init__(self, graph: Graph, point: Mapping[str, float], doubles: Sequence[float] | None = None) -> None:
+        self.graph = graph
+        self.point = point
+        self._point = dict(point)  # beneath a moved variable (ChainMap)
+        self._doubles = doubles
+        self._exact: dict[int, list[Any]] = {}  # digits -> every node's value
+        self._lost: tuple[str | None] | None = None  # underflow(), once found
+
+    def exact(self, digits: int) -> list[Any]:
+        """Every node's value at the point, at `digits` digits."""
+        if digits not in self._exact:
+            with mpmath.workdps(digits):
+                self._exact[digits] = values_mp(self.graph, {k: mpmath.mpf(v) for k, v in self.point.items()})
+        return self._exact[digits]
+
+    def underflow(self) -> str | None:
+        """The first node whose value in doubles is below their range, by its value at DIGITS."""
+        if self._doubles is None:
+            return None
+        if self._lost is None:
+            self._lost = (_underflow(self.graph, self._doubles, self.exact(DIGITS)),)
+        return self._lost[0]
+
+    def moved(self, wrt: str, t: Any, digits: int) -> Any:
+        """The output with `wrt` at t, in mpmath at the working precision; the other nodes as at
+        the point at `digits` digits."""
+        return self._output(wrt, MpBackend(ChainMap({wrt: t}, self._point), self.graph.source), self.exact(digits))
+
+    def nudged(self, wrt: str, x: float) -> float:
+        """The output in doubles with `wrt` at x (a MathError where it has no value)."""
+        if self._doubles is None:
+            return engine.evaluate(self.graph, {**self.point, wrt: x})[self.graph.output]
+        return float(self._output(wrt, FloatBackend(ChainMap({wrt: x}, self._point), self.graph.source), self._doubles))
+
+    def _output(self, wrt: str, backend: Any, base: Sequence[Any]) -> Any:
+        graph = self.graph
+        index = graph.variable_index(wrt)
+        if index < 0:
+            return base[graph.output]
+        ops = graph.downstream(index)
+        if graph.output not in ops:
+            return base[graph.output]
+        # Constants are evaluated again at the working precision: an exponent of 1/3 must stay
+        # exactly the 1/3 that makes x^(1/3) a real odd root.
+        inside = set(ops)
+        for i in list(inside):
+            for a in graph.dag[i].args:
+                if a not in inside and graph.constant[a]:
+                    inside.update(graph.subtree(a))
+        given = {a: base[a] for i in inside for a in graph.dag[i].args if a not in inside}
+        return evaluate(graph.dag, backend, sorted(inside), given)[graph.output]
+
+
+def _nudge(function: Function, wrt: str, f0: float) -> Nudge:
+    x0 = function.point[wrt]
     try:
-        f1 = engine.evaluate(graph, {**point, wrt: x0 + NUDGE_H})[graph.output]
+        f1 = function.nudged(wrt, x0 + NUDGE_H)
     except MathError as err:
         why = "beyond the range of doubles" if err.reason is Reason.overflow else "undefined"
         return Nudge(NUDGE_H, x0, f0, None, None, why)
@@ -90,14 +161,37 @@ def _nudge(graph: Graph, point: Mapping[str, float], wrt: str, f0: float) -> Nud
     return Nudge(NUDGE_H, x0, f0, f1, (f1 - f0) / NUDGE_H)
 
 
+class Checker:
+    """The checks of partial derivatives at an evaluation's point.  What does not depend on the
+    variable is found once and shared: the function's values at the point (`Function`), the size
+    of the terms each partial sums, and the first value lost below the range of doubles."""
+
+    def __init__(self, ev: Evaluation) -> None:
+        assert ev.at is not None and ev.point is not None, "a check needs a point"
+        self.ev = ev
+        self.at = ev.at
+        self.function = Function(ev.graph, ev.point, ev.at.values)
+
+    @functools.cached_property
+    def _sizes(self) -> dict[int, float]:
+        return engine.magnitudes(self.ev.graph, self.at)
+
+    def __call__(self, variable: str) -> Check:
+        ev = self.ev
+        f0 = self.at.values[ev.graph.output]
+        derivative = ev.adjoint(variable) or 0.0
+        scale = self._sizes.get(ev.graph.variable_index(variable), 0.0)
+        assert ev.point is not None
+        return check(
+            ev.graph, ev.point, variable, f0, derivative, ev.beyond(variable), self.at.values, scale, self.function
+        )
+
+
 def check_at(ev: Evaluation, variable: str) -> Check | None:
     """The checks of d(output)/d(variable) at the evaluation's point; None without one."""
     if ev.at is None or ev.point is None:
         return None
-    f0 = ev.at.values[ev.graph.output]
-    derivative = ev.adjoint(variable) or 0.0
-    scale = engine.magnitude(ev.graph, ev.at, variable)
-    return check(ev.graph, ev.point, variable, f0, derivative, ev.beyond(variable), ev.at.values, scale)
+    return Checker(ev)(variable)
 
 
 def check(
@@ -109,20 +203,21 @@ def check(
     beyond: wide.Wide | None = None,
     values: Sequence[float] | None = None,
     scale: float = 0.0,
+    function: Function | None = None,
 ) -> Check:
     """Compare a derivative's value with the nudge and with mpmath.
 
     `beyond` is the derivative when it is outside the range of doubles
     (`derivative` is then 0.0 or ±inf); `values` are the nodes' values in
     doubles, to tell when one of them underflowed."""
-    nudge = _nudge(graph, point, wrt, f0)
+    function = function or Function(graph, point, values)
+    nudge = _nudge(function, wrt, f0)
     try:
-        with mpmath.workdps(DIGITS):
-            exact = values_mp(graph, {k: mpmath.mpf(v) for k, v in point.items()})
-        reference = _reference(graph, point, wrt, DIGITS)
+        exact = function.exact(DIGITS)
+        reference = _reference(function, wrt, DIGITS)
         if beyond is not None:
-            return _compare_beyond(graph, point, wrt, nudge, reference, beyond)
-        lost = _underflow(graph, values, exact) if values is not None else None
+            return _compare_beyond(function, wrt, nudge, reference, beyond)
+        lost = function.underflow() if values is not None else None
         if lost is not None and reference != 0 and abs(reference) < SMALL:
             return _undecided(
                 nudge,
@@ -131,13 +226,13 @@ def check(
             )
         if reference != 0 and abs(reference) < SMALL:
             # a small derivative (tanh′(30) ≈ 3.5e-26): compare relatively once more digits confirm it
-            finer = _reference(graph, point, wrt, DIGITS + FINER)
+            finer = _reference(function, wrt, DIGITS + FINER)
             if abs(finer - reference) <= RESOLVED * abs(finer):
                 return _relative(nudge, finer, derivative, f"mpmath.diff at {DIGITS + FINER} digits")
             # The reference does not settle: mpmath's step lost it in rounding.  A tiny derivative
             # (a vanishing gradient through hundreds of layers) is resolved with as many digits as
             # its size needs, within the same bound on work as a retry.
-            if derivative != 0 and (deep := _deep_reference(graph, point, wrt, derivative)) is not None:
+            if derivative != 0 and (deep := _deep_reference(function, wrt, derivative)) is not None:
                 return _relative(nudge, deep[0], derivative, deep[1])
             noise = float(max(abs(reference), abs(finer)))
             if abs(derivative) <= 10 * noise:
@@ -152,7 +247,7 @@ def check(
         # Before a disagreement is declared, the reference is taken again with more digits (a
         # saturated activation cancels them) and with steps smaller than |x| (beside a corner).
         try:
-            confirmed = _retry(graph, point, wrt, nudge, derivative)
+            confirmed = _retry(function, wrt, nudge, derivative)
         except MathError:
             confirmed = None
         if confirmed is not None:
@@ -167,30 +262,23 @@ def check(
     return result
 
 
-def _at(graph: Graph, fixed: Mapping[str, Any], wrt: str, t: Any) -> Any:
-    """The function with `wrt` at t and the other variables fixed."""
-    return evaluate_mp(graph, {**fixed, wrt: t})
-
-
-def _retry(graph: Graph, point: Mapping[str, float], wrt: str, nudge: Nudge, derivative: float) -> Check | None:
+def _retry(function: Function, wrt: str, nudge: Nudge, derivative: float) -> Check | None:
     """An agreeing check at finer settings, or None when the disagreement stands."""
+    graph, point = function.graph, function.point
     x0 = abs(mpmath.mpf(point[wrt]))
     attempts = [(DIGITS * 2, None), (DIGITS * 3, x0 * mpmath.mpf(2) ** -40 if x0 else None)]
     if x0 > 1e15:
         # far from 0 a step needs the digits of x itself: sin at 1e308 needs about 340
         needed = DIGITS + FINER + int(mpmath.log10(x0))
-        if needed * len(graph.dag) <= MAX_DIGIT_NODES:
+        if _affordable(needed, len(graph.dag)):
             attempts.append((needed, None))
     if derivative != 0 and abs(derivative) < 1e-20:
         # a tiny slope on a flat function (tanh at 205: 3.5e-178): as many digits as its size needs
         needed = DIGITS + FINER + int(-math.log10(abs(derivative)))
-        if needed * len(graph.dag) <= MAX_DIGIT_NODES:
+        if _affordable(needed, len(graph.dag)):
             attempts.append((needed, None))
     for digits, step in attempts:
-        with mpmath.workdps(digits):
-            fixed = {k: mpmath.mpf(v) for k, v in point.items()}
-            options = {} if step is None else {"h": step}
-            reference = mpmath.diff(partial(_at, graph, fixed, wrt), fixed[wrt], **options)
+        reference = _reference(function, wrt, digits, step)
         how = f"mpmath.diff at {digits} digits" + (f", step {mpmath.nstr(step, 3)}" if step is not None else "")
         if reference == 0 and derivative == 0:
             return Check(nudge, how, 0.0, 0.0, None, True)
@@ -199,14 +287,14 @@ def _retry(graph: Graph, point: Mapping[str, float], wrt: str, nudge: Nudge, der
     return None
 
 
-def _deep_reference(graph: Graph, point: Mapping[str, float], wrt: str, derivative: float) -> tuple[Any, str] | None:
+def _deep_reference(function: Function, wrt: str, derivative: float) -> tuple[Any, str] | None:
     """The reference of a tiny derivative at as many digits as its size needs, when it settles:
     (value, method); None when that is too much work or it does not settle."""
     digits = DIGITS + FINER + max(0, int(-math.log10(abs(derivative))))
-    if digits * len(graph.dag) > MAX_DIGIT_NODES:
+    if not _affordable(digits, len(function.graph.dag)):
         return None
-    first = _reference(graph, point, wrt, digits)
-    second = _reference(graph, point, wrt, digits + FINER)
+    first = _reference(function, wrt, digits)
+    second = _reference(function, wrt, digits + FINER)
     if second != 0 and abs(first - second) <= RESOLVED * abs(second):
         return second, f"mpmath.diff at {digits + FINER} digits"
     return None
@@ -242,11 +330,12 @@ def compare(nudge: Nudge, reference: float, derivative: float, scale: float) -> 
     return Check(nudge, METHOD, reference, abs_error, rel_error, agrees, note)
 
 
-def _reference(graph: Graph, point: Mapping[str, float], wrt: str, digits: int) -> Any:
-    """mpmath.diff of the function alone at `digits` digits."""
+def _reference(function: Function, wrt: str, digits: int, step: Any = None) -> Any:
+    """mpmath.diff of the function alone at `digits` digits (with its own step, or `step`)."""
     with mpmath.workdps(digits):
-        fixed = {k: mpmath.mpf(v) for k, v in point.items()}
-        return mpmath.diff(lambda t: evaluate_mp(graph, {**fixed, wrt: t}), fixed[wrt])
+        options = {} if step is None else {"h": step}
+        x0 = mpmath.mpf(function.point[wrt])
+        return mpmath.diff(lambda t: function.moved(wrt, t, digits), x0, **options)
 
 
 def _relative(nudge: Nudge, reference: Any, derivative: Any, method: str) -> Check:
@@ -257,24 +346,23 @@ def _relative(nudge: Nudge, reference: Any, derivative: Any, method: str) -> Che
     return Check(nudge, method, float(reference), float(abs_error), float(rel_error), bool(rel_error <= RTOL))
 
 
-def _compare_beyond(
-    graph: Graph, point: Mapping[str, float], wrt: str, nudge: Nudge, reference: Any, beyond: wide.Wide
-) -> Check:
+def _compare_beyond(function: Function, wrt: str, nudge: Nudge, reference: Any, beyond: wide.Wide) -> Check:
     """A derivative outside the range of doubles, checked relatively: below the range, at as many
     digits as resolve it (a 1,000-sigmoid chain's 4.3e-649 needs about 680), within MAX_DIGITS."""
     ours = mpmath.mpf(beyond.mantissa) * mpmath.mpf(10) ** beyond.exponent
     method = METHOD
     if beyond.exponent < 0:
         digits = DIGITS + FINER - beyond.exponent
-        if digits * len(graph.dag) > MAX_DIGIT_NODES:
+        nodes = len(function.graph.dag)
+        if not _affordable(digits, nodes):
             return _undecided(
                 nudge,
-                f"the derivative, about 1e{beyond.exponent}, needs {digits:,} digits through {len(graph.dag):,} "
+                f"the derivative, about 1e{beyond.exponent}, needs {digits:,} digits through {nodes:,} "
                 "nodes to resolve, more than the check may spend",
             )
-        reference = _reference(graph, point, wrt, digits)
+        reference = _reference(function, wrt, digits)
         method = f"mpmath.diff at {digits:,} digits"
-    elif abs(_reference(graph, point, wrt, DIGITS + FINER) - reference) > RESOLVED * abs(reference):
+    elif abs(_reference(function, wrt, DIGITS + FINER) - reference) > RESOLVED * abs(reference):
         return _undecided(
             nudge,
             f"the derivative, about 1e{beyond.exponent}, is beyond the range of doubles, and {METHOD} does not settle",

@@ -126,7 +126,7 @@ class Evaluation:
 
     def beyond(self, variable: str) -> Wide | None:
         """d(output)/d(variable) when it is beyond the range of doubles."""
-        if self.at is None or variable not in self.graph.variables:
+        if self.at is None or not self.graph.uses(variable):
             return None
         return self.at.beyond.get(self.graph.index_of(variable))
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import math
+from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from chainrule.backprop import Gradient
+from chainrule import engine
+from chainrule.backprop import Gradient, groups
 from chainrule.printing import form, latex, plain, pretty
 from chainrule.render.common import exact, num, value_text, where
 from chainrule.render.documents import dumps
@@ -41,7 +45,8 @@ def _local_text(node: str, wrt: str, expression: Any, value: float) -> str:
 def _grouped(text: str, expr: Any) -> str:
     """A local derivative as a factor after another: in parentheses unless it is one symbol,
     number or function call."""
-    return text if expr.is_Atom or expr.is_Function else f"({text})"
+    negative = expr.is_Number and expr < 0
+    return text if (expr.is_Atom and not negative) or expr.is_Function else f"({text})"
 
 
 def _symbolic(g: Gradient, v: str, style: str = "pretty") -> str:
@@ -144,24 +149,70 @@ def render_json(g: Gradient) -> str:
 # --------------------------------------------------------------------------- text
 
 
-def render_text(g: Gradient, color: bool = False, width: int = 100) -> str:
+SUMMARY = 40  # more rows than this in a table, and the text view summarizes it (--full: every row)
+ENDS = 8  # rows kept at each end of a long table
+HEADER = 200  # characters of the whole formula the first line shows
+
+
+def _rows(count: int, full: bool) -> tuple[range, range]:
+    """The rows of a table to show: all of them, or its first and last ENDS."""
+    if full or count <= SUMMARY:
+        return range(count), range(0)
+    return range(ENDS), range(count - ENDS, count)
+
+
+def _heading(g: Gradient) -> str:
+    """`loss = (out − target)²`: the whole formula while it is short, otherwise the output node's own."""
+    whole = _node_text(g, tuple(g.graph.subtree(g.graph.output)), "pretty")
+    if len(whole) <= HEADER or not g.layers:
+        return f"{g.output} = {whole}"
+    return f"{g.output} = {_node_text(g, g.layers[-1].ops, 'pretty')}    ({len(g.layers):,} nodes)"
+
+
+def _abridged(text: str, full: bool, limit: int = 90) -> str:
+    """A long formula cut in the middle (w2_96_1·h1_1 + w2_96_2·h1_2 + … + b2_96), unless `full`."""
+    if full or len(text) <= limit:
+        return text
+    head = text[: 2 * limit // 3].rsplit(" ", 1)[0]
+    tail = text[-limit // 3 :].split(" ", 1)[-1]
+    return f"{head} … {tail}"
+
+
+def _point_phrase(g: Gradient) -> str:
+    """'at x = 3, y = 0.5', or for a network's thousands of values 'at the given values (10,282)'."""
+    point = g.point or {}
+    return f"at {where(point)}" if len(point) <= ENDS else f"at the given values ({len(point):,})"
+
+
+def _chosen(g: Gradient) -> str:
+    names = ", ".join(g.wrt) if len(g.wrt) <= SUMMARY else f"{len(g.wrt):,} variables"
+    return f"    gradient with respect to {names}" + (f" {_point_phrase(g)}" if g.point is not None else "")
+
+
+def render_text(g: Gradient, color: bool = False, width: int = 100, full: bool = False) -> str:
+    """The forward pass, the backward pass and the gradient as tables.  A table longer than
+    SUMMARY rows shows its two ends, and a gradient of more than SUMMARY variables a summary by
+    prefix (count, norm, largest entries), unless `full`."""
     con, out = console(color, width)
     at = g.point is not None
-    con.print(
-        Text.assemble(
-            (f"{g.output} = {_node_text(g, tuple(g.graph.subtree(g.graph.output)), 'pretty')}", "bold"),
-            f"    gradient with respect to {', '.join(g.wrt)}" + (f" at {where(g.point)}" if at else ""),
-        )
-    )
+    cut = False
+    con.print(Text.assemble((_heading(g), "bold"), _chosen(g)))
     for note in g.notes:
         con.print(Text(f"note: {note}"))
     con.print(Text("forward pass", style="bold"), "  every node's value, inputs first")
     forward = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     for title in ("node", "operation", "inputs", "rule") + (("value",) if at else ()):
         forward.add_column(title, justify="right" if title == "value" else "left")
-    for layer in g.layers:
-        row = [layer.name, _node_text(g, layer.ops, "pretty"), ", ".join(layer.inputs), layer.kind]
-        forward.add_row(*row, *([value_text(layer.value, layer.value_beyond)] if at else []))
+    head, tail = _rows(len(g.layers), full)
+    for part in (head, tail):
+        if part is tail and tail:
+            forward.add_row(f"… {len(g.layers) - 2 * ENDS:,} more nodes", "", "", "", *([""] if at else []))
+            cut = True
+        for i in part:
+            layer = g.layers[i]
+            inputs = ", ".join(layer.inputs) if len(layer.inputs) <= ENDS else f"{len(layer.inputs)} inputs"
+            row = [layer.name, _abridged(_node_text(g, layer.ops, "pretty"), full), inputs, layer.kind]
+            forward.add_row(*row, *([value_text(layer.value, layer.value_beyond)] if at else []))
     con.print(forward)
     if at:
         con.print(
@@ -172,18 +223,44 @@ def render_text(g: Gradient, color: bool = False, width: int = 100) -> str:
         for title in ("node", "input", "local gradient", "upstream", "contribution", "adjoint"):
             back.add_column(title, justify="left" if title in ("node", "input", "local gradient") else "right")
         index = {layer.name: layer for layer in g.layers}
-        for step in g.backward:
-            node, inp = _names(g, step.node), _names(g, step.input)
-            local = index[node].locals[step.slot]
-            back.add_row(
-                node,
-                inp,
-                _local_text(node, inp, local.expression, step.local),
-                num(step.upstream, 6),
-                num(step.contribution, 6),
-                num(step.accumulated, 6),
-            )
+        steps = g.backward
+        head, tail = _rows(len(steps), full)
+        for part in (head, tail):
+            if part is tail and tail:
+                back.add_row(f"… {len(steps) - 2 * ENDS:,} more steps", "", "", "", "", "")
+                cut = True
+            for i in part:
+                step = steps[i]
+                node, inp = _names(g, step.node), _names(g, step.input)
+                local = index[node].locals[step.slot]
+                back.add_row(
+                    node,
+                    inp,
+                    _local_text(node, inp, local.expression, step.local),
+                    num(step.upstream, 6),
+                    num(step.contribution, 6),
+                    num(step.accumulated, 6),
+                )
         con.print(back)
+    if full or len(g.wrt) <= SUMMARY:
+        _gradient_table(g, con)
+    else:
+        _gradient_summary(g, con)
+        cut = True
+    for v, why in g.missing.items():
+        con.print(f"∂{g.output}/∂{v} does not exist here: {why}")
+    if g.unchecked:
+        con.print(
+            f"({g.unchecked:,} of {len(g.wrt):,} variables were left out of the numerical check;"
+            " an even sample was checked)"
+        )
+    if cut:
+        con.print(Text("(--full shows every node, step and partial derivative; --json gives them all)", style="dim"))
+    return out.getvalue()
+
+
+def _gradient_table(g: Gradient, con: Any) -> None:
+    at = g.point is not None
     con.print(Text("gradient", style="bold"))
     grad = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     grad.add_column("variable")
@@ -204,62 +281,139 @@ def render_text(g: Gradient, color: bool = False, width: int = 100) -> str:
             row += [_value(g, v), verdict]
         grad.add_row(*row)
     con.print(grad)
-    for v, why in g.missing.items():
-        con.print(f"∂{g.output}/∂{v} does not exist here: {why}")
-    if g.unchecked:
-        con.print(
-            f"({g.unchecked} of {len(g.wrt)} variables were left out of the numerical check;"
-            " an even sample was checked)"
-        )
-    return out.getvalue()
+
+
+def _gradient_summary(g: Gradient, con: Any) -> None:
+    """A gradient too long to list: per group of variables (w1 for w1_3_5), the count, the norm of
+    the partials and the largest ones; then the numerical check in one line."""
+    at = g.point is not None and g.gradient is not None
+    con.print(Text("gradient", style="bold"), f"  {len(g.wrt):,} partial derivatives ∂{g.output}/∂v, by name")
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    largest = f"largest |∂{g.output}/∂v|"
+    for title in ("group", "count") + (("norm", largest) if at else (f"∂{g.output}/∂v, for example",)):
+        table.add_column(title, justify="right" if title in ("count", "norm") else "left")
+    for group in groups(g):
+        if at:
+            largest = ", ".join(f"{v} = {_short(g, v)}" for v in group.largest)
+            table.add_row(group.name, f"{len(group.variables):,}", num(group.norm, 4), largest)
+        else:
+            v = group.variables[0]
+            table.add_row(group.name, f"{len(group.variables):,}", f"∂{g.output}/∂{v} = {_symbolic(g, v)}")
+    if at:
+        total = math.hypot(*(g.gradient or {}).values())
+        table.add_row("all", f"{len(g.wrt):,}", num(total, 4), "")
+    con.print(table)
+    if g.checks:
+        agreed = sum(c.agrees is True for c in g.checks.values())
+        wrong = [v for v, c in g.checks.items() if c.agrees is False]
+        errors = [c.abs_error for c in g.checks.values() if c.abs_error is not None]
+        line = f"check: {len(g.checks):,} partials compared with mpmath.diff, {agreed:,} agree"
+        if wrong:
+            line += f"; DISAGREES ✗ for {', '.join(wrong[:ENDS])}"
+        if errors:
+            line += f" (largest error {num(max(errors), 2)})"
+        con.print(line)
+
+
+def _short(g: Gradient, v: str) -> str:
+    """A partial's value in 6 digits, or beyond the range of doubles, or missing."""
+    if v in g.beyond:
+        return wide(g.beyond[v], 6)
+    if v in g.missing:
+        return "does not exist"
+    return num((g.gradient or {}).get(v), 6)
 
 
 # --------------------------------------------------------------------------- explain
 
 
-def render_explain(g: Gradient) -> str:
-    lines = [f"Backpropagation, step by step: {g.output}" + (f", at {where(g.point)}" if g.point else "")]
+def _listed(lines: list[str], items: list[Any], line: Callable[[Any], str], full: bool, what: str) -> bool:
+    """Append a line per item, or for more than SUMMARY items the first and last ENDS with the
+    count left out between them; whether some were left out."""
+    head, tail = _rows(len(items), full)
+    lines.extend(line(items[i]) for i in head)
+    if tail:
+        lines.append(f"     … {len(items) - 2 * ENDS:,} more {what} …")
+        lines.extend(line(items[i]) for i in tail)
+    return bool(tail)
+
+
+def render_explain(g: Gradient, full: bool = False) -> str:
+    """The lesson: the graph, the forward pass, the backward pass step by step, the gradient.
+    A list longer than SUMMARY shows its two ends, unless `full`."""
+    at = g.point is not None
+    lines = [f"Backpropagation, step by step: {g.output}" + (f", {_point_phrase(g)}" if at else "")]
     lines += [f"note: {note}" for note in g.notes]
     lines.append("")
     lines.append("1. The computational graph")
-    lines.append(f"   {g.output} is computed by {len(g.layers)} nodes; each knows only its own local gradients:")
-    for layer in g.layers:
-        locals_ = ", ".join(f"{_partial(layer.name, lo.wrt)} = {pretty(lo.expression)}" for lo in layer.locals)
-        lines.append(f"     {layer.name} = {_node_text(g, layer.ops, 'pretty')}    ({locals_})")
+    lines.append(f"   {g.output} is computed by {len(g.layers):,} nodes; each knows only its own local gradients:")
+
+    def node_line(layer: Any) -> str:
+        shown = layer.locals if len(layer.locals) <= ENDS else layer.locals[:ENDS]
+        locals_ = ", ".join(f"{_partial(layer.name, lo.wrt)} = {pretty(lo.expression)}" for lo in shown)
+        if len(shown) < len(layer.locals):
+            locals_ += f", … ({len(layer.locals)} in all)"
+        return f"     {layer.name} = {_abridged(_node_text(g, layer.ops, 'pretty'), full)}    ({locals_})"
+
+    cut = _listed(lines, list(g.layers), node_line, full, "nodes")
     lines.append("")
-    if g.point is None:
+    if not at:
         lines.append("2. The gradient, symbolically: the backward pass on the local gradients")
-        for v in g.wrt:
-            lines.append(f"     ∂{g.output}/∂{v} = {_symbolic(g, v)}")
-        return "\n".join(lines) + "\n"
+        cut |= _listed(
+            lines,
+            list(g.wrt),
+            lambda v: f"     ∂{g.output}/∂{v} = {_abridged(_symbolic(g, v), full, 120)}",
+            full,
+            "variables",
+        )
+        return _explained(lines, cut)
     lines.append("2. Forward pass: compute and store every node's value, inputs first")
-    for layer in g.layers:
-        lines.append(f"     {layer.name} = {_node_text(g, layer.ops, 'pretty')} = {num(layer.value)}")
+    cut |= _listed(
+        lines,
+        list(g.layers),
+        lambda layer: f"     {layer.name} = {_abridged(_node_text(g, layer.ops, 'pretty'), full)} = {num(layer.value)}",
+        full,
+        "nodes",
+    )
     lines.append("")
     lines.append("3. Backward pass: start from the output and go in reverse")
     lines.append(f"   d{g.output}/d{g.output} = 1. Each node multiplies its own adjoint (the upstream gradient)")
     lines.append("   by each local gradient and adds the product into that input's adjoint (+=):")
     index = {layer.name: layer for layer in g.layers}
-    for step in g.backward:
+
+    def step_line(step: engine.Contribution) -> str:
         node, inp = _names(g, step.node), _names(g, step.input)
         local = index[node].locals[step.slot]
-        lines.append(
+        return (
             f"     {node} → {inp}: {num(step.upstream)} × {_local_text(node, inp, local.expression, step.local)}"
             f" = {num(step.contribution)};  adjoint of {inp} = {num(step.accumulated)}"
         )
-    shared = sorted({_names(g, s.input) for s in g.backward if sum(t.input == s.input for t in g.backward) > 1})
+
+    cut |= _listed(lines, list(g.backward), step_line, full, "steps")
+    received = Counter(step.input for step in g.backward)
+    shared = sorted(_names(g, i) for i, count in received.items() if count > 1)
     if shared:
-        lines.append(f"   {', '.join(shared)} feed{'s' if len(shared) == 1 else ''} more than one node, so")
+        named = ", ".join(shared) if len(shared) <= ENDS else f"{len(shared):,} nodes and variables"
+        lines.append(f"   {named} feed{'s' if len(shared) == 1 else ''} more than one node, so")
         lines.append("   their adjoints accumulate one contribution per path.")
     lines.append("")
     lines.append("4. The gradient: one backward pass gives every partial derivative at once")
-    for v in g.wrt:
+
+    def partial_line(v: str) -> str:
         c = g.checks.get(v)
         verdict = ""
         if c is not None and c.nudge.value is not None:
             verdict = f"   nudge {v} by {c.nudge.h:g}: {num(c.nudge.value, 6)}"
             verdict += f", and the accurate check {_verdict(c.agrees, 'agrees', 'DISAGREES', 'cannot decide')}"
-        lines.append(f"     ∂{g.output}/∂{v} = {_symbolic(g, v)} = {_value(g, v)}{verdict}")
+        return f"     ∂{g.output}/∂{v} = {_abridged(_symbolic(g, v), full, 120)} = {_value(g, v)}{verdict}"
+
+    cut |= _listed(lines, list(g.wrt), partial_line, full, "partial derivatives")
+    return _explained(lines, cut)
+
+
+def _explained(lines: list[str], cut: bool) -> str:
+    if cut:
+        lines += ["", "(--full shows every line; --json gives every number)"]
     return "\n".join(lines) + "\n"
 
 

@@ -32,6 +32,7 @@ class Terminal:
     color: bool = False
     width: int = 100
     ascii: bool = False  # the output cannot encode Unicode: write ASCII forms and JSON escapes
+    full: bool = False  # every row of a large result, not a summary (--full)
 
 
 Renderer = Callable[[Any, Terminal], str]
@@ -69,6 +70,7 @@ VIEWS: dict[str, dict[str, str]] = {
 }
 
 TERMINAL = {"text_view:render", "grad_views:render_text"}  # the views that use the terminal's size and colour
+SUMMARIZING = {"grad_views:render_text", "grad_views:render_explain"}  # views that summarize a large result
 COLUMNS = {"text", "explain"}  # formats laid out in columns, which their ASCII forms keep aligned
 
 
@@ -87,15 +89,14 @@ def renderer(view: str, format_: str) -> Renderer:
         )
     module_name, function_name = name.split(":")
     function = getattr(import_module(f"chainrule.render.{module_name}"), function_name)
-    if name in TERMINAL:
 
-        def draw(result: Any, terminal: Terminal) -> str:
-            return str(function(result, color=terminal.color, width=terminal.width))
-
-    else:
-
-        def draw(result: Any, terminal: Terminal) -> str:
-            return str(function(result))
+    def draw(result: Any, terminal: Terminal) -> str:
+        options: dict[str, Any] = {}
+        if name in TERMINAL:
+            options.update(color=terminal.color, width=terminal.width)
+        if name in SUMMARIZING:
+            options.update(full=terminal.full)
+        return str(function(result, **options))
 
     spell = json_ascii if format_ == "json" else partial(to_ascii, columns=format_ in COLUMNS)
 
