@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
-from chainrule.budget import DEFAULT_SECONDS, above_current, deadline, memory
+from chainrule.budget import DEFAULT_SECONDS, above_current, deadline, memory, memory_size, seconds
 from chainrule.derive import differentiate
 from chainrule.errors import ChainruleError, FileError, InputError, OutOfMemory, OutOfTime
 from chainrule.render.documents import SCHEMA, error_document
@@ -85,7 +85,6 @@ def lines(stream: IO[bytes]) -> Iterator[Line]:
         number += 1
         if number == 1:
             _refuse_wide(raw)
-            raw = raw.removeprefix(codecs.BOM_UTF8)
         if len(raw) > MAX_LINE and not raw.endswith(b"\n"):
             length = len(raw)
             while raw and not raw.endswith(b"\n"):  # skip the rest of the line, a chunk at a time
@@ -95,14 +94,30 @@ def lines(stream: IO[bytes]) -> Iterator[Line]:
             problem = InputError(f"the line has {length:,} bytes; the limit is {MAX_LINE:,}")
             yield Line(number, None, problem)
             continue
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as err:
-            bad = raw[err.start]
-            problem = InputError(f"the line is not UTF-8 text: byte 0x{bad:02x} at byte {err.start + 1} ({err.reason})")
-            yield Line(number, None, problem)
-            continue
-        yield Line(number, text.rstrip("\r\n"))
+        yield decode(number, raw)
+
+
+def decode(number: int, raw: bytes | str) -> Line:
+    """Input line `number` as batch reads it: its line ending dropped, a byte-order mark on the
+    first line dropped, and bytes that are not UTF-8 (or a line over MAX_LINE bytes) a problem
+    of that line alone."""
+    if isinstance(raw, str):
+        text = raw.removeprefix("\ufeff") if number == 1 else raw
+        if len(text) > MAX_LINE // 4 and len(text.encode("utf-8", "surrogatepass")) > MAX_LINE:
+            return Line(number, None, InputError(f"the line has more than {MAX_LINE:,} bytes"))
+        return Line(number, text.rstrip("\r\n"))
+    if number == 1:
+        raw = raw.removeprefix(codecs.BOM_UTF8)
+    length = len(raw.rstrip(b"\r\n"))
+    if length > MAX_LINE:
+        return Line(number, None, InputError(f"the line has {length:,} bytes; the limit is {MAX_LINE:,}"))
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        bad = raw[err.start]
+        problem = InputError(f"the line is not UTF-8 text: byte 0x{bad:02x} at byte {err.start + 1} ({err.reason})")
+        return Line(number, None, problem)
+    return Line(number, text.rstrip("\r\n"))
 
 
 class _Number(str):
@@ -197,6 +212,17 @@ class Settings:
     memory: int | None = None  # bytes each line may add to what the process holds
     out_of_time: Callable[[], BaseException] = _out_of_time
 
+    @classmethod
+    def of(
+        cls, at: str | None = None, wrt: str | None = None, timeout: float = DEFAULT_SECONDS, memory: str = "2G"
+    ) -> Settings:
+        """The settings `chainrule batch --at AT --wrt WRT --timeout T --memory M` uses, checked as
+        the command line checks them (a UsageError otherwise)."""
+        return cls(at, wrt, seconds(timeout), memory_size(memory))
+
+
+DEFAULT = Settings.of()
+
 
 def document(line: Line, settings: Settings) -> tuple[dict[str, Any], bool]:
     """The output document of one line (with its number), and whether it succeeded."""
@@ -226,6 +252,19 @@ def _outcome(line: Line, settings: Settings) -> tuple[dict[str, Any], bool]:
             ) from None
     except ChainruleError as err:
         return error_document(err, SCHEMA), False
+
+
+def result_line(number: int, raw: bytes | str, settings: Settings = DEFAULT) -> str:
+    """What `chainrule batch` writes for input line `number` holding `raw`: one line of NDJSON
+    (without its newline), byte for byte, whatever the line holds.
+
+    A module-level function of plain, picklable values, to run batch's work on an engine that
+    spreads it over processes or machines, such as Dask::
+
+        results = dask.bag.from_sequence(enumerate(lines, start=1)).starmap(result_line, settings=settings)
+
+    Budgets hold in any thread: time by the thread's own CPU clock, memory by the worker's limits."""
+    return ndjson(document(decode(number, raw), settings)[0])
 
 
 def run(stream: IO[bytes], settings: Settings) -> Iterator[tuple[dict[str, Any], bool]]:

@@ -5,8 +5,10 @@ timer (``ITIMER_PROF``, which counts the CPU time of this process, so a busy
 machine does not shorten the budget) whose signal raises inside the running
 computation.  Deadlines nest: the inner budget of a simplification runs
 inside the budget of the whole command, and whichever ends first fires.
-Where signals are unavailable (another thread, or no ``setitimer`` on the
-platform) the block runs unbudgeted.
+In a thread other than the main one (a Dask worker's), where no signal can
+reach, a watcher thread reads that thread's own CPU clock and raises into it
+when the budget is spent (:class:`_Watch`).  Without ``setitimer`` (not POSIX)
+the main thread runs unbudgeted.
 
 Leaving a deadline is safe against the signal itself: the timer is disarmed
 and the previous handler restored even when an expiry lands while the block
@@ -15,7 +17,9 @@ armed would kill the process with the signal's default action).
 
 Memory.  :func:`memory` caps the address space of the process
 (``RLIMIT_AS``); an allocation beyond it raises ``MemoryError``, which the
-command line turns into :class:`OutOfMemory`.
+command line turns into :class:`OutOfMemory`.  The cap is the whole process's,
+so outside the main thread it is not set: there the process's owner bounds
+memory (a Dask worker's ``memory_limit``).
 """
 
 from __future__ import annotations
@@ -184,9 +188,16 @@ class deadline:  # noqa: N801 - used as a function: with deadline(seconds, error
         self.error = error
         self.entry: tuple[float, Callable[[], BaseException]] | None = None
         self.restore: Callable[[], None] | None = None
+        self.watch: _Watch | None = None
 
     def __enter__(self) -> None:
-        if self.seconds is None or self.seconds <= 0 or not _usable():
+        if self.seconds is None or self.seconds <= 0:
+            return
+        if threading.current_thread() is not threading.main_thread():
+            self.watch = _Watch(self.seconds)
+            threading.Thread(target=self.watch.run, name="chainrule-deadline", daemon=True).start()
+            return
+        if not _usable():
             return
         assert _SIGNAL is not None
         if not _stack:
@@ -205,7 +216,12 @@ class deadline:  # noqa: N801 - used as a function: with deadline(seconds, error
         _stack.append(self.entry)
         _arm()
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        if self.watch is not None:
+            self.watch.stop()
+            if kind is not None and issubclass(kind, OverBudget):
+                raise self.error() from None
+            return
         if self.entry is None:
             return
         if self.entry in _stack:
@@ -213,6 +229,67 @@ class deadline:  # noqa: N801 - used as a function: with deadline(seconds, error
         _arm()
         if self.restore is not None and not _stack:
             self.restore()
+
+
+class OverBudget(OutOfTime):
+    """A thread's time budget ran out: raised into it by its watcher, and turned by ``deadline``
+    into the caller's own error (or, should it land as the block is left, an OutOfTime itself)."""
+
+    def __init__(self) -> None:
+        super().__init__("the computation took longer than the time budget", hint="raise it with --timeout SECONDS")
+
+
+class _Watch:
+    """A deadline in a thread other than the main one.  A watcher thread reads the thread's own
+    CPU clock and, once the budget is spent, raises `OverBudget` in it (CPython's
+    PyThreadState_SetAsyncExc, delivered at its next bytecode).  A lock makes that raise and the
+    end of the block exclusive: the exception lands inside the block or as it is left, or is
+    taken back before it lands, never in the caller's later code."""
+
+    POLL = 0.02  # seconds between two readings of the thread's clock
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.target = threading.get_ident()
+        self.lock = threading.Lock()
+        self.fired = False
+        self.ended = False
+        self.stopped = threading.Event()
+        self.clock = _thread_clock(self.target)
+        self.start = self.clock()
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.POLL):
+            if self.clock() - self.start < self.seconds:
+                continue
+            with self.lock:
+                if not self.ended:
+                    self.fired = True
+                    _async_raise(self.target, OverBudget)
+            return
+
+    def stop(self) -> None:
+        with self.lock:
+            self.ended = True
+            if self.fired:  # raised: if it has not landed yet, take it back
+                _async_raise(self.target, None)
+        self.stopped.set()
+
+
+def _thread_clock(ident: int) -> Callable[[], float]:
+    """The CPU clock of a thread (Linux), or wall time where there is none."""
+    try:
+        clock = time.pthread_getcpuclockid(ident)
+    except (AttributeError, OSError):
+        return time.monotonic
+    return lambda: time.clock_gettime(clock)
+
+
+def _async_raise(thread: int, error: type[BaseException] | None) -> None:
+    """Raise `error` in another thread at its next bytecode; None takes back one not yet raised."""
+    import ctypes
+
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread), ctypes.py_object(error) if error else None)
 
 
 def disarm() -> None:
@@ -264,6 +341,8 @@ class memory:  # noqa: N801 - used as a function: with memory(limit): ...
             import resource
         except ImportError:  # pragma: no cover - not POSIX
             return
+        if threading.current_thread() is not threading.main_thread():
+            return  # the limit is the whole process's: not one thread's to set
         soft, hard = resource.getrlimit(resource.RLIMIT_AS)
         if self.limit is None or (hard != resource.RLIM_INFINITY and self.limit > hard):
             return

@@ -580,13 +580,12 @@ def batch(
     succeeded, 1 when some became error documents, 2 when the input cannot
     be read at all, 130 when interrupted (the lines written are complete).
     """
-    from chainrule import budget
 
     try:
         startup.settle()
         from chainrule.batch import Settings
 
-        settings = Settings(at, wrt, budget.seconds(timeout), budget.memory_size(memory), _timeout_error)
+        settings = Settings.of(at, wrt, timeout, memory)  # the per-line function's own, for Dask as for us
         workers = _jobs(jobs)
         with _input(source) as stream:
             failed, bugs = _batch_lines(stream, settings, workers)
