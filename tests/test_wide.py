@@ -238,3 +238,39 @@ def test_a_lazy_table_of_values_beyond_doubles_reads_like_a_dict() -> None:
     assert beyond[0] == wide.from_mpf(mpmath.ldexp(mpmath.mpf(0.5), -5000))
     assert beyond[2].mantissa < 0 and beyond[2].exponent == 1504  # 2^4999 ≈ 7.06e1504
     assert beyond.get(1) is None
+
+
+def test_a_sum_that_cancels_keeps_its_small_terms() -> None:
+    """Two huge terms that cancel exactly leave the small one whole (mpmath's fsum would too)."""
+    scaled = wide.ScaledArithmetic()
+    assert scaled.total([(0.5, 2000), (-0.5, 2000), (0.5, 1)]) == (0.5, 1)
+    assert scaled.total([(0.5, 3000), (0.75, -3000), (-0.5, 3000)]) == (0.75, -3000)
+    assert scaled.total([(0.0, 0), (0.0, 7)]) == scaled.zero
+
+
+def test_a_zero_factor_beside_a_zero_input_is_still_checked_for_underflow() -> None:
+    """A bias of 0 is exact, but b·c = 1e-400 is not: ∂y/∂a is 1e-400, not 0."""
+    g = gradient("y = a*b*c + d", at="a=1e200,b=1e-200,c=1e-200,d=0")
+    assert float(as_mpf(g.beyond["a"]) * mpmath.mpf(10) ** 400) == pytest.approx(1.0, rel=1e-12)
+
+
+def test_a_local_gradient_that_doubles_round_to_zero_is_found() -> None:
+    """tanh′(333.6) = sech²(333.6) ≈ 7.2e-290 is within the range of doubles, but 1 − tanh² is 0
+    in them: the factor is taken again with an unbounded exponent, and matches mpmath."""
+    g = gradient("y = tanh(w*x + b)", at="w=100,x=3.336,b=0")
+    with mpmath.workdps(40):
+        exact = mpmath.mpf("3.336") * mpmath.sech(mpmath.mpf(100) * mpmath.mpf("3.336")) ** 2
+    assert g.gradient is not None and g.gradient["w"] == pytest.approx(float(exact), rel=1e-12)
+    assert g.checks["w"].agrees
+
+
+def test_an_exact_zero_costs_no_second_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    """relu of a negative number, a weight of 0 and a typed 0 are exactly 0: no mpmath pass."""
+    from chainrule import engine
+
+    def refuse(*args: Any) -> None:
+        raise AssertionError("the pass was taken again in mpmath")
+
+    monkeypatch.setattr(engine, "_wide_pass", refuse)
+    g = gradient("h = relu(w*x + b); y = h^2 + v*x + 0*x", at="w=1,x=-2,b=0.5,v=0")
+    assert g.gradient == {"w": 0.0, "x": 0.0, "b": 0.0, "v": -2.0}

@@ -9,6 +9,7 @@ derivative, so the cost grows with the number of nodes, not nodes × variables.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -50,13 +51,13 @@ class Gradient(Evaluated):
         """The steps of the backward pass."""
         return self.evaluation.at.steps if self.evaluation.at is not None else ()
 
-    @property
+    @functools.cached_property
     def gradient(self) -> dict[str, float] | None:
         if self.evaluation.at is None:
             return None
         return {v: self.evaluation.adjoint(v) or 0.0 for v in self.wrt if v not in self.missing}
 
-    @property
+    @functools.cached_property
     def beyond(self) -> dict[str, Wide]:
         """Gradient values beyond the range of doubles (in `gradient` they are 0.0 or ±inf)."""
         return {v: w for v in self.wrt if (w := self.evaluation.beyond(v)) is not None}

@@ -101,11 +101,8 @@ def decode(number: int, raw: bytes | str) -> Line:
     """Input line `number` as batch reads it: its line ending dropped, a byte-order mark on the
     first line dropped, and bytes that are not UTF-8 (or a line over MAX_LINE bytes) a problem
     of that line alone."""
-    if isinstance(raw, str):
-        text = raw.removeprefix("\ufeff") if number == 1 else raw
-        if len(text) > MAX_LINE // 4 and len(text.encode("utf-8", "surrogatepass")) > MAX_LINE:
-            return Line(number, None, InputError(f"the line has more than {MAX_LINE:,} bytes"))
-        return Line(number, text.rstrip("\r\n"))
+    if isinstance(raw, str):  # as the bytes batch would read (a lone surrogate is not UTF-8)
+        raw = raw.encode("utf-8", "surrogatepass")
     if number == 1:
         raw = raw.removeprefix(codecs.BOM_UTF8)
     length = len(raw.rstrip(b"\r\n"))

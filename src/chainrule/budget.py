@@ -188,14 +188,14 @@ class deadline:  # noqa: N801 - used as a function: with deadline(seconds, error
         self.error = error
         self.entry: tuple[float, Callable[[], BaseException]] | None = None
         self.restore: Callable[[], None] | None = None
-        self.watch: _Watch | None = None
+        self.watch: _Watch | None = None  # in a thread other than the main one
 
     def __enter__(self) -> None:
         if self.seconds is None or self.seconds <= 0:
             return
         if threading.current_thread() is not threading.main_thread():
-            self.watch = _Watch(self.seconds)
-            threading.Thread(target=self.watch.run, name="chainrule-deadline", daemon=True).start()
+            self.watch = _Watch.of_this_thread()
+            self.entry = self.watch.enter(self.seconds, self.error)
             return
         if not _usable():
             return
@@ -218,10 +218,11 @@ class deadline:  # noqa: N801 - used as a function: with deadline(seconds, error
 
     def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
         if self.watch is not None:
-            self.watch.stop()
-            if kind is not None and issubclass(kind, OverBudget):
+            assert self.entry is not None
+            expired = self.watch.leave(self.entry)
+            if expired and kind is not None and issubclass(kind, OverBudget):
                 raise self.error() from None
-            return
+            return  # another deadline's expiry goes on to it
         if self.entry is None:
             return
         if self.entry in _stack:
@@ -240,40 +241,70 @@ class OverBudget(OutOfTime):
 
 
 class _Watch:
-    """A deadline in a thread other than the main one.  A watcher thread reads the thread's own
-    CPU clock and, once the budget is spent, raises `OverBudget` in it (CPython's
-    PyThreadState_SetAsyncExc, delivered at its next bytecode).  A lock makes that raise and the
-    end of the block exclusive: the exception lands inside the block or as it is left, or is
-    taken back before it lands, never in the caller's later code."""
+    """The deadlines of one thread other than the main one, and the thread that enforces them.
+
+    As the signal handler does for the main thread: while a deadline on the thread's stack has
+    expired (by the thread's own CPU clock), `OverBudget` is raised into the thread (CPython's
+    PyThreadState_SetAsyncExc, which lands at its next bytecode), and raised again every POLL
+    until that deadline is left, in case library code swallowed it; never while the thread runs
+    this module's own code.  Leaving a deadline takes back a raise that has not landed yet, under
+    the same lock as the raise, so it can land only inside a deadline that has expired."""
 
     POLL = 0.02  # seconds between two readings of the thread's clock
 
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self.target = threading.get_ident()
+    def __init__(self, target: int) -> None:
+        self.target = target
+        self.clock = _thread_clock(target)
         self.lock = threading.Lock()
-        self.fired = False
-        self.ended = False
+        self.stack: list[tuple[float, Callable[[], BaseException]]] = []
         self.stopped = threading.Event()
-        self.clock = _thread_clock(self.target)
-        self.start = self.clock()
+
+    @classmethod
+    def of_this_thread(cls) -> _Watch:
+        ident = threading.get_ident()
+        with _WATCHES_LOCK:
+            watch = _WATCHES.get(ident)
+            if watch is None:
+                watch = _WATCHES[ident] = cls(ident)
+                threading.Thread(target=watch.run, name="chainrule-deadline", daemon=True).start()
+        return watch
+
+    def enter(self, seconds: float, error: Callable[[], BaseException]) -> tuple[float, Callable[[], BaseException]]:
+        entry = (self.clock() + seconds, error)
+        with self.lock:
+            self.stack.append(entry)
+        return entry
+
+    def leave(self, entry: tuple[float, Callable[[], BaseException]]) -> bool:
+        """Take the deadline off the stack; whether it had expired."""
+        with self.lock:
+            now = self.clock()
+            if entry in self.stack:
+                self.stack.remove(entry)
+            if not any(end <= now for end, _ in self.stack):
+                _async_raise(self.target, None)  # a raise that has not landed: taken back
+            if not self.stack:
+                self.stopped.set()
+                with _WATCHES_LOCK:
+                    _WATCHES.pop(self.target, None)
+        return entry[0] <= now
 
     def run(self) -> None:
         while not self.stopped.wait(self.POLL):
-            if self.clock() - self.start < self.seconds:
-                continue
             with self.lock:
-                if not self.ended:
-                    self.fired = True
+                if self.stopped.is_set():
+                    return
+                now = self.clock()
+                if any(end <= now for end, _ in self.stack) and not self._in_budget_code():
                     _async_raise(self.target, OverBudget)
-            return
 
-    def stop(self) -> None:
-        with self.lock:
-            self.ended = True
-            if self.fired:  # raised: if it has not landed yet, take it back
-                _async_raise(self.target, None)
-        self.stopped.set()
+    def _in_budget_code(self) -> bool:
+        frame = sys._current_frames().get(self.target)
+        return frame is not None and frame.f_code.co_filename in _DEFER_IN
+
+
+_WATCHES: dict[int, _Watch] = {}  # thread ident -> its watch, while the thread has deadlines
+_WATCHES_LOCK = threading.Lock()
 
 
 def _thread_clock(ident: int) -> Callable[[], float]:

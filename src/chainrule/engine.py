@@ -48,7 +48,7 @@ def depends(graph: Graph, variables: Iterable[str]) -> list[bool]:
 def local_factors(
     graph: Graph,
     layer: Layer,
-    values: Sequence[Any],
+    values: Sequence[Any] | Mapping[int, Any],
     needed: list[bool] | None = None,
     backend: FloatBackend | MpBackend | None = None,
 ) -> tuple[Any, ...]:
@@ -252,25 +252,41 @@ def magnitudes(graph: Graph, at: Pass) -> dict[int, float]:
 
 
 def _underflow_possible(graph: Graph, values: list[float], factors: list[Factors]) -> bool:
-    """Whether a value or factor may be a number below the range of doubles: a subnormal one, or a
-    0 that an operation made from inputs that are not 0 (e^-800, or σ′(−800) as a layer's factor).
-    A 0 typed in, a weight of 0, a sum that cancels or relu of a negative number is exactly 0."""
-    for i, v in enumerate(values):
-        if v != 0.0 and abs(v) >= wide.MIN_NORMAL:
-            continue
-        node = graph.dag[i]
-        if v != 0.0 or (node.kind not in _EXACT_ZERO and all(values[a] != 0.0 for a in node.args)):
-            return True
-    for layer, found in zip(graph.layers, factors, strict=True):
-        for f in found:
-            if f is not None and (
-                (f != 0.0 and abs(f) < wide.MIN_NORMAL) or (f == 0.0 and all(values[s] != 0.0 for s in layer.sources))
-            ):
+    """Whether a value or factor may be a number below the range of doubles: a subnormal one, or
+    a 0 that the same operation, on the same inputs, makes a number other than 0 once its
+    exponent is unbounded (e^-800; σ′(−800) as a layer's factor).  A 0 typed in, a weight of 0,
+    a sum that cancels or relu of a negative number is exactly 0, and costs nothing more."""
+    import mpmath
+
+    with mpmath.workprec(53):
+        backend = MpBackend({}, graph.source)
+        for i, v in enumerate(values):
+            if v != 0.0 and abs(v) >= wide.MIN_NORMAL:
+                continue
+            node = graph.dag[i]
+            if v != 0.0:
+                return True
+            if node.kind in ("num", "const", "var"):
+                continue  # as typed
+            given = {a: mpmath.mpf(values[a]) for a in node.args}
+            try:
+                if interpret.evaluate(graph.dag, backend, [i], given)[i] != 0:
+                    return True
+            except MathError:
+                return True
+        for layer, found in zip(graph.layers, factors, strict=True):
+            if all(f is None or (f != 0.0 and abs(f) >= wide.MIN_NORMAL) for f in found):
+                continue
+            if any(f is not None and f != 0.0 and abs(f) < wide.MIN_NORMAL for f in found):
+                return True  # subnormal
+            operands = {i: mpmath.mpf(values[i]) for i in (*layer.ops, *layer.sources)}
+            try:
+                exact = local_factors(graph, layer, operands, None, backend)
+            except MathError:
+                return True
+            if any(f == 0.0 and exact[k] != 0 for k, f in enumerate(found)):
                 return True
     return False
-
-
-_EXACT_ZERO = frozenset({"num", "const", "var", "add", "sub"})  # a 0 from these is exact, never an underflow
 
 
 def _wide_pass(graph: Graph, point: Mapping[str, float], needed: list[bool] | None, steps: bool) -> Pass | None:

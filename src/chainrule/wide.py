@@ -70,7 +70,10 @@ def from_mpf(value: Any) -> Wide:
     import mpmath
 
     _, man, exp, _ = value._mpf_
-    exponent = math.floor(math.log10(man) + exp * _LOG10_2)
+    man = int(man)  # gmpy2's mpz, where it is installed
+    bits = man.bit_length()
+    top = man >> max(bits - 53, 0)  # math.log10 of a huge integer would overflow a float
+    exponent = math.floor(math.log10(top) + (exp + max(bits - 53, 0)) * _LOG10_2)
     with mpmath.workprec(80):
         mantissa = float(value / mpmath.mpf(10) ** exponent)
     if abs(mantissa) >= 10:
@@ -96,11 +99,20 @@ class ScaledArithmetic:
         return m, adjoint[1] + e
 
     def total(self, terms: list[Scaled]) -> Scaled:
+        """The sum, exactly, then rounded once: terms that cancel leave the small ones whole (the
+        integers' size is the spread of the exponents, a few thousand bits at most in practice)."""
         if len(terms) == 1:
             return terms[0]
-        top = max(e for m, e in terms if m) if any(m for m, _ in terms) else 0
-        m, e = math.frexp(math.fsum(math.ldexp(m, e - top) for m, e in terms))
-        return m, top + e
+        nonzero = [(m, e) for m, e in terms if m]
+        if not nonzero:
+            return self.zero
+        low = min(e for _, e in nonzero)
+        exact = sum(int(m * 2**53) << (e - low) for m, e in nonzero)  # the sum × 2^(53 - low)
+        if exact == 0:
+            return self.zero
+        drop = max(exact.bit_length() - 64, 0)  # 64 bits kept, rounded to 53 by float()
+        m, e = math.frexp(float(exact >> drop if exact > 0 else -((-exact) >> drop)))
+        return m, e + drop + low - 53
 
 
 def to_double(value: Scaled) -> float:

@@ -178,15 +178,21 @@ def _abridged(text: str, full: bool, limit: int = 90) -> str:
     return f"{head} … {tail}"
 
 
-def _point_phrase(g: Gradient) -> str:
+def _point_phrase(g: Gradient, full: bool) -> str:
     """'at x = 3, y = 0.5', or for a network's thousands of values 'at the given values (10,282)'."""
     point = g.point or {}
-    return f"at {where(point)}" if len(point) <= ENDS else f"at the given values ({len(point):,})"
+    return f"at {where(point)}" if full or len(point) <= ENDS else f"at the given values ({len(point):,})"
 
 
-def _chosen(g: Gradient) -> str:
-    names = ", ".join(g.wrt) if len(g.wrt) <= SUMMARY else f"{len(g.wrt):,} variables"
-    return f"    gradient with respect to {names}" + (f" {_point_phrase(g)}" if g.point is not None else "")
+def _chosen(g: Gradient, full: bool) -> str:
+    names = ", ".join(g.wrt) if full or len(g.wrt) <= SUMMARY else f"{len(g.wrt):,} variables"
+    return f"    gradient with respect to {names}" + (f" {_point_phrase(g, full)}" if g.point is not None else "")
+
+
+def _large(g: Gradient) -> bool:
+    """Whether the views summarize the gradient (unless --full): more than SUMMARY variables,
+    nodes, backward steps or values at the point."""
+    return max(len(g.wrt), len(g.layers), len(g.backward), len(g.point or {})) > SUMMARY
 
 
 def render_text(g: Gradient, color: bool = False, width: int = 100, full: bool = False) -> str:
@@ -195,8 +201,8 @@ def render_text(g: Gradient, color: bool = False, width: int = 100, full: bool =
     prefix (count, norm, largest entries), unless `full`."""
     con, out = console(color, width)
     at = g.point is not None
-    cut = False
-    con.print(Text.assemble((_heading(g), "bold"), _chosen(g)))
+    full = full or not _large(g)
+    con.print(Text.assemble((_heading(g), "bold"), _chosen(g, full)))
     for note in g.notes:
         con.print(Text(f"note: {note}"))
     con.print(Text("forward pass", style="bold"), "  every node's value, inputs first")
@@ -207,10 +213,9 @@ def render_text(g: Gradient, color: bool = False, width: int = 100, full: bool =
     for part in (head, tail):
         if part is tail and tail:
             forward.add_row(f"… {len(g.layers) - 2 * ENDS:,} more nodes", "", "", "", *([""] if at else []))
-            cut = True
         for i in part:
             layer = g.layers[i]
-            inputs = ", ".join(layer.inputs) if len(layer.inputs) <= ENDS else f"{len(layer.inputs)} inputs"
+            inputs = ", ".join(layer.inputs) if full or len(layer.inputs) <= ENDS else f"{len(layer.inputs)} inputs"
             row = [layer.name, _abridged(_node_text(g, layer.ops, "pretty"), full), inputs, layer.kind]
             forward.add_row(*row, *([value_text(layer.value, layer.value_beyond)] if at else []))
     con.print(forward)
@@ -228,7 +233,6 @@ def render_text(g: Gradient, color: bool = False, width: int = 100, full: bool =
         for part in (head, tail):
             if part is tail and tail:
                 back.add_row(f"… {len(steps) - 2 * ENDS:,} more steps", "", "", "", "", "")
-                cut = True
             for i in part:
                 step = steps[i]
                 node, inp = _names(g, step.node), _names(g, step.input)
@@ -246,7 +250,6 @@ def render_text(g: Gradient, color: bool = False, width: int = 100, full: bool =
         _gradient_table(g, con)
     else:
         _gradient_summary(g, con)
-        cut = True
     for v, why in g.missing.items():
         con.print(f"∂{g.output}/∂{v} does not exist here: {why}")
     if g.unchecked:
@@ -254,7 +257,7 @@ def render_text(g: Gradient, color: bool = False, width: int = 100, full: bool =
             f"({g.unchecked:,} of {len(g.wrt):,} variables were left out of the numerical check;"
             " an even sample was checked)"
         )
-    if cut:
+    if not full:
         con.print(Text("(--full shows every node, step and partial derivative; --json gives them all)", style="dim"))
     return out.getvalue()
 
@@ -327,48 +330,49 @@ def _short(g: Gradient, v: str) -> str:
 # --------------------------------------------------------------------------- explain
 
 
-def _listed(lines: list[str], items: list[Any], line: Callable[[Any], str], full: bool, what: str) -> bool:
+def _listed(lines: list[str], items: list[Any], line: Callable[[Any], str], full: bool, what: str) -> None:
     """Append a line per item, or for more than SUMMARY items the first and last ENDS with the
-    count left out between them; whether some were left out."""
+    count left out between them."""
     head, tail = _rows(len(items), full)
     lines.extend(line(items[i]) for i in head)
     if tail:
         lines.append(f"     … {len(items) - 2 * ENDS:,} more {what} …")
         lines.extend(line(items[i]) for i in tail)
-    return bool(tail)
 
 
 def render_explain(g: Gradient, full: bool = False) -> str:
     """The lesson: the graph, the forward pass, the backward pass step by step, the gradient.
     A list longer than SUMMARY shows its two ends, unless `full`."""
     at = g.point is not None
-    lines = [f"Backpropagation, step by step: {g.output}" + (f", {_point_phrase(g)}" if at else "")]
+    full = full or not _large(g)
+    lines = [f"Backpropagation, step by step: {g.output}" + (f", {_point_phrase(g, full)}" if at else "")]
     lines += [f"note: {note}" for note in g.notes]
     lines.append("")
     lines.append("1. The computational graph")
-    lines.append(f"   {g.output} is computed by {len(g.layers):,} nodes; each knows only its own local gradients:")
+    nodes = f"{len(g.layers):,} node{'' if len(g.layers) == 1 else 's'}"
+    lines.append(f"   {g.output} is computed by {nodes}; each knows only its own local gradients:")
 
     def node_line(layer: Any) -> str:
-        shown = layer.locals if len(layer.locals) <= ENDS else layer.locals[:ENDS]
+        shown = layer.locals if full or len(layer.locals) <= ENDS else layer.locals[:ENDS]
         locals_ = ", ".join(f"{_partial(layer.name, lo.wrt)} = {pretty(lo.expression)}" for lo in shown)
         if len(shown) < len(layer.locals):
             locals_ += f", … ({len(layer.locals)} in all)"
         return f"     {layer.name} = {_abridged(_node_text(g, layer.ops, 'pretty'), full)}    ({locals_})"
 
-    cut = _listed(lines, list(g.layers), node_line, full, "nodes")
+    _listed(lines, list(g.layers), node_line, full, "nodes")
     lines.append("")
     if not at:
         lines.append("2. The gradient, symbolically: the backward pass on the local gradients")
-        cut |= _listed(
+        _listed(
             lines,
             list(g.wrt),
             lambda v: f"     ∂{g.output}/∂{v} = {_abridged(_symbolic(g, v), full, 120)}",
             full,
             "variables",
         )
-        return _explained(lines, cut)
+        return _explained(lines, full)
     lines.append("2. Forward pass: compute and store every node's value, inputs first")
-    cut |= _listed(
+    _listed(
         lines,
         list(g.layers),
         lambda layer: f"     {layer.name} = {_abridged(_node_text(g, layer.ops, 'pretty'), full)} = {num(layer.value)}",
@@ -389,11 +393,11 @@ def render_explain(g: Gradient, full: bool = False) -> str:
             f" = {num(step.contribution)};  adjoint of {inp} = {num(step.accumulated)}"
         )
 
-    cut |= _listed(lines, list(g.backward), step_line, full, "steps")
+    _listed(lines, list(g.backward), step_line, full, "steps")
     received = Counter(step.input for step in g.backward)
     shared = sorted(_names(g, i) for i, count in received.items() if count > 1)
     if shared:
-        named = ", ".join(shared) if len(shared) <= ENDS else f"{len(shared):,} nodes and variables"
+        named = ", ".join(shared) if full or len(shared) <= ENDS else f"{len(shared):,} nodes and variables"
         lines.append(f"   {named} feed{'s' if len(shared) == 1 else ''} more than one node, so")
         lines.append("   their adjoints accumulate one contribution per path.")
     lines.append("")
@@ -407,12 +411,12 @@ def render_explain(g: Gradient, full: bool = False) -> str:
             verdict += f", and the accurate check {_verdict(c.agrees, 'agrees', 'DISAGREES', 'cannot decide')}"
         return f"     ∂{g.output}/∂{v} = {_abridged(_symbolic(g, v), full, 120)} = {_value(g, v)}{verdict}"
 
-    cut |= _listed(lines, list(g.wrt), partial_line, full, "partial derivatives")
-    return _explained(lines, cut)
+    _listed(lines, list(g.wrt), partial_line, full, "partial derivatives")
+    return _explained(lines, full)
 
 
-def _explained(lines: list[str], cut: bool) -> str:
-    if cut:
+def _explained(lines: list[str], full: bool) -> str:
+    if not full:
         lines += ["", "(--full shows every line; --json gives every number)"]
     return "\n".join(lines) + "\n"
 
