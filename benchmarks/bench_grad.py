@@ -63,8 +63,8 @@ def main() -> None:
     with mpmath.workdps(50):
         s = mpmath.fsum(mpmath.mpf(weights[f"w{i}"]) * mpmath.mpf(inputs[f"x{i}"]) for i in range(1, n + 1))
         exact = {f"w{i}": mpmath.mpf(inputs[f"x{i}"]) * mpmath.sech(s) ** 2 for i in range(1, n + 1)}
-        worst = max(abs(ours_gradient[k] - v) / abs(v) for k, v in exact.items())
-        worst_sympy = max(abs(v - exact[k]) / abs(exact[k]) for k, v in baseline_values.items())
+        worst = float(max(abs(ours_gradient[k] - v) / abs(v) for k, v in exact.items()))
+        worst_sympy = float(max(abs(v - exact[k]) / abs(exact[k]) for k, v in baseline_values.items()))
     how = "timed on all" if args.full else f"timed on {len(timed)}, scaled to {n}"
     print(f"machine: {platform.machine()}, {platform.python_implementation()} {platform.python_version()}")
     case = f"gradient, {n} weights (baseline {how})"

@@ -35,6 +35,8 @@ from chainrule.wide import Wide
 
 SCALES = (0.05, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)  # sample points are drawn at every scale of these
 POINTS = 12  # sample points wanted
+DEEP = 2_000  # layers: beyond this, each point's pass through every layer costs enough that
+DEEP_POINTS = 6  # fewer points are drawn (a 10,000-deep chain: 0.1 s a point)
 TRIES = 150  # candidate points drawn at most
 NEEDED = 3  # usable points for a numerical verdict
 RTOL = 1e-8  # relative agreement of the answer and the derivative at a point
@@ -122,13 +124,13 @@ def _sampler(expr_graph: Graph, answer_graph: Graph, variable: str) -> SampleAt:
     return sample_at
 
 
-def _samples(variables: tuple[str, ...], sample_at: SampleAt, seed: int) -> list[_Sample]:
-    """Up to POINTS points where the function, its derivative and the answer all have real values."""
+def _samples(variables: tuple[str, ...], sample_at: SampleAt, seed: int, wanted: int = POINTS) -> list[_Sample]:
+    """Up to `wanted` points where the function, its derivative and the answer all have real values."""
     found: list[_Sample] = []
     for point in _points(variables, random.Random(seed)):
         if (sample := sample_at(point)) is not None:
             found.append(sample)
-            if len(found) == POINTS:
+            if len(found) == wanted:
                 break
     return found
 
@@ -173,7 +175,8 @@ def grade(expression: str, answer: str, wrt: str | None = None) -> Grade:
     d = derive(graph, variable, None)
     seed = seed_of(expression, answer, variable)
     sample_at = _sampler(graph, answer_graph, variable)
-    samples = _samples(tuple(dict.fromkeys((variable, *graph.variables))), sample_at, seed)
+    wanted = POINTS if len(graph.layers) <= DEEP else DEEP_POINTS
+    samples = _samples(tuple(dict.fromkeys((variable, *graph.variables))), sample_at, seed, wanted)
     answer_expr = _in_variables(answer_graph)
     difference = _symbolic_difference(d.derivative, answer_expr)
 
@@ -312,11 +315,12 @@ def _diagnose(d: Derivation, graph: Graph, samples: list[_Sample]) -> tuple[Find
     for li, k in path:
         candidates += _layer_candidates(d, graph, li, k, samples, forms)
     candidates.append((lambda s: -s.expected, lambda: _sign(d)))
+    scale = _scale(samples)
     for transform, finding in candidates:
-        if _matches(samples, transform):
+        if _matches(samples, transform, scale):
             return (finding(),)
     for transform, finding in candidates[:-1]:  # a sign error on top of another mistake
-        if _matches(samples, _negated(transform)):
+        if _matches(samples, _negated(transform), scale):
             return (_sign(d), finding())
     return (_other(d, samples),)
 
@@ -325,11 +329,9 @@ def _layer_candidates(
     d: Derivation, graph: Graph, li: int, k: int, samples: list[_Sample], forms: dict[int, Any]
 ) -> list[tuple[Transform, Callable[[], Finding]]]:
     """The slips one layer's local derivative allows: left out, taken twice, taken at x."""
-    layer, gl = d.layers[li], graph.layers[li]
-    local = layer.locals[k]
-    ratio = f"d{layer.name}/d{local.wrt}"
-    first = _factor(samples[0], li, k)
-    where = _where(samples[0].point, d.variable)
+    gl = graph.layers[li]
+    local = gl.locals[k]  # what a finding's text needs is worked out only for the finding given
+    ratio = f"d{gl.name}/d{local.wrt}"
 
     def factor_x() -> Any:
         return engine.in_variables(graph, local.expression, forms) if forms else local.expression
@@ -342,22 +344,24 @@ def _layer_candidates(
         return s.expected * _factor(s, li, k)
 
     def missing_finding() -> Finding:
+        first, where = _factor(samples[0], li, k), _where(samples[0].point, d.variable)
         return Finding(
             "missing-factor",
-            f"You stopped too early: the layer {layer.name} = {_layer_text(d, li)} contributes the local "
+            f"You stopped too early: the layer {gl.name} = {_layer_text(d, li)} contributes the local "
             f"derivative {ratio} = {pretty(factor_x())}, and your answer leaves that factor out "
             f"({where} it is {first:.6g}).",
             plain(factor_x()),
-            layer.name,
+            gl.name,
             first,
         )
 
     def extra_finding() -> Finding:
+        first, where = _factor(samples[0], li, k), _where(samples[0].point, d.variable)
         return Finding(
             "extra-factor",
             f"Your answer multiplies by {ratio} = {pretty(factor_x())} once too often ({where} it is {first:.6g}).",
             plain(factor_x()),
-            layer.name,
+            gl.name,
             first,
         )
 
@@ -379,7 +383,7 @@ def _layer_candidates(
                 f"{ratio} = {pretty(local.expression)} must be evaluated at {local.wrt} = {inner_text}, "
                 f"not at {d.variable}: your answer has {pretty(wrong_x)} where it needs {pretty(factor_x())}.",
                 plain(wrong_x),
-                layer.name,
+                gl.name,
                 None,
             )
 
@@ -395,9 +399,11 @@ def _negated(transform: Transform) -> Transform:
     return negated
 
 
-def _matches(samples: list[_Sample], transform: Transform) -> bool:
+def _matches(samples: list[_Sample], transform: Transform, scale: float | None = None) -> bool:
+    """Whether the answer is the transformed derivative at every usable sample (at least NEEDED);
+    `scale`: _scale(samples), when the caller tries many transforms."""
     usable = 0
-    scale = _scale(samples)
+    scale = _scale(samples) if scale is None else scale
     for s in samples:
         target = transform(s)
         if target is None:

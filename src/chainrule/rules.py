@@ -641,11 +641,39 @@ def apply(build: Sym, *args: Any) -> Any:
     assumptions, never its name, so it is asked once per function, on a
     template symbol with the same assumptions.
     """
-    if len(args) == 1 and type(args[0]) is sympy.Symbol and isinstance(build, type):
+    if len(args) == 1 and type(args[0]) is sympy.Symbol and args[0].assumptions0 == _PLAIN.assumptions0:
         u = args[0]
-        if u.assumptions0 == _PLAIN.assumptions0 and _inert(build):
-            return build(u, evaluate=False)
+        if isinstance(build, type):
+            if _inert(build):
+                return build(u, evaluate=False)
+        elif (template := _template(build)) is not None:
+            return _renamed(template, u)  # a local derivative such as 1 − tanh²(u7): built once, renamed
     return build(*args)
+
+
+_OTHER = sympy.Symbol("s", real=True)  # a second template symbol, to test a template
+
+
+@functools.cache
+def _template(build: Sym) -> Any | None:
+    """build(t) on the template symbol, when renaming t to any plain real symbol gives exactly
+    what build would (tested on a second symbol); None otherwise.  With one symbol in it, an
+    expression's canonical form depends on the symbol's assumptions, never on its name."""
+    try:
+        made = build(_PLAIN)
+        return made if _renamed(made, _OTHER) == build(_OTHER) else None
+    except (TypeError, ValueError, AttributeError):  # a build that rebuilding cannot mirror
+        return None
+
+
+def _renamed(expr: Any, u: Any) -> Any:
+    """expr with the template symbol replaced by u, rebuilt without SymPy's evaluation (the
+    template is already in canonical form).  Partials are a few nodes deep."""
+    if expr == _PLAIN:
+        return u
+    if not expr.args or _PLAIN not in expr.free_symbols:
+        return expr
+    return expr.func(*(_renamed(a, u) for a in expr.args), evaluate=False)
 
 
 @functools.cache

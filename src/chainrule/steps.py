@@ -51,7 +51,7 @@ class LayerStep:
     inputs = _delegate("layer", "inputs")
     kind = _delegate("layer", "kind")
 
-    @property
+    @functools.cached_property
     def locals(self) -> tuple[LocalStep, ...]:
         factors, beyond = self.factors, self.factors_beyond
         return tuple(
