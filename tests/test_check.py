@@ -128,3 +128,29 @@ def test_the_sample_points_are_reproducible_and_reported() -> None:
 def test_an_answer_off_by_a_tiny_constant_is_wrong() -> None:
     result = grade("sin(x)", "cos(x) + 1e-200")
     assert result.verdict == "wrong" and "constant" in result.method
+
+
+def test_an_answer_of_zero_to_a_derivative_below_the_range_of_doubles_is_wrong() -> None:
+    """The derivative of a 2,500-deep chain is about 1e-500: 0.0 in doubles, but not 0."""
+    from chainrule.grade import grade
+
+    text = "".join(f"{('sin', 'cos', 'tanh', 'atan')[i % 4]}(" for i in range(2500)) + "x" + ")" * 2500
+    result = grade(text, "0")
+    assert result.verdict == "wrong"
+    assert "beyond the range of doubles" in result.diagnosis[0].message
+
+
+def test_numbers_beyond_doubles_are_compared_as_numbers() -> None:
+    """A right answer that underflows in doubles agrees; a wrong one beyond them does not."""
+    import mpmath
+
+    from chainrule.grade import _agrees, _Sample
+    from chainrule.wide import Wide
+
+    below = Wide(3.5, -500)
+    with mpmath.workdps(30):
+        right = mpmath.mpf("3.5e-500")
+        wrong = mpmath.mpf("3.6e-500")
+    assert _agrees(_Sample({"x": 1.0}, 0.0, 0.0, [], below, right), 0.0)
+    assert not _agrees(_Sample({"x": 1.0}, 0.0, 0.0, [], below, wrong), 0.0)
+    assert not _agrees(_Sample({"x": 1.0}, 0.0, 0.0, [], below, None), 0.0)  # the answer 0

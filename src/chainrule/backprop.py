@@ -127,8 +127,10 @@ def gradient(
     at: str | Mapping[str, float] | None = None,
     wrt: str | None = None,
     granularity: str = "functions",
+    checked: bool = True,
 ) -> Gradient:
-    """The gradient of a program's output with respect to its variables."""
+    """The gradient of a program's output with respect to its variables.  Without `checked`, the
+    numerical checks are left out (``graph`` draws no check)."""
     import sympy
 
     if granularity not in GRANULARITIES:
@@ -164,6 +166,8 @@ def gradient(
     if len(chosen) > MAX_CHECKED:
         stride = len(chosen) / MAX_CHECKED
         sample = tuple(chosen[int(k * stride)] for k in range(MAX_CHECKED))
+    if not checked:
+        sample = ()
     if point is not None and at_point is not None:
         checker = Checker(evaluation)
         checks = {v: checker(v) for v in sample if v not in missing}

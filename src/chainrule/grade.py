@@ -23,12 +23,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import mpmath
+
 from chainrule import engine, wide
 from chainrule.budget import attempt
 from chainrule.derive import EXPAND_LIMIT, Derivation, choose_variable, derive
 from chainrule.errors import InputError, MathError, UsageError, quoted
 from chainrule.graph import Graph, build_graph
 from chainrule.interpret import SympyBackend, evaluate
+from chainrule.numcheck import DIGITS, evaluate_mp
 from chainrule.printing import form, plain, pretty
 from chainrule.syntax import parse
 from chainrule.wide import Wide
@@ -75,6 +78,7 @@ class _Sample:
     answer: float
     factors: list[engine.Factors]  # per layer; None off the paths from the variable
     beyond: Wide | None = None  # the derivative, when it is beyond the range of doubles (expected is 0 or ±inf)
+    answer_exact: Any = None  # the answer in mpmath, when it or the derivative is beyond the range of doubles
 
 
 def _factor(sample: _Sample, li: int, k: int) -> float:
@@ -88,6 +92,19 @@ def _scale(samples: list[_Sample]) -> float:
     """The typical size of the derivative at the samples (the median, which a few huge values
     at far points do not move): what 'close to 0' is measured against."""
     return statistics.median(abs(s.expected) for s in samples) if samples else 0.0
+
+
+def _agrees(s: _Sample, scale: float) -> bool:
+    """Whether the answer is the derivative at a sample: in doubles, or beyond their range."""
+    if s.beyond is None and s.answer_exact is None:
+        return _close(s.answer, s.expected, scale)
+    with mpmath.workdps(DIGITS):
+        expected = mpmath.mpf(s.expected) if s.beyond is None else wide.to_mpmath(s.beyond)
+        answer = mpmath.mpf(s.answer) if s.answer_exact is None else s.answer_exact
+        floor = FLOOR * scale
+        if abs(expected) <= floor and abs(answer) <= floor:
+            return True
+        return bool(abs(answer - expected) <= RTOL * max(abs(answer), abs(expected)))
 
 
 def _close(a: float, b: float, scale: float) -> bool:
@@ -117,9 +134,16 @@ def _sampler(expr_graph: Graph, answer_graph: Graph, variable: str) -> SampleAt:
         try:
             answer = engine.evaluate(answer_graph, point)[answer_graph.output]
             at = engine.run(expr_graph, point, (variable,), steps=False)
+            beyond = at.beyond.get(wrt)
+            exact = None
+            if beyond is not None or not wide.in_range(answer):
+                # compared beyond the range of doubles: the answer 0 to a chain whose derivative
+                # is 1e-500 is wrong, and a right answer that underflows in doubles is right
+                with mpmath.workdps(DIGITS):
+                    exact = evaluate_mp(answer_graph, point)
         except MathError:  # outside a domain (never a timeout: that ends the check)
             return None
-        return _Sample(point, at.adjoints.get(wrt, 0.0), answer, at.factors, at.beyond.get(wrt))
+        return _Sample(point, at.adjoints.get(wrt, 0.0), answer, at.factors, beyond, exact)
 
     return sample_at
 
@@ -223,7 +247,7 @@ def _verdict(
             return "wrong", f"symbolically: the difference is not 0 at {point}"
     if len(samples) >= NEEDED:
         scale = _scale(samples)
-        equal = all(_close(s.answer, s.expected, scale) for s in samples)
+        equal = all(_agrees(s, scale) for s in samples)
         return ("correct" if equal else "wrong"), f"numerically {where}"
     return (
         "undecided",
@@ -285,7 +309,7 @@ def _nonzero_at(
         # SymPy takes the principal (complex) root of a negative number where chainrule takes the
         # real one: a point is a proof only where chainrule's own numbers differ too.
         mine = known.get(id(point)) or sample_at(point)
-        if mine is not None and _close(mine.expected, mine.answer, 0.0):
+        if mine is not None and _agrees(mine, 0.0):
             continue
         if gap > PROOF_RTOL * size and gap > 0:
             return ", ".join(f"{name} = {point[name]:g}" for name in symbols)
@@ -302,6 +326,8 @@ def _diagnose(d: Derivation, graph: Graph, samples: list[_Sample]) -> tuple[Find
     if not samples:
         return (Finding("other", "Your answer is not the derivative."),)
     if d.paths is None or not d.paths:  # too many paths to list, or none: the derivative is 0
+        return (_other(d, samples),)
+    if any(s.beyond is not None for s in samples):  # slips are matched in doubles, which lost it
         return (_other(d, samples),)
     if len(d.paths) > 1:
         return (_missing_path(d, samples) or _other(d, samples),)

@@ -159,6 +159,13 @@ class Beyond(Mapping[int, Wide]):
         return len(self._exact)
 
 
+def to_mpmath(value: Wide) -> Any:
+    """A Wide as an mpmath number at the working precision."""
+    import mpmath
+
+    return mpmath.mpf(value.mantissa) * mpmath.mpf(10) ** value.exponent
+
+
 def text(value: Wide, digits: int = 10) -> str:
     """4.338398274e-649: `digits` significant digits, a mantissa that rounds to 10 carried."""
     shown = rounded(value, digits)
