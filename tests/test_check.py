@@ -154,3 +154,21 @@ def test_numbers_beyond_doubles_are_compared_as_numbers() -> None:
     assert _agrees(_Sample({"x": 1.0}, 0.0, 0.0, [], below, right), 0.0)
     assert not _agrees(_Sample({"x": 1.0}, 0.0, 0.0, [], below, wrong), 0.0)
     assert not _agrees(_Sample({"x": 1.0}, 0.0, 0.0, [], below, None), 0.0)  # the answer 0
+
+
+def test_answers_beyond_the_range_of_doubles_are_graded() -> None:
+    from chainrule.grade import grade
+
+    assert grade("2^1030*x", "2^1030").verdict == "correct"
+    wrong = grade("2*x", "2^2000")
+    assert wrong.verdict == "wrong" and wrong.diagnosis[0].kind == "other"
+
+
+def test_a_steep_derivative_is_checked_with_a_step_below_its_scale() -> None:
+    """tanh(10·tanh(10·…x)) 100 deep at 0 has the slope 10¹⁰⁰: the reference needs a step far
+    smaller than mpmath's own, and agrees with it."""
+    from chainrule.derive import differentiate
+
+    d = differentiate("tanh(10*" * 100 + "x" + ")" * 100, at="0")
+    assert d.derivative_value == pytest.approx(1e100, rel=1e-12)
+    assert d.check is not None and d.check.agrees is True

@@ -89,3 +89,37 @@ def test_a_thousand_lines_on_a_local_dask_cluster_match_chainrule_batch(tmp_path
             numbered = bag.from_sequence(enumerate(stream, start=1), npartitions=20)
         results = numbered.starmap(result_line, settings=settings).compute()
     assert "".join(line + "\n" for line in results).encode() == expected.stdout
+
+
+def test_threads_of_one_process_take_turns_and_agree_with_one_thread() -> None:
+    """mpmath's precision is the process's own setting: lines run in threads at the same time
+    must not change each other's checks."""
+    line = "sigmoid(" * 150 + "x" + ")" * 150
+    settings = Settings.of(at="0.5")
+    alone = result_line(1, line, settings)
+    found: list[str] = []
+
+    def work() -> None:
+        for _ in range(3):
+            found.append(result_line(1, line, settings))
+
+    threads = [threading.Thread(target=work) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert found == [alone] * 9
+
+
+def test_a_line_at_the_limit_reads_the_same_in_batch_and_in_result_line(tmp_path: Path) -> None:
+    from chainrule.batch import MAX_LINE
+
+    settings = Settings.of(at="1")
+    for body, bom in ((b"x" + b" " * (MAX_LINE - 1), True), (b"x" + b" " * MAX_LINE, False)):
+        raw = (b"\xef\xbb\xbf" if bom else b"") + body + b"\r\n"
+        path = tmp_path / "line.txt"
+        path.write_bytes(raw + b"x^2\n")
+        shown = subprocess.run(
+            [sys.executable, "-m", "chainrule", "batch", str(path), "--at", "1"], capture_output=True, timeout=120
+        ).stdout.decode()
+        assert shown.splitlines() == [result_line(1, raw, settings), result_line(2, b"x^2\n", settings)]

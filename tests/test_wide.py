@@ -274,3 +274,9 @@ def test_an_exact_zero_costs_no_second_pass(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(engine, "_wide_pass", refuse)
     g = gradient("h = relu(w*x + b); y = h^2 + v*x + 0*x", at="w=1,x=-2,b=0.5,v=0")
     assert g.gradient == {"w": 0.0, "x": 0.0, "b": 0.0, "v": -2.0}
+
+
+def test_a_literal_below_the_range_of_doubles_is_not_zero() -> None:
+    d = differentiate("1e-400*x", at="1")
+    assert d.derivative_beyond is not None
+    assert float(as_mpf(d.derivative_beyond) * mpmath.mpf(10) ** 400) == pytest.approx(1.0, rel=1e-12)

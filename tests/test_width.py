@@ -178,3 +178,59 @@ def test_moving_one_variable_reevaluates_only_what_it_reaches_and_gives_the_same
         with mpmath.workdps(30):
             t = mpmath.mpf(point[v]) + mpmath.mpf("1e-7")
             assert abs(function.moved(v, t, 30) - evaluate_mp(graph, {**point, v: t})) < mpmath.mpf(10) ** -28
+
+
+def test_a_program_with_windows_line_endings_comes_through_standard_input() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "chainrule", "grad", "-", "--at", "a=2,b=3", "--json"],
+        input=b"c = a*b\r\nd = c + 1\r\nloss = d^2\r\n", capture_output=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["gradient"] == {"a": 42.0, "b": 28.0}
+
+
+def test_standard_input_that_is_not_readable_is_a_file_error(tmp_path: Path) -> None:
+    with (tmp_path / "f").open("w") as write_only:
+        result = subprocess.run(
+            [sys.executable, "-m", "chainrule", "diff", "-", "--json"],
+            stdin=write_only,
+            capture_output=True,
+            timeout=60,
+        )
+    assert result.returncode == 2 and json.loads(result.stdout)["error"]["kind"] == "file"
+
+
+def test_one_corner_in_a_network_costs_one_more_pass_not_one_per_variable() -> None:
+    """|target - 0.5| has a corner where target = 0.5: only ∂loss/∂target is missing, and the
+    others are the textbook ones."""
+    program = mlp.network(3, 5, seed=2).replace(
+        "loss = (out - target)^2", "loss = (out - target)^2 + abs(target - 0.5)"
+    )
+    g = gradient(program)
+    assert set(g.missing) == {"target"} and "corner" in g.missing["target"]
+    expected = textbook_backprop(3, 5, seed=2)
+    del expected["target"]
+    assert g.gradient is not None
+    assert_same_gradient(g.gradient, expected)
+
+
+def test_the_norms_of_a_summary_are_taken_beyond_the_range_of_doubles() -> None:
+    ps = " + ".join(f"p{i}" for i in range(1, 42))
+    qs = " + ".join(f"q{i}" for i in range(1, 5))
+    values = "\n".join([f"p{i} = 1" for i in range(1, 42)] + [f"q{i} = 1" for i in range(1, 5)])
+    g = gradient(f"{values}\ny = exp(-1000)*({ps}) + exp(1000)*({qs})")
+    found = {group.name: group for group in groups(g)}
+    assert found["p"].norm_beyond is not None and found["q"].norm_beyond is not None
+    assert (found["p"].norm_beyond.exponent, found["q"].norm_beyond.exponent) == (-434, 434)
+    text = grad_views.render_text(g, width=120)
+    summary = {
+        line.split()[0]: line.split() for line in text.splitlines() if line.split()[:1] in (["p"], ["q"], ["all"])
+    }
+    assert summary["p"][2] == "3.25e-434" and summary["q"][2] == "3.94e434" and summary["all"][2] == "3.94e434"
+
+
+def test_a_full_gradient_of_thousands_of_rows_is_laid_out_without_rich() -> None:
+    g = gradient(mlp.network(8, 24, seed=0))
+    text = grad_views.render_text(g, width=120, full=True)
+    assert "more steps" not in text and text.count("\n") > len(g.backward)
+    assert all(f"\n{v} " in text for v in g.wrt)

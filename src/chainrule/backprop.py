@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,8 +70,9 @@ class Group:
 
     name: str
     variables: tuple[str, ...]
-    norm: float  # √(Σ (∂output/∂v)²) over the group, in doubles
+    norm: float  # √(Σ (∂output/∂v)²) over the group (0 or inf when it is beyond the range of doubles)
     largest: tuple[str, ...]  # the variables with the largest |∂output/∂v|, largest first
+    norm_beyond: Wide | None = None  # the norm, when it is beyond the range of doubles
 
 
 LARGEST = 3  # variables named per group
@@ -102,10 +103,32 @@ def groups(g: Gradient) -> tuple[Group, ...]:
 
     found = []
     for name, members in by.items():
-        norm = math.hypot(*(gradient.get(v, 0.0) for v in members))
+        value, beyond_norm = norm(g, members)
         largest = tuple(sorted(members, key=size, reverse=True)[:LARGEST]) if g.gradient is not None else ()
-        found.append(Group(name, tuple(members), norm, largest))
+        found.append(Group(name, tuple(members), value, largest, beyond_norm))
     return tuple(found)
+
+
+def norm(g: Gradient, names: Iterable[str]) -> tuple[float, Wide | None]:
+    """√(Σ (∂output/∂v)²) over the variables, and the same as a Wide when partials beyond the range
+    of doubles (exp(-1000)·p, a deep chain) make it leave that range."""
+    names = list(names)
+    gradient = g.gradient or {}
+    beyond = g.beyond
+    if not any(v in beyond for v in names):
+        return math.hypot(*(gradient.get(v, 0.0) for v in names)), None
+    import mpmath
+
+    from chainrule import wide
+
+    with mpmath.workprec(80):
+        exact = mpmath.sqrt(
+            mpmath.fsum(
+                (wide.to_mpmath(beyond[v]) if v in beyond else mpmath.mpf(gradient.get(v, 0.0))) ** 2 for v in names
+            )
+        )
+        double = float(exact)
+        return double, wide.from_mpf(exact) if wide.beyond(double, exact) else None
 
 
 def parse_wrt(text: str | None, variables: tuple[str, ...]) -> tuple[str, ...]:
@@ -187,18 +210,55 @@ def gradient(
 def _run(graph: Graph, point: dict[str, float], chosen: tuple[str, ...]) -> tuple[engine.Pass, dict[str, str]]:
     """The pass for every chosen variable; when a local factor does not exist, the partials
     that need it are reported missing and the others are still given.  A failure of the
-    forward pass (the function has no value) fails the whole gradient."""
+    forward pass (the function has no value) fails the whole gradient.
+
+    The factors that do not exist are found in one sweep over the layers, and a variable's
+    partial is missing when the input of such a factor depends on it: one more pass, not one
+    per variable (a network with one corner would otherwise cost 10,000 passes)."""
     try:
         return engine.run(graph, point, chosen), {}
     except MathError as first:
-        engine.evaluate(graph, point)  # raises when the function itself has no value here
+        values = engine.evaluate(graph, point)  # raises when the function itself has no value here
+        needed = engine.depends(graph, chosen)
         missing: dict[str, str] = {}
-        for v in chosen:
+        wanted = set(chosen)
+        for layer in graph.layers:
             try:
-                engine.run(graph, point, (v,))
-            except MathError as err:
-                missing[v] = err.message
+                engine.local_factors(graph, layer, values, needed)
+                continue
+            except MathError:
+                pass
+            for source in layer.sources:
+                if not needed[source]:
+                    continue
+                alone = [False] * len(needed)
+                alone[source] = True
+                try:
+                    engine.local_factors(graph, layer, values, alone)
+                except MathError as err:
+                    for index in graph.subtree(source):
+                        name = graph.names.get(index)
+                        if name in wanted and graph.dag[index].kind == "var":
+                            missing.setdefault(name, err.message)
         given = tuple(v for v in chosen if v not in missing)
         if not given:
             raise first from None
-        return engine.run(graph, point, given), missing
+        try:
+            return engine.run(graph, point, given), missing
+        except MathError:  # a failure that only the pass beyond doubles meets: one variable at a time
+            return _one_by_one(graph, point, chosen, first)
+
+
+def _one_by_one(
+    graph: Graph, point: dict[str, float], chosen: tuple[str, ...], first: MathError
+) -> tuple[engine.Pass, dict[str, str]]:
+    missing: dict[str, str] = {}
+    for v in chosen:
+        try:
+            engine.run(graph, point, (v,))
+        except MathError as err:
+            missing[v] = err.message
+    given = tuple(v for v in chosen if v not in missing)
+    if not given:
+        raise first from None
+    return engine.run(graph, point, given), missing

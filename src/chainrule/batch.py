@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
@@ -78,15 +79,16 @@ def _wide(first: bytes) -> str | None:
 def lines(stream: IO[bytes]) -> Iterator[Line]:
     """The lines of a byte stream, decoded one by one; a line's problem stays on that line."""
     number = 0
+    most = MAX_LINE + len(codecs.BOM_UTF8) + 2  # a whole line: a BOM (line 1), the text, CR LF
     while True:
-        raw = stream.readline(MAX_LINE + 1)
+        raw = stream.readline(most)
         if not raw:
             return
         number += 1
         if number == 1:
             _refuse_wide(raw)
-        if len(raw) > MAX_LINE and not raw.endswith(b"\n"):
-            length = len(raw)
+        if len(raw) == most and not raw.endswith(b"\n"):
+            length = len(raw) - (len(codecs.BOM_UTF8) if number == 1 and raw.startswith(codecs.BOM_UTF8) else 0)
             while raw and not raw.endswith(b"\n"):  # skip the rest of the line, a chunk at a time
                 raw = stream.readline(_CHUNK)
                 length += len(raw)
@@ -260,8 +262,14 @@ def result_line(number: int, raw: bytes | str, settings: Settings = DEFAULT) -> 
 
         results = dask.bag.from_sequence(enumerate(lines, start=1)).starmap(result_line, settings=settings)
 
-    Budgets hold in any thread: time by the thread's own CPU clock, memory by the worker's limits."""
-    return ndjson(document(decode(number, raw), settings)[0])
+    Budgets hold in any thread: time by the thread's own CPU clock, memory by the worker's limits.
+    Threads of one process take turns (the numbers' precision is the process's own setting); to
+    use more cores, use more processes (Dask's `nthreads=1` workers)."""
+    with _ONE_AT_A_TIME:  # mpmath's precision is the whole process's: threads must take turns
+        return ndjson(document(decode(number, raw), settings)[0])
+
+
+_ONE_AT_A_TIME = threading.RLock()  # costs no throughput: the work holds the GIL anyway
 
 
 def run(stream: IO[bytes], settings: Settings) -> Iterator[tuple[dict[str, Any], bool]]:

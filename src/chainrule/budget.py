@@ -266,6 +266,8 @@ class _Watch:
             watch = _WATCHES.get(ident)
             if watch is None:
                 watch = _WATCHES[ident] = cls(ident)
+                if not getattr(sys.unraisablehook, "_drops_over_budget", False):
+                    sys.unraisablehook = _quiet_threads(sys.unraisablehook)
                 threading.Thread(target=watch.run, name="chainrule-deadline", daemon=True).start()
         return watch
 
@@ -301,6 +303,19 @@ class _Watch:
     def _in_budget_code(self) -> bool:
         frame = sys._current_frames().get(self.target)
         return frame is not None and frame.f_code.co_filename in _DEFER_IN
+
+
+def _quiet_threads(previous: Callable[[Any], object]) -> Callable[[Any], object]:
+    """An unraisable hook that drops an OverBudget landing where Python ignores exceptions (a
+    finalizer, a gc callback): the watcher raises it again shortly, as _quiet does for the signal."""
+
+    def hook(info: Any) -> object:
+        if isinstance(info.exc_value, OverBudget):
+            return None
+        return previous(info)
+
+    hook._drops_over_budget = True  # type: ignore[attr-defined]
+    return hook
 
 
 _WATCHES: dict[int, _Watch] = {}  # thread ident -> its watch, while the thread has deadlines

@@ -377,7 +377,12 @@ def _source(argument: str, what: str = "the expression") -> str:
             f"{what} is '-', but standard input is closed", hint="pipe the text in, or give it as an argument"
         )
     stream = getattr(sys.stdin, "buffer", None)
-    data = stream.read(MAX_STDIN + 1) if stream is not None else sys.stdin.read(MAX_STDIN + 1).encode()
+    try:
+        data = stream.read(MAX_STDIN + 1) if stream is not None else sys.stdin.read(MAX_STDIN + 1).encode()
+    except OSError as err:  # opened for writing only, a directory, ...
+        raise FileError(f"{what} is '-', but standard input cannot be read: {err.strerror or err}") from None
+    if data is None:  # a non-blocking stream with nothing in it yet
+        raise FileError(f"{what} is '-', but standard input has nothing to read yet (it is non-blocking)")
     if len(data) > MAX_STDIN:
         raise InputError(f"{what} on standard input is longer than {MAX_STDIN:,} bytes")
     try:
@@ -389,7 +394,7 @@ def _source(argument: str, what: str = "the expression") -> str:
         ) from None
     if not text.strip():
         raise InputError(f"{what} on standard input is empty")
-    return text
+    return text.replace("\r\n", "\n")  # a program saved with Windows line endings
 
 
 def _format(format_: str | None, json_: bool, explain: bool = False) -> str:

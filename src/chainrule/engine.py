@@ -266,8 +266,12 @@ def _underflow_possible(graph: Graph, values: list[float], factors: list[Factors
             node = graph.dag[i]
             if v != 0.0:
                 return True
-            if node.kind in ("num", "const", "var"):
-                continue  # as typed
+            if node.kind == "var":
+                continue  # as given
+            if node.kind in ("num", "const"):
+                if backend.literal(node) != 0:  # 1e-400 as typed: not 0
+                    return True
+                continue
             given = {a: mpmath.mpf(values[a]) for a in node.args}
             try:
                 if interpret.evaluate(graph.dag, backend, [i], given)[i] != 0:

@@ -28,7 +28,7 @@ import mpmath
 from chainrule import engine, wide
 from chainrule.budget import attempt
 from chainrule.derive import EXPAND_LIMIT, Derivation, choose_variable, derive
-from chainrule.errors import InputError, MathError, UsageError, quoted
+from chainrule.errors import InputError, MathError, Reason, UsageError, quoted
 from chainrule.graph import Graph, build_graph
 from chainrule.interpret import SympyBackend, evaluate
 from chainrule.numcheck import DIGITS, evaluate_mp
@@ -109,6 +109,8 @@ def _agrees(s: _Sample, scale: float) -> bool:
 
 def _close(a: float, b: float, scale: float) -> bool:
     """Relative agreement, so that x/10⁹ and 2x/10⁹ differ; values far below the scale count as 0."""
+    if not (math.isfinite(a) and math.isfinite(b)):
+        return a == b
     return abs(a - b) <= RTOL * max(abs(a), abs(b)) + FLOOR * scale
 
 
@@ -132,7 +134,12 @@ def _sampler(expr_graph: Graph, answer_graph: Graph, variable: str) -> SampleAt:
 
     def sample_at(point: dict[str, float]) -> _Sample | None:
         try:
-            answer = engine.evaluate(answer_graph, point)[answer_graph.output]
+            try:
+                answer = engine.evaluate(answer_graph, point)[answer_graph.output]
+            except MathError as err:  # beyond the range of doubles: compared in mpmath below
+                if err.reason is not Reason.overflow:
+                    raise
+                answer = math.inf
             at = engine.run(expr_graph, point, (variable,), steps=False)
             beyond = at.beyond.get(wrt)
             exact = None
@@ -171,7 +178,11 @@ def _in_variables(graph: Graph) -> Any:
 
     # no layers: a variable, or a constant, exactly as typed (once it is known to have a real value)
     if not graph.variables:
-        engine.evaluate(graph, {})
+        try:
+            engine.evaluate(graph, {})
+        except MathError as err:  # 2^1030 has a value, beyond the range of doubles
+            if err.reason is not Reason.overflow:
+                raise
     return evaluate(graph.dag, SympyBackend())[graph.output]
 
 
@@ -327,7 +338,8 @@ def _diagnose(d: Derivation, graph: Graph, samples: list[_Sample]) -> tuple[Find
         return (Finding("other", "Your answer is not the derivative."),)
     if d.paths is None or not d.paths:  # too many paths to list, or none: the derivative is 0
         return (_other(d, samples),)
-    if any(s.beyond is not None for s in samples):  # slips are matched in doubles, which lost it
+    if any(s.beyond is not None or s.answer_exact is not None for s in samples):  # slips are matched in
+        # doubles, which lost the derivative or the answer here
         return (_other(d, samples),)
     if len(d.paths) > 1:
         return (_missing_path(d, samples) or _other(d, samples),)
@@ -475,6 +487,8 @@ def _other(d: Derivation, samples: list[_Sample]) -> Finding:
     answer, expected = _apart(s.answer, s.expected)
     if s.beyond is not None:
         expected = f"{wide.text(s.beyond, 6)}, beyond the range of doubles"
+    if s.answer_exact is not None and (s.answer == 0 or not wide.in_range(s.answer)):
+        answer = mpmath.nstr(s.answer_exact, 6) if s.answer_exact != 0 else "0"
     return Finding(
         "other",
         f"Your answer is not the derivative, and not one of the usual chain-rule slips: "

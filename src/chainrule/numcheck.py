@@ -277,6 +277,12 @@ def _retry(function: Function, wrt: str, nudge: Nudge, derivative: float) -> Che
         needed = DIGITS + FINER + int(-math.log10(abs(derivative)))
         if _affordable(needed, len(graph.dag)):
             attempts.append((needed, None))
+    if math.isfinite(derivative) and abs(derivative) > 1e6:
+        # a steep function (tanh(10·tanh(10·…x)) at 0: slope 1e100) is linear only over a step
+        # smaller than 1/slope: such a step, and the digits that x0 + step needs
+        needed = DIGITS + 10 + int(math.log10(abs(derivative) * max(1.0, float(x0))))
+        if _affordable(needed, len(graph.dag)):
+            attempts.append((needed, mpmath.mpf(2) ** -30 / abs(derivative)))
     for digits, step in attempts:
         reference = _reference(function, wrt, digits, step)
         how = f"mpmath.diff at {digits} digits" + (f", step {mpmath.nstr(step, 3)}" if step is not None else "")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -12,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from chainrule import engine
-from chainrule.backprop import Gradient, groups
+from chainrule.backprop import Gradient, groups, norm
 from chainrule.printing import form, latex, plain, pretty
 from chainrule.render.common import exact, num, value_text, where
 from chainrule.render.documents import dumps
@@ -181,11 +180,12 @@ def _abridged(text: str, full: bool, limit: int = 90) -> str:
 def _point_phrase(g: Gradient, full: bool) -> str:
     """'at x = 3, y = 0.5', or for a network's thousands of values 'at the given values (10,282)'."""
     point = g.point or {}
-    return f"at {where(point)}" if full or len(point) <= ENDS else f"at the given values ({len(point):,})"
+    shown = len(point) <= (SUMMARY if full else ENDS)  # the tables list the rest
+    return f"at {where(point)}" if shown else f"at the given values ({len(point):,})"
 
 
 def _chosen(g: Gradient, full: bool) -> str:
-    names = ", ".join(g.wrt) if full or len(g.wrt) <= SUMMARY else f"{len(g.wrt):,} variables"
+    names = ", ".join(g.wrt) if len(g.wrt) <= SUMMARY else f"{len(g.wrt):,} variables"
     return f"    gradient with respect to {names}" + (f" {_point_phrase(g, full)}" if g.point is not None else "")
 
 
@@ -206,46 +206,45 @@ def render_text(g: Gradient, color: bool = False, width: int = 100, full: bool =
     for note in g.notes:
         con.print(Text(f"note: {note}"))
     con.print(Text("forward pass", style="bold"), "  every node's value, inputs first")
-    forward = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    for title in ("node", "operation", "inputs", "rule") + (("value",) if at else ()):
-        forward.add_column(title, justify="right" if title == "value" else "left")
+    rows: list[list[str]] = []
     head, tail = _rows(len(g.layers), full)
     for part in (head, tail):
         if part is tail and tail:
-            forward.add_row(f"… {len(g.layers) - 2 * ENDS:,} more nodes", "", "", "", *([""] if at else []))
+            rows.append([f"… {len(g.layers) - 2 * ENDS:,} more nodes", "", "", "", *([""] if at else [])])
         for i in part:
             layer = g.layers[i]
             inputs = ", ".join(layer.inputs) if full or len(layer.inputs) <= ENDS else f"{len(layer.inputs)} inputs"
             row = [layer.name, _abridged(_node_text(g, layer.ops, "pretty"), full), inputs, layer.kind]
-            forward.add_row(*row, *([value_text(layer.value, layer.value_beyond)] if at else []))
-    con.print(forward)
+            rows.append([*row, *([value_text(layer.value, layer.value_beyond)] if at else [])])
+    _table(con, ("node", "operation", "inputs", "rule") + (("value",) if at else ()), {"value"}, rows)
     if at:
         con.print(
             Text("backward pass", style="bold"),
             f"  reverse order: each node passes upstream × local to its inputs (+=); d{g.output}/d{g.output} = 1",
         )
-        back = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-        for title in ("node", "input", "local gradient", "upstream", "contribution", "adjoint"):
-            back.add_column(title, justify="left" if title in ("node", "input", "local gradient") else "right")
         index = {layer.name: layer for layer in g.layers}
         steps = g.backward
+        rows = []
         head, tail = _rows(len(steps), full)
         for part in (head, tail):
             if part is tail and tail:
-                back.add_row(f"… {len(steps) - 2 * ENDS:,} more steps", "", "", "", "", "")
+                rows.append([f"… {len(steps) - 2 * ENDS:,} more steps", "", "", "", "", ""])
             for i in part:
                 step = steps[i]
                 node, inp = _names(g, step.node), _names(g, step.input)
                 local = index[node].locals[step.slot]
-                back.add_row(
-                    node,
-                    inp,
-                    _local_text(node, inp, local.expression, step.local),
-                    num(step.upstream, 6),
-                    num(step.contribution, 6),
-                    num(step.accumulated, 6),
+                rows.append(
+                    [
+                        node,
+                        inp,
+                        _local_text(node, inp, local.expression, step.local),
+                        num(step.upstream, 6),
+                        num(step.contribution, 6),
+                        num(step.accumulated, 6),
+                    ]
                 )
-        con.print(back)
+        titles = ("node", "input", "local gradient", "upstream", "contribution", "adjoint")
+        _table(con, titles, {"upstream", "contribution", "adjoint"}, rows)
     if full or len(g.wrt) <= SUMMARY:
         _gradient_table(g, con)
     else:
@@ -262,15 +261,38 @@ def render_text(g: Gradient, color: bool = False, width: int = 100, full: bool =
     return out.getvalue()
 
 
+LONG = 400  # rows: a longer table (--full on a network) is laid out in plain columns, without Rich
+
+
+def _table(con: Any, titles: tuple[str, ...], right: set[str], rows: list[list[str]], bold: str = "") -> None:
+    """A table: Rich's, or for more than LONG rows plain columns (Rich takes about a second per
+    thousand rows; a network's backward pass has twenty thousand)."""
+    if len(rows) <= LONG:
+        table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+        for title in titles:
+            table.add_column(
+                title, justify="right" if title in right else "left", style="bold green" if title == bold else None
+            )
+        for row in rows:
+            table.add_row(*row)
+        con.print(table)
+        return
+    widths = [max(len(title), *(len(row[k]) for row in rows)) for k, title in enumerate(titles)]
+
+    def line(cells: list[str] | tuple[str, ...]) -> str:
+        return "   ".join(
+            cell.rjust(w) if title in right else cell.ljust(w)
+            for cell, w, title in zip(cells, widths, titles, strict=True)
+        ).rstrip()
+
+    text = [line(titles), "─" * len(line(["─" * w for w in widths]))] + [line(row) for row in rows]
+    con.file.write("\n".join(text) + "\n")
+
+
 def _gradient_table(g: Gradient, con: Any) -> None:
     at = g.point is not None
     con.print(Text("gradient", style="bold"))
-    grad = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    grad.add_column("variable")
-    grad.add_column(f"∂{g.output}/∂v")
-    if at:
-        grad.add_column("value", justify="right", style="bold green")
-        grad.add_column("check")
+    rows = []
     for v in g.wrt:
         symbolic = _symbolic(g, v)
         if v in g.expanded and (expanded := pretty(g.expanded[v])) != symbolic and len(expanded) <= EXPANDED_WIDTH:
@@ -282,8 +304,9 @@ def _gradient_table(g: Gradient, con: Any) -> None:
             if c is not None and c.abs_error is not None:
                 verdict += f" (error {num(c.abs_error, 2)})"
             row += [_value(g, v), verdict]
-        grad.add_row(*row)
-    con.print(grad)
+        rows.append(row)
+    titles = ("variable", f"∂{g.output}/∂v") + (("value", "check") if at else ())
+    _table(con, titles, {"value"}, rows, bold="value")
 
 
 def _gradient_summary(g: Gradient, con: Any) -> None:
@@ -298,19 +321,23 @@ def _gradient_summary(g: Gradient, con: Any) -> None:
     for group in groups(g):
         if at:
             largest = ", ".join(f"{v} = {_short(g, v)}" for v in group.largest)
-            table.add_row(group.name, f"{len(group.variables):,}", num(group.norm, 4), largest)
+            table.add_row(
+                group.name, f"{len(group.variables):,}", value_text(group.norm, group.norm_beyond, 4), largest
+            )
         else:
             v = group.variables[0]
             table.add_row(group.name, f"{len(group.variables):,}", f"∂{g.output}/∂{v} = {_symbolic(g, v)}")
     if at:
-        total = math.hypot(*(g.gradient or {}).values())
-        table.add_row("all", f"{len(g.wrt):,}", num(total, 4), "")
+        total, total_beyond = norm(g, g.wrt)
+        table.add_row("all", f"{len(g.wrt):,}", value_text(total, total_beyond, 4), "")
     con.print(table)
     if g.checks:
         agreed = sum(c.agrees is True for c in g.checks.values())
         wrong = [v for v, c in g.checks.items() if c.agrees is False]
         errors = [c.abs_error for c in g.checks.values() if c.abs_error is not None]
         line = f"check: {len(g.checks):,} partials compared with mpmath.diff, {agreed:,} agree"
+        if undecided := sum(c.agrees is None for c in g.checks.values()):
+            line += f", {undecided:,} cannot be decided (--json says why)"
         if wrong:
             line += f"; DISAGREES ✗ for {', '.join(wrong[:ENDS])}"
         if errors:
