@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any, Protocol, TypeVar
 
 from chainrule import interpret, wide
@@ -268,9 +269,11 @@ def _underflow_possible(graph: Graph, values: list[float], factors: list[Factors
                 return True
             if node.kind == "var":
                 continue  # as given
-            if node.kind in ("num", "const"):
-                if backend.literal(node) != 0:  # 1e-400 as typed: not 0
+            if node.kind == "num":
+                if Fraction(node.text) != 0:  # 1e-400 as typed: not 0
                     return True
+                continue
+            if node.kind == "const":
                 continue
             given = {a: mpmath.mpf(values[a]) for a in node.args}
             try:

@@ -91,7 +91,8 @@ def _factor(sample: _Sample, li: int, k: int) -> float:
 def _scale(samples: list[_Sample]) -> float:
     """The typical size of the derivative at the samples (the median, which a few huge values
     at far points do not move): what 'close to 0' is measured against."""
-    return statistics.median(abs(s.expected) for s in samples) if samples else 0.0
+    sizes = [abs(s.expected) for s in samples if math.isfinite(s.expected)]  # not one beyond doubles
+    return statistics.median(sizes) if sizes else 0.0
 
 
 def _agrees(s: _Sample, scale: float) -> bool:

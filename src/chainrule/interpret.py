@@ -358,6 +358,12 @@ class MpBackend(_Numeric):
         self.zero = mpmath.mpf(0)
         self.one = mpmath.mpf(1)
 
+    def literal(self, node: Node) -> Any:
+        if node.kind == "num":  # as typed, exactly, then rounded once: .5, 7., 1e-400
+            frac = Fraction(node.text)
+            return self.mpmath.mpf(frac.numerator) / frac.denominator
+        return super().literal(node)
+
     def number(self, value: Any) -> Any:
         result = +self.mpmath.mpmathify(value)  # constants such as π at the working precision
         if isinstance(result, self.mpmath.mpc) and result.imag == 0:

@@ -280,7 +280,7 @@ def _retry(function: Function, wrt: str, nudge: Nudge, derivative: float) -> Che
     if math.isfinite(derivative) and abs(derivative) > 1e6:
         # a steep function (tanh(10·tanh(10·…x)) at 0: slope 1e100) is linear only over a step
         # smaller than 1/slope: such a step, and the digits that x0 + step needs
-        needed = DIGITS + 10 + int(math.log10(abs(derivative) * max(1.0, float(x0))))
+        needed = DIGITS + 10 + int(math.log10(abs(derivative)) + max(0.0, float(mpmath.log10(x0)) if x0 else 0.0))
         if _affordable(needed, len(graph.dag)):
             attempts.append((needed, mpmath.mpf(2) ** -30 / abs(derivative)))
     for digits, step in attempts:
