@@ -149,3 +149,15 @@ def test_markdown_graph_is_the_derivations_own_graph() -> None:
     text = latex_view.markdown(d)
     assert "| u1 | `2·x` |" in text and '["u1 = 2·x<br/>= 6' in text
     assert "∂y/∂x = 8.41659" in text  # the adjoints come from the same backward pass
+
+
+def test_huge_exact_numbers_are_shown_to_ten_digits_in_the_lessons_notation() -> None:
+    """1e-400 is kept exactly (JSON has every digit), but a lesson shows 1e-400, not 401 digits."""
+    import sympy
+
+    from chainrule.printing import plain, pretty
+
+    assert pretty(sympy.Rational(1, 10**400)) == "1e-400"
+    assert pretty(sympy.Integer(2) ** 1030) == "1.150523606e310"
+    assert pretty(sympy.Rational(3, 7)) == "3/7" and pretty(sympy.Integer(10) ** 12) == "1000000000000"
+    assert plain(sympy.Rational(1, 10**400)) == "1/1" + "0" * 400

@@ -142,6 +142,24 @@ _PRETTY = {
 }
 
 
+LONG_NUMBER = 40  # digits: an exact number longer than this is shown to 10 significant digits
+
+
+def _long_number(expr: Any) -> str | None:
+    """A huge exact number (10^-400 typed as 1e-400, 2^1030) as the lessons show it, 1e-400 or
+    1.157920892e310; None for one short enough to show exactly.  JSON keeps every digit."""
+    p, q = int(expr.p), int(expr.q)
+    if len(str(abs(p))) + len(str(q)) <= LONG_NUMBER:
+        return None
+    import mpmath
+
+    with mpmath.workdps(20):
+        text = mpmath.nstr(mpmath.mpf(p) / q, 10, min_fixed=0, max_fixed=0)
+    mantissa, _, exponent = text.partition("e")
+    mantissa = mantissa.removesuffix(".0")
+    return f"{mantissa}e{int(exponent)}" if exponent else mantissa
+
+
 @functools.cache
 def _printers() -> tuple[Any, Any, Any]:
     """SymPy's string printer, the lessons' notation and SymPy's LaTeX, each taught f′."""
@@ -195,6 +213,12 @@ def _printers() -> tuple[Any, Any, Any]:
 
         def _print_Heaviside(self, expr: Any) -> str:
             return f"step({self._print(expr.args[0])})"
+
+        def _print_Integer(self, expr: Any) -> str:
+            return _long_number(expr) or str(super()._print_Integer(expr))
+
+        def _print_Rational(self, expr: Any) -> str:
+            return _long_number(expr) or str(super()._print_Rational(expr))
 
     class Latex(LatexPrinter):  # type: ignore[misc]
         def _print_Subs(self, expr: Any) -> str:
