@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from chainrule import engine
+from chainrule import engine, wide
 from chainrule.derive import parse_point
 from chainrule.errors import MathError, UsageError, quoted
 from chainrule.graph import GRANULARITIES, Graph, build_graph
@@ -118,8 +118,6 @@ def norm(g: Gradient, names: Iterable[str]) -> tuple[float, Wide | None]:
     if not any(v in beyond for v in names):
         return math.hypot(*(gradient.get(v, 0.0) for v in names)), None
     import mpmath
-
-    from chainrule import wide
 
     with mpmath.workprec(80):
         exact = mpmath.sqrt(

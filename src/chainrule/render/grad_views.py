@@ -162,9 +162,11 @@ def _rows(count: int, full: bool) -> tuple[range, range]:
 
 def _heading(g: Gradient) -> str:
     """`loss = (out − target)²`: the whole formula while it is short, otherwise the output node's own."""
-    whole = _node_text(g, tuple(g.graph.subtree(g.graph.output)), "pretty")
-    if len(whole) <= HEADER or not g.layers:
-        return f"{g.output} = {whole}"
+    nodes = g.graph.subtree(g.graph.output)
+    if len(nodes) <= HEADER or not g.layers:  # more nodes than characters: not printed only to be dropped
+        whole = _node_text(g, tuple(nodes), "pretty")
+        if len(whole) <= HEADER or not g.layers:
+            return f"{g.output} = {whole}"
     return f"{g.output} = {_node_text(g, g.layers[-1].ops, 'pretty')}    ({len(g.layers):,} nodes)"
 
 
