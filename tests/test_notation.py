@@ -603,3 +603,14 @@ def test_letters_given_by_at_and_wrt_make_a_product_of_a_word() -> None:
     kept = differentiate("ab + b^5", wrt="ab", at="ab=0.7,b=1.3")  # ab is given a value itself: a name
     assert kept.derivative_value == pytest.approx(1.0) and not kept.notes
     assert differentiate("xy", wrt="x", at={"x": 1.0, "y": 2.0}).derivative_value == pytest.approx(2.0)
+
+
+def test_a_dot_before_a_superscript_is_not_a_number() -> None:
+    """'²' is a digit to str.isdigit, not to a number's grammar: '(x).²' is refused, never a crash."""
+    import pytest
+
+    from chainrule.errors import InputError
+    from chainrule.syntax import parse
+
+    with pytest.raises(InputError):
+        parse("(x).²")

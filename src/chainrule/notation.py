@@ -211,7 +211,7 @@ class _Scanner:
             if ch.isascii():
                 if ch.isalpha() or ch == "_":
                     self.word()
-                elif ch.isdigit() or (ch == "." and i + 1 < self.hi and typed[i + 1].isdigit()):
+                elif ch.isdigit() or (ch == "." and i + 1 < self.hi and typed[i + 1] in "0123456789"):  # not .²
                     self.number()
                 elif ch == "\\":
                     self.command()
