@@ -23,6 +23,7 @@ from chainrule import names
 from chainrule.printing import pretty
 from chainrule.rules import CLASSES, FLOAT, INVERSES, MP, RULES, SPELLINGS, Rule, elementary
 from chainrule.syntax import parse
+from chainrule.tensor_rules import TENSOR_RULES
 
 X = sympy.Symbol("x", real=True)
 Y = sympy.Symbol("y", real=True)
@@ -276,8 +277,11 @@ def test_each_sample_point_is_defined_real_and_smooth(key: str) -> None:
 
 def test_the_parsers_function_names_are_the_tables_functions() -> None:
     functions = {key for key, rule in RULES.items() if rule.function}
-    assert set(names.FUNCTIONS) == functions
-    assert {key: RULES[key].arity for key in functions} == dict(names.FUNCTIONS)
+    tensor_functions = {key for key, rule in TENSOR_RULES.items() if rule.function}
+    assert not functions & tensor_functions, "a function is either elementwise or of a whole tensor"
+    assert set(names.FUNCTIONS) == functions | tensor_functions
+    arities = {key: RULES[key].arity for key in functions} | {k: TENSOR_RULES[k].arity for k in tensor_functions}
+    assert arities == dict(names.FUNCTIONS)
 
 
 def test_every_spelling_and_every_inverse_names_a_table_key() -> None:

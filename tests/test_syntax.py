@@ -118,7 +118,7 @@ def test_power_is_right_associative() -> None:
         ("x;y", "unexpected character ';'", 1),
         ("x.y", "unexpected character '.'", 1),
         ("x = 1", "unexpected character '='", 2),
-        ("x @ y", "unexpected character '@'", 2),
+        ("x @ y", "'@' is the matrix product", 2),
         ("__import__('os')", "not a name chainrule accepts", 0),
         ("x_", "not a name", 0),
         ("import os", "reserved word", 0),

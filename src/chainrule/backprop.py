@@ -21,7 +21,7 @@ from chainrule.errors import MathError, UsageError, quoted
 from chainrule.graph import GRANULARITIES, Graph, build_graph
 from chainrule.numcheck import Check, Checker
 from chainrule.steps import Evaluated, Evaluation
-from chainrule.syntax import parse_program
+from chainrule.syntax import Program, parse_program, refuse_tensors
 from chainrule.wide import Wide
 
 MAX_CHECKED = 50  # variables checked numerically; a larger gradient checks an even sample
@@ -149,14 +149,18 @@ def gradient(
     wrt: str | None = None,
     granularity: str = "functions",
     checked: bool = True,
+    program: Program | None = None,
 ) -> Gradient:
     """The gradient of a program's output with respect to its variables.  Without `checked`, the
-    numerical checks are left out (``graph`` draws no check)."""
+    numerical checks are left out (``graph`` draws no check).  `program` is `text` already
+    parsed.  Vectors and matrices are :mod:`chainrule.tensor`'s: here they are refused."""
     import sympy
 
     if granularity not in GRANULARITIES:
         raise UsageError(f"--granularity must be one of {', '.join(GRANULARITIES)}")
-    program = parse_program(text)
+    if program is None:
+        program = parse_program(text)
+    refuse_tensors(program.expr)
     graph = build_graph(program.expr, granularity, program.bindings)
     variables = graph.variables
     chosen = parse_wrt(wrt, variables)

@@ -509,20 +509,40 @@ def grad(
             "--full", help="Every node, step and partial in the text and explain views, not a summary of a large one."
         ),
     ] = False,
+    shape: Annotated[
+        str | None,
+        typer.Option("--shape", help="Vectors and matrices by shape, with values drawn by --seed: W1=8x4,b1=8,x=4."),
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="The seed of the small values --shape draws (default 0).")
+    ] = None,
 ) -> None:
     """Backpropagation on the computational graph: forward pass, backward pass, gradient.
 
     One backward pass gives the derivative of the output with respect to every
-    variable.  Exit codes as for diff.
+    variable.  On vectors and matrices (@, .T, z[i], softmax, cross_entropy, with
+    --shape or lists in --at) each step is a vector-Jacobian product.  Exit codes
+    as for diff.
     """
     json_mode = _json_mode(format_, json_)
 
     def work() -> tuple[str, int]:
+        from chainrule import tensor
         from chainrule.backprop import gradient
+        from chainrule.syntax import parse_program
 
-        render = _renderer("grad", _format(format_, json_, explain), full)
+        chosen = _format(format_, json_, explain)
+        source = _source(expression)
         with _budgets(timeout, memory):
-            result = gradient(_source(expression), at=at, wrt=wrt, granularity=granularity.value)
+            program = parse_program(source)
+            if tensor.wanted(program, at, shape):
+                render = _renderer("grad tensor", chosen, full)
+                found = tensor.gradient(program, at=at, wrt=wrt, shape=shape, seed=seed)
+                return render(found), EXIT_OK if found.agrees else EXIT_DISAGREES
+            if seed is not None:
+                raise UsageError("--seed draws the values of --shape: give the shapes too, as in --shape W=8x4")
+            render = _renderer("grad", chosen, full)
+            result = gradient(source, at=at, wrt=wrt, granularity=granularity.value, program=program)
             text = render(result)
         wrong = any(c.agrees is False for c in result.checks.values())
         return text, EXIT_DISAGREES if wrong else EXIT_OK
@@ -691,6 +711,10 @@ def graph(
     granularity: GranularityOption = Granularity.functions,
     timeout: Timeout = 5.0,
     memory: Memory = "2G",
+    shape: Annotated[
+        str | None, typer.Option("--shape", help="Vectors and matrices by shape (W=8x4,x=4), as for grad.")
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="The seed of the values --shape draws.")] = None,
 ) -> None:
     """Write the computational graph as a Mermaid flowchart or Graphviz dot.
 
@@ -699,11 +723,20 @@ def graph(
     """
 
     def work() -> tuple[str, int]:
+        from chainrule import tensor
         from chainrule.backprop import gradient
+        from chainrule.syntax import parse_program
 
-        render = _renderer("graph", format_.lower())
+        source = _source(expression)
         with _budgets(timeout, memory):
-            result = gradient(_source(expression), at=at, granularity=granularity.value, checked=False)
+            program = parse_program(source)
+            if tensor.wanted(program, at, shape):
+                render = _renderer("graph tensor", format_.lower())
+                return render(tensor.gradient(program, at=at, shape=shape, seed=seed, checked=False)), EXIT_OK
+            if seed is not None:
+                raise UsageError("--seed draws the values of --shape: give the shapes too, as in --shape W=8x4")
+            render = _renderer("graph", format_.lower())
+            result = gradient(source, at=at, granularity=granularity.value, checked=False, program=program)
             text = render(result)
         return text, EXIT_OK
 

@@ -8,14 +8,21 @@ its operands' values.  The backends are:
 * :class:`FloatBackend`: doubles, with the domain checks that make a failure a
   :class:`MathError` at the node's place in the input;
 * :class:`MpBackend`: mpmath numbers at the working precision (the accurate check);
-* :class:`TextBackend`: the formula as text, parenthesised by precedence.
+* :class:`TextBackend`: the formula as text, parenthesised by precedence;
+* :class:`ShapeBackend`: the shape of every node of a program on vectors and
+  matrices, before any number (a mismatch is an error with a caret);
+* :class:`ArrayBackend`: numpy arrays.  Elementwise operations apply the scalar
+  table's formulas entry by entry through :class:`FloatBackend` (the same domain
+  checks, the same slopes); whole-tensor operations (``@``, softmax) come from
+  :mod:`chainrule.tensor_rules`, and their partials are vector–Jacobian products.
 
 :func:`sweep` is reverse mode inside one layer: from the layer's root down to
 its inputs, each node adds adjoint × partial into its operands.  With the
 SymPy backend it gives a layer's local derivatives as formulas; with the
 float backend, their values at a point.
 
-A later tensor backend plugs in here without touching the stages above.
+With the array backend, the sweep is backpropagation on tensors: each partial
+is a vector–Jacobian product, and adjoint × partial applies it.
 Nothing here recurses: a tape ten thousand nodes deep is a loop.
 """
 
@@ -29,9 +36,10 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Generic, Protocol, TypeAlias, TypeVar
 
-from chainrule.errors import MathError, Reason
+from chainrule.errors import InputError, MathError, Reason
 from chainrule.rules import FLOAT, MP, RULES, Rule, abstract_rule, apply, rule_for
-from chainrule.syntax import Node
+from chainrule.syntax import TENSOR_KINDS, Node
+from chainrule.tensor_rules import TENSOR_RULES, ShapeProblem, TensorRule, describe
 
 T = TypeVar("T")
 
@@ -43,6 +51,15 @@ def rule_of(node: Node) -> Rule:
     if node.kind == "apply":
         return abstract_rule(node.text)
     return RULES[node.kind]
+
+
+def operation_of(node: Node) -> Rule | TensorRule:
+    """The table entry for a node, on vectors and matrices too: @, .T, z[i], [a, b], softmax."""
+    if node.kind in TENSOR_KINDS:
+        return TENSOR_RULES[node.kind]
+    if node.kind == "call" and node.text in TENSOR_RULES:
+        return TENSOR_RULES[node.text]
+    return rule_of(node)
 
 
 def label(node: Node, constant: Callable[[int], bool]) -> tuple[str, str]:
@@ -77,12 +94,17 @@ class Differentiable(Backend[T], Protocol[T]):
 
 
 def evaluate(
-    nodes: tuple[Node, ...], backend: Backend[T], ops: Iterable[int] | None = None, given: Mapping[int, T] | None = None
+    nodes: tuple[Node, ...],
+    backend: Backend[T],
+    ops: Iterable[int] | None = None,
+    given: Mapping[int, T] | None = None,
+    lookup: Callable[[Node], Any] = rule_of,
 ) -> dict[int, T]:
     """The value of every node in `ops` (default: all), children first.
 
     `given` holds values fixed beforehand (a layer's inputs); nodes outside
-    `ops` must be among them.
+    `ops` must be among them.  `lookup` finds a node's table entry
+    (:func:`operation_of` for programs on tensors).
     """
     values: dict[int, T] = dict(given or {})
     gather = getattr(backend, "gathers_sums", False)
@@ -105,9 +127,9 @@ def evaluate(
             pending[i] = terms
         elif gather:
             args = tuple(_get(pending, values, a, backend) for a in node.args)
-            values[i] = backend.apply(node, rule_of(node), args)
+            values[i] = backend.apply(node, lookup(node), args)
         else:
-            values[i] = backend.apply(node, rule_of(node), tuple(values[a] for a in node.args))
+            values[i] = backend.apply(node, lookup(node), tuple(values[a] for a in node.args))
     for i in list(pending):
         _get(pending, values, i, backend)
     return values
@@ -156,16 +178,19 @@ def sweep(
     backend: Differentiable[T],
     constant: Callable[[int], bool],
     rules: bool = True,
+    lookup: Callable[[Node], Any] = rule_of,
+    trace: Callable[[int, T, int, int, T], None] | None = None,
 ) -> Sweep[T]:
     """Reverse mode inside one layer: d(root)/d(source) for every source.
 
     Contributions to a node are summed once, when the sweep reaches it.
     With `rules`, it also notes every rule met on the way to each source
-    (the graph shows them; the numbers do not need them).
+    (the graph shows them; the numbers do not need them).  `trace` is told
+    every step: (node, its adjoint, operand number k, operand, contribution).
     """
     root = ops[-1]
     node = nodes[root]
-    if len(ops) == 1 and len(sources) == len(node.args) == len(set(node.args)):
+    if trace is None and len(ops) == 1 and len(sources) == len(node.args) == len(set(node.args)):
         # One operation on distinct inputs, as in most layers of a chain: its partials are the locals.
         only = rule_of(node)
         operands: tuple[Any, ...] = tuple(values[a] for a in node.args)
@@ -179,7 +204,7 @@ def sweep(
         node = nodes[i]
         if not node.args or i not in contributions:
             continue
-        rule = rule_of(node)
+        rule = lookup(node)
         adjoint = backend.total(contributions.pop(i))
         here = (*met[i], label(node, constant)) if rules else ()
         args: tuple[Any, ...] = tuple(values.get(a) for a in node.args)  # a gathered partial sum has none
@@ -187,7 +212,10 @@ def sweep(
             if constant(a):
                 continue
             partial = backend.partial(node, rule, k, args)
-            contributions.setdefault(a, []).append(backend.times(adjoint, partial))
+            contribution = backend.times(adjoint, partial)
+            contributions.setdefault(a, []).append(contribution)
+            if trace is not None:
+                trace(i, adjoint, k, a, contribution)
             if rules:
                 met[a] = tuple(dict.fromkeys((*met.get(a, ()), *here)))
     return Sweep(
@@ -547,3 +575,191 @@ class TextBackend:
             pieces.append(arg[0])
         pieces.append(")")
         return tuple(pieces), _ATOM
+
+
+# --------------------------------------------------------------------------- vectors and matrices
+
+Shape: TypeAlias = tuple[int, ...]
+
+
+def implicit_matmul(node: Node, source: str, shapes: tuple[Shape, ...]) -> bool:
+    """Aᵀx, W h: a matrix written beside a vector or matrix, with no operator, is their matrix product."""
+    return (
+        node.kind == "mul"
+        and source[node.pos : node.pos + 1] not in ("*", "·", "⋅", "×")
+        and len(shapes[0]) == 2
+        and len(shapes[1]) >= 1
+    )
+
+
+class ShapeBackend:
+    """Shapes: a variable's from the point, a literal's (); an operation's from its rule."""
+
+    def __init__(self, shapes: Mapping[str, Shape], source: str) -> None:
+        self.shapes = shapes
+        self.source = source
+
+    def literal(self, node: Node) -> Shape:
+        return ()
+
+    def variable(self, node: Node) -> Shape:
+        return self.shapes[node.text]
+
+    def apply(self, node: Node, rule: Rule | TensorRule, args: tuple[Shape, ...]) -> Shape:
+        if node.kind == "apply":
+            raise MathError(
+                f"{node.text} is an abstract function: it has no value on tensors",
+                reason=Reason.abstract,
+                source=self.source,
+                position=node.start,
+                end=node.end,
+            )
+        try:
+            if isinstance(rule, TensorRule):
+                return rule.shape(node.text, *args)
+            if implicit_matmul(node, self.source, args):
+                return TENSOR_RULES["matmul"].shape(node.text, *args)
+            return broadcast(args)
+        except ShapeProblem as problem:
+            raise InputError(
+                str(problem) if isinstance(rule, TensorRule) else f"{rule.name} of {_shapes_text(args)}: {problem}",
+                source=self.source,
+                position=node.pos,
+                end=node.end if node.kind in ("index", "list") or node.kind == "call" else node.pos + 1,
+                hint=_shape_hint(node, args),
+            ) from None
+
+
+def broadcast(shapes: tuple[Shape, ...]) -> Shape:
+    """numpy's broadcasting of elementwise operands; a ShapeProblem when the shapes do not fit."""
+    result: list[int] = []
+    for k in range(1, max((len(s) for s in shapes), default=0) + 1):
+        sizes = {s[-k] for s in shapes if len(s) >= k} - {1}
+        if len(sizes) > 1:
+            raise ShapeProblem("the shapes do not broadcast: each axis, counted from the last, must match or be 1")
+        result.append(sizes.pop() if sizes else 1)
+    return tuple(reversed(result))
+
+
+def _shapes_text(shapes: tuple[Shape, ...]) -> str:
+    return " and ".join(describe(s) for s in shapes)
+
+
+def _shape_hint(node: Node, shapes: tuple[Shape, ...]) -> str | None:
+    if node.kind == "mul" and len(shapes) == 2 and len(shapes[0]) == 2:
+        return "for a matrix product write @: W @ x"
+    if node.kind == "matmul" and len(shapes) == 2 and len(shapes[0]) == 2 and shapes[0][0] == (shapes[1] or (0,))[0]:
+        return "transpose the left operand: W.T @ x"
+    return None
+
+
+def _unbroadcast(np: Any, value: Any, shape: Shape) -> Any:
+    """The adjoint of a broadcast operand: summed over the axes it was stretched along."""
+    while value.ndim > len(shape):
+        value = value.sum(axis=0)
+    for axis, size in enumerate(shape):
+        if size == 1 and value.shape[axis] != 1:
+            value = value.sum(axis=axis, keepdims=True)
+    return value
+
+
+class Product:
+    """A vector–Jacobian product: G -> the adjoint one operand receives (the partial of a tensor node)."""
+
+    def __init__(self, apply: Callable[[Any], Any]) -> None:
+        self.apply = apply
+
+
+_ARRAYWISE = frozenset({"add", "sub", "mul", "neg"})  # formulas without branches or domain checks
+
+
+class ArrayBackend:
+    """numpy arrays of doubles.  Elementwise operations run the scalar table entry by entry
+    (through :class:`FloatBackend`: one set of domain checks and slopes); the others come from
+    :mod:`chainrule.tensor_rules`.  A failure names the entry where it happened."""
+
+    def __init__(self, point: Mapping[str, Any], source: str) -> None:
+        import numpy
+
+        self.np = numpy
+        self.point = point
+        self.source = source
+        self.scalar = FloatBackend({}, source)
+        self.zero = numpy.zeros(())
+        self.one = numpy.ones(())
+
+    def literal(self, node: Node) -> Any:
+        return self.np.array(self.scalar.literal(node))
+
+    def variable(self, node: Node) -> Any:
+        return self.point[node.text]
+
+    def apply(self, node: Node, rule: Rule | TensorRule, args: tuple[Any, ...]) -> Any:
+        if isinstance(rule, TensorRule):
+            return self._whole(node, lambda: rule.value(self.np, node.text, *args), "value")
+        if implicit_matmul(node, self.source, tuple(a.shape for a in args)):
+            return self._whole(node, lambda: args[0] @ args[1], "value")
+        return self._entries(node, rule, args, lambda xs: self.scalar.apply(node, rule, xs), rule.value)
+
+    def partial(self, node: Node, rule: Rule | TensorRule, k: int, args: tuple[Any, ...]) -> Product:
+        np = self.np
+        if isinstance(rule, TensorRule):
+            out = rule.value(np, node.text, *args)
+            product = rule.product(k)
+            return Product(lambda g: self._whole(node, lambda: product(np, node.text, g, out, *args), "adjoint"))
+        if implicit_matmul(node, self.source, tuple(a.shape for a in args)):
+            matmul = TENSOR_RULES["matmul"]
+            out = args[0] @ args[1]
+            return Product(lambda g: matmul.product(k)(np, "", g, out, *args))
+        slope = self._entries(node, rule, args, lambda xs: self.scalar.partial(node, rule, k, xs), rule.slopes[k])
+        shape = args[k].shape
+        return Product(lambda g: _unbroadcast(np, g * slope, shape))
+
+    def times(self, adjoint: Any, partial: Product) -> Any:
+        return partial.apply(adjoint)
+
+    def total(self, terms: list[Any]) -> Any:
+        result = terms[0]
+        for term in terms[1:]:
+            result = result + term
+        return result
+
+    def _entries(
+        self, node: Node, rule: Rule, args: tuple[Any, ...], one: Callable[[tuple[float, ...]], Any], formula: Any
+    ) -> Any:
+        """An elementwise rule over broadcast operands, one entry at a time (or whole, when its
+        formula has neither branches nor domain checks)."""
+        np = self.np
+        stretched = np.broadcast_arrays(*args)
+        shape = stretched[0].shape if stretched else ()
+        if rule.key in _ARRAYWISE:
+            with np.errstate(all="ignore"):
+                result = np.broadcast_to(np.asarray(formula(FLOAT, *stretched), dtype=float), shape)
+            if np.all(np.isfinite(result)):
+                return np.array(result)
+        result = np.empty(shape)
+        for where in np.ndindex(*shape):
+            try:
+                result[where] = one(tuple(float(a[where]) for a in stretched))
+            except MathError as err:
+                if shape:
+                    err.message = f"{err.message} (entry {list(where)})"
+                raise
+        return result
+
+    def _whole(self, node: Node, work: Callable[[], Any], what: str) -> Any:
+        np = self.np
+        try:
+            with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
+                result = np.asarray(work(), dtype=float)
+        except ShapeProblem as problem:
+            raise InputError(str(problem), source=self.source, position=node.start, end=node.end) from None
+        except FloatingPointError as err:
+            raise MathError(
+                f"the {what} of {operation_of(node).name} fails in double precision ({err})",
+                reason=Reason.overflow,
+                source=self.source,
+                position=node.pos,
+                end=node.end,
+            ) from None
+        return result

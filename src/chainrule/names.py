@@ -12,10 +12,28 @@ import keyword
 import re
 
 # The functions, their other spellings (ALIASES) and their f^-1 inverses come from the rule table.
-from chainrule.rules import CALLS, FUNCTIONS, INVERSES, RULES
-from chainrule.rules import SPELLINGS as ALIASES
+from types import MappingProxyType
 
-__all__ = ["ABSTRACT", "ALIASES", "CALLS", "CONSTANTS", "FUNCTIONS", "IDENTIFIER", "INVERSES", "RESERVED", "RULES"]
+from chainrule.rules import CALLS, INVERSES, RULES
+from chainrule.rules import FUNCTIONS as SCALAR_FUNCTIONS
+from chainrule.rules import SPELLINGS as ALIASES
+from chainrule.tensor_rules import TENSOR_FUNCTIONS
+
+# Every function the parser reads by name: the scalar table's, and those of whole vectors (softmax, sum).
+FUNCTIONS = MappingProxyType({**SCALAR_FUNCTIONS, **TENSOR_FUNCTIONS})
+
+__all__ = [
+    "ABSTRACT",
+    "ALIASES",
+    "CALLS",
+    "CONSTANTS",
+    "FUNCTIONS",
+    "IDENTIFIER",
+    "INVERSES",
+    "RESERVED",
+    "RULES",
+    "TENSOR_FUNCTIONS",
+]
 
 # Single letters that name abstract (unspecified) functions when applied.
 ABSTRACT = frozenset({"f", "g", "h"})

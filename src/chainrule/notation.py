@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
 from chainrule.errors import InputError, quoted
 from chainrule.names import canonical_function
@@ -92,6 +93,7 @@ _VULGAR = {
     "⅞": "7/8",
 }
 _SIGNS = {
+    "ᵀ": ".T ",  # Aᵀ: the transpose
     "\u2013": "-",  # en dash
     "\u2014": "-",  # em dash
     "\u2010": "-",  # hyphen
@@ -168,6 +170,23 @@ class _Group:
     comma: bool = False
 
 
+def _bracket_commas(typed: str, lo: int, hi: int) -> frozenset[int]:
+    """The positions of the '[' that hold a comma at their own level: one pass, with a stack."""
+    stack: list[list[Any]] = []  # [opener, position, holds a comma]
+    found: set[int] = set()
+    for k in range(lo, hi):
+        ch = typed[k]
+        if ch in "([{":
+            stack.append([ch, k, False])
+        elif ch in ")]}" and stack:
+            opener, at, comma = stack.pop()
+            if opener == "[" and comma:
+                found.add(at)
+        elif ch == "," and stack:
+            stack[-1][2] = True
+    return frozenset(found)
+
+
 class _Scanner:
     def __init__(self, typed: str, lo: int, hi: int) -> None:
         self.typed = typed
@@ -178,6 +197,7 @@ class _Scanner:
         self.notes: list[str] = []
         self.stack: list[_Group] = []
         self.roles: list[tuple[str, str, str]] = []  # the next braces' (role, open text, close text)
+        self.commas: frozenset[int] | None = None  # the '[' that hold a comma at their own level
 
     def emit(self, text: str, at: int) -> None:
         self.out.append(text)
@@ -215,13 +235,10 @@ class _Scanner:
                     self.number()
                 elif ch == "\\":
                     self.command()
-                elif ch == "[" and self.indexing(i):
-                    raise self.error(
-                        "square brackets after a name look like indexing, as in code",
-                        i,
-                        i + 1,
-                        hint="to multiply, write *( … ); a function's argument may be in [ ], as in sin[x]",
-                    )
+                elif ch == "[" and (self.indexing(i) or self.listing(i)):
+                    self.stack.append(_Group("[", i, i + 1, "]", "index" if self.indexing(i) else "list"))
+                    self.emit("[", i)  # z[2], E[3] and [1, 2, 3] are kept for the parser
+                    self.i = i + 1
                 elif ch in _CLOSERS:
                     self.open(ch, i, i + 1)
                 elif ch in _OPENERS:
@@ -245,6 +262,20 @@ class _Scanner:
             j -= 1
         word = self.typed[j:i]
         return bool(word) and word[0].isalpha() and canonical_function(word.lower()) is None
+
+    def listing(self, i: int) -> bool:
+        """[1, 2, 3] and [[1, 2], [3, 4]]: a '[' where a value starts that holds a comma at its own
+        level, is bound whole (x = [5]), or is an element of a list.  [x+1]^2 stays a bracket."""
+        j = i - 1
+        while j >= self.lo and self.typed[j] in " \t":
+            j -= 1
+        before = self.typed[j] if j >= self.lo else ""
+        if before and (before.isalnum() or before in ")]_."):
+            return False
+        if self.commas is None:
+            self.commas = _bracket_commas(self.typed, self.lo, self.hi)
+        inside_list = bool(self.stack) and self.stack[-1].role == "list" and before in ",["
+        return i in self.commas or before == "=" or inside_list
 
     def unclosed(self, group: _Group) -> None:
         if group.opener == "(" and group.role != "root":

@@ -29,6 +29,7 @@ from chainrule.names import (
     INVERSES,
     RESERVED,
     RULES,
+    TENSOR_FUNCTIONS,
     canonical_function,
     suggest,
 )
@@ -38,15 +39,19 @@ MAX_DIGITS = 100
 MAX_EXPONENT = 1000  # in 1e…: numbers are exact, so 1e1000 is a 1,001-digit integer
 MAX_DEPTH = 100_000
 
-BINARY = {"+": "add", "-": "sub", "*": "mul", "/": "div", "^": "pow"}
+BINARY = {"+": "add", "-": "sub", "*": "mul", "/": "div", "^": "pow", "@": "matmul"}
+# The node kinds of vectors and matrices: the scalar stages refuse them (chainrule.tensor reads them).
+TENSOR_KINDS = frozenset({"matmul", "transpose", "index", "list"})
 
 
 @dataclass(frozen=True, slots=True)
 class Node:
     """One node of the tape.
 
-    kind: num, const, var, neg, add, sub, mul, div, pow, call, apply.
-    text: the literal, the constant or variable name, or the function name.
+    kind: num, const, var, neg, add, sub, mul, div, pow, call, apply; and for vectors and
+      matrices matmul (A @ B), transpose (A.T), index (z[2], text "2"; A[1, 0], text "1,0")
+      and list ([1, 2, 3], its elements as operands).
+    text: the literal, the constant or variable name, the function name, or the indices.
     args: indices of the operands in the tape.
     start, end: the span of input text the node covers.
     pos: where its own token stands (the operator or the function name).
@@ -103,7 +108,7 @@ class Expr:
 
 @dataclass(frozen=True, slots=True)
 class Token:
-    kind: str  # num name op lparen rparen comma bar sup end
+    kind: str  # num name op lparen rparen lbrack rbrack comma bar sup transpose end
     text: str
     pos: int
     end: int
@@ -113,6 +118,7 @@ _NUMBER = re.compile(r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _CALLED = frozenset(CALLS.values())
 _LOG_BASE = re.compile(r"log_([0-9]+|[A-Za-z])")
 _METHOD = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)\(\s*\)")
+_TRANSPOSE = re.compile(r"\.T(?![A-Za-z0-9_(])")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _OPERATORS = {
     "+": "+",
@@ -125,6 +131,7 @@ _OPERATORS = {
     "/": "/",
     "\u00f7": "/",
     "^": "^",
+    "@": "@",
 }
 _SUPERSCRIPT = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-", strict=True))
 _DIGITS = frozenset("0123456789")
@@ -184,6 +191,10 @@ def tokenize(source: str, start: int = 0, stop: int | None = None) -> Iterator[T
             yield Token("name", word, i, m.end())
             i = m.end()
             continue
+        if ch == "." and (m := _TRANSPOSE.match(source, i, n)):  # A.T, as numpy writes it (and Aᵀ)
+            yield Token("transpose", ".T", i, m.end())
+            i = m.end()
+            continue
         if ch == "." and (m := _METHOD.match(source, i, n)):  # Python's x.relu(), micrograd's too
             yield Token("method", m.group(1), i, m.end())
             i = m.end()
@@ -223,7 +234,7 @@ def tokenize(source: str, start: int = 0, stop: int | None = None) -> Iterator[T
             yield Token("sup", text, i, j)
             i = j
             continue
-        simple = {"(": "lparen", ")": "rparen", ",": "comma", "|": "bar"}
+        simple = {"(": "lparen", ")": "rparen", ",": "comma", "|": "bar", "[": "lbrack", "]": "rbrack"}
         if ch in simple:
             yield Token(simple[ch], ch, i, i + 1)
             i += 1
@@ -246,7 +257,7 @@ def tokenize(source: str, start: int = 0, stop: int | None = None) -> Iterator[T
 class _Op:
     """An entry of the operator stack."""
 
-    kind: str  # bin, neg, fn1 (function without parentheses), paren, call, bar
+    kind: str  # bin, neg, fn1 (function without parentheses), paren, call, bar, list ([1, 2]), index (z[2])
     text: str  # operator symbol or function name
     prec: int
     pos: int
@@ -256,11 +267,11 @@ class _Op:
     base: Token | None = None  # log_2(x), log_b x: the base written as a subscript
 
 
-_PREC = {"+": 10, "-": 10, "*": 20, "/": 20, "^": 40}
+_PREC = {"+": 10, "-": 10, "*": 20, "/": 20, "@": 20, "^": 40}
 _NEG_PREC = 30
 _FN1_PREC = 35
 _ARGUMENT_PREC = 36  # the implicit product that is a function's argument: sin 2x is sin(2x)
-_GROUPS = ("paren", "call", "bar")
+_GROUPS = ("paren", "call", "bar", "list", "index")
 
 
 _INSERT_ORDER = {")": 0, "·": 1, "(": 2}  # at one place in a note's reading: close, multiply, open
@@ -432,6 +443,11 @@ class _Parser:
         if tok.kind == "bar":
             self.push_op(_Op("bar", "|", 0, tok.pos, tok.end))
             return i + 1, True
+        if tok.kind == "lbrack":  # [1, 2, 3]: a vector; [[1, 2], [3, 4]]: a matrix
+            self.push_op(_Op("list", "[", 0, tok.pos, tok.end))
+            if tokens[i + 1].kind == "rbrack":
+                raise self.error("an empty list has no value", tok.pos, tokens[i + 1].end)
+            return i + 1, True
         if tok.kind == "op" and tok.text in "+-":
             if tok.text == "-":
                 self.push_op(_Op("neg", "-", _NEG_PREC, tok.pos, tok.end))
@@ -558,6 +574,15 @@ class _Parser:
                 )
             self.push_value(self.emit("call", function, (self.values.pop(),), tok.pos, tok.end))
             return i + 1, False
+        if tok.kind == "transpose":  # A.T binds to the value just read, as an exponent does
+            self.push_value(self.emit("transpose", "", (self.values.pop(),), tok.pos, tok.end))
+            return i + 1, False
+        if tok.kind == "lbrack":  # z[2]: the index of the value just read
+            self.push_op(_Op("index", "[", 0, tok.pos, tok.end))
+            return i + 1, True
+        if tok.kind == "rbrack":
+            self.close_bracket(tok)
+            return i + 1, False
         if tok.kind == "sup":
             base = self.values.pop()
             exponent = self.emit("num", tok.text, (), tok.pos, tok.end)
@@ -568,7 +593,7 @@ class _Parser:
             return i + 1, False
         if tok.kind == "comma":
             self.reduce(-1)
-            if not self.ops or self.ops[-1].kind != "call":
+            if not self.ops or self.ops[-1].kind not in ("call", "list", "index"):
                 raise self.error("',' outside a function's argument list", tok.pos)
             self.ops[-1].argc += 1
             return i + 1, True
@@ -655,6 +680,33 @@ class _Parser:
         self.push_value(self.call(name, args + self.extra(group, name, argc), group.pos, tok.end))
         self.apply_power(group)
 
+    def close_bracket(self, tok: Token) -> None:
+        """Close a list [a, b, c] or an index z[i] (whose indices must be whole numbers)."""
+        self.reduce(-1)
+        if not self.ops or self.ops[-1].kind not in ("list", "index"):
+            raise self.error("unmatched ']'", tok.pos)
+        group = self.ops.pop()
+        args = tuple(self.values[-group.argc :])
+        del self.values[-group.argc :]
+        if group.kind == "list":
+            self.push_value(self.emit("list", "", args, group.pos, tok.end))
+            return
+        indices = []
+        for a in args:
+            node = self.nodes[a]
+            negative = node.kind == "neg" and self.nodes[node.args[0]].kind == "num"
+            literal = self.nodes[node.args[0]] if negative else node
+            if literal.kind != "num" or not literal.text.isdigit():
+                raise self.error(
+                    "an index must be a whole number, as in z[2] or A[1, 0]",
+                    node.start,
+                    node.end,
+                    hint="indices count from 0, as in Python and PyTorch",
+                )
+            indices.append(("-" if negative else "") + str(int(literal.text)))
+        base = self.values.pop()
+        self.push_value(self.emit("index", ",".join(indices), (base,), group.pos, tok.end))
+
     def extra(self, group: _Op, name: str, argc: int) -> tuple[int, ...]:
         """The operands a call leaves to its notation: a subscript base, or the rule's defaults."""
         if group.base is not None:
@@ -685,7 +737,7 @@ class _Parser:
         self.reduce(-1)
         if self.ops:
             group = self.ops[-1]
-            what = {"paren": "'('", "call": f"'{group.text}('", "bar": "'|'"}[group.kind]
+            what = {"paren": "'('", "call": f"'{group.text}('", "bar": "'|'", "list": "'['", "index": "'['"}[group.kind]
             raise self.error(f"{what} is never closed", group.pos, group.end, hint="add the closing bracket")
         assert len(self.values) == 1
 
@@ -709,9 +761,39 @@ def parse(source: str, *, answer: bool = False, letters: frozenset[str] = frozen
     reading = notation.read(source, equation=True, answer=answer)
     try:
         expr = _Parser(reading.text, letters=letters).parse()
+        refuse_tensors(expr)
     except InputError as err:
         raise _typed_error(err, reading) from None
     return _with_reading(expr, reading)
+
+
+def tensor_node(expr: Expr) -> Node | None:
+    """The first node of a program that needs vectors or matrices (@, .T, z[i], [1, 2], softmax), if any."""
+    for i in expr.reachable():
+        node = expr.nodes[i]
+        if node.kind in TENSOR_KINDS or (node.kind == "call" and node.text in TENSOR_FUNCTIONS):
+            return node
+    return None
+
+
+def refuse_tensors(expr: Expr) -> None:
+    """The scalar commands' refusal of vector and matrix operations, with a caret."""
+    node = tensor_node(expr)
+    if node is None:
+        return
+    what = {
+        "matmul": "'@' is the matrix product",
+        "transpose": "'.T' is the transpose of a matrix",
+        "index": "indexing, as in z[2], picks entries of a vector or matrix",
+        "list": "a list such as [1, 2, 3] is a vector",
+    }.get(node.kind, f"{node.text}() is a function of a whole vector")
+    raise InputError(
+        f"{what}: vectors and matrices are for chainrule grad",
+        source=expr.source,
+        position=node.pos,
+        end=max(node.pos + 1, node.end if node.kind in ("index", "list") else node.pos + 1),
+        hint='try: chainrule grad "z = W @ x; L = sum(relu(z))" --shape W=3x4,x=4 --seed 0',
+    )
 
 
 def _with_reading(expr: Expr, reading: notation.Reading) -> Expr:

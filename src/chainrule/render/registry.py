@@ -57,9 +57,22 @@ VIEWS: dict[str, dict[str, str]] = {
         "latex": "grad_views:render_latex",
         "markdown": "grad_views:render_markdown",
     },
+    "grad tensor": {  # grad on vectors and matrices
+        "text": "tensor_views:render_text",
+        "explain": "tensor_views:render_explain",
+        "json": "tensor_views:render_json",
+        "latex": "tensor_views:render_latex",
+        "markdown": "tensor_views:render_markdown",
+        "mermaid": "tensor_views:mermaid",
+        "dot": "tensor_views:dot",
+    },
     "graph": {
         "mermaid": "graph_view:mermaid",
         "dot": "graph_view:dot",
+    },
+    "graph tensor": {
+        "mermaid": "tensor_views:mermaid",
+        "dot": "tensor_views:dot",
     },
     "check": {
         "text": "check_view:render_text",
@@ -69,8 +82,14 @@ VIEWS: dict[str, dict[str, str]] = {
     },
 }
 
-TERMINAL = {"text_view:render", "grad_views:render_text"}  # the views that use the terminal's size and colour
-SUMMARIZING = {"grad_views:render_text", "grad_views:render_explain"}  # views that summarize a large result
+# the views that use the terminal's size and colour
+TERMINAL = {"text_view:render", "grad_views:render_text", "tensor_views:render_text"}
+SUMMARIZING = {
+    "grad_views:render_text",
+    "grad_views:render_explain",
+    "tensor_views:render_text",
+    "tensor_views:render_explain",
+}  # views that summarize a large result
 COLUMNS = {"text", "explain"}  # formats laid out in columns, which their ASCII forms keep aligned
 
 

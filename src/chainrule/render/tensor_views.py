@@ -1,0 +1,521 @@
+"""Views of a gradient on vectors and matrices: tables with shapes, a lesson, JSON, Markdown,
+LaTeX, Mermaid and dot.  Every one reads a :class:`~chainrule.tensor.TensorGradient`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from rich import box
+from rich.table import Table
+from rich.text import Text
+
+from chainrule.render.common import exact
+from chainrule.render.documents import dumps
+from chainrule.render.text_view import console
+from chainrule.tensor import TensorGradient, step_text
+from chainrule.tensor_rules import TensorRule
+
+SCHEMA = "chainrule.grad.tensor/1"
+IN_FULL = 16  # a tensor of at most this many entries is shown whole in a table; larger ones summarised
+GRADIENT_IN_FULL = 64  # the gradient section shows tensors of at most this many entries whole
+DIGITS = 4
+
+
+# --------------------------------------------------------------------------- numbers and shapes
+
+
+def shape_text(shape: tuple[int, ...]) -> str:
+    """8×4, 8, or 'scalar'."""
+    return "×".join(map(str, shape)) if shape else "scalar"
+
+
+def _number(value: float, digits: int = DIGITS) -> str:
+    if value == 0:
+        return "0"
+    text = f"{value:.{digits}g}"
+    return text.replace("-", "−")
+
+
+def array_text(a: Any, digits: int = DIGITS, limit: int = IN_FULL, full: bool = False) -> str:
+    """A tensor in the lessons' notation: 1.5, [1, −2, 3], or a matrix one row per line;
+    a larger one (unless `full`) by its shape and its range."""
+    if a.ndim == 0:
+        return _number(float(a), digits)
+    if a.size > limit and not full:
+        return summary(a)
+    if a.ndim == 1:
+        return "[" + ", ".join(_number(float(v), digits) for v in a) + "]"
+    rows = ["[" + ", ".join(_number(float(v), digits) for v in row) + "]" for row in a]
+    return "[" + ",\n ".join(rows) + "]"
+
+
+def summary(a: Any) -> str:
+    """A large tensor in one line: its shape, range, mean and norm."""
+    import numpy as np
+
+    return (
+        f"{shape_text(a.shape)}: min {_number(float(a.min()), 3)}, max {_number(float(a.max()), 3)}, "
+        f"mean {_number(float(a.mean()), 3)}, ‖·‖ {_number(float(np.linalg.norm(a)), 3)}"
+    )
+
+
+def _nested(a: Any) -> Any:
+    return a.tolist()
+
+
+# --------------------------------------------------------------------------- the parts every view shows
+
+
+def _rule(g: TensorGradient, i: int) -> tuple[str, str]:
+    """(rule name, identity) of node i."""
+    rule = g.tensors.operation(i)
+    if isinstance(rule, TensorRule):
+        return rule.name, rule.identity
+    if g.tensors.node(i).kind in ("add", "sub", "neg", "mul", "div", "pow"):
+        return f"elementwise {rule.name}", "∂L/∂u = G ⊙ (the local derivative, entry by entry)"
+    return f"elementwise {rule.name}", f"∂L/∂u = G ⊙ {rule.key}′(u)"
+
+
+def _why(g: TensorGradient, i: int) -> str:
+    rule = g.tensors.operation(i)
+    if isinstance(rule, TensorRule):
+        return rule.why
+    shapes = [g.tensors.shapes[a] for a in g.tensors.node(i).args]
+    broadcast = any(s != g.tensors.shapes[i] for s in shapes)
+    text = (
+        "each entry of the result depends only on the same entry of the operand, so the Jacobian is diagonal "
+        "and its product with G is an entrywise product ⊙"
+    )
+    if broadcast:
+        text += (
+            "; an operand that was broadcast (a bias added to every row) reached several entries, "
+            "so its adjoint sums G over the axes it was stretched along (Σ)"
+        )
+    return text
+
+
+def forward_rows(g: TensorGradient, full: bool) -> list[tuple[str, str, str, str]]:
+    """(name, operation, shape, value) for every variable and operation, inputs first."""
+    rows = []
+    t = g.tensors
+    seen: set[str] = set()
+    for i in t.order:
+        node = t.node(i)
+        if i not in t.names or t.names[i] in seen:
+            continue
+        seen.add(t.names[i])
+        what = f"drawn with seed {g.seed}" if node.kind == "var" and node.text in g.drawn else "given"
+        operation = g.formulas.get(i, what if node.kind == "var" else "")
+        rows.append((t.names[i], operation, shape_text(t.shapes[i]), array_text(g.run.values[i], full=full)))
+    return rows
+
+
+def backward_rows(g: TensorGradient, full: bool) -> list[tuple[str, str, str, str, str]]:
+    """(node, operand, local rule as a vector–Jacobian product, shape, contribution) per step."""
+    t = g.tensors
+    rows = []
+    for step in g.run.steps:
+        operand = t.names.get(step.operand, "")
+        if not operand:
+            continue
+        text = f"∂L/∂{operand} += {step_text(t, step)}"
+        rows.append(
+            (
+                t.names[step.node],
+                operand,
+                text,
+                shape_text(t.shapes[step.operand]),
+                array_text(step.contribution, full=full),
+            )
+        )
+    return rows
+
+
+def i_operation(text: str) -> bool:
+    """Whether a forward row's operation is one (not 'given' or 'drawn with seed 0')."""
+    return text != "given" and not text.startswith("drawn with seed")
+
+
+def _check_text(g: TensorGradient, v: str) -> str:
+    c = g.checks.get(v)
+    if c is None:
+        return "not checked"
+    what = (
+        f"central differences, {c.compared} entries"
+        if c.method == "entries"
+        else f"central differences along {c.compared} random directions"
+    )
+    mark = "✓" if c.error <= 1 else "✗"
+    what = what.replace(" 1 entries", " 1 entry")
+    text = f"{mark} {what} (largest error {c.error:.2g} of the tolerance)"
+    if c.scalar is not None:
+        text += "; ✓ the scalar engine agrees" if c.scalar else "; ✗ the scalar engine disagrees"
+    return text
+
+
+def _heading(g: TensorGradient) -> str:
+    return f"∇{_output(g)} for {g.tensors.statement}"
+
+
+def _output(g: TensorGradient) -> str:
+    return g.tensors.output
+
+
+def _point_line(g: TensorGradient) -> str:
+    parts = [f"{v} ({shape_text(g.point[v].shape)})" for v in g.tensors.variables]
+    drawn = f"; values drawn with seed {g.seed}" if g.drawn else ""
+    return "at " + ", ".join(parts) + drawn
+
+
+# --------------------------------------------------------------------------- text
+
+
+def _table(con: Any, titles: tuple[str, ...], right: set[str], rows: Sequence[tuple[str, ...]]) -> None:
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for title in titles:
+        table.add_column(title, justify="right" if title in right else "left", overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    con.print(table)
+
+
+def render_text(g: TensorGradient, color: bool = False, width: int = 100, full: bool = False) -> str:
+    """The forward pass, the backward pass and the gradient as tables, with shapes."""
+    con, out = console(color, width)
+    con.print(Text(_heading(g), style="bold"))
+    con.print(_point_line(g))
+    for note in g.notes:
+        con.print(Text(f"note: {note}"))
+    con.print(Text("forward pass", style="bold"), "  every node, its shape and its value, inputs first")
+    _table(con, ("node", "operation", "shape", "value"), set(), forward_rows(g, full))
+    con.print(
+        Text("backward pass", style="bold"),
+        f"  reverse order: each node passes its adjoint G = ∂{_output(g)}/∂node through the local rule, "
+        f"a vector–Jacobian product; ∂{_output(g)}/∂{_output(g)} = 1",
+    )
+    _table(
+        con,
+        ("node", "to", "local rule (vector–Jacobian product)", "shape", "contribution"),
+        set(),
+        backward_rows(g, full),
+    )
+    con.print(Text("gradient", style="bold"), "  every parameter's gradient has the parameter's shape")
+    for v in g.wrt:
+        value = g.gradient[v]
+        form = g.forms.get(v)
+        con.print(Text(f"∂{_output(g)}/∂{v}", style="bold green"), f" {shape_text(value.shape)}")
+        con.print(f"  = {form}" if form else "  (the formula is too long to show whole; the steps above build it)")
+        con.print("  = " + array_text(value, limit=GRADIENT_IN_FULL, full=full).replace("\n", "\n    "))
+        con.print("  " + _check_text(g, v))
+    con.print(Text(f"{_output(g)} = {exact(g.loss)}", style="bold"))
+    if not full and any(a.size > IN_FULL for a in g.run.values.values()):
+        con.print(Text("(--full shows every entry; --json gives them all)", style="dim"))
+    return out.getvalue()
+
+
+# --------------------------------------------------------------------------- the lesson
+
+
+def render_explain(g: TensorGradient, full: bool = False) -> str:
+    """The backward pass on tensors as a lesson: shapes, vector–Jacobian products, and why."""
+    t = g.tensors
+    out = _output(g)
+    lines = [f"Backpropagation on vectors and matrices: {_heading(g)}", _point_line(g), ""]
+    for note in g.notes:
+        lines.append(f"note: {note}")
+    lines += [
+        "1. The forward pass computes every node, inputs first. Each value is a tensor: "
+        "a vector, a matrix, or at the end one number, the loss.",
+    ]
+    for name, operation, shape, value in forward_rows(g, full):
+        shown = value.replace("\n", "\n      ")
+        lines.append(
+            f"   {name} = {operation}  ({shape})" if i_operation(operation) else f"   {name} ({shape}, {operation})"
+        )
+        lines.append(f"      = {shown}")
+    lines += [
+        "",
+        f"2. The backward pass starts from ∂{out}/∂{out} = 1 and goes through the nodes in reverse. "
+        f"A node's adjoint G = ∂{out}/∂node has the node's shape. For a tensor, the local derivative "
+        "is a Jacobian matrix; backpropagation never builds it, but multiplies G by it: the "
+        "vector–Jacobian product. Each operand's adjoint is the sum of what its users send it.",
+    ]
+    explained: set[str] = set()
+    current = None
+    for step in g.run.steps:
+        if step.operand not in t.names:
+            continue
+        if step.node != current:
+            current = step.node
+            name, identity = _rule(g, step.node)
+            lines.append(f"   {t.names[step.node]} = {g.formulas.get(step.node, '')}: {name}, {identity}")
+            if name not in explained:
+                explained.add(name)
+                lines.append(f"      why: {_why(g, step.node)}")
+        operand = t.names[step.operand]
+        lines.append(f"      ∂{out}/∂{operand} += {step_text(t, step)}  ({shape_text(t.shapes[step.operand])})")
+        value = array_text(step.contribution, full=full).replace("\n", "\n         ")
+        lines.append(f"         = {value}")
+    lines += ["", "3. The gradient: each parameter's gradient has the parameter's shape, as PyTorch's .grad does."]
+    for v in g.wrt:
+        value = g.gradient[v]
+        form = g.forms.get(v)
+        lines.append(f"   ∂{out}/∂{v} ({shape_text(value.shape)})" + (f" = {form}" if form else ""))
+        lines.append("      = " + array_text(value, limit=GRADIENT_IN_FULL, full=full).replace("\n", "\n        "))
+    lines += [
+        "",
+        "4. The check. Each gradient is compared with central differences (L(v + h) − L(v − h))/2h, "
+        "entry by entry for small tensors and along random directions for large ones, as "
+        "torch.autograd.gradcheck does"
+        + (
+            "; and with the scalar engine, which sees the program written out entry by entry."
+            if g.scalar_checked
+            else "."
+        ),
+    ]
+    for v in g.wrt:
+        lines.append(f"   {v}: {_check_text(g, v)}")
+    lines += ["", f"{out} = {exact(g.loss)}"]
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- JSON
+
+
+def document(g: TensorGradient) -> dict[str, Any]:
+    t = g.tensors
+    nodes = []
+    for i in t.order:
+        if i not in t.names:
+            continue
+        node = t.node(i)
+        rule = _rule(g, i)[0] if node.kind != "var" else "variable"
+        nodes.append(
+            {
+                "name": t.names[i],
+                "operation": g.formulas.get(i),
+                "rule": rule,
+                "shape": list(t.shapes[i]),
+                "value": _nested(g.run.values[i]),
+                "adjoint": _nested(g.run.adjoints[i]) if i in g.run.adjoints else None,
+            }
+        )
+    backward = [
+        {
+            "node": t.names[step.node],
+            "input": t.names[step.operand],
+            "rule": step_text(t, step),
+            "identity": _rule(g, step.node)[1],
+            "shape": list(t.shapes[step.operand]),
+            "contribution": _nested(step.contribution),
+        }
+        for step in g.run.steps
+        if step.operand in t.names
+    ]
+    return {
+        "schema": SCHEMA,
+        "input": t.expr.typed or t.expr.source,
+        "output": _output(g),
+        "loss": g.loss,
+        "variables": {
+            v: {"shape": list(g.point[v].shape), "value": _nested(g.point[v]), "drawn": v in g.drawn}
+            for v in t.variables
+        },
+        "seed": g.seed,
+        "wrt": list(g.wrt),
+        "nodes": nodes,
+        "backward": backward,
+        "gradient": {
+            v: {"shape": list(g.gradient[v].shape), "value": _nested(g.gradient[v]), "form": g.forms.get(v)}
+            for v in g.wrt
+        },
+        "check": {
+            v: {
+                "method": c.method,
+                "compared": c.compared,
+                "error": c.error,
+                "agrees": c.agrees,
+                "scalar_engine": c.scalar,
+                "numeric": _nested(c.numeric),
+                "analytic": _nested(c.analytic),
+            }
+            for v, c in g.checks.items()
+        },
+        "agrees": g.agrees,
+        "notes": list(g.notes),
+    }
+
+
+def render_json(g: TensorGradient) -> str:
+    return dumps(document(g))
+
+
+# --------------------------------------------------------------------------- Markdown
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", "<br>")
+
+
+def render_markdown(g: TensorGradient) -> str:
+    name = _output(g)
+    lines = [f"### {_cell(_heading(g))}", "", _point_line(g), ""]
+    lines += [f"> note: {n}" for n in g.notes]
+    lines += ["", "**Forward pass**", "", "| node | operation | shape | value |", "|---|---|---|---|"]
+    for node, operation, shape, value in forward_rows(g, False):
+        lines.append(f"| `{node}` | {_cell(operation)} | {shape} | `{_cell(value)}` |")
+    lines += ["", f"**Backward pass** (∂{name}/∂{name} = 1; each step is a vector–Jacobian product)", ""]
+    lines += ["| node | to | local rule | shape | contribution |", "|---|---|---|---|---|"]
+    for node, operand, text, shape, value in backward_rows(g, False):
+        lines.append(f"| `{node}` | `{operand}` | {_cell(text)} | {shape} | `{_cell(value)}` |")
+    lines += ["", "**Gradient**", "", "| parameter | shape | formula | value | check |", "|---|---|---|---|---|"]
+    for v in g.wrt:
+        value = array_text(g.gradient[v], limit=GRADIENT_IN_FULL)
+        form = g.forms.get(v) or "(long: see the steps)"
+        lines.append(
+            f"| `{v}` | {shape_text(g.gradient[v].shape)} | {_cell(form)} | `{_cell(value)}` | "
+            f"{_cell(_check_text(g, v))} |"
+        )
+    lines += ["", f"{name} = {exact(g.loss)}", ""]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- LaTeX
+
+
+_LATEX = [
+    ("∂", r"\partial "),
+    ("⊙", r"\odot"),
+    ("⊘", r"\oslash"),
+    ("·", r"\cdot "),
+    ("ᵀ", r"^{\top}"),
+    ("𝟙", r"\mathbf{1}"),
+    ("−", "-"),
+    ("′", "'"),
+    ("Σ", r"\textstyle\sum"),
+    ("‖", r"\|"),
+    ("ŷ", r"\hat{y}"),
+    ("π", r"\pi "),
+    ("+=", "\\mathrel{+}="),
+]
+_SUB = dict(zip("₀₁₂₃₄₅₆₇₈₉₋", "0123456789-", strict=True))
+
+
+def latex_text(text: str) -> str:
+    """Our notation in LaTeX: Gᵀ is G^{\\top}, ⊙ is \\odot, names with underscores are subscripts."""
+    text = re.sub(r"e([₀₁₂₃₄₅₆₇₈₉₋]+)", lambda m: "e_{" + "".join(_SUB[c] for c in m.group(1)) + "}", text)
+    text = re.sub(
+        r"\b(diag|softmax|onehot|relu|sigmoid|tanh|scatter|mean|log_softmax|cross_entropy|mse|norm2)\b",
+        lambda m: r"\operatorname{" + m.group(1).replace("_", r"\_") + "}",
+        text,
+    )
+    text = re.sub(r"\b([A-Za-z]+)_([A-Za-z0-9]+)\b", r"\1_{\2}", text)
+    text = re.sub(r"\b([A-Za-z]+)([0-9]+)\b", r"\1_{\2}", text)
+    for a, b in _LATEX:
+        text = text.replace(a, b)
+    return text
+
+
+def _bmatrix(a: Any, limit: int = GRADIENT_IN_FULL) -> str:
+    if a.ndim == 0:
+        return _number(float(a)).replace("−", "-")
+    if a.size > limit:
+        return r"\text{" + summary(a).replace("−", "-").replace("‖·‖", "norm").replace("×", "x") + "}"
+    rows = a.reshape(-1, 1) if a.ndim == 1 else a
+    body = r" \\ ".join(" & ".join(_number(float(v)).replace("−", "-") for v in row) for row in rows)
+    return r"\begin{bmatrix} " + body + r" \end{bmatrix}"
+
+
+def render_latex(g: TensorGradient) -> str:
+    """A fragment for a document with amsmath: the steps and the gradient in align* environments."""
+    out = latex_text(_output(g))
+    lines = [r"% chainrule: backpropagation on vectors and matrices (needs \usepackage{amsmath,amssymb})"]
+    lines.append(r"\paragraph{Forward pass.}")
+    lines.append(r"\begin{align*}")
+    rows = []
+    for name, operation, shape, _ in forward_rows(g, False):
+        if not i_operation(operation):
+            continue
+        size = shape.replace("×", " x ")
+        rows.append(f"{latex_text(name)} &= {latex_text(operation)} && \\text{{{size}}}")
+    lines.append(" \\\\\n".join(rows) if rows else r"\text{(no operations)}")
+    lines.append(r"\end{align*}")
+    lines.append(r"\paragraph{Backward pass} (each step a vector--Jacobian product).")
+    lines.append(r"\begin{align*}")
+    steps = []
+    for _, operand, text, _, _ in backward_rows(g, False):
+        rule = latex_text(text.split(" += ", 1)[1])
+        steps.append(f"\\frac{{\\partial {out}}}{{\\partial {latex_text(operand)}}} &\\mathrel{{+}}= {rule}")
+    lines.append(" \\\\\n".join(steps) if steps else r"\text{(no steps)}")
+    lines.append(r"\end{align*}")
+    lines.append(r"\paragraph{Gradient.}")
+    lines.append(r"\begin{align*}")
+    grads = []
+    for v in g.wrt:
+        form = g.forms.get(v)
+        left = f"\\frac{{\\partial {out}}}{{\\partial {latex_text(v)}}}"
+        middle = f" &= {latex_text(form)} \\\\\n&= " if form else " &= "
+        grads.append(left + middle + _bmatrix(g.gradient[v]))
+    lines.append(" \\\\\n".join(grads))
+    lines.append(r"\end{align*}")
+    lines.append(
+        f"${out} = {exact(g.loss).replace('−', '-')}$; the check: "
+        + ("every gradient agrees with central differences." if g.agrees else "a gradient disagrees with the check.")
+    )
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- Mermaid and dot
+
+
+def _graph(g: TensorGradient) -> tuple[list[tuple[int, list[str], bool]], list[tuple[int, int]]]:
+    t = g.tensors
+    nodes = []
+    edges = []
+    for i in t.order:
+        if i not in t.names:
+            continue
+        node = t.node(i)
+        lines = [
+            t.names[i] if node.kind == "var" else f"{t.names[i]} = {g.formulas.get(i, '')}",
+            shape_text(t.shapes[i]),
+        ]
+        lines.append(("value " + array_text(g.run.values[i], digits=3, limit=4)).replace("\n", " "))
+        nodes.append((i, lines, node.kind == "var"))
+        for a in node.args:
+            if a in t.names:
+                edges.append((a, i))
+    return nodes, edges
+
+
+def mermaid(g: TensorGradient) -> str:
+    def quote(text: str) -> str:
+        return '"' + text.replace('"', "#quot;") + '"'
+
+    nodes, edges = _graph(g)
+    out = ["flowchart LR"]
+    for i, lines, variable in nodes:
+        label = quote("<br/>".join(lines))
+        out.append(f"    n{i}([{label}])" if variable else f"    n{i}[{label}]")
+    for a, b in edges:
+        out.append(f"    n{a} -- {quote(shape_text(g.tensors.shapes[a]))} --> n{b}")
+    return "\n".join(out) + "\n"
+
+
+def dot(g: TensorGradient) -> str:
+    def escape(text: str) -> str:
+        return text.replace("\\", "\\\\").replace('"', '\\"')
+
+    nodes, edges = _graph(g)
+    out = ["digraph chainrule {", "    rankdir=LR;", '    node [shape=box, fontname="Helvetica"];']
+    out.append('    edge [fontname="Helvetica", fontsize=10];')
+    for i, lines, variable in nodes:
+        shape = ", shape=ellipse" if variable else ""
+        label = "\\n".join(escape(line) for line in lines)
+        out.append(f'    n{i} [label="{label}"{shape}];')
+    for a, b in edges:
+        out.append(f'    n{a} -> n{b} [label="{escape(shape_text(g.tensors.shapes[a]))}"];')
+    out.append("}")
+    return "\n".join(out) + "\n"

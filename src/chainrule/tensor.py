@@ -1,0 +1,968 @@
+"""Backpropagation on vectors and matrices: the chain rule as neural networks use it.
+
+The stages are the scalar ones, on the same tape and through the same interpreter
+(:mod:`chainrule.interpret`):
+
+1. :func:`values` reads the point: ``--at W=[[1, 2], [3, 4]],x=[1, 2]`` (nested lists,
+   read by our own scanner), ``--shape W=8x4 --seed 0`` (reproducible small values), or a
+   binding of a literal (``x = [1, 2, 3]``, which declares a leaf, as ``a = -4.0`` does);
+2. :func:`shaped` gives every node its shape (:class:`~chainrule.interpret.ShapeBackend`):
+   a mismatch is an error with a caret and both shapes, before any number;
+3. :func:`forward_backward` is one evaluation with
+   :class:`~chainrule.interpret.ArrayBackend` and one reverse sweep, whose partials are
+   vector–Jacobian products; every step is recorded (:class:`Step`);
+4. :func:`forms` writes each adjoint as a matrix formula (``((W2ᵀ·2(yhat − y)) ⊙
+   relu′(W1·x + b1))·xᵀ``) by the same sweep over text;
+5. :func:`check` compares every parameter's gradient with central differences, entry by
+   entry for small tensors and along random directions for large ones (as
+   ``torch.autograd.gradcheck`` does), and with the scalar engine on the program written
+   out entry by entry (:func:`expand`).
+
+:class:`TensorGradient` holds it all; every view of ``grad`` on tensors reads it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from chainrule import interpret
+from chainrule.errors import InputError, MathError, UsageError, quoted
+from chainrule.rules import Rule
+from chainrule.syntax import Expr, Node, Program, tensor_node
+from chainrule.tensor_rules import Shape, TensorRule, describe
+
+MAX_ENTRIES = 1_000_000  # per variable: --shape 1000x1000 at most
+MAX_SHAPE_AXES = 2
+ENTRYWISE = 64  # tensors of at most this many entries are checked entry by entry
+DIRECTIONS = 3  # larger ones along this many random directions
+STEP = 1e-6  # the central difference's step, as gradcheck's eps
+ATOL, RTOL = 1e-5, 1e-3  # gradcheck's tolerances
+SCALAR_LIMIT = 1_500  # the scalar engine checks programs of at most this many scalar operations
+FORM_LIMIT = 400  # a matrix formula longer than this is not shown whole
+
+
+# --------------------------------------------------------------------------- the point
+
+
+def wanted(program: Program, at: str | Mapping[str, Any] | None, shape: str | None) -> bool:
+    """Whether a program is about vectors and matrices: its operations, --shape, or a list in --at."""
+    if shape is not None or tensor_node(program.expr) is not None:
+        return True
+    if isinstance(at, str):
+        return "[" in at
+    return isinstance(at, Mapping) and any(not isinstance(v, (int, float, str)) for v in at.values())
+
+
+class _Scanner:
+    """name=value pairs, where a value is a number or a nested list of numbers."""
+
+    def __init__(self, text: str, option: str) -> None:
+        self.text = text
+        self.i = 0
+        self.option = option
+
+    def error(self, message: str, at: int | None = None, end: int | None = None) -> UsageError:
+        position = self.i if at is None else at
+        return UsageError(f"{self.option}: {message}", source=self.text, position=position, end=end)
+
+    def blanks(self) -> None:
+        while self.i < len(self.text) and self.text[self.i] in " \t\n":
+            self.i += 1
+
+    def peek(self) -> str:
+        self.blanks()
+        return self.text[self.i : self.i + 1]
+
+    def pairs(self) -> list[tuple[str, int, int, Any]]:
+        found = []
+        while True:
+            self.blanks()
+            m = re.compile(r"[A-Za-z][A-Za-z0-9_]*").match(self.text, self.i)
+            if m is None:
+                raise self.error("expected name=value")
+            self.i = m.end()
+            if self.peek() != "=":
+                raise self.error(f"expected '=' after {quoted(m.group())}")
+            self.i += 1
+            found.append((m.group(), m.start(), m.end(), self.value()))
+            if self.peek() == "":
+                return found
+            if self.peek() != ",":
+                raise self.error("expected ',' between name=value pairs")
+            self.i += 1
+
+    def value(self) -> Any:
+        """A number, or a list, iteratively: the nesting of a list is not bounded by Python's stack."""
+        stack: list[list[Any]] = []
+        opened: list[int] = []
+        while True:
+            ch = self.peek()
+            if ch == "[":
+                opened.append(self.i)
+                stack.append([])
+                self.i += 1
+                continue
+            item: Any = self.number()
+            while True:
+                if not stack:
+                    return item
+                stack[-1].append(item)
+                ch = self.peek()
+                if ch == ",":
+                    self.i += 1
+                    break
+                if ch == "]":
+                    self.i += 1
+                    opened.pop()
+                    item = stack.pop()
+                    continue
+                raise self.error(f"expected ',' or ']' in the list opened at {opened[-1]}")
+
+    def number(self) -> float:
+        self.blanks()
+        m = re.compile(r"[-+−]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?").match(self.text, self.i)
+        if m is None:
+            raise self.error("expected a number or '['")
+        self.i = m.end()
+        value = float(m.group().replace("−", "-"))
+        if not math.isfinite(value):
+            raise self.error("a value must be finite", m.start(), m.end())
+        return value
+
+
+def _array(np: Any, name: str, value: Any, option: str) -> Any:
+    try:
+        array = np.array(value, dtype=float)
+    except (ValueError, TypeError):
+        raise UsageError(
+            f"{option}: the value of {quoted(name)} is not a rectangular list of numbers "
+            "(every row must have as many entries)"
+        ) from None
+    if array.ndim > MAX_SHAPE_AXES:
+        raise UsageError(f"{option}: {quoted(name)} has {array.ndim} axes; vectors and matrices have at most 2")
+    if array.size > MAX_ENTRIES:
+        raise UsageError(f"{option}: {quoted(name)} has {array.size:,} entries; the limit is {MAX_ENTRIES:,}")
+    if not np.all(np.isfinite(array)):
+        raise UsageError(f"{option}: the value of {quoted(name)} must be finite")
+    if array.size == 0:
+        raise UsageError(f"{option}: {quoted(name)} is empty")
+    return array
+
+
+def parse_shapes(text: str) -> dict[str, Shape]:
+    """--shape W1=8x4,b1=8,s=1x1: each variable's shape (a scalar is 'scalar' or '()')."""
+    shapes: dict[str, Shape] = {}
+    for part in text.split(","):
+        name, eq, dims = part.partition("=")
+        name, dims = name.strip(), dims.strip().lower().replace("×", "x").replace("*", "x")
+        if not eq or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
+            raise UsageError(f"--shape takes name=shape pairs, as in W=8x4,b=8, not {quoted(part.strip())}")
+        if dims in ("scalar", "()", ""):
+            shapes[name] = ()
+            continue
+        if not re.fullmatch(r"\d+(x\d+)*", dims):
+            raise UsageError(f"--shape {quoted(name, bare=True)}: {quoted(dims)} is not a shape such as 8x4 or 8")
+        shape = tuple(int(d) for d in dims.split("x"))
+        if len(shape) > MAX_SHAPE_AXES or 0 in shape or math.prod(shape) > MAX_ENTRIES:
+            raise UsageError(
+                f"--shape {quoted(name, bare=True)}: a vector or matrix of 1 to {MAX_ENTRIES:,} entries, not {dims}"
+            )
+        if name in shapes:
+            raise UsageError(f"--shape gives {quoted(name)} twice")
+        shapes[name] = shape
+    return shapes
+
+
+def values(
+    program: Program,
+    at: str | Mapping[str, Any] | None,
+    shape: str | None,
+    seed: int | None,
+) -> tuple[dict[str, Any], tuple[str, ...], Expr]:
+    """The value of every variable, the names whose values were drawn, and the tape with each
+    bound literal list (x = [1, 2, 3]) turned into a leaf named by its binding."""
+    import numpy as np
+
+    expr, leaves = _literal_leaves(program)
+    variables = expr.variables()
+    present = frozenset(variables)
+    point: dict[str, Any] = {name: np.array(v) for name, v in program.leaves.items()}
+    point.update(leaves)
+    if isinstance(at, Mapping):
+        given = {str(k): (v, 0, 0) for k, v in at.items()}
+    elif at is not None:
+        scanner = _Scanner(at, "--at")
+        given = {name: (v, lo, hi) for name, lo, hi, v in scanner.pairs()}
+    else:
+        given = {}
+    for name, (value, lo, hi) in given.items():
+        if name not in present:
+            raise UsageError(
+                f"--at gives a value for {quoted(name)}, which is not a variable of the program "
+                f"(they are: {quoted(', '.join(variables), 200, bare=True) or 'none'})",
+                source=at if isinstance(at, str) else None,
+                position=lo if isinstance(at, str) else None,
+                end=hi if isinstance(at, str) else None,
+            )
+        point[name] = _array(np, name, value, "--at")
+    drawn: list[str] = []
+    if shape is not None:
+        shapes = parse_shapes(shape)
+        rng = np.random.default_rng(0 if seed is None else seed)
+        for name in variables:  # in order of appearance: a value does not depend on the other names given
+            if name not in shapes:
+                continue
+            if name in given:
+                raise UsageError(f"{quoted(name)} has both a value (--at) and a shape (--shape): give one")
+            point[name] = np.round(rng.uniform(-1.0, 1.0, shapes[name]), 2)
+            drawn.append(name)
+        unknown = [n for n in shapes if n not in present]
+        if unknown:
+            raise UsageError(
+                f"--shape names {', '.join(map(quoted, unknown))}, not a variable of the program "
+                f"(they are: {quoted(', '.join(variables), 200, bare=True)})"
+            )
+    elif seed is not None:
+        raise UsageError("--seed draws the values of --shape: give the shapes too, as in --shape W=8x4")
+    missing = [v for v in variables if v not in point]
+    if missing:
+        raise UsageError(
+            f"{', '.join(map(quoted, missing))} {'has' if len(missing) == 1 else 'have'} no value",
+            hint="give values with --at W=[[1, 2], [3, 4]],x=[1, 2], or shapes with --shape W=2x2,x=2 --seed 0",
+        )
+    return point, tuple(drawn), expr
+
+
+def _literal_leaves(program: Program) -> tuple[Expr, dict[str, Any]]:
+    """x = [1, 2, 3]: a bound list of numbers is a leaf with that value, as a = -4.0 is."""
+    import numpy as np
+
+    expr = program.expr
+    nodes = list(expr.nodes)
+    literal = [False] * len(nodes)
+    number: dict[int, float] = {}
+    for i, node in enumerate(nodes):
+        if node.kind == "num":
+            literal[i] = True
+            number[i] = float(Fraction(node.text))
+        elif node.kind == "neg" and nodes[node.args[0]].kind == "num":
+            literal[i] = True
+            number[i] = -number[node.args[0]]
+        elif node.kind == "list":
+            literal[i] = all(literal[a] for a in node.args)
+    leaves: dict[str, Any] = {}
+    for i, name in program.bindings.items():
+        if nodes[i].kind != "list" or not literal[i] or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
+            continue
+        built: dict[int, Any] = {}
+        for j in range(i + 1):  # children first: the nested lists of this one are built before it
+            if nodes[j].kind == "list" and literal[j]:
+                built[j] = [built[a] if nodes[a].kind == "list" else number[a] for a in nodes[j].args]
+        leaves[name] = _array(np, name, built[i], name)
+        node = nodes[i]
+        nodes[i] = Node("var", name, (), node.start, node.end, node.pos)
+    if not leaves:
+        return expr, {}
+    return Expr(expr.source, tuple(nodes), expr.output, expr.notes, expr.typed), leaves
+
+
+# --------------------------------------------------------------------------- shapes and the forward pass
+
+
+@dataclass(frozen=True)
+class Tensors:
+    """A program on tensors, shaped: which nodes there are, their shapes and names."""
+
+    expr: Expr
+    bindings: Mapping[int, str]
+    order: tuple[int, ...]  # the nodes the output depends on, children first
+    shapes: Mapping[int, Shape]
+    names: Mapping[int, str]  # every operation's and variable's name: its binding, or u1, u2, …
+    constant: Mapping[int, bool]  # nodes that depend on no variable
+    variables: tuple[str, ...]
+
+    @property
+    def root(self) -> int:
+        return self.expr.root
+
+    @property
+    def output(self) -> str:
+        """The output's name: its binding, or L."""
+        return self.names.get(self.root, "L") if self.node(self.root).kind != "var" else "L"
+
+    @property
+    def statement(self) -> str:
+        """The output as it was typed: L = sum((yhat - y)^2)."""
+        statements = [part for part in re.split(r"[;\n]", re.sub(r"#[^\n]*", "", self.expr.source)) if part.strip()]
+        last = statements[-1].strip() if statements else ""
+        bound = re.match(r"[A-Za-z][A-Za-z0-9_]*\s*=(?!=)", last)
+        return f"{self.output} = {last[bound.end() :].strip() if bound else last}"
+
+    def node(self, i: int) -> Node:
+        return self.expr.nodes[i]
+
+    def operation(self, i: int) -> Rule | TensorRule:
+        return interpret.operation_of(self.expr.nodes[i])
+
+
+def shaped(expr: Expr, bindings: Mapping[int, str], point: Mapping[str, Any]) -> Tensors:
+    """Every node's shape; Aᵀx written without an operator becomes the matrix product it means."""
+    order = expr.reachable()
+    shapes = interpret.evaluate(
+        expr.nodes,
+        interpret.ShapeBackend({k: tuple(v.shape) for k, v in point.items()}, expr.source),
+        order,
+        lookup=interpret.operation_of,
+    )
+    nodes = list(expr.nodes)
+    for i in order:
+        node = nodes[i]
+        if node.args and interpret.implicit_matmul(node, expr.source, tuple(shapes[a] for a in node.args)):
+            nodes[i] = Node("matmul", "", node.args, node.start, node.end, node.pos)
+    expr = Expr(expr.source, tuple(nodes), expr.output, expr.notes, expr.typed)
+    constant: dict[int, bool] = {}
+    names: dict[int, str] = {}
+    taken = set(expr.variables()) | set(bindings.values())
+    count = 0
+    for i in order:
+        node = nodes[i]
+        constant[i] = node.kind in ("num", "const") or (node.kind != "var" and all(constant[a] for a in node.args))
+        if node.kind == "var":
+            names[i] = node.text
+        elif i in bindings:
+            names[i] = bindings[i]
+        elif not constant[i]:
+            count += 1
+            while f"u{count}" in taken:
+                count += 1
+            names[i] = f"u{count}"
+    return Tensors(expr, bindings, tuple(order), shapes, names, constant, expr.variables())
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of the backward pass: node `node` (whose adjoint is G) sends `contribution`
+    to its operand number k, `operand`."""
+
+    node: int
+    k: int
+    operand: int
+    contribution: Any
+
+
+@dataclass(frozen=True)
+class Pass:
+    """One forward and one backward pass: every node's value and adjoint, and the steps between."""
+
+    values: Mapping[int, Any]
+    adjoints: Mapping[int, Any]
+    steps: tuple[Step, ...]
+    gradient: Mapping[str, Any]  # d(output)/d(variable), in the variable's shape
+
+
+def forward(tensors: Tensors, point: Mapping[str, Any]) -> dict[int, Any]:
+    backend = interpret.ArrayBackend(point, tensors.expr.source)
+    return interpret.evaluate(tensors.expr.nodes, backend, tensors.order, lookup=interpret.operation_of)
+
+
+def output(tensors: Tensors, point: Mapping[str, Any]) -> float:
+    return float(forward(tensors, point)[tensors.root])
+
+
+def forward_backward(tensors: Tensors, point: Mapping[str, Any], wrt: tuple[str, ...]) -> Pass:
+    """Values, then one reverse sweep of vector–Jacobian products from the output."""
+    import numpy as np
+
+    root = tensors.root
+    shape = tensors.shapes[root]
+    if shape:
+        node = tensors.node(root)
+        raise InputError(
+            f"the output is {describe(shape)}: a gradient needs one number at the end",
+            source=tensors.expr.source,
+            position=node.start,
+            end=node.end,
+            hint="reduce it to a loss, as in sum(…), mean(…), mse(…, y) or cross_entropy(z, class)",
+        )
+    backend = interpret.ArrayBackend(point, tensors.expr.source)
+    vals = interpret.evaluate(tensors.expr.nodes, backend, tensors.order, lookup=interpret.operation_of)
+    adjoints: dict[int, Any] = {root: backend.one}
+    steps: list[Step] = []
+
+    def record(i: int, adjoint: Any, k: int, a: int, contribution: Any) -> None:
+        adjoints[i] = adjoint
+        steps.append(Step(i, k, a, contribution))
+
+    chosen = frozenset(wrt)
+    sources = tuple(i for i in tensors.order if tensors.node(i).kind == "var" and tensors.node(i).text in chosen)
+    swept = interpret.sweep(
+        tensors.expr.nodes,
+        tensors.order,
+        sources,
+        vals,
+        backend,
+        lambda a: tensors.constant[a],
+        rules=False,
+        lookup=interpret.operation_of,
+        trace=record,
+    )
+    gradient: dict[str, Any] = {name: np.zeros_like(point[name]) for name in wrt}
+    for i, local in zip(sources, swept.locals, strict=True):
+        name = tensors.node(i).text
+        gradient[name] = gradient[name] + np.broadcast_to(local, point[name].shape)
+        adjoints[i] = gradient[name]
+    return Pass(vals, adjoints, tuple(steps), gradient)
+
+
+# --------------------------------------------------------------------------- formulas
+
+
+_LOOSE = re.compile(r" [-+−⊙⊘] ")
+
+
+def wrap(text: str) -> str:
+    """Parentheses around a text with an operator outside parentheses: (a + b), not a + b."""
+    depth = 0
+    for k, ch in enumerate(text):
+        if ch in "([{‖":
+            depth += 1 if ch != "‖" or depth == 0 else -1
+        elif ch in ")]}":
+            depth -= 1
+        elif depth == 0 and _LOOSE.match(text, k - 1 if k else 0) and k and text[k - 1] == " ":
+            return f"({text})"
+    return text
+
+
+_UNIT = ("1", "𝟙")
+
+
+def _scaled(g: str, local: str) -> str:
+    """G ⊙ local, without the 1 of the output's own adjoint."""
+    if g in _UNIT:
+        return local
+    if g == "−1":
+        return f"−{_tight(local)}"
+    if re.fullmatch(r"−?[0-9.]+|π|e", local):  # a constant multiple: 0.5·G
+        return f"{local}·{_tight(g)}"
+    return f"{wrap(g)} ⊙ {wrap(local)}"
+
+
+def _power_local(u: str, n: str) -> str:
+    """d/du uⁿ as text: 2(u − y) for n = 2, 3·u^2, n·u^(n − 1)."""
+    if n == "2":
+        return f"2{_tight(u)}"
+    if re.fullmatch(r"-?\d+", n):
+        return f"{n}·{_tight(u)}^{_tight(str(int(n) - 1))}"
+    return f"{_tight(n)}·{_tight(u)}^({n} − 1)"
+
+
+_ATOM = re.compile(r"(?:∂L/∂)?[A-Za-z0-9_.′π𝟙]+(?:\[[0-9, ]+\])?[ᵀ]?")
+
+
+def _tight(text: str) -> str:
+    """A text as an operand: a name, a number, f(…), 2(…) or (…) as they are; anything else in parentheses."""
+    if _ATOM.fullmatch(text):
+        return text
+    opened = text.find("(")
+    if text.endswith(")") and opened >= 0 and re.fullmatch(r"[A-Za-z0-9_′]*", text[:opened]):
+        depth = 0
+        for k in range(opened, len(text)):
+            depth += {"(": 1, ")": -1}.get(text[k], 0)
+            if depth == 0:
+                return text if k == len(text) - 1 else f"({text})"
+    return f"({text})"
+
+
+class Forms:
+    """Text in the lessons' notation: each node's formula, and each vector–Jacobian product
+    (a Differentiable backend over text, so the sweep writes the matrix form of each adjoint)."""
+
+    zero = "0"
+    one = "1"
+
+    def __init__(self, tensors: Tensors, inline: bool) -> None:
+        self.tensors = tensors
+        self.inline = inline  # operands written out (W1·x + b1), or named (u1)
+
+    def literal(self, node: Node) -> str:
+        return {"pi": "π", "E": "e"}.get(node.text, node.text)
+
+    def variable(self, node: Node) -> str:
+        return node.text
+
+    def formula(self, node: Node, rule: Rule | TensorRule, args: tuple[str, ...]) -> str:
+        if isinstance(rule, TensorRule):
+            if rule.key == "list":
+                return "[" + ", ".join(args) + "]"
+            return rule.form.format(
+                *(_tight(a) if rule.key in ("matmul", "transpose", "index") else a for a in args),
+                i=node.text.replace(",", ", "),
+            )
+        symbol = {"add": " + ", "sub": " − ", "mul": " ⊙ ", "div": " ⊘ "}.get(rule.key)
+        if symbol is not None:
+            right = args[1] if rule.key == "add" else wrap(args[1])
+            left = wrap(args[0]) if rule.key in ("mul", "div") else args[0]
+            if rule.key == "mul" and (self._scalar(args[0]) or self._scalar(args[1])):
+                symbol = "·"
+            return f"{left}{symbol}{right}"
+        if rule.key == "neg":
+            return f"−{_tight(args[0])}"
+        if rule.key == "pow":
+            return f"{_tight(args[0])}^{_tight(args[1])}"
+        return f"{rule.key}({', '.join(args)})"
+
+    def _scalar(self, text: str) -> bool:
+        return bool(re.fullmatch(r"-?[0-9.]+|π|e", text))
+
+    def apply(self, node: Node, rule: Rule | TensorRule, args: tuple[str, ...]) -> str:
+        text = self.formula(node, rule, args)
+        if not self.inline:
+            return text
+        index = self._index(node)
+        if index is not None and index in self.tensors.bindings:
+            return self.tensors.bindings[index]
+        return text
+
+    def _index(self, node: Node) -> int | None:
+        return self._where.get(id(node)) if hasattr(self, "_where") else None
+
+    def locate(self) -> Forms:
+        self._where = {id(self.tensors.node(i)): i for i in self.tensors.order}
+        return self
+
+    def partial(self, node: Node, rule: Rule | TensorRule, k: int, args: tuple[str, ...]) -> Any:
+        index = self._index(node)
+        out = self.tensors.names.get(index, "") if index is not None else ""
+        if self.inline and index is not None:
+            out = self.tensors.bindings.get(index) or self.formula(node, rule, args)
+        return lambda g: product_text(rule, node, k, args, g, out, self.tensors, index)
+
+    def times(self, adjoint: str, partial: Any) -> str:
+        return str(partial(adjoint))
+
+    def total(self, terms: list[str]) -> str:
+        kept = [t for t in terms if t != "0"]
+        return " + ".join(kept) if kept else "0"
+
+
+def product_text(
+    rule: Rule | TensorRule,
+    node: Node,
+    k: int,
+    args: tuple[str, ...],
+    g: str,
+    out: str,
+    tensors: Tensors,
+    index: int | None,
+) -> str:
+    """The vector–Jacobian product of operand k as text: G·Bᵀ, G ⊙ relu′(u), (diag(p) − p·pᵀ)·G."""
+    shapes = tuple(tensors.shapes[a] for a in node.args) if index is not None else ()
+    n = str(math.prod(shapes[0])) if shapes else "n"
+    if isinstance(rule, TensorRule):
+        if rule.key == "sum" and g in _UNIT:
+            return "𝟙"
+        if rule.key == "mean" and g in _UNIT:
+            return f"𝟙/{n}"
+        if rule.key == "index":
+            return _scatter(g, node.text, shapes[0] if shapes else ())
+        template = rule.text(k, shapes)
+        operands = tuple(_tight(a) for a in args)
+        shown = _transposable(g) if "{G}ᵀ" in template else _tight(g)
+        text = template.format(*operands, G=shown if g not in _UNIT else "1", out=_tight(out), n=n)
+        if g in _UNIT:  # the output's own adjoint, 1: G·xᵀ is xᵀ
+            if text.startswith("1·"):
+                return _unwrap(text[2:])
+            if text.endswith("·1"):
+                return text[:-2]
+        return text
+    local = _local_text(rule, k, args)
+    result = local if local in ("1", "−1") else None
+    if result == "1":
+        text = g
+    elif result == "−1":
+        text = f"−{_tight(g)}"
+    else:
+        text = _scaled(g, local)
+    if shapes and index is not None and shapes[k] != tensors.shapes[index]:
+        text = f"Σ({text})"  # a broadcast operand sums the adjoint over the axes it was stretched along
+    return text
+
+
+def _local_text(rule: Rule, k: int, args: tuple[str, ...]) -> str:
+    """∂(result)/∂(operand k), entry by entry, as text."""
+    key = rule.key
+    if key == "add" or (key == "sub" and k == 0):
+        return "1"
+    if key in ("sub", "neg"):
+        return "−1"
+    if key == "mul":
+        return args[1 - k]
+    if key == "div":
+        return f"1/{_tight(args[1])}" if k == 0 else f"−{_tight(args[0])}/{_tight(args[1])}²"
+    if key == "pow":
+        if k == 0:
+            return _power_local(args[0], args[1])
+        return f"{_tight(args[0])}^{_tight(args[1])}·ln({args[0]})"
+    return f"{key}′({', '.join(args)})" if len(args) > 1 else f"{key}′({args[0]})"
+
+
+def _scatter(g: str, text: str, shape: Shape) -> str:
+    where = text.split(",")
+    unit = "e" + "".join(_SUBSCRIPT.get(c, c) for c in "".join(where))
+    if len(shape) == 1:
+        return f"{unit}" if g in _UNIT else f"{_tight(g)}·{unit}"
+    if len(shape) == 2 and len(where) == 1:
+        return f"{unit}·{_transposable(g)}ᵀ"
+    return f"{_tight(g)} at [{text}], 0 elsewhere"
+
+
+def _transposable(text: str) -> str:
+    """A text with ᵀ after it: ∂L/∂e is written (∂L/∂e)ᵀ, so that the ᵀ is not read as e's."""
+    return f"({text})" if text.startswith("∂") else _tight(text)
+
+
+def _unwrap(text: str) -> str:
+    """(a − b) as a whole formula is a − b."""
+    if text.startswith("(") and _tight(text[1:-1]) != text[1:-1] and wrap(text[1:-1]) == f"({text[1:-1]})":
+        depth = 0
+        for k, ch in enumerate(text):
+            depth += {"(": 1, ")": -1}.get(ch, 0)
+            if depth == 0 and k < len(text) - 1:
+                return text
+        return text[1:-1]
+    return text
+
+
+_SUBSCRIPT = dict(zip("0123456789-", "₀₁₂₃₄₅₆₇₈₉₋", strict=True))
+
+
+def forms(tensors: Tensors, wrt: tuple[str, ...]) -> dict[str, str | None]:
+    """∂L/∂v for each variable, as one matrix formula (None when longer than FORM_LIMIT)."""
+    backend = Forms(tensors, inline=True).locate()
+    texts = interpret.evaluate(tensors.expr.nodes, backend, tensors.order, lookup=interpret.operation_of)
+    chosen = frozenset(wrt)
+    sources = tuple(i for i in tensors.order if tensors.node(i).kind == "var" and tensors.node(i).text in chosen)
+    swept = interpret.sweep(
+        tensors.expr.nodes,
+        tensors.order,
+        sources,
+        texts,
+        backend,
+        lambda a: tensors.constant[a],
+        rules=False,
+        lookup=interpret.operation_of,
+    )
+    found: dict[str, list[str]] = {}
+    for i, text in zip(sources, swept.locals, strict=True):
+        if text != "0":
+            found.setdefault(tensors.node(i).text, []).append(text)
+    result: dict[str, str | None] = {}
+    for name in wrt:
+        text = " + ".join(found.get(name, [])) or "0"
+        result[name] = text if len(text) <= FORM_LIMIT else None
+    return result
+
+
+def formulas(tensors: Tensors) -> dict[int, str]:
+    """Each operation's formula in its operands' names (the forward table's middle column)."""
+    backend = Forms(tensors, inline=False)
+    result: dict[int, str] = {}
+    for i in tensors.order:
+        node = tensors.node(i)
+        if node.kind in ("var", "num", "const"):
+            continue
+        args = tuple(_operand_text(tensors, a) for a in node.args)
+        result[i] = backend.formula(node, tensors.operation(i), args)
+    return result
+
+
+def _operand_text(tensors: Tensors, a: int) -> str:
+    node = tensors.node(a)
+    if a in tensors.names:
+        return tensors.names[a]
+    if node.kind in ("num", "const"):
+        return {"pi": "π", "E": "e"}.get(node.text, node.text)
+    return formulas_of_constant(tensors, a)
+
+
+def formulas_of_constant(tensors: Tensors, a: int) -> str:
+    """A constant operand (−1, 2·3, [1, 2]) written out; constants are small."""
+    backend = Forms(tensors, inline=False)
+    below = [False] * (a + 1)
+    below[a] = True
+    for i in range(a, -1, -1):
+        if below[i]:
+            for b in tensors.node(i).args:
+                below[b] = True
+    ops = [i for i in range(a + 1) if below[i]]
+    texts = interpret.evaluate(tensors.expr.nodes, backend, ops, lookup=interpret.operation_of)
+    return str(texts[a])
+
+
+def step_text(tensors: Tensors, step: Step) -> str:
+    """A backward step's rule with the adjoint named: ∂L/∂W1 = ∂L/∂u1·xᵀ."""
+    node = tensors.node(step.node)
+    args = tuple(_operand_text(tensors, a) for a in node.args)
+    g = "1" if step.node == tensors.root else f"∂L/∂{tensors.names[step.node]}"
+    return product_text(
+        tensors.operation(step.node), node, step.k, args, g, tensors.names[step.node], tensors, step.node
+    )
+
+
+# --------------------------------------------------------------------------- checks
+
+
+@dataclass(frozen=True)
+class Check:
+    """How one variable's gradient compares with central differences and with the scalar engine."""
+
+    method: str  # "entries" (every entry) or "directions" (⟨grad, v⟩ along random unit directions)
+    compared: int  # entries or directions compared
+    error: float  # the largest |difference| − tolerance scale, as gradcheck: |a − n| / (atol + rtol·|n|)
+    worst: tuple[int, ...] | None  # the entry (or direction number) of the largest error
+    numeric: Any  # the central differences (entries), or the directional derivatives
+    analytic: Any  # the same from the backward pass
+    scalar: bool | None = None  # agrees with the scalar engine on the program written out; None: not run
+
+    @property
+    def agrees(self) -> bool:
+        return self.error <= 1.0 and self.scalar is not False
+
+
+def _central(tensors: Tensors, point: Mapping[str, Any], name: str, direction: Any) -> float:
+    base = point[name]
+    h = STEP * max(1.0, float(abs(base).max()))
+    plus = output(tensors, {**point, name: base + h * direction})
+    minus = output(tensors, {**point, name: base - h * direction})
+    return (plus - minus) / (2 * h)
+
+
+def numeric_check(tensors: Tensors, point: Mapping[str, Any], name: str, grad: Any, seed: int) -> Check:
+    import numpy as np
+
+    base = point[name]
+    if base.size <= ENTRYWISE:
+        numeric = np.zeros_like(base)
+        for where in np.ndindex(*base.shape):
+            unit = np.zeros_like(base)
+            unit[where] = 1.0
+            numeric[where] = _central(tensors, point, name, unit)
+        scale = np.abs(grad - numeric) / (ATOL + RTOL * np.abs(numeric))
+        worst = tuple(int(k) for k in np.unravel_index(int(np.argmax(scale)), scale.shape)) if scale.size else None
+        return Check("entries", int(base.size), float(scale.max()), worst, numeric, grad)
+    rng = np.random.default_rng(seed)
+    numeric_list, analytic_list = [], []
+    for _ in range(DIRECTIONS):
+        v = rng.standard_normal(base.shape)
+        v /= np.linalg.norm(v)
+        numeric_list.append(_central(tensors, point, name, v))
+        analytic_list.append(float((grad * v).sum()))
+    numeric_d, analytic_d = np.array(numeric_list), np.array(analytic_list)
+    scale = np.abs(analytic_d - numeric_d) / (ATOL + RTOL * np.abs(numeric_d))
+    return Check("directions", DIRECTIONS, float(scale.max()), (int(np.argmax(scale)),), numeric_d, analytic_d)
+
+
+# --------------------------------------------------------------------------- the scalar engine's view
+
+
+_ELEMENTWISE = {
+    "add": "{0} + {1}",
+    "sub": "{0} - {1}",
+    "mul": "{0}*{1}",
+    "div": "{0}/{1}",
+    "pow": "{0}^{1}",
+    "neg": "-{0}",
+}
+
+
+class Expand:
+    """A backend whose values are arrays of scalar names: each operation becomes let-bindings,
+    one per entry, that the scalar engine reads (``u3_0 = W1_0_0*x_0 + W1_0_1*x_1``)."""
+
+    def __init__(self, tensors: Tensors, point: Mapping[str, Any]) -> None:
+        import numpy as np
+
+        self.np = np
+        self.tensors = tensors
+        self.point = point
+        self.lines: list[str] = []
+        self.where = {id(tensors.node(i)): i for i in tensors.order}
+        self.size = 0
+
+    def literal(self, node: Node) -> Any:
+        text = {"pi": "pi", "E": "e"}.get(node.text, node.text)
+        return self.np.array(f"({text})", dtype=object)
+
+    def variable(self, node: Node) -> Any:
+        shape = self.point[node.text].shape
+        names = self.np.empty(shape, dtype=object)
+        for where in self.np.ndindex(*shape):
+            names[where] = entry_name(node.text, where)
+        return names
+
+    def apply(self, node: Node, rule: Rule | TensorRule, args: tuple[Any, ...]) -> Any:
+        np = self.np
+        if isinstance(rule, TensorRule):
+            result = np.asarray(rule.expand(node.text, *args), dtype=object)
+        else:
+            stretched = np.broadcast_arrays(*args)
+            result = np.empty(stretched[0].shape, dtype=object)
+            called = rule.key + "(" + ", ".join(f"{{{k}}}" for k in range(len(args))) + ")"
+            template = _ELEMENTWISE.get(rule.key) or called
+            for where in np.ndindex(*result.shape):
+                result[where] = template.format(*(a[where] for a in stretched))
+        i = self.where[id(node)]
+        named = np.empty(result.shape, dtype=object)
+        for where in np.ndindex(*result.shape):
+            named[where] = name = entry_name(f"t{i}", where)
+            self.lines.append(f"{name} = {result[where]}")
+            self.size += 1 + str(result[where]).count(" + ") + str(result[where]).count(",")
+            if self.size > SCALAR_LIMIT:
+                raise _TooLarge
+        return named
+
+
+class _TooLarge(Exception):
+    """The program written out entry by entry is beyond what the scalar check takes on."""
+
+
+def entry_name(name: str, where: tuple[int, ...]) -> str:
+    return name + "".join(f"_{k}" for k in where)
+
+
+def expand(tensors: Tensors, point: Mapping[str, Any]) -> str | None:
+    """The program written out entry by entry, as let-bindings; None when it is too large."""
+    backend = Expand(tensors, point)
+    try:
+        names = interpret.evaluate(tensors.expr.nodes, backend, tensors.order, lookup=interpret.operation_of)
+    except _TooLarge:
+        return None
+    root = names[tensors.root]
+    if tensors.node(tensors.root).kind == "var":
+        return None
+    backend.lines.append(f"L_out = {root.item()}")
+    return "\n".join(backend.lines)
+
+
+def scalar_gradient(tensors: Tensors, point: Mapping[str, Any], wrt: tuple[str, ...]) -> dict[str, Any] | None:
+    """The gradient by the scalar engine, on the program written out entry by entry."""
+    import numpy as np
+
+    from chainrule import engine
+    from chainrule.graph import build_graph
+    from chainrule.syntax import parse_program
+
+    text = expand(tensors, point)
+    if text is None:
+        return None
+    program = parse_program(text)
+    graph = build_graph(program.expr, "functions", program.bindings)
+    scalar_point: dict[str, float] = {}
+    for name, value in point.items():
+        for where in np.ndindex(*value.shape):
+            scalar_point[entry_name(name, where)] = float(value[where])
+    names = [v for v in graph.variables if v in scalar_point]
+    if len(names) != len(graph.variables):
+        return None
+    run = engine.run(graph, {v: scalar_point[v] for v in graph.variables}, steps=False)
+    adjoints = {graph.names[i]: a for i, a in run.adjoints.items() if i in graph.names}
+    result: dict[str, Any] = {}
+    for name in wrt:
+        grad = np.zeros_like(point[name])
+        for where in np.ndindex(*grad.shape):
+            grad[where] = adjoints.get(entry_name(name, where), 0.0)
+        result[name] = grad
+    return result
+
+
+# --------------------------------------------------------------------------- the result
+
+
+@dataclass(frozen=True)
+class TensorGradient:
+    """The gradient of a program on vectors and matrices: every view of grad on tensors reads this."""
+
+    tensors: Tensors
+    point: Mapping[str, Any]  # every variable's value
+    drawn: tuple[str, ...]  # the variables whose values --shape and --seed drew
+    seed: int | None
+    run: Pass
+    wrt: tuple[str, ...]
+    formulas: Mapping[int, str]  # each operation in its operands' names
+    forms: Mapping[str, str | None]  # ∂L/∂v as a matrix formula
+    checks: Mapping[str, Check]
+    scalar_checked: bool  # the scalar engine saw the program entry by entry
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def gradient(self) -> Mapping[str, Any]:
+        return self.run.gradient
+
+    @property
+    def loss(self) -> float:
+        return float(self.run.values[self.tensors.root])
+
+    @property
+    def agrees(self) -> bool:
+        return all(c.agrees for c in self.checks.values())
+
+
+def gradient(
+    program: Program,
+    at: str | Mapping[str, Any] | None = None,
+    wrt: str | None = None,
+    shape: str | None = None,
+    seed: int | None = None,
+    checked: bool = True,
+) -> TensorGradient:
+    """Backpropagation on a program of vectors and matrices, with its checks."""
+    import numpy as np
+
+    from chainrule.backprop import parse_wrt
+
+    point, drawn, expr = values(program, at, shape, seed)
+    bindings = {i: n for i, n in program.bindings.items() if expr.nodes[i].kind != "var"}
+    tensors = shaped(expr, bindings, point)
+    chosen = parse_wrt(wrt, tensors.variables)
+    run = forward_backward(tensors, point, chosen)
+    # f, g and h have no meaning on tensors (no abstract function has a shape): a note that a
+    # binding named h is not the abstract function h would only puzzle here.
+    notes = [n for n in program.expr.notes if "not the abstract function" not in n]
+    if shape is not None and seed is None:
+        notes.append("--shape drew the values with seed 0; --seed N draws others")
+    implicit = [i for i in tensors.order if tensors.node(i).kind == "matmul" and expr.nodes[i].kind == "mul"]
+    if implicit:
+        notes.append("a matrix written beside a vector or matrix (Aᵀx) is read as their matrix product, A.T @ x")
+    checks: dict[str, Check] = {}
+    scalar_checked = False
+    if checked:
+        scalar = None
+        try:
+            scalar = scalar_gradient(tensors, point, chosen)
+        except (InputError, MathError):
+            scalar = None  # the scalar engine's own limits (a kink it refuses): the differences still check
+        scalar_checked = scalar is not None
+        for k, name in enumerate(chosen):
+            found = numeric_check(tensors, point, name, run.gradient[name], (seed or 0) + k)
+            if scalar is not None:
+                agree = bool(np.allclose(scalar[name], run.gradient[name], rtol=1e-9, atol=1e-12))
+                found = Check(**{**found.__dict__, "scalar": agree})
+            checks[name] = found
+    return TensorGradient(
+        tensors=tensors,
+        point=point,
+        drawn=drawn,
+        seed=seed if seed is not None or shape is None else 0,
+        run=run,
+        wrt=chosen,
+        formulas=formulas(tensors),
+        forms=forms(tensors, chosen),
+        checks=checks,
+        scalar_checked=scalar_checked,
+        notes=tuple(dict.fromkeys(notes)),
+    )

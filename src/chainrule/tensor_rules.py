@@ -1,0 +1,395 @@
+"""One specification per operation on vectors and matrices: the table the tensor stage reads.
+
+The scalar table (:mod:`chainrule.rules`) already knows every elementwise function
+and operator; applied to a tensor, each acts element by element, and its local
+rule is the vector–Jacobian product G ⊙ f′(u).  This table holds the operations
+that are not elementwise: ``@``, ``.T``, indexing, list literals, reductions and
+the functions of a whole vector (softmax, cross-entropy).
+
+Each :class:`TensorRule` has named fields: the names a person types, the rule's
+name as the lessons say it, its shape rule, its value and one vector–Jacobian
+product per operand (as formulas over an array module, numpy, passed first, as
+the scalar table passes a number system), the same products as text (``G·Bᵀ``),
+why the rule has its form (``--explain`` reads it), and its expansion into
+scalar expressions, which lets the scalar engine check it element by element.
+
+Adding an operation is one entry here and one row in ``tests/test_tensor.py``,
+which checks every entry's value, products, texts and expansion against each other.
+
+Nothing here imports numpy: the array module is an argument.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+Shape = tuple[int, ...]
+
+
+class ShapeProblem(Exception):
+    """An operation does not accept these shapes (the tensor stage adds the caret)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class TensorRule:
+    """One operation on whole tensors and its vector–Jacobian products.
+
+    key: the tape's name for it (``matmul``, ``softmax``); name: as the lessons say it.
+    identity: the rule as the backward table shows it, in G (the adjoint of the result).
+    why: one sentence on why the rule has its form, for ``--explain``.
+    arity: (fewest, most) operands; function: called by name (``softmax(z)``), not written
+      as an operator.  constant: operands that are data, never differentiated (a class index).
+    shape: (node text, operand shapes) -> the result's shape; raises ShapeProblem.
+    value: (np, node text, *operands) -> the result.
+    vjps: per operand, (np, node text, G, result, *operands) -> the adjoint it receives.
+    forms: per operand, the same as text over {G} (the adjoint), {out} (the result) and
+      {0}, {1} (the operands' texts), and {n} (the number of elements of operand 0).
+    form: the result as text over {0}, {1} and {i} (the node text): ``{0}·{1}``.
+    latex: the same in LaTeX.
+    expand: (node text, *operands as arrays of scalar expressions) -> the result as an array
+      of scalar expressions, written for the scalar parser.
+    """
+
+    key: str
+    name: str
+    identity: str
+    why: str
+    shape: Callable[..., Shape]
+    value: Callable[..., Any]
+    vjps: tuple[Callable[..., Any], ...]
+    forms: tuple[str, ...]
+    form: str
+    latex: str
+    expand: Callable[..., Any]
+    arity: tuple[int, int] = (1, 1)
+    function: bool = True
+    constant: tuple[int, ...] = ()
+
+    def product(self, k: int) -> Callable[..., Any]:
+        """The vector–Jacobian product for operand k (a list's element k receives G[k])."""
+        return _list_vjp(k) if self.key == "list" else self.vjps[k]
+
+    def text(self, k: int, shapes: tuple[Shape, ...] = ()) -> str:
+        """The same product as text, over {G}, {out}, {0}, {1} and {n}; for a matrix product
+        it depends on which operands are vectors (a·b, a row vector times B, A times b)."""
+        if self.key == "list":
+            return "{G}[" + str(k) + "]"
+        if self.key == "matmul" and shapes and len(shapes[0]) == 1:
+            return ("{G}·{1}", "{G}·{0}")[k] if len(shapes[1]) == 1 else ("{1}·{G}", "{0}·{G}ᵀ")[k]
+        return self.forms[k]
+
+
+# --------------------------------------------------------------------------- shapes
+
+
+def _vector(what: str, shape: Shape) -> None:
+    if len(shape) != 1:
+        raise ShapeProblem(f"{what} takes a vector, not {describe(shape)}")
+
+
+def describe(shape: Shape) -> str:
+    """A shape as the lessons write it: a scalar, a vector of 4, a 8×4 matrix."""
+    if not shape:
+        return "a scalar"
+    if len(shape) == 1:
+        return f"a vector of {shape[0]}"
+    return "a " + "×".join(map(str, shape)) + (" matrix" if len(shape) == 2 else " tensor")
+
+
+def _matmul_shape(text: str, a: Shape, b: Shape) -> Shape:
+    if not a or not b or len(a) > 2 or len(b) > 2:
+        raise ShapeProblem(f"@ multiplies vectors and matrices, not {describe(a)} and {describe(b)}")
+    if a[-1] != b[0]:
+        raise ShapeProblem(
+            f"@ needs the columns of the left ({a[-1]}) to equal the rows of the right ({b[0]}): "
+            f"{'×'.join(map(str, a))} @ {'×'.join(map(str, b))}"
+        )
+    return a[:-1] + b[1:]
+
+
+def _transpose_shape(text: str, a: Shape) -> Shape:
+    if len(a) > 2:
+        raise ShapeProblem(f".T transposes a matrix, not {describe(a)}")
+    return a[::-1]
+
+
+def indices(text: str) -> tuple[int, ...]:
+    return tuple(int(k) for k in text.split(","))
+
+
+def _index_shape(text: str, a: Shape) -> Shape:
+    where = indices(text)
+    if len(where) > len(a):
+        raise ShapeProblem(f"{len(where)} {'index' if len(where) == 1 else 'indices'} into {describe(a)}")
+    for k, (i, n) in enumerate(zip(where, a, strict=False)):
+        if not -n <= i < n:
+            axis = "" if len(a) == 1 else f" on axis {k}"
+            raise ShapeProblem(f"index {i} is out of range{axis}: {describe(a)} has indices 0 to {n - 1}")
+    return a[len(where) :]
+
+
+def _list_shape(text: str, *shapes: Shape) -> Shape:
+    for k, s in enumerate(shapes[1:], 1):
+        if s != shapes[0]:
+            raise ShapeProblem(
+                f"the elements of a list must have one shape: element 0 is {describe(shapes[0])}, "
+                f"element {k} is {describe(s)}"
+            )
+    return (len(shapes), *shapes[0])
+
+
+def _reduce_shape(text: str, a: Shape) -> Shape:
+    return ()
+
+
+def _softmax_shape(text: str, a: Shape) -> Shape:
+    _vector("softmax", a)
+    return a
+
+
+def _cross_entropy_shape(text: str, z: Shape, c: Shape) -> Shape:
+    _vector("cross_entropy's logits", z)
+    if c:
+        raise ShapeProblem(f"cross_entropy's class is one whole number, not {describe(c)}")
+    return ()
+
+
+def _mse_shape(text: str, a: Shape, b: Shape) -> Shape:
+    if a != b:
+        raise ShapeProblem(f"mse compares two tensors of one shape, not {describe(a)} and {describe(b)}")
+    return ()
+
+
+# --------------------------------------------------------------------------- values and products
+
+
+def _outer(np: Any, g: Any, v: Any) -> Any:
+    return np.multiply.outer(g, v)
+
+
+def _matmul_left(np: Any, text: str, g: Any, out: Any, a: Any, b: Any) -> Any:
+    if b.ndim == 1:
+        return _outer(np, g, b)  # A·b: ∂L/∂A = G·bᵀ
+    return g @ b.T
+
+
+def _matmul_right(np: Any, text: str, g: Any, out: Any, a: Any, b: Any) -> Any:
+    if a.ndim == 1:
+        return _outer(np, a, g)  # aᵀ·B: ∂L/∂B = a·Gᵀ
+    return a.T @ g
+
+
+def _index_vjp(np: Any, text: str, g: Any, out: Any, a: Any) -> Any:
+    result = np.zeros_like(a)
+    result[indices(text)] = g
+    return result
+
+
+def _softmax(np: Any, z: Any) -> Any:
+    e = np.exp(z - z.max())
+    return e / e.sum()
+
+
+def _log_softmax(np: Any, z: Any) -> Any:
+    m = z.max()
+    return z - m - np.log(np.exp(z - m).sum())
+
+
+def class_of(c: Any, size: int) -> int:
+    """The class index of cross_entropy: a whole number in range (ShapeProblem otherwise)."""
+    value = float(c)
+    if not value.is_integer() or not 0 <= value < size:
+        raise ShapeProblem(f"the class must be a whole number from 0 to {size - 1}, not {c:g}")
+    return int(value)
+
+
+def _cross_entropy(np: Any, text: str, z: Any, c: Any) -> Any:
+    return -_log_softmax(np, z)[class_of(c, z.shape[0])]
+
+
+def _cross_entropy_vjp(np: Any, text: str, g: Any, out: Any, z: Any, c: Any) -> Any:
+    onehot = np.zeros_like(z)
+    onehot[class_of(c, z.shape[0])] = 1.0
+    return g * (_softmax(np, z) - onehot)
+
+
+def _no_vjp(np: Any, text: str, g: Any, out: Any, *args: Any) -> Any:  # a constant operand
+    return np.zeros_like(args[-1])
+
+
+def _list_vjp(k: int) -> Callable[..., Any]:
+    return lambda np, text, g, out, *args: g[k]
+
+
+# --------------------------------------------------------------------------- expansion into scalars
+
+
+def _sum_text(terms: list[str]) -> str:
+    return " + ".join(terms) if terms else "0"
+
+
+def _expand_matmul(text: str, a: Any, b: Any) -> Any:
+    import numpy as np
+
+    a2 = a if a.ndim == 2 else a.reshape(1, -1)
+    b2 = b if b.ndim == 2 else b.reshape(-1, 1)
+    out = np.empty((a2.shape[0], b2.shape[1]), dtype=object)
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            out[i, j] = _sum_text([f"{a2[i, k]}*{b2[k, j]}" for k in range(a2.shape[1])])
+    return out.reshape(tuple(a.shape[:-1]) + tuple(b.shape[1:]))
+
+
+def _expand_list(text: str, *items: Any) -> Any:
+    import numpy as np
+
+    return np.stack(items)
+
+
+def _lse(z: Any) -> str:
+    flat = list(z.ravel())
+    return f"logsumexp({', '.join(flat)})" if len(flat) > 1 else flat[0]
+
+
+def _expand_softmax(text: str, z: Any) -> Any:
+    import numpy as np
+
+    lse = _lse(z)
+    return np.array([f"exp({v} - {lse})" for v in z], dtype=object)
+
+
+def _expand_log_softmax(text: str, z: Any) -> Any:
+    import numpy as np
+
+    lse = _lse(z)
+    return np.array([f"{v} - {lse}" for v in z], dtype=object)
+
+
+def _expand_cross_entropy(text: str, z: Any, c: Any) -> Any:
+    import numpy as np
+
+    k = class_of(float(str(c.item()).strip("()")), z.shape[0])
+    return np.array(f"{_lse(z)} - {z[k]}", dtype=object)
+
+
+def _expand_mse(text: str, a: Any, b: Any) -> Any:
+    import numpy as np
+
+    terms = [f"({x} - {y})^2" for x, y in zip(a.ravel(), b.ravel(), strict=True)]
+    return np.array(f"({_sum_text(terms)})/{len(terms)}", dtype=object)
+
+
+def _expand_reduce(mean: bool) -> Callable[..., Any]:
+    def expand(text: str, a: Any) -> Any:
+        import numpy as np
+
+        total = _sum_text(list(a.ravel()))
+        return np.array(f"({total})/{a.size}" if mean else total, dtype=object)
+
+    return expand
+
+
+def _expand_norm(text: str, a: Any) -> Any:
+    import numpy as np
+
+    return np.array(f"sqrt({_sum_text([f'{v}^2' for v in a.ravel()])})", dtype=object)
+
+
+# fmt: off
+_TABLE: list[TensorRule] = [
+    TensorRule(
+        key="matmul", name="matrix product", identity="∂L/∂A = G·Bᵀ, ∂L/∂B = Aᵀ·G",
+        why="each entry A[i][k] multiplies B[k][j] into C[i][j], so ∂L/∂A[i][k] = Σⱼ G[i][j]·B[k][j]: "
+            "that sum runs along a row of B, which is a column of Bᵀ, so the transpose appears; "
+            "in the same way ∂L/∂B[k][j] = Σᵢ A[i][k]·G[i][j] = (Aᵀ·G)[k][j]",
+        shape=_matmul_shape, value=lambda np, text, a, b: a @ b, vjps=(_matmul_left, _matmul_right),
+        forms=("{G}·{1}ᵀ", "{0}ᵀ·{G}"), form="{0}·{1}", latex=r"{0} {1}",
+        expand=_expand_matmul, arity=(2, 2), function=False,
+    ),
+    TensorRule(
+        key="transpose", name="transpose", identity="∂L/∂A = Gᵀ",
+        why="Aᵀ[j][i] is A[i][j]: each entry moves and is not scaled, so the adjoint moves back",
+        shape=_transpose_shape, value=lambda np, text, a: a.T, vjps=(lambda np, text, g, out, a: g.T,),
+        forms=("{G}ᵀ",), form="{0}ᵀ", latex=r"{0}^\top", expand=lambda text, a: a.T, function=False,
+    ),
+    TensorRule(
+        key="index", name="indexing", identity="∂L/∂A = G at the index, 0 elsewhere",
+        why="indexing picks entries without scaling them: the picked entries receive G, "
+            "the others do not reach L through it and receive 0 (for an embedding, only the looked-up row learns)",
+        shape=_index_shape, value=lambda np, text, a: a[indices(text)], vjps=(_index_vjp,),
+        forms=("scatter[{i}]({G})",), form="{0}[{i}]", latex=r"{0}_{{{i}}}",
+        expand=lambda text, a: a[indices(text)], function=False,
+    ),
+    TensorRule(
+        key="list", name="list", identity="∂L/∂aₖ = G[k]",
+        why="a list stacks its elements: element k receives row k of the adjoint",
+        shape=_list_shape, value=lambda np, text, *items: np.stack(items), vjps=(),
+        forms=(), form="[{items}]", latex=r"\begin{{bmatrix}} {items} \end{{bmatrix}}",
+        expand=_expand_list, arity=(1, 1_000_000), function=False,
+    ),
+    TensorRule(
+        key="sum", name="sum", identity="∂L/∂u = G·𝟙",
+        why="every entry adds into the sum with weight 1, so each receives the adjoint G unchanged",
+        shape=_reduce_shape, value=lambda np, text, a: a.sum(),
+        vjps=(lambda np, text, g, out, a: np.full_like(a, g),), forms=("{G}·𝟙",), form="Σ({0})",
+        latex=r"\sum {0}", expand=_expand_reduce(mean=False),
+    ),
+    TensorRule(
+        key="mean", name="mean", identity="∂L/∂u = G·𝟙/n",
+        why="every entry adds into the mean with weight 1/n, so each receives G/n",
+        shape=_reduce_shape, value=lambda np, text, a: a.mean(),
+        vjps=(lambda np, text, g, out, a: np.full_like(a, g / a.size),), forms=("{G}·𝟙/{n}",),
+        form="mean({0})", latex=r"\operatorname{{mean}}\left({0}\right)", expand=_expand_reduce(mean=True),
+    ),
+    TensorRule(
+        key="softmax", name="softmax", identity="∂L/∂z = (diag(p) − p·pᵀ)·G",
+        why="pᵢ = e^zᵢ/Σⱼ e^zⱼ depends on every zⱼ: ∂pᵢ/∂zⱼ = pᵢ(δᵢⱼ − pⱼ), the Jacobian diag(p) − p·pᵀ, "
+            "which is symmetric, so the vector–Jacobian product needs no transpose",
+        shape=_softmax_shape, value=lambda np, text, z: _softmax(np, z),
+        vjps=(lambda np, text, g, p, z: p * (g - (g * p).sum()),), forms=("(diag({out}) − {out}·{out}ᵀ)·{G}",),
+        form="softmax({0})", latex=r"\operatorname{{softmax}}\left({0}\right)", expand=_expand_softmax,
+    ),
+    TensorRule(
+        key="log_softmax", name="log-softmax", identity="∂L/∂z = G − softmax(z)·ΣG",
+        why="log pᵢ = zᵢ − log Σⱼ e^zⱼ: the first term passes G through, the second takes "
+            "softmax(z) times the total of G from every entry",
+        shape=_softmax_shape, value=lambda np, text, z: _log_softmax(np, z),
+        vjps=(lambda np, text, g, out, z: g - np.exp(out) * g.sum(),), forms=("{G} − softmax({0})·Σ{G}",),
+        form="log_softmax({0})", latex=r"\log\operatorname{{softmax}}\left({0}\right)", expand=_expand_log_softmax,
+    ),
+    TensorRule(
+        key="cross_entropy", name="cross-entropy", identity="∂L/∂z = G·(p − onehot(y)), p = softmax(z)",
+        why="cross_entropy(z, y) = log Σⱼ e^zⱼ − z_y: the log-sum-exp gives softmax(z), and −z_y takes 1 "
+            "from the true class, so softmax and the log cancel into p − onehot(y)",
+        shape=_cross_entropy_shape, value=_cross_entropy, vjps=(_cross_entropy_vjp, _no_vjp),
+        forms=("{G}·(softmax({0}) − onehot({1}))", ""), form="cross_entropy({0}, {1})",
+        latex=r"\operatorname{{CE}}\left({0}, {1}\right)", expand=_expand_cross_entropy, arity=(2, 2),
+        constant=(1,),
+    ),
+    TensorRule(
+        key="mse", name="mean squared error", identity="∂L/∂a = G·2(a − b)/n, ∂L/∂b = −G·2(a − b)/n",
+        why="mse(a, b) = Σ(aᵢ − bᵢ)²/n: each term's slope is 2(aᵢ − bᵢ), and the mean divides by n",
+        shape=_mse_shape, value=lambda np, text, a, b: ((a - b) ** 2).mean(),
+        vjps=(lambda np, text, g, out, a, b: g * 2 * (a - b) / a.size,
+              lambda np, text, g, out, a, b: -g * 2 * (a - b) / a.size),
+        forms=("{G}·2({0} − {1})/{n}", "−{G}·2({0} − {1})/{n}"), form="mse({0}, {1})",
+        latex=r"\operatorname{{MSE}}\left({0}, {1}\right)", expand=_expand_mse, arity=(2, 2),
+    ),
+    TensorRule(
+        key="norm2", name="Euclidean norm", identity="∂L/∂u = G·u/‖u‖",
+        why="‖u‖ = √Σuᵢ²: the slope of the square root is 1/(2‖u‖), and of uᵢ² it is 2uᵢ, so uᵢ/‖u‖",
+        shape=_reduce_shape, value=lambda np, text, a: np.sqrt((a * a).sum()),
+        vjps=(lambda np, text, g, out, a: g * a / out,), forms=("{G}·{0}/‖{0}‖",), form="‖{0}‖",
+        latex=r"\left\lVert {0} \right\rVert", expand=_expand_norm,
+    ),
+]
+# fmt: on
+
+TENSOR_RULES: Mapping[str, TensorRule] = MappingProxyType({rule.key: rule for rule in _TABLE})
+# The functions the parser reads by name, with their arity.
+TENSOR_FUNCTIONS: Mapping[str, tuple[int, int]] = MappingProxyType(
+    {rule.key: rule.arity for rule in _TABLE if rule.function}
+)
