@@ -23,6 +23,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import shlex
 import tempfile
 from collections.abc import Sequence
@@ -161,6 +162,38 @@ def broken(draw: st.DrawFn, valid: st.SearchStrategy[str]) -> str:
     return text
 
 
+# ---------------------------------------------------------------------------
+# Programs on vectors and matrices, with the shapes and values they may be given.
+
+TENSOR_NAMES = ["W", "x", "b", "y", "E", "A"]
+TENSOR_LEAVES = [*TENSOR_NAMES, "W.T", "E[1]", "x[0]", "A[0, 1]", "[1, 2]", "[[1, 2], [3, 4]]", "2", "0.5"]
+TENSOR_FUNCTIONS = ["relu", "tanh", "sigmoid", "exp", "log", "sqrt", "abs", "softmax", "log_softmax"]
+REDUCTIONS = ["sum", "mean", "norm2"]
+
+
+def _tensor_extend(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    return st.one_of(
+        st.builds("({}) @ ({})".format, children, children),
+        st.builds(_binary, st.sampled_from(OPERATORS), st.booleans(), children, children),
+        st.builds("{}({})".format, st.sampled_from(TENSOR_FUNCTIONS + REDUCTIONS), children),
+        st.builds("({}).T".format, children),
+        st.builds("({})[1]".format, children),
+        st.builds("mse({}, {})".format, children, children),
+        st.builds("cross_entropy({}, 1)".format, children),
+    )
+
+
+tensor_expressions: st.SearchStrategy[str] = st.recursive(st.sampled_from(TENSOR_LEAVES), _tensor_extend, max_leaves=5)
+
+
+@st.composite
+def tensor_programs(draw: st.DrawFn) -> str:
+    """h = relu(W @ x + b); L = sum(h): a binding, then a reduction to one number."""
+    first = draw(tensor_expressions)
+    return f"h = {first}; L = {draw(st.sampled_from(REDUCTIONS))}(h)"
+
+
+tensor_inputs: st.SearchStrategy[str] = st.one_of(tensor_programs(), broken(tensor_programs()))
 inputs: st.SearchStrategy[str] = st.one_of(expressions, broken(expressions))
 program_inputs: st.SearchStrategy[str] = st.one_of(programs(), expressions, broken(programs()), broken(expressions))
 
@@ -222,6 +255,36 @@ grad_options = joined(
 graph_options = joined(
     optional("--format", ["mermaid", "dot"]), maybe_point, flag(st.booleans(), "--granularity", "ops")
 )
+
+
+@st.composite
+def tensor_options(draw: st.DrawFn, program: str) -> list[str]:
+    """--shape or --at for the names the program uses (sizes that usually fit, sometimes not)."""
+    n, m = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    dims = {"W": (m, n), "x": (n,), "b": (m,), "y": (m,), "E": (3, n), "A": (n, n)}
+    used = [name for name in TENSOR_NAMES if re.search(rf"\b{name}\b", program)]
+    wrong = st.sampled_from(["2", "1x3", "0", "x", "scalar", "[1, 2", "[[1], [2, 3]]", "[]", "nan"])
+    entry = st.sampled_from(["0", "1", "-1", "0.5", "2", "-3", "1e3"])
+
+    def value(shape: tuple[int, ...]) -> str:
+        if len(shape) == 1:
+            return "[" + ", ".join(draw(entry) for _ in range(shape[0])) + "]"
+        return "[" + ", ".join(value(shape[1:]) for _ in range(shape[0])) + "]"
+
+    by_shape = draw(st.integers(0, 3)) < 3
+    pairs = []
+    for name in used:
+        if draw(st.integers(0, 9)) == 9:  # hypothesis favours 0: the rare case is the last
+            pairs.append(f"{name}={draw(wrong)}")
+        else:
+            pairs.append(f"{name}={'x'.join(map(str, dims[name]))}" if by_shape else f"{name}={value(dims[name])}")
+    if draw(st.integers(0, 9)) == 9:
+        pairs.append("q=2")
+    values = ["--shape" if by_shape else "--at", ",".join(pairs) or "W=2"]
+    seed = optional("--seed", ["0", "1", "-3"]) if by_shape else st.just([])
+    wrt = optional("--wrt", [*used[:1], ",".join(used[:2]), "q"] if used else ["q"])
+    return [*values, *draw(joined(output, seed, wrt, flag(st.booleans(), "--full")))]
+
 
 # Every option of every command, to mix freely: unsupported pairs may exit 2.
 ANY_OPTION: list[list[str]] = (
@@ -292,6 +355,19 @@ def test_diff_never_crashes_for_any_expression_format_or_point(expression: str, 
 @given(expression=program_inputs, options=grad_options)
 def test_grad_never_crashes_for_any_program_format_or_point(expression: str, options: list[str]) -> None:
     invoke(["grad", expression, *options, "--timeout", TIMEOUT])
+
+
+@fuzz(250)
+@given(data=st.data(), expression=tensor_inputs)
+def test_grad_on_tensors_never_crashes_for_any_program_shape_or_format(data: st.DataObject, expression: str) -> None:
+    invoke(["grad", expression, *data.draw(tensor_options(expression)), "--timeout", TIMEOUT])
+
+
+@fuzz(60)
+@given(data=st.data(), expression=tensor_inputs, fmt=st.sampled_from(["mermaid", "dot"]))
+def test_graph_on_tensors_never_crashes(data: st.DataObject, expression: str, fmt: str) -> None:
+    values = data.draw(tensor_options(expression))[:2]
+    invoke(["graph", expression, *values, "--format", fmt, "--timeout", TIMEOUT])
 
 
 @fuzz(250)

@@ -16,12 +16,15 @@ from typing import Any, TypeAlias
 
 import sympy
 
+from chainrule import tensor
 from chainrule.backprop import Gradient
 from chainrule.backprop import gradient as _gradient
 from chainrule.derive import Derivation
 from chainrule.derive import differentiate as _differentiate
 from chainrule.errors import UsageError
 from chainrule.grade import Grade, grade
+from chainrule.syntax import parse_program
+from chainrule.tensor import TensorGradient
 
 Point = float | int | str | Mapping[str, float] | None
 Expression: TypeAlias = "str | sympy.Basic"  # text as a person types it, or a SymPy expression
@@ -107,6 +110,41 @@ class GradResult:
 
 
 @dataclass(frozen=True)
+class TensorGradResult:
+    """The gradient of a program on vectors and matrices: `gradient` maps each parameter to a
+    numpy array of its shape, as PyTorch's ``.grad`` does."""
+
+    result: TensorGradient
+
+    @property
+    def gradient(self) -> dict[str, Any]:
+        return dict(self.result.gradient)
+
+    @property
+    def loss(self) -> float:
+        return self.result.loss
+
+    @property
+    def agrees(self) -> bool:
+        return self.result.agrees
+
+    def to_dict(self) -> dict[str, Any]:
+        from chainrule.render.tensor_views import document
+
+        return document(self.result)
+
+    def explain(self) -> str:
+        from chainrule.render.tensor_views import render_explain
+
+        return render_explain(self.result)
+
+    def _repr_markdown_(self) -> str:
+        from chainrule.render.tensor_views import render_markdown
+
+        return render_markdown(self.result)
+
+
+@dataclass(frozen=True)
 class CheckResult:
     """A graded answer."""
 
@@ -145,16 +183,60 @@ def differentiate(
     return DiffResult(derivation)
 
 
+TensorPoint = str | Mapping[str, Any] | None
+
+
 def gradient(
     expression: Expression,
-    at: Point = None,
+    at: Point | TensorPoint = None,
     wrt: Variables = None,
     *,
     granularity: str = "functions",
-    **point: float,
-) -> GradResult:
-    """Backpropagation on an expression or a program of bindings; `wrt` a name, "a,b" or a list."""
-    return GradResult(_gradient(_text(expression), at=_point(at, point), wrt=_variables(wrt), granularity=granularity))
+    shape: str | Mapping[str, Sequence[int] | int] | None = None,
+    seed: int | None = None,
+    **point: Any,
+) -> GradResult | TensorGradResult:
+    """Backpropagation on an expression or a program of bindings; `wrt` a name, "a,b" or a list.
+
+    On vectors and matrices (``W @ x``, softmax, or values that are lists or arrays) the result
+    is a :class:`TensorGradResult` whose ``gradient`` maps each parameter to a numpy array::
+
+        gradient("L = sum(relu(W @ x))", W=[[1, -2], [3, 4]], x=[1, 2]).gradient["W"]
+        gradient("L = mse(W @ x, y)", shape={"W": (3, 4), "x": 4, "y": 3}, seed=0)
+    """
+    text = _text(expression)
+    program = parse_program(text)
+    where = _tensor_point(at, point)
+    shapes = _shapes(shape)
+    if tensor.wanted(program, where, shapes):
+        return TensorGradResult(tensor.gradient(program, at=where, wrt=_variables(wrt), shape=shapes, seed=seed))
+    if seed is not None:
+        raise UsageError("seed draws the values of shape: give the shapes too")
+    return GradResult(
+        _gradient(text, at=_point(at, point), wrt=_variables(wrt), granularity=granularity, program=program)
+    )
+
+
+def _tensor_point(at: Point | TensorPoint, named: Mapping[str, Any]) -> TensorPoint:
+    """The point as the tensor stage reads it: "W=[[1, 2]],x=[3]" or a mapping of names to arrays."""
+    if named:
+        if at is not None:
+            raise UsageError("give the point either as at=... or as keyword arguments, not both")
+        return dict(named)
+    if at is None or isinstance(at, (str, Mapping)):
+        return at
+    return repr(float(at))
+
+
+def _shapes(shape: str | Mapping[str, Sequence[int] | int] | None) -> str | None:
+    """shape={"W": (8, 4), "b": 8} as --shape text, W=8x4,b=8."""
+    if shape is None or isinstance(shape, str):
+        return shape
+    parts = []
+    for name, dims in shape.items():
+        sizes = (dims,) if isinstance(dims, int) else tuple(dims)
+        parts.append(f"{name}=" + ("x".join(str(int(d)) for d in sizes) if sizes else "scalar"))
+    return ",".join(parts)
 
 
 def check(expression: Expression, answer: Expression, wrt: str | None = None) -> CheckResult:

@@ -106,6 +106,8 @@ class _Scanner:
                 opened.append(self.i)
                 stack.append([])
                 self.i += 1
+                if self.peek() == "]":
+                    raise self.error("an empty list has no value", opened[-1], self.i + 1)
                 continue
             item: Any = self.number()
             while True:
@@ -204,13 +206,15 @@ def values(
         if name not in present:
             raise UsageError(
                 f"--at gives a value for {quoted(name)}, which is not a variable of the program "
-                f"(they are: {quoted(', '.join(variables), 200, bare=True) or 'none'})",
+                f"({_variables_phrase(variables)})",
                 source=at if isinstance(at, str) else None,
                 position=lo if isinstance(at, str) else None,
                 end=hi if isinstance(at, str) else None,
             )
         point[name] = _array(np, name, value, "--at")
     drawn: list[str] = []
+    if seed is not None and not 0 <= seed < 2**63:
+        raise UsageError(f"--seed must be a whole number from 0 to 2^63 − 1, not {seed}")
     if shape is not None:
         shapes = parse_shapes(shape)
         rng = np.random.default_rng(0 if seed is None else seed)
@@ -225,7 +229,7 @@ def values(
         if unknown:
             raise UsageError(
                 f"--shape names {', '.join(map(quoted, unknown))}, not a variable of the program "
-                f"(they are: {quoted(', '.join(variables), 200, bare=True)})"
+                f"({_variables_phrase(variables)})"
             )
     elif seed is not None:
         raise UsageError("--seed draws the values of --shape: give the shapes too, as in --shape W=8x4")
@@ -236,6 +240,12 @@ def values(
             hint="give values with --at W=[[1, 2], [3, 4]],x=[1, 2], or shapes with --shape W=2x2,x=2 --seed 0",
         )
     return point, tuple(drawn), expr
+
+
+def _variables_phrase(variables: tuple[str, ...]) -> str:
+    if not variables:
+        return "it has none: every value in it is written out"
+    return f"they are: {quoted(', '.join(variables), 200, bare=True)}"
 
 
 def _literal_leaves(program: Program) -> tuple[Expr, dict[str, Any]]:
@@ -520,7 +530,9 @@ class Forms:
         return bool(re.fullmatch(r"-?[0-9.]+|π|e", text))
 
     def apply(self, node: Node, rule: Rule | TensorRule, args: tuple[str, ...]) -> str:
-        text = self.formula(node, rule, args)
+        if any(a == _LONG for a in args):
+            return _LONG
+        text = _capped(self.formula(node, rule, args))
         if not self.inline:
             return text
         index = self._index(node)
@@ -543,11 +555,20 @@ class Forms:
         return lambda g: product_text(rule, node, k, args, g, out, self.tensors, index)
 
     def times(self, adjoint: str, partial: Any) -> str:
-        return str(partial(adjoint))
+        return _LONG if adjoint == _LONG else _capped(str(partial(adjoint)))
 
     def total(self, terms: list[str]) -> str:
         kept = [t for t in terms if t != "0"]
-        return " + ".join(kept) if kept else "0"
+        if _LONG in kept:
+            return _LONG
+        return _capped(" + ".join(kept)) if kept else "0"
+
+
+_LONG = "⋯"  # a formula too long to show: it stays this, so a deep program's formulas cost O(depth)
+
+
+def _capped(text: str) -> str:
+    return text if len(text) <= FORM_LIMIT else _LONG
 
 
 def product_text(
@@ -664,7 +685,7 @@ def forms(tensors: Tensors, wrt: tuple[str, ...]) -> dict[str, str | None]:
     result: dict[str, str | None] = {}
     for name in wrt:
         text = " + ".join(found.get(name, [])) or "0"
-        result[name] = text if len(text) <= FORM_LIMIT else None
+        result[name] = text if len(text) <= FORM_LIMIT and _LONG not in text else None
     return result
 
 
