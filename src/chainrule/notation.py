@@ -170,6 +170,9 @@ class _Group:
     comma: bool = False
 
 
+_INDICES = re.compile(r"\s*-?\d+\s*(?:,\s*-?\d+\s*)*\]")
+
+
 def _bracket_commas(typed: str, lo: int, hi: int) -> frozenset[int]:
     """The positions of the '[' that hold a comma at their own level: one pass, with a stack."""
     stack: list[list[Any]] = []  # [opener, position, holds a comma]
@@ -254,7 +257,10 @@ class _Scanner:
             self.unclosed(self.stack[-1])
 
     def indexing(self, i: int) -> bool:
-        """x[0]: '[' right after a name that is not a function's."""
+        """x[0]: '[' right after a name that is not a function's; softmax(z)[2], (W @ x)[1] and
+        A[1][0]: right after a closing bracket, holding whole numbers only ((x+1)[x-1] is a product)."""
+        if i > self.lo and self.typed[i - 1] in ")]":
+            return bool(_INDICES.match(self.typed, i + 1, self.hi))
         j = i
         while j > self.lo and (
             self.typed[j - 1].isascii() and (self.typed[j - 1].isalnum() or self.typed[j - 1] == "_")

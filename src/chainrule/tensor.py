@@ -33,7 +33,7 @@ from typing import Any
 from chainrule import interpret
 from chainrule.errors import InputError, MathError, UsageError, quoted
 from chainrule.rules import Rule
-from chainrule.syntax import Expr, Node, Program, tensor_node
+from chainrule.syntax import TENSOR_KINDS, Expr, Node, Program, tensor_node
 from chainrule.tensor_rules import Shape, TensorRule, describe
 
 MAX_ENTRIES = 1_000_000  # per variable: --shape 1000x1000 at most
@@ -332,6 +332,16 @@ def shaped(expr: Expr, bindings: Mapping[int, str], point: Mapping[str, Any]) ->
     nodes = list(expr.nodes)
     for i in order:
         node = nodes[i]
+        operation = interpret.operation_of(node) if node.kind in ("call", *TENSOR_KINDS) else None
+        for k in operation.constant if isinstance(operation, TensorRule) else ():
+            data = nodes[node.args[k]]
+            if data.kind != "num":  # a class index is data: written out, never differentiated
+                raise InputError(
+                    f"the class of {node.text} must be a whole number written out, as in {node.text}(z, 2)",
+                    source=expr.source,
+                    position=data.start,
+                    end=data.end,
+                )
         if node.args and interpret.implicit_matmul(node, expr.source, tuple(shapes[a] for a in node.args)):
             nodes[i] = Node("matmul", "", node.args, node.start, node.end, node.pos)
     expr = Expr(expr.source, tuple(nodes), expr.output, expr.notes, expr.typed)
@@ -451,14 +461,16 @@ def wrap(text: str) -> str:
 _UNIT = ("1", "𝟙")
 
 
-def _scaled(g: str, local: str) -> str:
-    """G ⊙ local, without the 1 of the output's own adjoint."""
+def _scaled(g: str, local: str, scalar: bool = False) -> str:
+    """G ⊙ local (G·local between numbers), without the 1 of the output's own adjoint."""
     if g in _UNIT:
         return local
     if g == "−1":
         return f"−{_tight(local)}"
     if re.fullmatch(r"−?[0-9.]+|π|e", local):  # a constant multiple: 0.5·G
         return f"{local}·{_tight(g)}"
+    if scalar:
+        return f"{_tight(g)}·{_tight(local)}"
     return f"{wrap(g)} ⊙ {wrap(local)}"
 
 
@@ -608,7 +620,7 @@ def product_text(
     elif result == "−1":
         text = f"−{_tight(g)}"
     else:
-        text = _scaled(g, local)
+        text = _scaled(g, local, scalar=index is not None and not tensors.shapes[index])
     if shapes and index is not None and shapes[k] != tensors.shapes[index]:
         text = f"Σ({text})"  # a broadcast operand sums the adjoint over the axes it was stretched along
     return text
@@ -744,10 +756,12 @@ class Check:
 
     method: str  # "entries" (every entry) or "directions" (⟨grad, v⟩ along random unit directions)
     compared: int  # entries or directions compared
-    error: float  # the largest |difference| − tolerance scale, as gradcheck: |a − n| / (atol + rtol·|n|)
+    error: float  # the largest |analytic − numeric| / tolerance: at most 1 agrees
     worst: tuple[int, ...] | None  # the entry (or direction number) of the largest error
     numeric: Any  # the central differences (entries), or the directional derivatives
     analytic: Any  # the same from the backward pass
+    rounding: float = 0.0  # the largest part of the tolerance that the differences' rounding takes
+    blunt: bool = False  # rounding, not the formula, limits some difference (L is huge beside its change)
     scalar: bool | None = None  # agrees with the scalar engine on the program written out; None: not run
 
     @property
@@ -755,37 +769,60 @@ class Check:
         return self.error <= 1.0 and self.scalar is not False
 
 
-def _central(tensors: Tensors, point: Mapping[str, Any], name: str, direction: Any) -> float:
+def _blunt(rounding: Any, analytic: Any) -> bool:
+    import numpy as np
+
+    return bool(np.any(rounding > 0.01 * (np.abs(analytic) + ATOL)))
+
+
+ROUNDING = 16 * 2.0**-52  # the relative rounding of a loss computed in doubles, generously
+
+
+def _central(tensors: Tensors, point: Mapping[str, Any], name: str, direction: Any, h: float) -> tuple[float, float]:
+    """(L(v + h·d) − L(v − h·d))/2h, and how much rounding can move it."""
     base = point[name]
-    h = STEP * max(1.0, float(abs(base).max()))
     plus = output(tensors, {**point, name: base + h * direction})
     minus = output(tensors, {**point, name: base - h * direction})
-    return (plus - minus) / (2 * h)
+    return (plus - minus) / (2 * h), ROUNDING * max(abs(plus), abs(minus)) / h
 
 
 def numeric_check(tensors: Tensors, point: Mapping[str, Any], name: str, grad: Any, seed: int) -> Check:
+    """gradcheck's test: |analytic − numeric| ≤ atol + rtol·|numeric|, widened by the rounding of
+    the differences themselves (of a loss of 10¹⁷, a change of 1 is lost: the scalar engine decides)."""
     import numpy as np
 
     base = point[name]
     if base.size <= ENTRYWISE:
         numeric = np.zeros_like(base)
+        rounding = np.zeros_like(base)
         for where in np.ndindex(*base.shape):
             unit = np.zeros_like(base)
             unit[where] = 1.0
-            numeric[where] = _central(tensors, point, name, unit)
-        scale = np.abs(grad - numeric) / (ATOL + RTOL * np.abs(numeric))
+            h = STEP * max(1.0, abs(float(base[where])))
+            numeric[where], rounding[where] = _central(tensors, point, name, unit, h)
+        scale = np.abs(grad - numeric) / (ATOL + RTOL * np.abs(numeric) + rounding)
         worst = tuple(int(k) for k in np.unravel_index(int(np.argmax(scale)), scale.shape)) if scale.size else None
-        return Check("entries", int(base.size), float(scale.max()), worst, numeric, grad)
+        blunt = _blunt(rounding, grad)
+        return Check("entries", int(base.size), float(scale.max()), worst, numeric, grad, float(rounding.max()), blunt)
     rng = np.random.default_rng(seed)
-    numeric_list, analytic_list = [], []
+    h = STEP * max(1.0, float(np.abs(base).max()))
+    found = []
     for _ in range(DIRECTIONS):
         v = rng.standard_normal(base.shape)
         v /= np.linalg.norm(v)
-        numeric_list.append(_central(tensors, point, name, v))
-        analytic_list.append(float((grad * v).sum()))
-    numeric_d, analytic_d = np.array(numeric_list), np.array(analytic_list)
-    scale = np.abs(analytic_d - numeric_d) / (ATOL + RTOL * np.abs(numeric_d))
-    return Check("directions", DIRECTIONS, float(scale.max()), (int(np.argmax(scale)),), numeric_d, analytic_d)
+        found.append((*_central(tensors, point, name, v, h), float((grad * v).sum())))
+    numeric_d, rounding_d, analytic_d = (np.array(column) for column in zip(*found, strict=True))
+    scale = np.abs(analytic_d - numeric_d) / (ATOL + RTOL * np.abs(numeric_d) + rounding_d)
+    return Check(
+        "directions",
+        DIRECTIONS,
+        float(scale.max()),
+        (int(np.argmax(scale)),),
+        numeric_d,
+        analytic_d,
+        float(rounding_d.max()),
+        _blunt(rounding_d, analytic_d),
+    )
 
 
 # --------------------------------------------------------------------------- the scalar engine's view

@@ -74,8 +74,8 @@ def _rule(g: TensorGradient, i: int) -> tuple[str, str]:
     if isinstance(rule, TensorRule):
         return rule.name, rule.identity
     if g.tensors.node(i).kind in ("add", "sub", "neg", "mul", "div", "pow"):
-        return f"elementwise {rule.name}", "∂L/∂u = G ⊙ (the local derivative, entry by entry)"
-    return f"elementwise {rule.name}", f"∂L/∂u = G ⊙ {rule.key}′(u)"
+        return f"elementwise {rule.name}", f"G ⊙ the local derivative, entry by entry ({rule.identity})"
+    return f"elementwise {rule.name}", f"∂L/∂u = G ⊙ {rule.key}′(u), where {rule.identity}"
 
 
 def _why(g: TensorGradient, i: int) -> str:
@@ -150,6 +150,8 @@ def _check_text(g: TensorGradient, v: str) -> str:
     mark = "✓" if c.error <= 1 else "✗"
     what = what.replace(" 1 entries", " 1 entry")
     text = f"{mark} {what} (largest error {c.error:.2g} of the tolerance)"
+    if c.blunt:
+        text += f", though rounding blurs the differences by up to {c.rounding:.2g}"
     if c.scalar is not None:
         text += "; ✓ the scalar engine agrees" if c.scalar else "; ✗ the scalar engine disagrees"
     return text
@@ -230,7 +232,7 @@ def render_explain(g: TensorGradient, full: bool = False) -> str:
         "a vector, a matrix, or at the end one number, the loss.",
     ]
     for name, operation, shape, value in forward_rows(g, full):
-        shown = value.replace("\n", "\n      ")
+        shown = value.replace("\n", "\n        ")
         lines.append(
             f"   {name} = {operation}  ({shape})" if i_operation(operation) else f"   {name} ({shape}, {operation})"
         )
@@ -251,12 +253,15 @@ def render_explain(g: TensorGradient, full: bool = False) -> str:
             current = step.node
             name, identity = _rule(g, step.node)
             lines.append(f"   {t.names[step.node]} = {g.formulas.get(step.node, '')}: {name}, {identity}")
-            if name not in explained:
-                explained.add(name)
+            rule = t.operation(step.node)
+            kind = rule.key if isinstance(rule, TensorRule) else "elementwise"
+            on_numbers = not t.shapes[step.node] and not any(t.shapes[a] for a in t.node(step.node).args)
+            if kind not in explained and not (kind == "elementwise" and on_numbers):
+                explained.add(kind)
                 lines.append(f"      why: {_why(g, step.node)}")
         operand = t.names[step.operand]
         lines.append(f"      ∂{out}/∂{operand} += {step_text(t, step)}  ({shape_text(t.shapes[step.operand])})")
-        value = array_text(step.contribution, full=full).replace("\n", "\n         ")
+        value = array_text(step.contribution, full=full).replace("\n", "\n" + " " * 11)
         lines.append(f"         = {value}")
     lines += ["", "3. The gradient: each parameter's gradient has the parameter's shape, as PyTorch's .grad does."]
     for v in g.wrt:
