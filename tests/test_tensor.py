@@ -323,12 +323,12 @@ def test_an_unknown_format_is_a_usage_error() -> None:
     assert result.exit_code == 2 and "no 'csv' format" in result.stderr
 
 
-def test_graph_draws_tensor_programs_with_shapes() -> None:
+def test_graph_draws_tensor_programs_with_shapes_values_and_adjoints() -> None:
     result = invoke("graph", SEED_NETWORK, "--shape", SEED_SHAPES)
     assert result.exit_code == 0
     assert result.stdout.startswith("flowchart LR") and "8×4" in result.stdout
     result = invoke("graph", SEED_NETWORK, "--shape", SEED_SHAPES, "--format", "dot")
-    assert result.stdout.startswith("digraph") and '"1×8"' in result.stdout
+    assert result.stdout.startswith("digraph") and 'label="1×8; ∂L/∂W2 += ∂L/∂u3·hᵀ"' in result.stdout
 
 
 def test_scalar_programs_are_unchanged() -> None:

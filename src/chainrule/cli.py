@@ -329,6 +329,15 @@ def _budgets(timeout: float, memory: str) -> Iterator[None]:
         yield
 
 
+def _arrays_first(source: str, at: str | None, shape: str | None) -> None:
+    """numpy, imported before the memory budget when the program may be on tensors: its libraries
+    map more address space than a small --memory leaves (the budget is counted above what is held)."""
+    from chainrule.tensor import may_need_arrays
+
+    if may_need_arrays(source, at, shape):
+        import numpy  # noqa: F401
+
+
 def _timeout_error() -> ChainruleError:
     from chainrule.budget import OutOfTime
 
@@ -533,6 +542,7 @@ def grad(
 
         chosen = _format(format_, json_, explain)
         source = _source(expression)
+        _arrays_first(source, at, shape)
         with _budgets(timeout, memory):
             program = parse_program(source)
             if tensor.wanted(program, at, shape):
@@ -728,6 +738,7 @@ def graph(
         from chainrule.syntax import parse_program
 
         source = _source(expression)
+        _arrays_first(source, at, shape)
         with _budgets(timeout, memory):
             program = parse_program(source)
             if tensor.wanted(program, at, shape):

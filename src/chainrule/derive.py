@@ -136,7 +136,7 @@ def _point_items(text: str | Mapping[str, float | str], variables: tuple[str, ..
                 end=offset + len(item),
             )
         _known(name, variables, present, wrt, text, offset, offset + len(item))
-        point[name] = _constant(value, text, offset + len(item) - len(value))
+        point[name] = constant_value(value, text, offset + len(item) - len(value))
         offset += len(item) + 1
     return point
 
@@ -148,7 +148,7 @@ def _point_of_mapping(given: Mapping[str, float | str], variables: tuple[str, ..
     for name, value in given.items():
         _known(str(name), variables, present, wrt, None, None, None)
         if isinstance(value, str):
-            point[name] = _constant(value, value, 0)
+            point[name] = constant_value(value, value, 0)
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
             try:
                 number = float(value)
@@ -192,9 +192,10 @@ def _complete(point: dict[str, float], variables: tuple[str, ...]) -> dict[str, 
     return point
 
 
-def _constant(text: str, whole: str, offset: int) -> float:
+def constant_value(text: str, whole: str, offset: int) -> float:
     """A point coordinate: a number or a constant expression, parsed by our own parser
-    and evaluated by the interpreter, without building a graph."""
+    and evaluated by the interpreter, without building a graph.  `whole` is the --at text it
+    comes from, and `offset` where it starts there (for the caret)."""
     try:
         expr = parse(text.strip())
         if expr.variables():

@@ -88,6 +88,12 @@ class UsageError(InputError):
     kind = "usage"
 
 
+class ShapeError(InputError):
+    """The shapes of vectors and matrices do not fit the operation (8×4 @ 8)."""
+
+    kind = "shape"
+
+
 class Reason(str, Enum):
     """Why the mathematics fails: the `reason` of a MathError, as JSON carries it."""
 

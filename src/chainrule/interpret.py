@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Generic, Protocol, TypeAlias, TypeVar
 
-from chainrule.errors import InputError, MathError, Reason
+from chainrule.errors import MathError, Reason, ShapeError
 from chainrule.rules import FLOAT, MP, RULES, Rule, abstract_rule, apply, rule_for
 from chainrule.syntax import TENSOR_KINDS, Node
 from chainrule.tensor_rules import TENSOR_RULES, ShapeProblem, TensorRule, describe
@@ -583,13 +583,20 @@ Shape: TypeAlias = tuple[int, ...]
 
 
 def implicit_matmul(node: Node, source: str, shapes: tuple[Shape, ...]) -> bool:
-    """Aᵀx, W h: a matrix written beside a vector or matrix, with no operator, is their matrix product."""
-    return (
-        node.kind == "mul"
-        and source[node.pos : node.pos + 1] not in ("*", "·", "⋅", "×")
-        and len(shapes[0]) == 2
-        and len(shapes[1]) >= 1
-    )
+    """Aᵀx, W·h, x W, a·b: a product written by juxtaposition or with a dot is the matrix product when
+    one side is a matrix and the other a vector or matrix, and a dot between two vectors is their dot
+    product.  '*' (and ×) is always entry by entry, as in numpy."""
+    if node.kind != "mul" or len(shapes) != 2 or not shapes[0] or not shapes[1]:
+        return False
+    written = source[node.pos : node.pos + 1]
+    if written in ("*", "×"):
+        return False
+    if len(shapes[0]) == 1 and len(shapes[1]) == 1:
+        return written in _DOTS
+    return True
+
+
+_DOTS = ("·", "⋅", "∙")
 
 
 class ShapeBackend:
@@ -604,6 +611,20 @@ class ShapeBackend:
 
     def variable(self, node: Node) -> Shape:
         return self.shapes[node.text]
+
+    def _hint(self, node: Node, shapes: tuple[Shape, ...]) -> str | None:
+        """A way out of a mismatch, in the operands' own words."""
+        if len(shapes) != 2 or node.kind not in ("mul", "matmul"):
+            return None
+        left = self.source[node.start : node.pos].strip()
+        right = self.source[node.pos + 1 : node.end].strip()
+        if not (0 < len(left) <= 20 and 0 < len(right) <= 20) or ";" in left or "\n" in left:
+            left, right = "A", "x"
+        if node.kind == "mul" and len(shapes[0]) == 2:
+            return f"for a matrix product write @: {left} @ {right}"
+        if node.kind == "matmul" and len(shapes[0]) == 2 and shapes[1] and shapes[0][0] == shapes[1][0]:
+            return f"transpose the left operand: {_grouped(left)}.T @ {right}"
+        return None
 
     def apply(self, node: Node, rule: Rule | TensorRule, args: tuple[Shape, ...]) -> Shape:
         if node.kind == "apply":
@@ -621,13 +642,17 @@ class ShapeBackend:
                 return TENSOR_RULES["matmul"].shape(node.text, *args)
             return broadcast(args)
         except ShapeProblem as problem:
-            raise InputError(
+            raise ShapeError(
                 str(problem) if isinstance(rule, TensorRule) else f"{rule.name} of {_shapes_text(args)}: {problem}",
                 source=self.source,
                 position=node.pos,
                 end=node.end if node.kind in ("index", "list") or node.kind == "call" else node.pos + 1,
-                hint=_shape_hint(node, args),
+                hint=self._hint(node, args),
             ) from None
+
+
+def _grouped(text: str) -> str:
+    return text if text.replace("_", "").isalnum() else f"({text})"
 
 
 def broadcast(shapes: tuple[Shape, ...]) -> Shape:
@@ -643,14 +668,6 @@ def broadcast(shapes: tuple[Shape, ...]) -> Shape:
 
 def _shapes_text(shapes: tuple[Shape, ...]) -> str:
     return " and ".join(describe(s) for s in shapes)
-
-
-def _shape_hint(node: Node, shapes: tuple[Shape, ...]) -> str | None:
-    if node.kind == "mul" and len(shapes) == 2 and len(shapes[0]) == 2:
-        return "for a matrix product write @: W @ x"
-    if node.kind == "matmul" and len(shapes) == 2 and len(shapes[0]) == 2 and shapes[0][0] == (shapes[1] or (0,))[0]:
-        return "transpose the left operand: W.T @ x"
-    return None
 
 
 def _unbroadcast(np: Any, value: Any, shape: Shape) -> Any:
@@ -704,6 +721,14 @@ class ArrayBackend:
     def partial(self, node: Node, rule: Rule | TensorRule, k: int, args: tuple[Any, ...]) -> Product:
         np = self.np
         if isinstance(rule, TensorRule):
+            if rule.kink is not None and (why := rule.kink(np, node.text, *args)):
+                raise MathError(
+                    f"not differentiable here: {why}",
+                    reason=Reason.not_differentiable,
+                    source=self.source,
+                    position=node.pos,
+                    end=node.end,
+                )
             out = rule.value(np, node.text, *args)
             product = rule.product(k)
             return Product(lambda g: self._whole(node, lambda: product(np, node.text, g, out, *args), "adjoint"))
@@ -739,11 +764,19 @@ class ArrayBackend:
                 return np.array(result)
         result = np.empty(shape)
         for where in np.ndindex(*shape):
+            entry = tuple(float(a[where]) for a in stretched)
             try:
-                result[where] = one(tuple(float(a[where]) for a in stretched))
+                result[where] = one(entry)
             except MathError as err:
                 if shape:
                     err.message = f"{err.message} (entry {list(where)})"
+                # Its own operator or name, not the span of earlier statements its operands come from.
+                err.position, err.end = node.pos, max(node.end, node.pos + 1)
+                if 0.0 in entry and err.hint is None:
+                    err.hint = (
+                        "an entry of exactly 0 may have underflowed, as softmax's do for logits far apart: "
+                        "log_softmax(z) and cross_entropy(z, class) stay finite"
+                    )
                 raise
         return result
 
@@ -753,7 +786,7 @@ class ArrayBackend:
             with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
                 result = np.asarray(work(), dtype=float)
         except ShapeProblem as problem:
-            raise InputError(str(problem), source=self.source, position=node.start, end=node.end) from None
+            raise ShapeError(str(problem), source=self.source, position=node.pos, end=node.end) from None
         except FloatingPointError as err:
             raise MathError(
                 f"the {what} of {operation_of(node).name} fails in double precision ({err})",

@@ -100,9 +100,6 @@ _SIGNS = {
     "\u2011": "-",  # non-breaking hyphen
     "\u2212": "-",  # minus sign
     "\u2217": "*",  # asterisk operator
-    "\u22c5": "*",  # dot operator
-    "\u00b7": "*",  # middle dot
-    "\u2219": "*",  # bullet operator
     "\u00d7": "*",  # multiplication sign
     "\u00f7": "/",  # division sign
     "\u2215": "/",  # division slash
@@ -111,7 +108,10 @@ _SIGNS = {
     "\u2009": " ",  # thin space
     "\u202f": " ",  # narrow no-break space
 }
-_KEEP = frozenset("πσ√") | frozenset(GREEK) | _DIGIT_SUPERSCRIPTS
+# The dots of multiplication stay as typed: between matrices a dot is their product (W·x), and the
+# parser reads each as '*' (the tensor stage tells them from '*' by the character).
+_DOTS = frozenset("\u00b7\u22c5\u2219")
+_KEEP = frozenset("πσ√") | frozenset(GREEK) | _DIGIT_SUPERSCRIPTS | _DOTS
 _CLOSERS = {"(": ")", "[": "]", "{": "}"}
 _OPENERS = {v: k for k, v in _CLOSERS.items()}
 
@@ -173,21 +173,27 @@ class _Group:
 _INDICES = re.compile(r"\s*-?\d+\s*(?:,\s*-?\d+\s*)*\]")
 
 
-def _bracket_commas(typed: str, lo: int, hi: int) -> frozenset[int]:
-    """The positions of the '[' that hold a comma at their own level: one pass, with a stack."""
+def _brackets(typed: str, lo: int, hi: int) -> tuple[frozenset[int], dict[int, int]]:
+    """The '[' that hold a comma at their own level, and where each '[' closes: one pass, with a stack."""
     stack: list[list[Any]] = []  # [opener, position, holds a comma]
-    found: set[int] = set()
+    commas: set[int] = set()
+    closes: dict[int, int] = {}
     for k in range(lo, hi):
         ch = typed[k]
         if ch in "([{":
             stack.append([ch, k, False])
         elif ch in ")]}" and stack:
             opener, at, comma = stack.pop()
-            if opener == "[" and comma:
-                found.add(at)
+            if opener == "[":
+                closes[at] = k
+                if comma:
+                    commas.add(at)
         elif ch == "," and stack:
             stack[-1][2] = True
-    return frozenset(found)
+    return frozenset(commas), closes
+
+
+_NUMBER_ONLY = re.compile(r"\s*[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?\s*")
 
 
 class _Scanner:
@@ -200,7 +206,7 @@ class _Scanner:
         self.notes: list[str] = []
         self.stack: list[_Group] = []
         self.roles: list[tuple[str, str, str]] = []  # the next braces' (role, open text, close text)
-        self.commas: frozenset[int] | None = None  # the '[' that hold a comma at their own level
+        self.brackets: tuple[frozenset[int], dict[int, int]] | None = None  # see _brackets
 
     def emit(self, text: str, at: int) -> None:
         self.out.append(text)
@@ -270,18 +276,30 @@ class _Scanner:
         return bool(word) and word[0].isalpha() and canonical_function(word.lower()) is None
 
     def listing(self, i: int) -> bool:
-        """[1, 2, 3] and [[1, 2], [3, 4]]: a '[' where a value starts that holds a comma at its own
-        level, is bound whole (x = [5]), or is an element of a list.  [x+1]^2 stays a bracket."""
+        """A '[' where a value starts is a list when it holds a comma at its own level ([1, 2, 3]),
+        is an element of a list, holds one list only ([[1, 2, 3]], a 1×3 matrix), or is a number
+        bound whole (b = [0.5]).  Otherwise it is a bracket: [x+1]^2, y = [x+1]."""
         j = i - 1
         while j >= self.lo and self.typed[j] in " \t":
             j -= 1
         before = self.typed[j] if j >= self.lo else ""
         if before and (before.isalnum() or before in ")]_."):
             return False
-        if self.commas is None:
-            self.commas = _bracket_commas(self.typed, self.lo, self.hi)
-        inside_list = bool(self.stack) and self.stack[-1].role == "list" and before in ",["
-        return i in self.commas or before == "=" or inside_list
+        if self.brackets is None:
+            self.brackets = _brackets(self.typed, self.lo, self.hi)
+        commas, closes = self.brackets
+        if i in commas or (bool(self.stack) and self.stack[-1].role == "list" and before in ",["):
+            return True
+        close = closes.get(i)
+        if close is None:
+            return False
+        inner = self.typed[i + 1 : close]
+        k = i + 1 + len(inner) - len(inner.lstrip())
+        if k in commas and closes.get(k) == i + len(inner.rstrip()):  # [[1, 2, 3]]
+            return True
+        after = self.typed[close + 1 : self.hi].lstrip(" \t")
+        whole = before == "=" and (not after or after[0] in ";\n#")
+        return whole and bool(_NUMBER_ONLY.fullmatch(inner))
 
     def unclosed(self, group: _Group) -> None:
         if group.opener == "(" and group.role != "root":

@@ -127,6 +127,7 @@ _OPERATORS = {
     "*": "*",
     "\u00b7": "*",  # middle dot
     "\u22c5": "*",  # dot operator
+    "\u2219": "*",  # bullet operator
     "\u00d7": "*",  # multiplication sign
     "/": "/",
     "\u00f7": "/",
@@ -467,6 +468,8 @@ class _Parser:
         if word in self.later and (word in CONSTANTS or word in ABSTRACT):
             raise self.error(f"{quoted(word)} is used before it is defined", tok.pos, tok.end)
         function = canonical_function(word)
+        if function in TENSOR_FUNCTIONS and nxt.kind != "lparen":
+            function = None  # sum, mean, mse: functions when called, and otherwise names, as they were
         if function is not None:
             return self.function(tokens, i, function)
         if word in CALLS and nxt.kind == "lparen":  # pow(x, n)
@@ -698,7 +701,7 @@ class _Parser:
             literal = self.nodes[node.args[0]] if negative else node
             if literal.kind != "num" or not literal.text.isdigit():
                 raise self.error(
-                    "an index must be a whole number, as in z[2] or A[1, 0]",
+                    "an index must be a whole number written out, as in z[2] or A[1, 0]",
                     node.start,
                     node.end,
                     hint="indices count from 0, as in Python and PyTorch",
@@ -851,8 +854,10 @@ def _split_word(word: str) -> list[str] | None:
     return parts if len(parts) > 1 else None
 
 
-_WORD_FUNCTIONS = sorted(
-    (name for name in (*FUNCTIONS, *ALIASES) if name.isascii() and name.isalpha()), key=len, reverse=True
+_WORD_FUNCTIONS = sorted(  # not sum or mean: a word such as summer or meant is never split into them
+    (name for name in (*FUNCTIONS, *ALIASES) if name.isascii() and name.isalpha() and name not in TENSOR_FUNCTIONS),
+    key=len,
+    reverse=True,
 )
 
 
@@ -936,7 +941,7 @@ def _parse_program(source: str) -> Program:
     for name, _, at, _, _ in statements:
         if name is None or name in later:
             continue
-        if name in RESERVED or name in ("pi", "π") or canonical_function(name):
+        if name in RESERVED or name in ("pi", "π") or (canonical_function(name) and name not in TENSOR_FUNCTIONS):
             raise InputError(
                 f"{quoted(name)} cannot be bound: it is a reserved word, a constant or a function",
                 source=source,

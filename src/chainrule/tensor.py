@@ -31,7 +31,8 @@ from fractions import Fraction
 from typing import Any
 
 from chainrule import interpret
-from chainrule.errors import InputError, MathError, UsageError, quoted
+from chainrule.derive import constant_value
+from chainrule.errors import InputError, MathError, OutOfMemory, ShapeError, UsageError, quoted
 from chainrule.rules import Rule
 from chainrule.syntax import TENSOR_KINDS, Expr, Node, Program, tensor_node
 from chainrule.tensor_rules import Shape, TensorRule, describe
@@ -54,8 +55,16 @@ def wanted(program: Program, at: str | Mapping[str, Any] | None, shape: str | No
     if shape is not None or tensor_node(program.expr) is not None:
         return True
     if isinstance(at, str):
-        return "[" in at
+        return re.search(r"=\s*\[", at) is not None
     return isinstance(at, Mapping) and any(not isinstance(v, (int, float, str)) for v in at.values())
+
+
+_TENSOR_TEXT = re.compile(r"@|\[|\.T\b|ᵀ|\b(?:sum|mean|softmax|log_softmax|cross_entropy|mse|norm2)\s*\(")
+
+
+def may_need_arrays(source: str, at: str | None, shape: str | None) -> bool:
+    """Whether a command's input may be about tensors, before it is parsed (a cheap look)."""
+    return shape is not None or (at is not None and "[" in at) or _TENSOR_TEXT.search(source) is not None
 
 
 class _Scanner:
@@ -126,15 +135,28 @@ class _Scanner:
                 raise self.error(f"expected ',' or ']' in the list opened at {opened[-1]}")
 
     def number(self) -> float:
+        """A number, or a constant expression such as pi/4 or 1/3 (read by our own parser)."""
         self.blanks()
-        m = re.compile(r"[-+−]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?").match(self.text, self.i)
-        if m is None:
+        m = re.compile(r"[-+−]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?(?=\s*[,\]]|\s*$)").match(self.text, self.i)
+        if m is not None:
+            self.i = m.end()
+            value = float(m.group().replace("−", "-"))
+            if not math.isfinite(value):
+                raise self.error("a value must be finite", m.start(), m.end())
+            return value
+        start, depth = self.i, 0
+        while self.i < len(self.text):
+            ch = self.text[self.i]
+            if ch == "(":
+                depth += 1
+            elif ch == ")":
+                depth -= 1
+            elif depth <= 0 and ch in ",[]":
+                break
+            self.i += 1
+        if not self.text[start : self.i].strip():
             raise self.error("expected a number or '['")
-        self.i = m.end()
-        value = float(m.group().replace("−", "-"))
-        if not math.isfinite(value):
-            raise self.error("a value must be finite", m.start(), m.end())
-        return value
+        return constant_value(self.text[start : self.i], self.text, start)
 
 
 def _array(np: Any, name: str, value: Any, option: str) -> Any:
@@ -308,7 +330,8 @@ class Tensors:
     @property
     def statement(self) -> str:
         """The output as it was typed: L = sum((yhat - y)^2)."""
-        statements = [part for part in re.split(r"[;\n]", re.sub(r"#[^\n]*", "", self.expr.source)) if part.strip()]
+        typed = self.expr.typed or self.expr.source
+        statements = [part for part in re.split(r"[;\n]", re.sub(r"#[^\n]*", "", typed)) if part.strip()]
         last = statements[-1].strip() if statements else ""
         bound = re.match(r"[A-Za-z][A-Za-z0-9_]*\s*=(?!=)", last)
         return f"{self.output} = {last[bound.end() :].strip() if bound else last}"
@@ -394,15 +417,18 @@ def output(tensors: Tensors, point: Mapping[str, Any]) -> float:
     return float(forward(tensors, point)[tensors.root])
 
 
-def forward_backward(tensors: Tensors, point: Mapping[str, Any], wrt: tuple[str, ...]) -> Pass:
-    """Values, then one reverse sweep of vector–Jacobian products from the output."""
+def forward_backward(tensors: Tensors, point: Mapping[str, Any], wrt: tuple[str, ...], backward: bool = True) -> Pass:
+    """Values, then one reverse sweep of vector–Jacobian products from the output.  An output that
+    is not one number has no gradient: an error, or without `backward` (a drawing) the values alone."""
     import numpy as np
 
     root = tensors.root
     shape = tensors.shapes[root]
+    if shape and not backward:
+        return Pass(forward(tensors, point), {}, (), {})
     if shape:
         node = tensors.node(root)
-        raise InputError(
+        raise ShapeError(
             f"the output is {describe(shape)}: a gradient needs one number at the end",
             source=tensors.expr.source,
             position=node.start,
@@ -544,10 +570,12 @@ class Forms:
     def apply(self, node: Node, rule: Rule | TensorRule, args: tuple[str, ...]) -> str:
         if any(a == _LONG for a in args):
             return _LONG
-        text = _capped(self.formula(node, rule, args))
+        index = self._index(node)
+        if self.inline and node.kind == "transpose" and len(self.tensors.shapes[node.args[0]]) < 2:
+            return args[0]  # a vector's transpose is the vector itself (numpy's .T of 1-D)
+        text = _capped(self.formula(node, rule, args).replace("ᵀᵀ", ""))
         if not self.inline:
             return text
-        index = self._index(node)
         if index is not None and index in self.tensors.bindings:
             return self.tensors.bindings[index]
         return text
@@ -603,11 +631,15 @@ def product_text(
             return f"𝟙/{n}"
         if rule.key == "index":
             return _scatter(g, node.text, shapes[0] if shapes else ())
+        if rule.key == "transpose" and shapes and len(shapes[0]) < 2:
+            return g  # a vector's transpose is the vector itself
+        if rule.key == "list" and g in _UNIT:  # a part of 𝟙 is 𝟙
+            return "𝟙" if shapes and shapes[k] else "1"
         template = rule.text(k, shapes)
         operands = tuple(_tight(a) for a in args)
         shown = _transposable(g) if "{G}ᵀ" in template else _tight(g)
-        text = template.format(*operands, G=shown if g not in _UNIT else "1", out=_tight(out), n=n)
-        if g in _UNIT:  # the output's own adjoint, 1: G·xᵀ is xᵀ
+        text = template.format(*operands, G=shown, out=_tight(out), n=n).replace("ᵀᵀ", "")
+        if g == "1":  # the output's own adjoint, the number 1: 1·xᵀ is xᵀ (but 𝟙·xᵀ is an outer product)
             if text.startswith("1·"):
                 return _unwrap(text[2:])
             if text.endswith("·1"):
@@ -661,14 +693,14 @@ def _transposable(text: str) -> str:
 
 def _unwrap(text: str) -> str:
     """(a − b) as a whole formula is a − b."""
-    if text.startswith("(") and _tight(text[1:-1]) != text[1:-1] and wrap(text[1:-1]) == f"({text[1:-1]})":
-        depth = 0
-        for k, ch in enumerate(text):
-            depth += {"(": 1, ")": -1}.get(ch, 0)
-            if depth == 0 and k < len(text) - 1:
-                return text
-        return text[1:-1]
-    return text
+    if not (text.startswith("(") and text.endswith(")")):
+        return text
+    depth = 0
+    for k, ch in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth == 0 and k < len(text) - 1:
+            return text  # (a)·(b): the first ')' closes before the end
+    return text[1:-1]
 
 
 _SUBSCRIPT = dict(zip("0123456789-", "₀₁₂₃₄₅₆₇₈₉₋", strict=True))
@@ -763,66 +795,112 @@ class Check:
     rounding: float = 0.0  # the largest part of the tolerance that the differences' rounding takes
     blunt: bool = False  # rounding, not the formula, limits some difference (L is huge beside its change)
     scalar: bool | None = None  # agrees with the scalar engine on the program written out; None: not run
+    skipped: int = 0  # entries (or directions) whose differences leave the domain at every step
 
     @property
     def agrees(self) -> bool:
         return self.error <= 1.0 and self.scalar is not False
 
 
-def _blunt(rounding: Any, analytic: Any) -> bool:
-    import numpy as np
-
-    return bool(np.any(rounding > 0.01 * (np.abs(analytic) + ATOL)))
-
-
 ROUNDING = 16 * 2.0**-52  # the relative rounding of a loss computed in doubles, generously
+SMALLER = (1.0, 1e-2, 1e-4)  # the steps tried, as fractions of the first: past a corner, or inside a domain
 
 
-def _central(tensors: Tensors, point: Mapping[str, Any], name: str, direction: Any, h: float) -> tuple[float, float]:
-    """(L(v + h·d) − L(v − h·d))/2h, and how much rounding can move it."""
+def magnitude(tensors: Tensors, run: Pass) -> float:
+    """How large the loss's rounding can be: the largest |value × adjoint| of any node (x + 10⁸ − 10⁸
+    loses 8 digits of x, however small L is)."""
+    import numpy as np
+
+    sizes = [abs(float(run.values[tensors.root]))]
+    for i, adjoint in run.adjoints.items():
+        with np.errstate(over="ignore", invalid="ignore"):
+            product = np.abs(np.asarray(run.values[i]) * np.asarray(adjoint))
+        if product.size and np.all(np.isfinite(product)):
+            sizes.append(float(product.max()))
+    return max(sizes)
+
+
+def _central(
+    tensors: Tensors, point: Mapping[str, Any], name: str, direction: Any, h: float, size: float
+) -> tuple[float, float] | None:
+    """(L(v + h·d) − L(v − h·d))/2h, and how much rounding can move it; None when a side leaves the
+    domain (√ at a negative entry)."""
     base = point[name]
-    plus = output(tensors, {**point, name: base + h * direction})
-    minus = output(tensors, {**point, name: base - h * direction})
-    return (plus - minus) / (2 * h), ROUNDING * max(abs(plus), abs(minus)) / h
+    try:
+        plus = output(tensors, {**point, name: base + h * direction})
+        minus = output(tensors, {**point, name: base - h * direction})
+    except (MathError, InputError):
+        return None
+    return (plus - minus) / (2 * h), ROUNDING * max(abs(plus), abs(minus), size) / h
 
 
-def numeric_check(tensors: Tensors, point: Mapping[str, Any], name: str, grad: Any, seed: int) -> Check:
-    """gradcheck's test: |analytic − numeric| ≤ atol + rtol·|numeric|, widened by the rounding of
-    the differences themselves (of a loss of 10¹⁷, a change of 1 is lost: the scalar engine decides)."""
+def _closest(
+    tensors: Tensors, point: Mapping[str, Any], name: str, direction: Any, h: float, size: float, analytic: float
+) -> tuple[float, float, float] | None:
+    """(difference, rounding, error) for the first step that agrees, else the closest; smaller steps
+    are tried when a larger one crosses a corner (relu near 0) or leaves the domain."""
+    best: tuple[float, float, float] | None = None
+    for fraction in SMALLER:
+        found = _central(tensors, point, name, direction, h * fraction, size)
+        if found is None:
+            continue
+        numeric, rounding = found
+        error = abs(analytic - numeric) / (ATOL + RTOL * abs(numeric) + rounding)
+        if best is None or error < best[2]:
+            best = (numeric, rounding, error)
+        if error <= 1:
+            break
+    return best
+
+
+def numeric_check(
+    tensors: Tensors, point: Mapping[str, Any], name: str, grad: Any, seed: int, size: float = 0.0
+) -> Check:
+    """gradcheck's test: |analytic − numeric| ≤ atol + rtol·|numeric|, widened by the rounding of the
+    differences themselves (`size`, from :func:`magnitude`).  Entries whose differences cannot be taken
+    at any step (both sides outside the domain) are left out, and counted."""
     import numpy as np
 
     base = point[name]
+    rows: list[tuple[float, float, float, float, tuple[int, ...]]] = []  # numeric, rounding, error, analytic, where
+    skipped = 0
     if base.size <= ENTRYWISE:
-        numeric = np.zeros_like(base)
-        rounding = np.zeros_like(base)
+        method = "entries"
+        numeric = np.array(grad, dtype=float)
         for where in np.ndindex(*base.shape):
             unit = np.zeros_like(base)
             unit[where] = 1.0
             h = STEP * max(1.0, abs(float(base[where])))
-            numeric[where], rounding[where] = _central(tensors, point, name, unit, h)
-        scale = np.abs(grad - numeric) / (ATOL + RTOL * np.abs(numeric) + rounding)
-        worst = tuple(int(k) for k in np.unravel_index(int(np.argmax(scale)), scale.shape)) if scale.size else None
-        blunt = _blunt(rounding, grad)
-        return Check("entries", int(base.size), float(scale.max()), worst, numeric, grad, float(rounding.max()), blunt)
-    rng = np.random.default_rng(seed)
-    h = STEP * max(1.0, float(np.abs(base).max()))
-    found = []
-    for _ in range(DIRECTIONS):
-        v = rng.standard_normal(base.shape)
-        v /= np.linalg.norm(v)
-        found.append((*_central(tensors, point, name, v, h), float((grad * v).sum())))
-    numeric_d, rounding_d, analytic_d = (np.array(column) for column in zip(*found, strict=True))
-    scale = np.abs(analytic_d - numeric_d) / (ATOL + RTOL * np.abs(numeric_d) + rounding_d)
-    return Check(
-        "directions",
-        DIRECTIONS,
-        float(scale.max()),
-        (int(np.argmax(scale)),),
-        numeric_d,
-        analytic_d,
-        float(rounding_d.max()),
-        _blunt(rounding_d, analytic_d),
-    )
+            found = _closest(tensors, point, name, unit, h, size, float(grad[where]))
+            if found is None:
+                skipped += 1
+                continue
+            numeric[where] = found[0]
+            rows.append((*found, float(grad[where]), where))
+        analytic = grad
+    else:
+        method = "directions"
+        rng = np.random.default_rng(seed)
+        h = STEP * max(1.0, float(np.abs(base).max()))
+        values = []
+        for k in range(DIRECTIONS):
+            v = rng.standard_normal(base.shape)
+            v /= np.linalg.norm(v)
+            slope = float((grad * v).sum())
+            found = _closest(tensors, point, name, v, h, size, slope)
+            if found is None:
+                skipped += 1
+                continue
+            rows.append((*found, slope, (k,)))
+            values.append((found[0], slope))
+        numeric = np.array([n for n, _ in values])
+        analytic = np.array([a for _, a in values])
+    if not rows:
+        return Check(method, 0, 0.0, None, numeric, analytic, skipped=skipped)
+    worst = max(rows, key=lambda row: row[2])
+    rounding = max(row[1] for row in rows)
+    blunt = any(row[1] > 0.01 * (abs(row[3]) + ATOL) for row in rows)
+    return Check(method, len(rows), worst[2], worst[4], numeric, analytic, rounding, blunt, skipped=skipped)
 
 
 # --------------------------------------------------------------------------- the scalar engine's view
@@ -979,7 +1057,12 @@ def gradient(
     checked: bool = True,
 ) -> TensorGradient:
     """Backpropagation on a program of vectors and matrices, with its checks."""
-    import numpy as np
+    try:
+        import numpy as np
+    except ImportError as err:  # a dependency: missing only when the memory budget leaves no room for it
+        raise OutOfMemory(
+            f"numpy could not be loaded within the memory budget ({err})", hint="raise it with --memory"
+        ) from None
 
     from chainrule.backprop import parse_wrt
 
@@ -987,7 +1070,7 @@ def gradient(
     bindings = {i: n for i, n in program.bindings.items() if expr.nodes[i].kind != "var"}
     tensors = shaped(expr, bindings, point)
     chosen = parse_wrt(wrt, tensors.variables)
-    run = forward_backward(tensors, point, chosen)
+    run = forward_backward(tensors, point, chosen, backward=checked)
     # f, g and h have no meaning on tensors (no abstract function has a shape): a note that a
     # binding named h is not the abstract function h would only puzzle here.
     notes = [n for n in program.expr.notes if "not the abstract function" not in n]
@@ -995,7 +1078,10 @@ def gradient(
         notes.append("--shape drew the values with seed 0; --seed N draws others")
     implicit = [i for i in tensors.order if tensors.node(i).kind == "matmul" and expr.nodes[i].kind == "mul"]
     if implicit:
-        notes.append("a matrix written beside a vector or matrix (Aᵀx) is read as their matrix product, A.T @ x")
+        notes.append(
+            "a matrix written beside a vector or matrix (Aᵀx), or with a dot (W·x), is read as their matrix "
+            "product, A.T @ x; '*' multiplies entry by entry"
+        )
     checks: dict[str, Check] = {}
     scalar_checked = False
     if checked:
@@ -1005,8 +1091,9 @@ def gradient(
         except (InputError, MathError):
             scalar = None  # the scalar engine's own limits (a kink it refuses): the differences still check
         scalar_checked = scalar is not None
+        size = magnitude(tensors, run)
         for k, name in enumerate(chosen):
-            found = numeric_check(tensors, point, name, run.gradient[name], (seed or 0) + k)
+            found = numeric_check(tensors, point, name, run.gradient[name], (seed or 0) + k, size)
             if scalar is not None:
                 agree = bool(np.allclose(scalar[name], run.gradient[name], rtol=1e-9, atol=1e-12))
                 found = Check(**{**found.__dict__, "scalar": agree})
@@ -1019,7 +1106,7 @@ def gradient(
         run=run,
         wrt=chosen,
         formulas=formulas(tensors),
-        forms=forms(tensors, chosen),
+        forms=forms(tensors, chosen) if run.steps or not tensors.shapes[tensors.root] else {},
         checks=checks,
         scalar_checked=scalar_checked,
         notes=tuple(dict.fromkeys(notes)),

@@ -51,6 +51,7 @@ class TensorRule:
     latex: the same in LaTeX.
     expand: (node text, *operands as arrays of scalar expressions) -> the result as an array
       of scalar expressions, written for the scalar parser.
+    kink: (np, node text, *operands) -> why the operation has no derivative there, or None.
     """
 
     key: str
@@ -67,6 +68,7 @@ class TensorRule:
     arity: tuple[int, int] = (1, 1)
     function: bool = True
     constant: tuple[int, ...] = ()
+    kink: Callable[..., str | None] | None = None  # (np, text, *operands) -> why there is no derivative there
 
     def product(self, k: int) -> Callable[..., Any]:
         """The vector–Jacobian product for operand k (a list's element k receives G[k])."""
@@ -214,6 +216,12 @@ def _cross_entropy_vjp(np: Any, text: str, g: Any, out: Any, z: Any, c: Any) -> 
     onehot = np.zeros_like(z)
     onehot[class_of(c, z.shape[0])] = 1.0
     return g * (_softmax(np, z) - onehot)
+
+
+def _norm(np: Any, a: Any) -> Any:
+    """‖a‖, scaled by the largest entry so that tiny entries do not underflow when squared."""
+    m = np.abs(a).max()
+    return m * np.sqrt(((a / m) ** 2).sum()) if m > 0 else np.zeros(())
 
 
 def _no_vjp(np: Any, text: str, g: Any, out: Any, *args: Any) -> Any:  # a constant operand
@@ -381,9 +389,10 @@ _TABLE: list[TensorRule] = [
     TensorRule(
         key="norm2", name="Euclidean norm", identity="∂L/∂u = G·u/‖u‖",
         why="‖u‖ = √Σuᵢ²: the slope of the square root is 1/(2‖u‖), and of uᵢ² it is 2uᵢ, so uᵢ/‖u‖",
-        shape=_reduce_shape, value=lambda np, text, a: np.sqrt((a * a).sum()),
+        shape=_reduce_shape, value=lambda np, text, a: _norm(np, a),
         vjps=(lambda np, text, g, out, a: g * a / out,), forms=("{G}·{0}/‖{0}‖",), form="‖{0}‖",
         latex=r"\left\lVert {0} \right\rVert", expand=_expand_norm,
+        kink=lambda np, text, a: None if np.any(a) else "‖u‖ has a corner at 0: its slope depends on the direction",
     ),
 ]
 # fmt: on

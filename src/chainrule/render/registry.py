@@ -83,6 +83,8 @@ VIEWS: dict[str, dict[str, str]] = {
 }
 
 # the views that use the terminal's size and colour
+# How a message names a view that is not a command as typed.
+SHOWN = {"grad tensor": "grad on vectors and matrices", "graph tensor": "graph on vectors and matrices"}
 TERMINAL = {"text_view:render", "grad_views:render_text", "tensor_views:render_text"}
 SUMMARIZING = {
     "grad_views:render_text",
@@ -102,9 +104,10 @@ def renderer(view: str, format_: str) -> Renderer:
     table = VIEWS[view]
     name = table.get(format_)
     if name is None:
+        shown = SHOWN.get(view, view)
         raise UsageError(
-            f"{view} has no {quoted(format_)} format",
-            hint=f"{view} writes: {', '.join(table)}",
+            f"{shown} has no {quoted(format_)} format",
+            hint=f"{shown} writes: {', '.join(table)}",
         )
     module_name, function_name = name.split(":")
     function = getattr(import_module(f"chainrule.render.{module_name}"), function_name)

@@ -361,7 +361,11 @@ def render_json(g: TensorGradient) -> str:
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", "<br>")
+    """A table cell: | and the characters Markdown would read as emphasis escaped; rows of a matrix
+    on lines of their own."""
+    for ch in "\\|*_`[]<>":
+        text = text.replace(ch, "\\" + ch)
+    return text.replace("\n", "<br>")
 
 
 def render_markdown(g: TensorGradient) -> str:
@@ -370,17 +374,17 @@ def render_markdown(g: TensorGradient) -> str:
     lines += [f"> note: {n}" for n in g.notes]
     lines += ["", "**Forward pass**", "", "| node | operation | shape | value |", "|---|---|---|---|"]
     for node, operation, shape, value in forward_rows(g, False):
-        lines.append(f"| `{node}` | {_cell(operation)} | {shape} | `{_cell(value)}` |")
+        lines.append(f"| `{node}` | {_cell(operation)} | {shape} | {_cell(value)} |")
     lines += ["", f"**Backward pass** (∂{name}/∂{name} = 1; each step is a vector–Jacobian product)", ""]
     lines += ["| node | to | local rule | shape | contribution |", "|---|---|---|---|---|"]
     for node, operand, text, shape, value in backward_rows(g, False):
-        lines.append(f"| `{node}` | `{operand}` | {_cell(text)} | {shape} | `{_cell(value)}` |")
+        lines.append(f"| `{node}` | `{operand}` | {_cell(text)} | {shape} | {_cell(value)} |")
     lines += ["", "**Gradient**", "", "| parameter | shape | formula | value | check |", "|---|---|---|---|---|"]
     for v in g.wrt:
         value = array_text(g.gradient[v], limit=GRADIENT_IN_FULL)
         form = g.forms.get(v) or "(long: see the steps)"
         lines.append(
-            f"| `{v}` | {shape_text(g.gradient[v].shape)} | {_cell(form)} | `{_cell(value)}` | "
+            f"| `{v}` | {shape_text(g.gradient[v].shape)} | {_cell(form)} | {_cell(value)} | "
             f"{_cell(_check_text(g, v))} |"
         )
     lines += ["", f"{name} = {exact(g.loss)}", ""]
@@ -410,6 +414,7 @@ _SUB = dict(zip("₀₁₂₃₄₅₆₇₈₉₋", "0123456789-", strict=True)
 
 def latex_text(text: str) -> str:
     """Our notation in LaTeX: Gᵀ is G^{\\top}, ⊙ is \\odot, names with underscores are subscripts."""
+    text = re.sub(r" at \[([0-9, -]+)\], 0 elsewhere", r"\\text{ at [\1], 0 elsewhere}", text)
     text = re.sub(r"e([₀₁₂₃₄₅₆₇₈₉₋]+)", lambda m: "e_{" + "".join(_SUB[c] for c in m.group(1)) + "}", text)
     text = re.sub(
         r"\b(diag|softmax|onehot|relu|sigmoid|tanh|scatter|mean|log_softmax|cross_entropy|mse|norm2)\b",
@@ -437,6 +442,7 @@ def render_latex(g: TensorGradient) -> str:
     """A fragment for a document with amsmath: the steps and the gradient in align* environments."""
     out = latex_text(_output(g))
     lines = [r"% chainrule: backpropagation on vectors and matrices (needs \usepackage{amsmath,amssymb})"]
+    lines.append(rf"\setcounter{{MaxMatrixCols}}{{{GRADIENT_IN_FULL}}}")  # amsmath's matrices stop at 10 columns
     lines.append(r"\paragraph{Forward pass.}")
     lines.append(r"\begin{align*}")
     rows = []
@@ -475,23 +481,28 @@ def render_latex(g: TensorGradient) -> str:
 # --------------------------------------------------------------------------- Mermaid and dot
 
 
-def _graph(g: TensorGradient) -> tuple[list[tuple[int, list[str], bool]], list[tuple[int, int]]]:
+def _graph(g: TensorGradient) -> tuple[list[tuple[int, list[str], bool]], list[tuple[int, int, str]]]:
+    """Nodes labelled with name, operation, shape, value and adjoint; edges with the operand's shape
+    and the backward step along them (the vector–Jacobian product)."""
     t = g.tensors
+    steps = {(step.operand, step.node): step for step in g.run.steps}
     nodes = []
     edges = []
     for i in t.order:
         if i not in t.names:
             continue
         node = t.node(i)
-        lines = [
-            t.names[i] if node.kind == "var" else f"{t.names[i]} = {g.formulas.get(i, '')}",
-            shape_text(t.shapes[i]),
-        ]
-        lines.append(("value " + array_text(g.run.values[i], digits=3, limit=4)).replace("\n", " "))
-        nodes.append((i, lines, node.kind == "var"))
-        for a in node.args:
+        head = t.names[i] if node.kind == "var" else f"{t.names[i]} = {g.formulas.get(i, '')}"
+        lines = [head, shape_text(t.shapes[i]), "value " + array_text(g.run.values[i], digits=3, limit=4)]
+        if i in g.run.adjoints:
+            lines.append(f"∂{_output(g)}/∂{t.names[i]} " + array_text(g.run.adjoints[i], digits=3, limit=4))
+        nodes.append((i, [line.replace("\n", " ") for line in lines], node.kind == "var"))
+        for a in dict.fromkeys(node.args):
             if a in t.names:
-                edges.append((a, i))
+                label = shape_text(t.shapes[a])
+                if (a, i) in steps:
+                    label += f"; ∂{_output(g)}/∂{t.names[a]} += {step_text(t, steps[(a, i)])}"
+                edges.append((a, i, label))
     return nodes, edges
 
 
@@ -504,8 +515,8 @@ def mermaid(g: TensorGradient) -> str:
     for i, lines, variable in nodes:
         label = quote("<br/>".join(lines))
         out.append(f"    n{i}([{label}])" if variable else f"    n{i}[{label}]")
-    for a, b in edges:
-        out.append(f"    n{a} -- {quote(shape_text(g.tensors.shapes[a]))} --> n{b}")
+    for a, b, label in edges:
+        out.append(f"    n{a} -- {quote(label)} --> n{b}")
     return "\n".join(out) + "\n"
 
 
@@ -520,7 +531,7 @@ def dot(g: TensorGradient) -> str:
         shape = ", shape=ellipse" if variable else ""
         label = "\\n".join(escape(line) for line in lines)
         out.append(f'    n{i} [label="{label}"{shape}];')
-    for a, b in edges:
-        out.append(f'    n{a} -> n{b} [label="{escape(shape_text(g.tensors.shapes[a]))}"];')
+    for a, b, label in edges:
+        out.append(f'    n{a} -> n{b} [label="{escape(label)}"];')
     out.append("}")
     return "\n".join(out) + "\n"
