@@ -150,12 +150,21 @@ def test_columns_take_the_widened_cells_width_from_the_padding() -> None:
 
 @cache
 def results() -> dict[str, Any]:
+    from chainrule import tensor
     from chainrule.backprop import gradient
     from chainrule.derive import differentiate
     from chainrule.grade import grade
+    from chainrule.syntax import parse_program
 
     g = gradient("c = a*b; d = sigmoid(c) + sqrt(c); loss = d^2", at="a=1,b=2")
+    t = tensor.gradient(
+        parse_program("h = relu(W @ x + b); p = softmax(h); L = norm2(p - y) + sum(h / 2) + x[0]"),
+        shape="W=3x2,x=2,b=3,y=3",
+        seed=0,
+    )
     return {
+        "grad tensor": t,
+        "graph tensor": t,
         "diff": differentiate("sigmoid(sqrt(x)^2) + pi*x", at="1"),
         "diff --view sensitivity": differentiate("sin(sqrt(x))^2", at="1"),
         "grad": g,

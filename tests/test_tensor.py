@@ -121,7 +121,7 @@ def test_values_come_from_nested_lists_shapes_with_a_seed_and_bound_literals() -
         (None, "W=2x2x2,x=2", None, "a vector or matrix"),
         (None, "W=two,x=2", None, "is not a shape"),
         ("W=[[1, 2]]", "x=2,W=1x2", None, "both a value"),
-        ("W=[[1, nan]],x=[1, 2]", None, None, "expected"),
+        ("W=[[1, nan]],x=[1, 2]", None, None, "a number or a constant expression"),
     ],
 )
 def test_bad_values_are_usage_errors(at: str | None, shape: str | None, seed: int | None, message: str) -> None:

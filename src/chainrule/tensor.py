@@ -287,15 +287,15 @@ def _literal_leaves(program: Program) -> tuple[Expr, dict[str, Any]]:
             number[i] = -number[node.args[0]]
         elif node.kind == "list":
             literal[i] = all(literal[a] for a in node.args)
+    built: dict[int, Any] = {}  # every literal list, children first: one pass over the tape
+    for j, node in enumerate(nodes):
+        if node.kind == "list" and literal[j]:
+            built[j] = [built[a] if nodes[a].kind == "list" else number[a] for a in node.args]
     leaves: dict[str, Any] = {}
     for i, name in program.bindings.items():
         if nodes[i].kind != "list" or not literal[i] or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
             continue
-        built: dict[int, Any] = {}
-        for j in range(i + 1):  # children first: the nested lists of this one are built before it
-            if nodes[j].kind == "list" and literal[j]:
-                built[j] = [built[a] if nodes[a].kind == "list" else number[a] for a in nodes[j].args]
-        leaves[name] = _array(np, name, built[i], name)
+        leaves[name] = _array(np, name, built[i], "the program")
         node = nodes[i]
         nodes[i] = Node("var", name, (), node.start, node.end, node.pos)
     if not leaves:

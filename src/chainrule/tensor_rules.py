@@ -140,6 +140,8 @@ def _list_shape(text: str, *shapes: Shape) -> Shape:
                 f"the elements of a list must have one shape: element 0 is {describe(shapes[0])}, "
                 f"element {k} is {describe(s)}"
             )
+    if len(shapes[0]) >= 2:
+        raise ShapeProblem("a list of matrices would have 3 axes: vectors and matrices have at most 2")
     return (len(shapes), *shapes[0])
 
 

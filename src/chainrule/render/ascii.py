@@ -56,6 +56,11 @@ _CHARACTERS: dict[str, str] = {
     "∇": "grad",
     "∑": "sum",
     "∏": "prod",
+    "⊙": ".*",  # entry by entry, as MATLAB writes it (· between matrices is their product)
+    "⊘": "./",
+    "‖": "||",
+    "𝟙": "ones",
+    "ŷ": "yhat",
     "∫": "integral",
     "∘": "o",
     "°": "deg",

@@ -441,7 +441,7 @@ def _bmatrix(a: Any, limit: int = GRADIENT_IN_FULL) -> str:
 def render_latex(g: TensorGradient) -> str:
     """A fragment for a document with amsmath: the steps and the gradient in align* environments."""
     out = latex_text(_output(g))
-    lines = [r"% chainrule: backpropagation on vectors and matrices (needs \usepackage{amsmath,amssymb})"]
+    lines = ["% chainrule: backpropagation on vectors and matrices (needs the amsmath and amssymb packages)"]
     lines.append(rf"\setcounter{{MaxMatrixCols}}{{{GRADIENT_IN_FULL}}}")  # amsmath's matrices stop at 10 columns
     lines.append(r"\paragraph{Forward pass.}")
     lines.append(r"\begin{align*}")
