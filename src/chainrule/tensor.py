@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -339,6 +339,30 @@ class Tensors:
     def node(self, i: int) -> Node:
         return self.expr.nodes[i]
 
+    def sweep(
+        self,
+        values: Mapping[int, Any],
+        backend: Any,
+        wrt: tuple[str, ...],
+        trace: Callable[[int, Any, int, int, Any], None] | None = None,
+    ) -> tuple[tuple[int, ...], interpret.Sweep[Any]]:
+        """The one reverse sweep from the output, in any backend (arrays, or text for the formulas):
+        the variables' nodes, and what reaches each."""
+        chosen = frozenset(wrt)
+        sources = tuple(i for i in self.order if self.node(i).kind == "var" and self.node(i).text in chosen)
+        swept = interpret.sweep(
+            self.expr.nodes,
+            self.order,
+            sources,
+            values,
+            backend,
+            lambda a: self.constant[a],
+            rules=False,
+            lookup=interpret.operation_of,
+            trace=trace,
+        )
+        return sources, swept
+
     def operation(self, i: int) -> Rule | TensorRule:
         return interpret.operation_of(self.expr.nodes[i])
 
@@ -444,19 +468,7 @@ def forward_backward(tensors: Tensors, point: Mapping[str, Any], wrt: tuple[str,
         adjoints[i] = adjoint
         steps.append(Step(i, k, a, contribution))
 
-    chosen = frozenset(wrt)
-    sources = tuple(i for i in tensors.order if tensors.node(i).kind == "var" and tensors.node(i).text in chosen)
-    swept = interpret.sweep(
-        tensors.expr.nodes,
-        tensors.order,
-        sources,
-        vals,
-        backend,
-        lambda a: tensors.constant[a],
-        rules=False,
-        lookup=interpret.operation_of,
-        trace=record,
-    )
+    sources, swept = tensors.sweep(vals, backend, wrt, record)
     gradient: dict[str, Any] = {name: np.zeros_like(point[name]) for name in wrt}
     for i, local in zip(sources, swept.locals, strict=True):
         name = tensors.node(i).text
@@ -710,18 +722,7 @@ def forms(tensors: Tensors, wrt: tuple[str, ...]) -> dict[str, str | None]:
     """∂L/∂v for each variable, as one matrix formula (None when longer than FORM_LIMIT)."""
     backend = Forms(tensors, inline=True).locate()
     texts = interpret.evaluate(tensors.expr.nodes, backend, tensors.order, lookup=interpret.operation_of)
-    chosen = frozenset(wrt)
-    sources = tuple(i for i in tensors.order if tensors.node(i).kind == "var" and tensors.node(i).text in chosen)
-    swept = interpret.sweep(
-        tensors.expr.nodes,
-        tensors.order,
-        sources,
-        texts,
-        backend,
-        lambda a: tensors.constant[a],
-        rules=False,
-        lookup=interpret.operation_of,
-    )
+    sources, swept = tensors.sweep(texts, backend, wrt)
     found: dict[str, list[str]] = {}
     for i, text in zip(sources, swept.locals, strict=True):
         if text != "0":

@@ -41,11 +41,16 @@ def _labels(g: Gradient | Derivation) -> tuple[list[tuple[int, list[str], bool]]
     return nodes, edges
 
 
-def mermaid(g: Gradient | Derivation) -> str:
+Nodes = list[tuple[int, list[str], bool]]  # (id, label lines, is a variable)
+Edges = list[tuple[int, int, str]]  # (from, to, label)
+
+
+def flowchart(nodes: Nodes, edges: Edges) -> str:
+    """A Mermaid flowchart of labelled nodes (variables rounded) and labelled edges."""
+
     def quote(text: str) -> str:
         return '"' + text.replace('"', "#quot;") + '"'
 
-    nodes, edges = _labels(g)
     out = ["flowchart LR"]
     for i, lines, variable in nodes:
         label = quote("<br/>".join(lines))
@@ -55,11 +60,12 @@ def mermaid(g: Gradient | Derivation) -> str:
     return "\n".join(out) + "\n"
 
 
-def dot(g: Gradient | Derivation) -> str:
+def digraph(nodes: Nodes, edges: Edges) -> str:
+    """The same graph in Graphviz dot (variables as ellipses)."""
+
     def escape(text: str) -> str:
         return text.replace("\\", "\\\\").replace('"', '\\"')
 
-    nodes, edges = _labels(g)
     out = ["digraph chainrule {", "    rankdir=LR;", '    node [shape=box, fontname="Helvetica"];']
     out.append('    edge [fontname="Helvetica", fontsize=10];')
     for i, lines, variable in nodes:
@@ -70,3 +76,11 @@ def dot(g: Gradient | Derivation) -> str:
         out.append(f'    n{a} -> n{b} [label="{escape(label)}"];')
     out.append("}")
     return "\n".join(out) + "\n"
+
+
+def mermaid(g: Gradient | Derivation) -> str:
+    return flowchart(*_labels(g))
+
+
+def dot(g: Gradient | Derivation) -> str:
+    return digraph(*_labels(g))

@@ -13,6 +13,7 @@ from rich.text import Text
 
 from chainrule.render.common import exact
 from chainrule.render.documents import dumps
+from chainrule.render.graph_view import Edges, Nodes, digraph, flowchart
 from chainrule.render.text_view import console
 from chainrule.tensor import TensorGradient, step_text
 from chainrule.tensor_rules import TensorRule
@@ -481,7 +482,7 @@ def render_latex(g: TensorGradient) -> str:
 # --------------------------------------------------------------------------- Mermaid and dot
 
 
-def _graph(g: TensorGradient) -> tuple[list[tuple[int, list[str], bool]], list[tuple[int, int, str]]]:
+def _graph(g: TensorGradient) -> tuple[Nodes, Edges]:
     """Nodes labelled with name, operation, shape, value and adjoint; edges with the operand's shape
     and the backward step along them (the vector–Jacobian product)."""
     t = g.tensors
@@ -507,31 +508,8 @@ def _graph(g: TensorGradient) -> tuple[list[tuple[int, list[str], bool]], list[t
 
 
 def mermaid(g: TensorGradient) -> str:
-    def quote(text: str) -> str:
-        return '"' + text.replace('"', "#quot;") + '"'
-
-    nodes, edges = _graph(g)
-    out = ["flowchart LR"]
-    for i, lines, variable in nodes:
-        label = quote("<br/>".join(lines))
-        out.append(f"    n{i}([{label}])" if variable else f"    n{i}[{label}]")
-    for a, b, label in edges:
-        out.append(f"    n{a} -- {quote(label)} --> n{b}")
-    return "\n".join(out) + "\n"
+    return flowchart(*_graph(g))
 
 
 def dot(g: TensorGradient) -> str:
-    def escape(text: str) -> str:
-        return text.replace("\\", "\\\\").replace('"', '\\"')
-
-    nodes, edges = _graph(g)
-    out = ["digraph chainrule {", "    rankdir=LR;", '    node [shape=box, fontname="Helvetica"];']
-    out.append('    edge [fontname="Helvetica", fontsize=10];')
-    for i, lines, variable in nodes:
-        shape = ", shape=ellipse" if variable else ""
-        label = "\\n".join(escape(line) for line in lines)
-        out.append(f'    n{i} [label="{label}"{shape}];')
-    for a, b, label in edges:
-        out.append(f'    n{a} -> n{b} [label="{escape(label)}"];')
-    out.append("}")
-    return "\n".join(out) + "\n"
+    return digraph(*_graph(g))
