@@ -309,6 +309,7 @@ def test_a_disagreement_exits_3(monkeypatch: pytest.MonkeyPatch) -> None:
         (["grad", "L = sum(W @ x)", "--shape", "W=3x4,x=4", "--format=csv", "--json"], "choose one format"),
         (["diff", "W @ x", "--json"], "vectors and matrices are for chainrule grad"),
         (["check", "sum(x)", "1", "--json"], "vectors and matrices are for chainrule grad"),
+        (["diff", "x^2", "--at", "x=[1, 2]", "--json"], "--at gives a list"),
     ],
 )
 def test_refusals_are_exit_2_with_one_json_document(args: list[str], message: str) -> None:

@@ -136,6 +136,14 @@ def _point_items(text: str | Mapping[str, float | str], variables: tuple[str, ..
                 end=offset + len(item),
             )
         _known(name, variables, present, wrt, text, offset, offset + len(item))
+        if "[" in value:
+            at = offset + len(item) - len(value) + value.index("[")
+            raise UsageError(
+                "--at gives a list: vectors and matrices are for chainrule grad",
+                source=text,
+                position=at,
+                hint='try: chainrule grad "L = sum(x^2)" --at "x=[1, 2]"',
+            )
         point[name] = constant_value(value, text, offset + len(item) - len(value))
         offset += len(item) + 1
     return point
