@@ -6,6 +6,7 @@ from typing import Any
 
 from chainrule.grade import Grade
 from chainrule.printing import latex, plain, pretty
+from chainrule.render import md
 from chainrule.render.documents import dumps
 from chainrule.render.json_view import number
 from chainrule.render.latex_view import tex_text
@@ -58,13 +59,14 @@ def render_text(g: Grade) -> str:
 
 def render_markdown(g: Grade) -> str:
     mark = MARKS[g.verdict]
-    out = [f"### d/d{g.variable} `{g.expression}`", ""]
-    out += [f"*Note: {note}*\n" for note in g.notes]
-    out.append(f"- **Your answer:** `{pretty(g.answer_expression) if g.answer_expression is not None else g.answer}`")
+    out = [f"### d/d{md.text(g.variable)} {md.code(g.expression)}", ""]
+    out += [f"*Note: {md.text(note)}*\n" for note in g.notes]
+    answer = pretty(g.answer_expression) if g.answer_expression is not None else g.answer
+    out.append(f"- **Your answer:** {md.code(answer)}")
     if g.expected is not None:
-        out.append(f"- **The chain rule gives:** `{pretty(g.expected)}`")
-    out.append(f"- **Verdict:** {mark} (compared {g.method})")
-    out += [f"- **{f.kind}:** {f.message}" for f in g.diagnosis]
+        out.append(f"- **The chain rule gives:** {md.code(pretty(g.expected))}")
+    out.append(f"- **Verdict:** {mark} (compared {md.text(g.method)})")
+    out += [f"- **{md.text(f.kind)}:** {md.text(f.message)}" for f in g.diagnosis]
     return "\n".join(out) + "\n"
 
 

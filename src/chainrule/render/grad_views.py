@@ -13,6 +13,7 @@ from rich.text import Text
 from chainrule import engine
 from chainrule.backprop import Gradient, groups, norm
 from chainrule.printing import form, latex, plain, pretty
+from chainrule.render import md
 from chainrule.render.common import exact, num, value_text, where
 from chainrule.render.documents import dumps
 from chainrule.render.json_view import check_document, layer_entry, number, wide_entry
@@ -478,20 +479,25 @@ def render_markdown(g: Gradient) -> str:
     from chainrule.render.graph_view import mermaid
 
     at = g.point is not None
-    out = [f"### Gradient of `{g.output}`" + (f" at {where(g.point)}" if at else ""), ""]
-    out += [f"*Note: {note}*\n" for note in g.notes]
+    out = [f"### Gradient of {md.code(g.output)}" + (f" at {md.text(where(g.point))}" if at else ""), ""]
+    out += [f"*Note: {md.text(note)}*\n" for note in g.notes]
     out += ["| node | operation | inputs | local gradients |" + (" value | adjoint |" if at else "")]
     out.append("|" + "---|" * (6 if at else 4))
     for layer in g.layers:
-        locals_ = ", ".join(f"`{_partial(layer.name, lo.wrt)} = {pretty(lo.expression)}`" for lo in layer.locals)
-        cells = [layer.name, f"`{_node_text(g, layer.ops, 'pretty')}`", ", ".join(layer.inputs), locals_]
+        locals_ = ", ".join(md.code(f"{_partial(layer.name, lo.wrt)} = {pretty(lo.expression)}") for lo in layer.locals)
+        cells = [
+            md.text(layer.name),
+            md.code(_node_text(g, layer.ops, "pretty")),
+            md.text(", ".join(layer.inputs)),
+            locals_,
+        ]
         if at:
             adjoint = (g.adjoints or {}).get(layer.name)
             cells += [num(layer.value, 6), num(adjoint, 6)]
         out.append("| " + " | ".join(cells) + " |")
     out += ["", "| variable | gradient |" + (" value | check |" if at else ""), "|" + "---|" * (4 if at else 2)]
     for v in g.wrt:
-        cells = [v, f"`{_symbolic(g, v)}`"]
+        cells = [md.text(v), md.code(_symbolic(g, v), cell=True)]
         if at:
             c = g.checks.get(v)
             cells += [

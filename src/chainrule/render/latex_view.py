@@ -7,6 +7,7 @@ from typing import Any
 from chainrule.derive import Derivation
 from chainrule.printing import form, pretty
 from chainrule.printing import latex as latex_text
+from chainrule.render import md
 from chainrule.render.common import (
     derivative_number,
     function_text,
@@ -116,9 +117,10 @@ def markdown(d: Derivation) -> str:
     """The layers table, the steps, and the graph as Mermaid."""
     at = d.point is not None
     out = [
-        f"### d{d.output}/d{d.variable} of `{function_text(d, 'plain')}`" + (f" at {point_text(d)}" if at else ""),
+        f"### d{d.output}/d{d.variable} of {md.code(function_text(d, 'pretty'))}"
+        + (f" at {md.text(point_text(d))}" if at else ""),
         "",
-        *(f"*Note: {note}*\n" for note in d.notes),
+        *(f"*Note: {md.text(note)}*\n" for note in d.notes),
     ]
     head = "| layer | expression | local derivative | rule |" + (" value | factor |" if at else "")
     out += [head, "|" + "---|" * (6 if at else 4)]
@@ -126,9 +128,9 @@ def markdown(d: Derivation) -> str:
         for k, local in enumerate(layer.locals):
             cells = [
                 layer.name if k == 0 else "",
-                f"`{form(d.graph.dag, layer.ops, d.graph.names, 'pretty')}`" if k == 0 else "",
-                f"`{ratio(layer, local)} = {pretty(local.expression)}`",
-                local.rule,
+                md.code(form(d.graph.dag, layer.ops, d.graph.names, "pretty"), cell=True) if k == 0 else "",
+                md.code(f"{ratio(layer, local)} = {pretty(local.expression)}", cell=True),
+                md.text(local.rule),
             ]
             if at:
                 cells += [num(layer.value, 6) if k == 0 else "", num(local.value, 6)]
@@ -137,22 +139,24 @@ def markdown(d: Derivation) -> str:
     prod = product(d, "pretty")
     if prod is not None:
         out.append(
-            f"**Product.** `d{d.output}/d{d.variable} = {prod}`"
-            + (f" `= {pretty(d.derivative)}`" if d.derivative is not None else "")
+            f"**Product.** {md.code(f'd{d.output}/d{d.variable} = {prod}')}"
+            + (f" {md.code(f'= {pretty(d.derivative)}')}" if d.derivative is not None else "")
         )
     if at:
         out.append("")
-        out.append(f"**Value.** `d{d.output}/d{d.variable} = {derivative_number(d)}` at {point_text(d)}")
+        out.append(
+            f"**Value.** {md.code(f'd{d.output}/d{d.variable} = {derivative_number(d)}')} at {md.text(point_text(d))}"
+        )
         if d.check is not None and d.check.value is not None:
             verdict = "agrees" if d.check.agrees else "disagrees"
             out.append("")
             out.append(
                 f"**Check.** nudge h = {d.check.nudge.h:g}: {num(d.check.nudge.value)}; "
-                f"{d.check.method}: {reference_text(d.check)} ({verdict})"
-                + (f"; {d.check.note}" if d.check.note else "")
+                + md.text(f"{d.check.method}: {reference_text(d.check)} ({verdict})")
+                + (f"; {md.text(d.check.note)}" if d.check.note else "")
             )
     if (sentence := limit_sentence(d)) is not None:
-        out += ["", f"**Limit.** {sentence[0].upper()}{sentence[1:]}."]
+        out += ["", f"**Limit.** {md.text(sentence[0].upper() + sentence[1:])}."]
     if d.orders:
         out += ["", "**Higher orders.**", "", "```text", *higher_lines(d, d.orders), "```"]
     if len(d.layers) <= GRAPH_LAYERS:

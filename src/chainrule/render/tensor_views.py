@@ -11,6 +11,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
+from chainrule.render import md
 from chainrule.render.common import exact
 from chainrule.render.documents import dumps
 from chainrule.render.graph_view import Edges, Nodes, digraph, flowchart
@@ -362,30 +363,28 @@ def render_json(g: TensorGradient) -> str:
 
 
 def _cell(text: str) -> str:
-    """A table cell: | and the characters Markdown would read as emphasis escaped; rows of a matrix
-    on lines of their own."""
-    for ch in "\\|*_`[]<>":
-        text = text.replace(ch, "\\" + ch)
-    return text.replace("\n", "<br>")
+    """A table cell of prose or numbers: Markdown's characters escaped, matrix rows on lines of their own."""
+    return md.text(text)
 
 
 def render_markdown(g: TensorGradient) -> str:
     name = _output(g)
-    lines = [f"### {_cell(_heading(g))}", "", _point_line(g), ""]
-    lines += [f"> note: {n}" for n in g.notes]
+    lines = [f"### {_cell(_heading(g))}", "", _cell(_point_line(g)), ""]
+    lines += [f"> note: {_cell(n)}" for n in g.notes]
     lines += ["", "**Forward pass**", "", "| node | operation | shape | value |", "|---|---|---|---|"]
     for node, operation, shape, value in forward_rows(g, False):
-        lines.append(f"| `{node}` | {_cell(operation)} | {shape} | {_cell(value)} |")
+        lines.append(f"| {md.code(node, cell=True)} | {_cell(operation)} | {shape} | {_cell(value)} |")
     lines += ["", f"**Backward pass** (∂{name}/∂{name} = 1; each step is a vector–Jacobian product)", ""]
     lines += ["| node | to | local rule | shape | contribution |", "|---|---|---|---|---|"]
     for node, operand, text, shape, value in backward_rows(g, False):
-        lines.append(f"| `{node}` | `{operand}` | {_cell(text)} | {shape} | {_cell(value)} |")
+        names = f"| {md.code(node, cell=True)} | {md.code(operand, cell=True)}"
+        lines.append(f"{names} | {_cell(text)} | {shape} | {_cell(value)} |")
     lines += ["", "**Gradient**", "", "| parameter | shape | formula | value | check |", "|---|---|---|---|---|"]
     for v in g.wrt:
         value = array_text(g.gradient[v], limit=GRADIENT_IN_FULL)
         form = g.forms.get(v) or "(long: see the steps)"
         lines.append(
-            f"| `{v}` | {shape_text(g.gradient[v].shape)} | {_cell(form)} | {_cell(value)} | "
+            f"| {md.code(v, cell=True)} | {shape_text(g.gradient[v].shape)} | {_cell(form)} | {_cell(value)} | "
             f"{_cell(_check_text(g, v))} |"
         )
     lines += ["", f"{name} = {exact(g.loss)}", ""]
