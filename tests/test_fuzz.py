@@ -200,7 +200,7 @@ program_inputs: st.SearchStrategy[str] = st.one_of(programs(), expressions, brok
 # ---------------------------------------------------------------------------
 # Options.
 
-FORMATS = ["text", "explain", "json", "latex", "markdown"]
+FORMATS = ["text", "explain", "json", "latex", "markdown", "html", "latex-document"]
 POINTS = [
     "0.7",
     "0",
@@ -289,7 +289,7 @@ def tensor_options(draw: st.DrawFn, program: str) -> list[str]:
 # Every option of every command, to mix freely: unsupported pairs may exit 2.
 ANY_OPTION: list[list[str]] = (
     [["--json"], ["--explain"], ["--view", "sensitivity"], ["--order", "2"], ["--order", "0"], ["--order", "-1"]]
-    + [["--full"]]
+    + [["--full"], ["--latex-document"]]
     + [["--format", f] for f in [*FORMATS, "mermaid", "dot", "csv"]]
     + [["--at", p] for p in POINTS[:4]]
     + [["--wrt", v] for v in ["x", "x,y", "q"]]

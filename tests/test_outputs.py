@@ -68,6 +68,22 @@ def test_python_api() -> None:
     assert not c.correct and c.to_dict()["diagnosis"][0]["kind"] == "sign"
 
 
+@pytest.mark.parametrize("which", ["diff", "grad", "check"])
+def test_jupyter_shows_the_lesson_page_the_markdown_view_and_latex_that_compiles(which: str) -> None:
+    from chainrule import check, differentiate, gradient
+
+    result = {
+        "diff": lambda: differentiate("sin((2x+1)^2)", at=3),
+        "grad": lambda: gradient("c = a*b; d = c + 1; loss = d^2", at={"a": 2, "b": 3}),
+        "check": lambda: check("cos(3x)", "3sin(3x)"),
+    }[which]()
+    page = result._repr_html_()
+    assert page.startswith("<iframe srcdoc=") and "&lt;!DOCTYPE html&gt;" in page  # the page, isolated
+    assert ("| u1 |" if which == "diff" else "|" if which == "grad" else "Verdict") in result._repr_markdown_()
+    assert "```mermaid" not in result._repr_markdown_().split("\n")[0]  # the view, not a bare diagram
+    assert result._repr_latex_().startswith("\\[")  # a display that compiles (tests/test_latex.py)
+
+
 def test_latex_and_markdown(run: Any) -> None:
     code, out, _ = run("diff", "sin((2x+1)^2)", "--at", "3", "--format", "latex")
     assert code == 0 and out.startswith("\\begin{aligned}") and out.rstrip().endswith("\\end{aligned}")

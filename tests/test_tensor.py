@@ -9,8 +9,6 @@ for the lessons' identities, and ``tests/test_tensor_oracle.py`` (autograd).
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from typing import Any
 
 import numpy as np
@@ -364,19 +362,3 @@ def test_markdown_tables_parse_with_the_expected_cells() -> None:
     assert "∂L/∂W1 += ∂L/∂u1·xᵀ" in cells
     assert "(W2ᵀ·2(yhat − y) ⊙ relu′(W1·x + b1))·xᵀ" in cells
     assert sum(t.type == "table_open" for t in tokens) == 3
-
-
-@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="no TeX engine on this machine")
-def test_latex_compiles(tmp_path: Any) -> None:
-    for program, shapes in ((SEED_NETWORK, SEED_SHAPES), (EMBEDDING, "E=10x4,W=5x4"), (*ROWS["index"],)):
-        body = tensor_views.render_latex(grad(program, shape=shapes, seed=0))
-        doc = "\\documentclass{article}\\usepackage{amsmath,amssymb}\\begin{document}\n" + body + "\\end{document}\n"
-        (tmp_path / "t.tex").write_text(doc, encoding="utf-8")
-        run = subprocess.run(
-            ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "t.tex"],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert run.returncode == 0, run.stdout[-2000:]

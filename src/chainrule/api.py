@@ -49,6 +49,18 @@ def _point(at: Point, named: Mapping[str, float]) -> str | Mapping[str, float] |
     return repr(float(at))
 
 
+def framed(page: str, height: int = 720) -> str:
+    """A lesson page for a notebook cell: in an iframe of its own, so that two pages in one
+    notebook (and the notebook's own styles and scripts) never meet."""
+    import html
+
+    return (
+        f'<iframe srcdoc="{html.escape(page, quote=True)}" title="chainrule lesson page" '
+        f'style="width: 100%; height: {height}px; border: 1px solid #ccc;" '
+        'sandbox="allow-scripts"></iframe>'
+    )
+
+
 def _variables(wrt: Variables) -> str | None:
     return wrt if wrt is None or isinstance(wrt, str) else ",".join(wrt)
 
@@ -85,7 +97,12 @@ class DiffResult:
     def _repr_latex_(self) -> str:
         from chainrule.render.latex_view import latex
 
-        return "$$" + latex(self.derivation) + "$$"
+        return latex(self.derivation)
+
+    def _repr_html_(self) -> str:
+        from chainrule.render.html_view import diff_page
+
+        return framed(diff_page(self.derivation))
 
 
 @dataclass(frozen=True)
@@ -104,9 +121,19 @@ class GradResult:
         return document(self.result)
 
     def _repr_markdown_(self) -> str:
-        from chainrule.render.graph_view import mermaid
+        from chainrule.render.grad_views import render_markdown
 
-        return f"```mermaid\n{mermaid(self.result)}```\n"
+        return render_markdown(self.result)
+
+    def _repr_latex_(self) -> str:
+        from chainrule.render.grad_views import render_latex
+
+        return render_latex(self.result)
+
+    def _repr_html_(self) -> str:
+        from chainrule.render.html_view import grad_page
+
+        return framed(grad_page(self.result))
 
 
 @dataclass(frozen=True)
@@ -160,9 +187,19 @@ class CheckResult:
         return document(self.result)
 
     def _repr_markdown_(self) -> str:
-        from chainrule.render.check_view import render_text
+        from chainrule.render.check_view import render_markdown
 
-        return "```\n" + render_text(self.result) + "```\n"
+        return render_markdown(self.result)
+
+    def _repr_latex_(self) -> str:
+        from chainrule.render.check_view import render_latex
+
+        return render_latex(self.result)
+
+    def _repr_html_(self) -> str:
+        from chainrule.render.html_view import check_page
+
+        return framed(check_page(self.result))
 
 
 def differentiate(

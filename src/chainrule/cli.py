@@ -353,6 +353,10 @@ At = Annotated[
 ]
 Explain = Annotated[bool, typer.Option("--explain", help="Show the lesson, step by step.")]
 Json = Annotated[bool, typer.Option("--json", help="One strict JSON document on stdout.")]
+LatexDocument = Annotated[
+    bool,
+    typer.Option("--latex-document", help="A whole LaTeX document (--format latex gives a fragment to paste)."),
+]
 FormatOption = Annotated[
     str | None, typer.Option("--format", help="text, explain, json, latex or markdown (as the command has them).")
 ]
@@ -406,9 +410,14 @@ def _source(argument: str, what: str = "the expression") -> str:
     return text.replace("\r\n", "\n")  # a program saved with Windows line endings
 
 
-def _format(format_: str | None, json_: bool, explain: bool = False) -> str:
-    """The format asked for by --format, --json or --explain; asking for two is a usage error."""
+def _format(format_: str | None, json_: bool, explain: bool = False, document: bool = False) -> str:
+    """The format asked for by --format, --json, --explain or --latex-document; asking for two is a
+    usage error (--latex-document with --format latex is one: the whole document)."""
     chosen = format_.lower() if format_ is not None else None
+    if document and chosen in (None, "latex"):
+        chosen = "latex-document"
+    elif document:
+        raise UsageError(f"--latex-document writes LaTeX: it cannot go with --format {chosen}")
     asked = {f for f, on in ((chosen, chosen is not None), ("json", json_), ("explain", explain)) if on}
     if len(asked) > 1:
         shown = ", ".join(quoted(str(a), 20, bare=True) for a in sorted(map(str, asked)))
@@ -438,6 +447,7 @@ def diff(
     wrt: Annotated[str | None, typer.Option("--wrt", help="The variable to differentiate by.")] = None,
     explain: Explain = False,
     json_: Json = False,
+    latex_document: LatexDocument = False,
     format_: FormatOption = None,
     granularity: GranularityOption = Granularity.functions,
     timeout: Timeout = 5.0,
@@ -464,7 +474,8 @@ def diff(
         from chainrule.derive import differentiate
 
         render = _renderer(
-            "diff --view sensitivity" if view is View.sensitivity else "diff", _format(format_, json_, explain)
+            "diff --view sensitivity" if view is View.sensitivity else "diff",
+            _format(format_, json_, explain, latex_document),
         )
         if plot is not None:  # before the work: a path that cannot be written is found at once
             from chainrule.files import writable
@@ -508,6 +519,7 @@ def grad(
     ] = None,
     explain: Explain = False,
     json_: Json = False,
+    latex_document: LatexDocument = False,
     format_: FormatOption = None,
     granularity: GranularityOption = Granularity.functions,
     timeout: Timeout = 5.0,
@@ -540,7 +552,7 @@ def grad(
         from chainrule.backprop import gradient
         from chainrule.syntax import parse_program
 
-        chosen = _format(format_, json_, explain)
+        chosen = _format(format_, json_, explain, latex_document)
         source = _source(expression)
         _arrays_first(source, at, shape)
         with _budgets(timeout, memory):
@@ -566,6 +578,7 @@ def check(
     answer: Annotated[str, typer.Argument(help='Your derivative, as on paper: "4(2x+1)cos((2x+1)^2)".')],
     wrt: Annotated[str | None, typer.Option("--wrt", help="The variable to differentiate by.")] = None,
     json_: Json = False,
+    latex_document: LatexDocument = False,
     format_: FormatOption = None,
     timeout: Timeout = 5.0,
     memory: Memory = "2G",
@@ -580,7 +593,7 @@ def check(
     def work() -> tuple[str, int]:
         from chainrule.grade import grade
 
-        render = _renderer("check", _format(format_, json_))
+        render = _renderer("check", _format(format_, json_, document=latex_document))
         with _budgets(timeout, memory):
             if expression == answer == "-":
                 raise UsageError("only one of the expression and the answer can be read from standard input ('-')")

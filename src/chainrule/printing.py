@@ -221,6 +221,9 @@ def _printers() -> tuple[Any, Any, Any]:
             return _long_number(expr) or str(super()._print_Rational(expr))
 
     class Latex(LatexPrinter):  # type: ignore[misc]
+        def _print_Symbol(self, expr: Any, style: str = "plain") -> str:
+            return symbol_tex(expr.name)
+
         def _print_Subs(self, expr: Any) -> str:
             found = _abstract_prime(expr)
             if found is not None:
@@ -229,3 +232,115 @@ def _printers() -> tuple[Any, Any, Any]:
             return str(super()._print_Subs(expr))
 
     return Plain(), Pretty(), Latex()
+
+
+_GREEK_TEX = frozenset(
+    [
+        "alpha",
+        "beta",
+        "gamma",
+        "delta",
+        "epsilon",
+        "varepsilon",
+        "zeta",
+        "eta",
+        "theta",
+        "vartheta",
+        "iota",
+        "kappa",
+        "lambda",
+        "mu",
+        "nu",
+        "xi",
+        "pi",
+        "rho",
+        "sigma",
+        "tau",
+        "upsilon",
+        "phi",
+        "varphi",
+        "chi",
+        "psi",
+        "omega",
+        "Gamma",
+        "Delta",
+        "Theta",
+        "Lambda",
+        "Xi",
+        "Pi",
+        "Sigma",
+        "Upsilon",
+        "Phi",
+        "Psi",
+        "Omega",
+    ]
+)
+GREEK_LETTERS = dict(
+    zip(
+        "αβγδεζηθικλμνξπρστυφχψωΓΔΘΛΞΠΣΦΨΩ",
+        [
+            "alpha",
+            "beta",
+            "gamma",
+            "delta",
+            "epsilon",
+            "zeta",
+            "eta",
+            "theta",
+            "iota",
+            "kappa",
+            "lambda",
+            "mu",
+            "nu",
+            "xi",
+            "pi",
+            "rho",
+            "sigma",
+            "tau",
+            "upsilon",
+            "phi",
+            "chi",
+            "psi",
+            "omega",
+            "Gamma",
+            "Delta",
+            "Theta",
+            "Lambda",
+            "Xi",
+            "Pi",
+            "Sigma",
+            "Phi",
+            "Psi",
+            "Omega",
+        ],
+        strict=True,
+    )
+)
+_LAYER_NAME = re.compile(r"u[0-9]+")
+_MARK_TEX = {"′": "'", "″": "''", "‴": "'''"}
+
+
+def symbol_tex(name: str) -> str:
+    """A name in LaTeX, distinct names distinct: x_1 is x_{1} and x1 is \\mathit{x1}; theta_1 is
+    \\theta_{1}; the layers' u12 is u_{12}; loss is \\mathrm{loss}; c′ (a rebinding) is c'."""
+    marks = ""
+    while name and name[-1] in _MARK_TEX:
+        marks = _MARK_TEX[name[-1]] + marks
+        name = name[:-1]
+    if _LAYER_NAME.fullmatch(name):
+        return f"u_{{{name[1:]}}}{marks}"
+    base, _, sub = name.partition("_")
+    text = _word_tex(base)
+    if sub:
+        text += "_{" + ",".join(p if p.isdigit() else _word_tex(p) for p in sub.split("_")) + "}"
+    return text + marks
+
+
+def _word_tex(word: str) -> str:
+    if word in GREEK_LETTERS:
+        return "\\" + GREEK_LETTERS[word]
+    if word in _GREEK_TEX:
+        return "\\" + word
+    if len(word) == 1:
+        return word
+    return rf"\mathit{{{word}}}" if any(c.isdigit() for c in word) else rf"\mathrm{{{word}}}"

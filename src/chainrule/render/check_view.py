@@ -71,11 +71,19 @@ def render_markdown(g: Grade) -> str:
 
 
 def render_latex(g: Grade) -> str:
+    """The answer and the chain rule's derivative displayed, then the verdict and the diagnosis as prose."""
+    from chainrule.render.latex_view import display, paragraphs
 
-    lines = [rf"\text{{your answer: }} & {latex(g.answer_expression)}"]
+    answer = latex(g.answer_expression) if g.answer_expression is not None else rf"\text{{{tex_text(g.answer)}}}"
+    lines = [rf"\text{{your answer: }} & {answer}"]
     if g.expected is not None:
         lines.append(rf"\text{{the chain rule: }} & {latex(g.expected)}")
-    lines.append(rf"\text{{verdict: }} & \text{{{g.verdict}}}")
-    lines += [rf"\text{{{f.kind}: }} & \text{{{f.message}}}" for f in g.diagnosis]
-    lines += [rf"\text{{note: }} & \text{{{tex_text(note)}}}" for note in g.notes]
-    return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}\n"
+    verdict = [tex_text(f"Verdict: {g.verdict} (compared {g.method}).")]
+    verdict += [rf"\textbf{{{tex_text(f.kind)}:}} {tex_text(f.message)}" for f in g.diagnosis]
+    return display("\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}\n") + paragraphs(g.notes, verdict)
+
+
+def render_latex_document(g: Grade) -> str:
+    from chainrule.render.latex_view import document
+
+    return document(render_latex(g), f"Checking d/d{g.variable} of {g.expression}")

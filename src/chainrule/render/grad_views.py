@@ -456,7 +456,7 @@ def _explained(lines: list[str], full: bool) -> str:
 
 def render_latex(g: Gradient) -> str:
 
-    from chainrule.render.latex_view import name_tex, number_tex, tex_text
+    from chainrule.render.latex_view import display, name_tex, number_tex, paragraphs, tex_text
 
     rows = []
     for layer, built in zip(g.layers, g.graph.layers, strict=True):
@@ -471,8 +471,11 @@ def render_latex(g: Gradient) -> str:
         value = rf" = {number_tex(_value(g, v))}" if v in gradient else ""
         frac = rf"\frac{{\partial {name_tex(g.output)}}}{{\partial {name_tex(v)}}}"
         rows.append(rf"{frac} &= {_symbolic(g, v, 'latex')}{value}")
-    rows += [rf"&& \text{{note: {tex_text(note)}}}" for note in g.notes]
-    return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}\n"
+    checks = [
+        tex_text(f"Check of ∂{g.output}/∂{v}: {c.method}, {_verdict(c.agrees, 'agrees', 'disagrees', 'undecided')}.")
+        for v, c in g.checks.items()
+    ]
+    return display("\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}\n") + paragraphs(g.notes, checks)
 
 
 def render_markdown(g: Gradient) -> str:
@@ -507,3 +510,9 @@ def render_markdown(g: Gradient) -> str:
         out.append("| " + " | ".join(cells) + " |")
     out += ["", "```mermaid", mermaid(g).rstrip(), "```", ""]
     return "\n".join(out)
+
+
+def render_latex_document(g: Gradient) -> str:
+    from chainrule.render.latex_view import document
+
+    return document(render_latex(g), f"Backpropagation for {g.output}")

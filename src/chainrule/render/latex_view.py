@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chainrule.derive import Derivation
-from chainrule.printing import form, pretty
+from chainrule.printing import GREEK_LETTERS, form, pretty, symbol_tex
 from chainrule.printing import latex as latex_text
 from chainrule.render import md
 from chainrule.render.common import (
@@ -32,18 +32,47 @@ def _frac(top: str, bottom: str, partial: bool) -> str:
 
 
 def name_tex(name: str) -> str:
-    """u12 -> u_{12}, as SymPy writes symbols."""
-    stem = name.rstrip("0123456789")
-    digits = name[len(stem) :]
-    if not stem:
-        return name
-    stem = stem.replace("_", r"\_")
-    stem = rf"\mathrm{{{stem}}}" if len(stem) > 1 else stem
-    return f"{stem}_{{{digits}}}" if digits else stem
+    """A name in LaTeX, as SymPy's printer writes it in the formulas (printing.symbol_tex)."""
+    return symbol_tex(name)
 
 
 def latex(d: Derivation) -> str:
-    """An aligned block: layers, local derivatives, the product, the value."""
+    """A fragment for a document with amsmath: the layers, local derivatives, product, value and
+    higher orders in a display (\\[ … \\]), then the notes, the limit and the check as paragraphs."""
+    return display(aligned(d)) + paragraphs(d.notes, _closing(d))
+
+
+def display(body: str) -> str:
+    """An aligned block as displayed mathematics, ready to paste into a document."""
+    return "\\[\n" + body + "\\]\n"
+
+
+def paragraphs(notes: tuple[str, ...], sentences: list[str]) -> str:
+    """The prose after a display: each note, then each sentence, as LaTeX text."""
+    lines = [rf"\noindent Note: {tex_text(note)}\par" for note in notes]
+    lines += [rf"\noindent {sentence}\par" for sentence in sentences]
+    return "".join(line + "\n" for line in lines)
+
+
+def _closing(d: Derivation) -> list[str]:
+    """The limit and the check, as LaTeX sentences."""
+    sentences = []
+    if (sentence := limit_sentence(d)) is not None:
+        sentences.append(tex_text(sentence[0].upper() + sentence[1:] + "."))
+    if d.check is not None and d.check.value is not None:
+        verdict = "agrees" if d.check.agrees else "disagrees"
+        text = (
+            f"Check: the nudge h = {d.check.nudge.h:g} gives {num(d.check.nudge.value)}; "
+            f"{d.check.method}: {reference_text(d.check)} ({verdict})"
+            + (f"; {d.check.note}" if d.check.note else "")
+            + "."
+        )
+        sentences.append(tex_text(text))
+    return sentences
+
+
+def aligned(d: Derivation) -> str:
+    """An aligned block: layers, local derivatives, the product, the value, the higher orders."""
     rows = []
     for layer, built in zip(d.layers, d.graph.layers, strict=True):
         for k, local in enumerate(layer.locals):
@@ -58,12 +87,9 @@ def latex(d: Derivation) -> str:
         rows.append(rf"{total} &= {' + '.join(terms)}")
     if d.derivative is not None:
         rows.append(rf"&= {_tex(d.derivative)}")
-    rows += [rf"&& \text{{note: {tex_text(note)}}}" for note in d.notes]
     if d.point is not None and d.derivative_value is not None:
         at = ", ".join(f"{name_tex(k)}={num(v)}" for k, v in d.point.items())
         rows.append(rf"\left.{total}\right|_{{{at}}} &= {number_tex(derivative_number(d))}")
-    if (sentence := limit_sentence(d)) is not None:
-        rows.append(rf"&\text{{{tex_text(sentence)}}}")
     for o in d.orders[1:]:
         lhs = rf"\frac{{d^{{{o.order}}}{name_tex(d.output)}}}{{d{name_tex(d.variable)}^{{{o.order}}}}}"
         formula = _tex(o.layered) if o.layered is not None else r"\text{(too large to show)}"
@@ -85,6 +111,8 @@ def tex_text(sentence: str) -> str:
         sentence = sentence.replace(char, escaped)
     for char, escaped in _UNICODE.items():  # the lessons' typography, which a TeX engine may lack
         sentence = sentence.replace(char, escaped)
+    if not sentence.isascii():  # anything else: named, never a character pdflatex would refuse
+        sentence = "".join(ch if ch.isascii() else f"(U+{ord(ch):04X})" for ch in sentence)
     return sentence
 
 
@@ -104,6 +132,30 @@ _UNICODE = {
     "≈": r"\ensuremath{\approx}",
     "→": r"\ensuremath{\to}",
     **{char: rf"\textsuperscript{{{digit}}}" for char, digit in _SUPERSCRIPTS.items()},
+    **{char: rf"\textsubscript{{{digit}}}" for char, digit in zip("₀₁₂₃₄₅₆₇₈₉", "0123456789", strict=True)},
+    **{char: rf"\ensuremath{{\{name}}}" for char, name in GREEK_LETTERS.items() if char not in "σπ"},
+    "∂": r"\ensuremath{\partial}",
+    "∇": r"\ensuremath{\nabla}",
+    "×": r"\ensuremath{\times}",
+    "∞": r"\ensuremath{\infty}",
+    "≠": r"\ensuremath{\neq}",
+    "⊙": r"\ensuremath{\odot}",
+    "⊘": r"\ensuremath{\oslash}",
+    "‖": r"\ensuremath{\|}",
+    "ᵀ": r"\ensuremath{^{\top}}",
+    "𝟙": r"\ensuremath{\mathbf{1}}",
+    "°": r"\ensuremath{^{\circ}}",
+    "✓": r"\ensuremath{\checkmark}",
+    "✗": "x",
+    "…": r"\ldots{}",
+    "—": "---",
+    "–": "--",
+    "‘": "`",
+    "’": "'",
+    "“": "``",
+    "”": "''",
+    "″": "''",
+    "ŷ": r"\ensuremath{\hat{y}}",
 }
 
 
@@ -170,3 +222,20 @@ def _mermaid(d: Derivation) -> str:
     from chainrule.render.graph_view import mermaid
 
     return mermaid(d)
+
+
+def document(body: str, title: str) -> str:
+    """A whole LaTeX document around a fragment (--latex-document): pdflatex compiles it as it is."""
+    return (
+        "\\documentclass{article}\n"
+        "\\usepackage{amsmath,amssymb}\n"
+        "\\allowdisplaybreaks\n"
+        "\\begin{document}\n"
+        f"\\section*{{{tex_text(title)}}}\n"
+        f"{body}"
+        "\\end{document}\n"
+    )
+
+
+def latex_document(d: Derivation) -> str:
+    return document(latex(d), f"The chain rule for {function_text(d, 'pretty')}")

@@ -44,6 +44,8 @@ VIEWS: dict[str, dict[str, str]] = {
         "explain": "explain_view:render",
         "json": "json_view:render",
         "latex": "latex_view:latex",
+        "latex-document": "latex_view:latex_document",
+        "html": "html_view:diff_page",
         "markdown": "latex_view:markdown",
     },
     "diff --view sensitivity": {
@@ -55,6 +57,8 @@ VIEWS: dict[str, dict[str, str]] = {
         "explain": "grad_views:render_explain",
         "json": "grad_views:render_json",
         "latex": "grad_views:render_latex",
+        "latex-document": "grad_views:render_latex_document",
+        "html": "html_view:grad_page",
         "markdown": "grad_views:render_markdown",
     },
     "grad tensor": {  # grad on vectors and matrices
@@ -62,6 +66,7 @@ VIEWS: dict[str, dict[str, str]] = {
         "explain": "tensor_views:render_explain",
         "json": "tensor_views:render_json",
         "latex": "tensor_views:render_latex",
+        "latex-document": "tensor_views:render_latex_document",
         "markdown": "tensor_views:render_markdown",
         "mermaid": "tensor_views:mermaid",
         "dot": "tensor_views:dot",
@@ -78,6 +83,8 @@ VIEWS: dict[str, dict[str, str]] = {
         "text": "check_view:render_text",
         "json": "check_view:render_json",
         "latex": "check_view:render_latex",
+        "latex-document": "check_view:render_latex_document",
+        "html": "html_view:check_page",
         "markdown": "check_view:render_markdown",
     },
 }

@@ -512,3 +512,9 @@ def mermaid(g: TensorGradient) -> str:
 
 def dot(g: TensorGradient) -> str:
     return digraph(*_graph(g))
+
+
+def render_latex_document(g: TensorGradient) -> str:
+    from chainrule.render.latex_view import document
+
+    return document(render_latex(g), f"Backpropagation on vectors and matrices: {g.tensors.statement}")

@@ -1,0 +1,425 @@
+"""The lesson page: one self-contained HTML file that works offline (``--format html``).
+
+It holds the layers table with the mathematics as MathML (SymPy's presentation printer;
+browsers render it natively), the computational graph as an inline SVG laid out by
+grandalf's Sugiyama layout, and a stepper: buttons (and the arrow keys) go through the
+forward pass, node by node, then the backward pass, edge by edge, each step showing
+upstream × local = contribution and the adjoint it updates.  The numbers the page shows
+are the result's, carried in the page as JSON: the page computes nothing.
+
+For print, the controls are hidden and the tables of every step are shown.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Any
+
+from chainrule.backprop import Gradient
+from chainrule.derive import Derivation
+from chainrule.grade import Grade
+from chainrule.printing import form, pretty
+from chainrule.render.common import exact, function_text, num, where
+
+GRAPH_NODES = 60  # beyond this many nodes the page leaves out the drawing (the tables stay)
+NODE_WIDTH, NODE_HEIGHT, GAP_X, GAP_Y = 150, 64, 70, 26
+
+
+def mathml(expr: Any) -> str:
+    """An expression as presentation MathML, inline."""
+    from sympy.printing.mathml import mathml as printer
+
+    return f'<math display="inline">{printer(expr, printer="presentation")}</math>'
+
+
+def _esc(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+# --------------------------------------------------------------------------- the lesson's data
+
+
+def lesson(e: Gradient | Derivation) -> dict[str, Any]:
+    """Nodes, edges, and the steps of the forward and the backward pass, as the page shows them."""
+    graph = e.graph
+    at = e.evaluation.at
+    point = e.point or {}
+    nodes: list[dict[str, Any]] = []
+    for v in graph.variables:
+        if graph.uses(v):
+            nodes.append({"name": v, "kind": "variable", "formula": v, "value": point.get(v)})
+    edges: list[dict[str, Any]] = []
+    forward: list[dict[str, Any]] = []
+    for layer in e.layers:
+        formula = form(graph.dag, layer.ops, graph.names, "pretty")
+        nodes.append({"name": layer.name, "kind": "layer", "formula": formula, "value": layer.value})
+        forward.append({"node": layer.name, "formula": formula, "value": layer.value, "text": exact(layer.value)})
+        for k, local in enumerate(layer.locals):
+            edges.append(
+                {
+                    "from": local.wrt,
+                    "to": layer.name,
+                    "local": f"∂{layer.name}/∂{local.wrt} = {pretty(local.expression)}",
+                    "value": local.value,
+                    "slot": k,
+                }
+            )
+    backward: list[dict[str, Any]] = []
+    if at is not None:
+        for step in at.steps:
+            node, source = graph.names[step.node], graph.names[step.input]
+            backward.append(
+                {
+                    "node": node,
+                    "input": source,
+                    "upstream": step.upstream,
+                    "local": step.local,
+                    "contribution": step.contribution,
+                    "adjoint": step.accumulated,
+                }
+            )
+    return {"output": e.output, "nodes": nodes, "edges": edges, "forward": forward, "backward": backward}
+
+
+# --------------------------------------------------------------------------- the drawing
+
+
+def svg(data: dict[str, Any]) -> str:
+    """The computational graph, laid out left to right by grandalf's Sugiyama layout."""
+    from grandalf.graphs import Edge, Graph, Vertex
+    from grandalf.layouts import SugiyamaLayout
+
+    class Box:
+        w, h = NODE_HEIGHT, NODE_WIDTH  # laid out top to bottom, then turned: x is the rank
+
+    names = [n["name"] for n in data["nodes"]]
+    if not names or len(names) > GRAPH_NODES:
+        return ""
+    vertices = {name: Vertex(name) for name in names}
+    for v in vertices.values():
+        v.view = Box()
+    links = [(e["from"], e["to"]) for e in data["edges"] if e["from"] in vertices and e["to"] in vertices]
+    layout = Graph(list(vertices.values()), [Edge(vertices[a], vertices[b]) for a, b in dict.fromkeys(links)])
+    places: dict[str, tuple[float, float]] = {}
+    offset = 0.0
+    for component in layout.C:
+        sugiyama = SugiyamaLayout(component)
+        sugiyama.yspace, sugiyama.xspace = NODE_WIDTH + GAP_X, NODE_HEIGHT + GAP_Y
+        sugiyama.init_all()
+        sugiyama.draw()
+        ys = [v.view.xy[0] for v in component.sV]
+        low = min(ys)
+        for v in component.sV:
+            across, along = v.view.xy
+            places[v.data] = (along, across - low + offset)
+        offset += max(ys) - low + NODE_HEIGHT + GAP_Y
+    xs = [p[0] for p in places.values()]
+    ys = [p[1] for p in places.values()]
+    left, top = min(xs) - NODE_WIDTH / 2 - 10, min(ys) - NODE_HEIGHT / 2 - 10
+    width = max(xs) - min(xs) + NODE_WIDTH + 20
+    height = max(ys) - min(ys) + NODE_HEIGHT + 20
+    parts = [
+        f'<svg id="graph" role="img" aria-labelledby="graph-title" viewBox="{left:.0f} {top:.0f} {width:.0f} '
+        f'{height:.0f}" width="{width:.0f}" height="{height:.0f}" xmlns="http://www.w3.org/2000/svg">',
+        f'<title id="graph-title">The computational graph of {_esc(data["output"])}: inputs on the left, '
+        "the output on the right</title>",
+        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="10" markerHeight="10" '
+        'markerUnits="userSpaceOnUse" orient="auto-start-reverse">'
+        '<path d="M 0 0 L 10 5 L 0 10 z" fill="#444"/></marker></defs>',
+    ]
+    for e in data["edges"]:
+        if e["from"] not in places or e["to"] not in places:
+            continue
+        (x1, y1), (x2, y2) = places[e["from"]], places[e["to"]]
+        parts.append(
+            f'<line class="edge" data-from="{_esc(e["from"])}" data-to="{_esc(e["to"])}" '
+            f'x1="{x1 + NODE_WIDTH / 2:.1f}" y1="{y1:.1f}" x2="{x2 - NODE_WIDTH / 2:.1f}" y2="{y2:.1f}" '
+            'marker-end="url(#arrow)"><title>' + _esc(e["local"]) + "</title></line>"
+        )
+    for n in data["nodes"]:
+        x, y = places[n["name"]]
+        shape = "rx" if n["kind"] == "variable" else "rx-small"
+        radius = NODE_HEIGHT / 2 if shape == "rx" else 6
+        parts.append(
+            f'<g class="node {n["kind"]}" data-node="{_esc(n["name"])}">'
+            f'<rect x="{x - NODE_WIDTH / 2:.1f}" y="{y - NODE_HEIGHT / 2:.1f}" width="{NODE_WIDTH}" '
+            f'height="{NODE_HEIGHT}" rx="{radius:.0f}"/>'
+            f'<text x="{x:.1f}" y="{y - 12:.1f}" class="formula">{_esc(_short(n["formula"], n["name"]))}</text>'
+            f'<text x="{x:.1f}" y="{y + 6:.1f}" class="value">value ?</text>'
+            f'<text x="{x:.1f}" y="{y + 22:.1f}" class="adjoint">∂{_esc(data["output"])}/∂{_esc(n["name"])} ?</text>'
+            "</g>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _short(formula: str, name: str) -> str:
+    text = formula if formula == name else f"{name} = {formula}"
+    return text if len(text) <= 22 else text[:20] + "…"
+
+
+# --------------------------------------------------------------------------- the page
+
+
+_STYLE = """
+:root { color-scheme: light; }
+body { font: 16px/1.5 system-ui, sans-serif; color: #1a1a1a; background: #ffffff; margin: 2rem auto;
+       max-width: 72rem; padding: 0 1rem; }
+h1 { font-size: 1.5rem; } h2 { font-size: 1.2rem; margin-top: 2rem; }
+table { border-collapse: collapse; margin: 0.5rem 0; }
+th, td { border-bottom: 1px solid #8c8c8c; padding: 0.25rem 0.75rem; text-align: left; vertical-align: top; }
+td.number { text-align: right; font-variant-numeric: tabular-nums; }
+.controls { display: flex; gap: 0.5rem; align-items: center; flex-wrap: wrap; margin: 1rem 0; }
+button { font: inherit; padding: 0.4rem 0.9rem; border: 2px solid #1f4e99; border-radius: 6px;
+         background: #1f4e99; color: #ffffff; cursor: pointer; }
+button:disabled { background: #e8e8e8; color: #444444; border-color: #8c8c8c; cursor: default; }
+button:focus-visible { outline: 3px solid #8a3b00; outline-offset: 2px; }
+#step-text { font-size: 1.1rem; padding: 0.5rem 0.75rem; background: #f3f6fb; border-left: 4px solid #1f4e99;
+             min-height: 1.6rem; }
+#graph { max-width: 100%; height: auto; display: block; margin: 1rem 0; }
+#graph rect { fill: #ffffff; stroke: #444444; stroke-width: 1.5; }
+#graph .variable rect { fill: #f3f6fb; }
+#graph text { text-anchor: middle; font-size: 13px; fill: #1a1a1a; }
+#graph .edge { stroke: #444444; stroke-width: 1.5; }
+#graph .current rect { stroke: #8a3b00; stroke-width: 4; }
+#graph .edge.current { stroke: #8a3b00; stroke-width: 4; }
+#graph .done rect { fill: #fff4e0; }
+.verdict-correct { color: #1b5e20; } .verdict-wrong { color: #8b0000; }
+@media print {
+  .controls, #step-text { display: none; }
+  body { margin: 0; max-width: none; }
+  #graph { page-break-inside: avoid; }
+}
+"""
+
+_SCRIPT = """
+(function () {
+  const data = JSON.parse(document.getElementById('lesson-data').textContent);
+  const steps = [];
+  data.forward.forEach((s) => steps.push({kind: 'forward', step: s}));
+  data.backward.forEach((s) => steps.push({kind: 'backward', step: s}));
+  let index = 0;  // steps taken
+  const text = document.getElementById('step-text');
+  const counter = document.getElementById('step-counter');
+  const prev = document.getElementById('previous');
+  const next = document.getElementById('next');
+  const reset = document.getElementById('reset');
+  const fmt = (v) => (v === null || v === undefined) ? '?' : Number(v).toPrecision(6).replace(/\\.?0+$/, '')
+    .replace(/\\.?0+e/, 'e');
+  function nodeOf(name) { return document.querySelector('#graph [data-node="' + CSS.escape(name) + '"]'); }
+  function setCell(kind, name, value) {
+    document.querySelectorAll('[data-cell-' + kind + '="' + CSS.escape(name) + '"]').forEach((el) => {
+      if (value === null) { el.textContent = '?'; el.removeAttribute('data-number'); }
+      else { el.textContent = fmt(value); el.setAttribute('data-number', String(value)); }
+    });
+    const g = nodeOf(name);
+    if (g) {
+      const t = g.querySelector('.' + kind);
+      if (kind === 'value') t.textContent = 'value ' + (value === null ? '?' : fmt(value));
+      else t.textContent = '∂' + data.output + '/∂' + name + ' ' + (value === null ? '?' : fmt(value));
+    }
+  }
+  function render() {
+    document.querySelectorAll('#graph .current').forEach((el) => el.classList.remove('current'));
+    document.querySelectorAll('#graph .done').forEach((el) => el.classList.remove('done'));
+    data.nodes.forEach((n) => {
+      setCell('value', n.name, n.kind === 'variable' ? n.value : null);
+      setCell('adjoint', n.name, null);
+    });
+    const forwardDone = Math.min(index, data.forward.length);
+    for (let k = 0; k < forwardDone; k++) {
+      setCell('value', data.forward[k].node, data.forward[k].value);
+      const g = nodeOf(data.forward[k].node); if (g) g.classList.add('done');
+    }
+    if (index > data.forward.length) setCell('adjoint', data.output, 1);
+    for (let k = 0; k < index - data.forward.length; k++) {
+      const s = data.backward[k];
+      setCell('adjoint', s.input, s.adjoint);
+    }
+    let say = 'Press Next (or the right arrow key) to start the forward pass.';
+    if (index > 0) {
+      const current = steps[index - 1];
+      const s = current.step;
+      if (current.kind === 'forward') {
+        say = 'Forward step ' + index + ' of ' + data.forward.length + ': ' + s.node + ' = ' + s.formula +
+          ' = ' + fmt(s.value);
+        const g = nodeOf(s.node); if (g) g.classList.add('current');
+      } else {
+        const k = index - data.forward.length;
+        say = 'Backward step ' + k + ' of ' + data.backward.length + ': ∂' + data.output + '/∂' + s.input +
+          ' += upstream × local = ' + fmt(s.upstream) + ' × ' + fmt(s.local) + ' = ' + fmt(s.contribution) +
+          '; the adjoint of ' + s.input + ' is now ' + fmt(s.adjoint);
+        document.querySelectorAll('#graph .edge').forEach((el) => {
+          if (el.dataset.from === s.input && el.dataset.to === s.node) el.classList.add('current');
+        });
+      }
+    } else if (steps.length === 0) {
+      say = 'There are no steps to show: give a point with --at.';
+    }
+    if (index === steps.length && steps.length > 0) say += ' (the last step)';
+    text.textContent = say;
+    text.dataset.step = String(index);
+    counter.textContent = 'step ' + index + ' of ' + steps.length;
+    prev.disabled = index === 0;
+    next.disabled = index === steps.length;
+  }
+  prev.addEventListener('click', () => { if (index > 0) { index--; render(); } });
+  next.addEventListener('click', () => { if (index < steps.length) { index++; render(); } });
+  reset.addEventListener('click', () => { index = 0; render(); });
+  document.addEventListener('keydown', (event) => {
+    if (event.target && event.target.tagName === 'INPUT') return;
+    if (event.key === 'ArrowRight') { next.click(); event.preventDefault(); }
+    if (event.key === 'ArrowLeft') { prev.click(); event.preventDefault(); }
+    if (event.key === 'Home') { reset.click(); event.preventDefault(); }
+  });
+  render();
+})();
+"""
+
+
+def _document(title: str, body: str, data: dict[str, Any] | None) -> str:
+    payload = ""
+    if data is not None:
+        text = json.dumps(data, ensure_ascii=True, allow_nan=False).replace("</", "<\\/")
+        payload = f'<script type="application/json" id="lesson-data">{text}</script><script>{_SCRIPT}</script>'
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{_esc(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n<main>\n"
+        f"{body}\n</main>\n{payload}\n</body>\n</html>\n"
+    )
+
+
+def _stepper(data: dict[str, Any]) -> str:
+    total = len(data["forward"]) + len(data["backward"])
+    return (
+        '<section aria-labelledby="steps-heading"><h2 id="steps-heading">Step through the passes</h2>'
+        '<div class="controls" role="group" aria-label="Step through the forward and backward passes">'
+        '<button id="previous" type="button" aria-label="Previous step">◀ Previous</button>'
+        '<button id="next" type="button" aria-label="Next step">Next ▶</button>'
+        '<button id="reset" type="button" aria-label="Back to the start">Reset</button>'
+        f'<span id="step-counter" aria-hidden="true">step 0 of {total}</span></div>'
+        '<p id="step-text" role="status" aria-live="polite"></p>'
+        f"{svg(data)}</section>"
+    )
+
+
+def _nodes_table(data: dict[str, Any], e: Gradient | Derivation) -> str:
+    rows = []
+    formulas = {layer.name: built.expression for layer, built in zip(e.layers, e.graph.layers, strict=True)}
+    for n in data["nodes"]:
+        shown = mathml(formulas[n["name"]]) if n["name"] in formulas else _esc(n["formula"])
+        rows.append(
+            f'<tr><th scope="row">{_esc(n["name"])}</th><td>{shown}</td>'
+            f'<td class="number" data-cell-value="{_esc(n["name"])}">?</td>'
+            f'<td class="number" data-cell-adjoint="{_esc(n["name"])}">?</td></tr>'
+        )
+    return (
+        '<table id="nodes"><caption>Every node: its value (forward pass) and its adjoint '
+        f"∂{_esc(data['output'])}/∂node (backward pass)</caption>"
+        '<thead><tr><th scope="col">node</th><th scope="col">operation</th><th scope="col">value</th>'
+        f'<th scope="col">adjoint</th></tr></thead><tbody>{"".join(rows)}</tbody></table>'
+    )
+
+
+def _layers_table(e: Gradient | Derivation) -> str:
+    rows = []
+    at = e.point is not None
+    for layer in e.layers:
+        for k, local in enumerate(layer.locals):
+            partial = "∂" if len(layer.inputs) > 1 else "d"
+            rows.append(
+                "<tr>"
+                + (f'<th scope="row">{_esc(layer.name)}</th>' if k == 0 else "<td></td>")
+                + f"<td>{partial}{_esc(layer.name)}/{partial}{_esc(local.wrt)} = {mathml(local.expression)}</td>"
+                + f"<td>{_esc(local.rule)}</td>"
+                + (f'<td class="number">{_esc(num(local.value, 6))}</td>' if at else "")
+                + "</tr>"
+            )
+    head = '<th scope="col">local derivative</th><th scope="col">rule</th>' + (
+        '<th scope="col">local value</th>' if at else ""
+    )
+    return (
+        '<table id="layers"><caption>Each layer\'s local derivative and its rule</caption>'
+        f'<thead><tr><th scope="col">layer</th>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+    )
+
+
+def _backward_table(data: dict[str, Any]) -> str:
+    if not data["backward"]:
+        return ""
+    rows = "".join(
+        f'<tr><td>{_esc(s["node"])} → {_esc(s["input"])}</td><td class="number">{_esc(num(s["upstream"], 6))}</td>'
+        f'<td class="number">{_esc(num(s["local"], 6))}</td><td class="number">{_esc(num(s["contribution"], 6))}</td>'
+        f'<td class="number">{_esc(num(s["adjoint"], 6))}</td></tr>'
+        for s in data["backward"]
+    )
+    return (
+        '<table id="backward"><caption>The backward pass: each node passes upstream × local to an input</caption>'
+        '<thead><tr><th scope="col">step</th><th scope="col">upstream</th><th scope="col">local</th>'
+        f'<th scope="col">contribution</th><th scope="col">adjoint</th></tr></thead><tbody>{rows}</tbody></table>'
+    )
+
+
+def _notes(notes: tuple[str, ...]) -> str:
+    return "".join(f'<p class="note">Note: {_esc(n)}</p>' for n in notes)
+
+
+def diff_page(d: Derivation) -> str:
+    """The lesson page of a derivative."""
+    data = lesson(d)
+    point = f" at {where(d.point)}" if d.point else ""
+    title = f"The chain rule for {function_text(d, 'pretty')}{point}"
+    summary = f"d{d.output}/d{d.variable} = {mathml(d.derivative)}" if d.derivative is not None else ""
+    value = (
+        f' = <span id="derivative" data-value="{d.derivative_value!r}">{_esc(exact(d.derivative_value))}</span>'
+        if d.derivative_value is not None
+        else ""
+    )
+    check = ""
+    if d.check is not None and d.check.value is not None:
+        verdict = "agrees" if d.check.agrees else "disagrees"
+        check = (
+            f"<p>Check: the nudge h = {d.check.nudge.h:g} gives {_esc(num(d.check.nudge.value))}; "
+            f"{_esc(d.check.method)} gives {_esc(num(d.check.value))} ({verdict}).</p>"
+        )
+    body = (
+        f"<h1>{_esc(title)}</h1>{_notes(d.notes)}<p>{summary}{value}</p>{check}"
+        f"{_stepper(data)}<h2>Layers</h2>{_layers_table(d)}{_nodes_table(data, d)}{_backward_table(data)}"
+    )
+    return _document(title, body, data)
+
+
+def grad_page(g: Gradient) -> str:
+    """The lesson page of a gradient (backpropagation)."""
+    data = lesson(g)
+    point = f" at {where(g.point)}" if g.point else ""
+    title = f"Backpropagation for {g.output}{point}"
+    gradient = g.gradient or {}
+    items = "".join(
+        f'<li>∂{_esc(g.output)}/∂{_esc(v)} = <span data-gradient="{_esc(v)}" data-value="{gradient[v]!r}">'
+        f"{_esc(exact(gradient[v]))}</span></li>"
+        for v in g.wrt
+        if gradient.get(v) is not None
+    )
+    body = (
+        f"<h1>{_esc(title)}</h1>{_notes(g.notes)}<ul id='gradient'>{items}</ul>"
+        f"{_stepper(data)}<h2>Layers</h2>{_layers_table(g)}{_nodes_table(data, g)}{_backward_table(data)}"
+    )
+    return _document(title, body, data)
+
+
+def check_page(g: Grade) -> str:
+    """The page of a graded answer: the answer, the chain rule's derivative, the verdict and why."""
+    title = f"Checking d/d{g.variable} of {g.expression}"
+    answer = mathml(g.answer_expression) if g.answer_expression is not None else _esc(g.answer)
+    expected = mathml(g.expected) if g.expected is not None else "(too large to show)"
+    findings = "".join(f"<li><strong>{_esc(f.kind)}:</strong> {_esc(f.message)}</li>" for f in g.diagnosis)
+    body = (
+        f"<h1>{_esc(title)}</h1>{_notes(g.notes)}"
+        f"<p>Your answer: {answer}</p><p>The chain rule gives: {expected}</p>"
+        f'<p id="verdict" class="verdict-{_esc(g.verdict)}">Verdict: {_esc(g.verdict)} (compared {_esc(g.method)})</p>'
+        + (f"<ul id='diagnosis'>{findings}</ul>" if findings else "")
+    )
+    return _document(title, body, None)
