@@ -182,9 +182,10 @@ def test_every_view_writes_ascii_on_an_ascii_terminal(view: str, format_: str) -
     result = results()[view]
     unicode = render(result, Terminal(width=100))
     ascii_ = render(result, Terminal(width=100, ascii=True))
-    assert not unicode.isascii() or format_ == "latex"  # the notation the ASCII form replaces (LaTeX spells it)
+    assert not unicode.isascii() or format_.startswith("latex") or format_ == "html"  # (these spell it in ASCII)
     assert ascii_.isascii()
-    assert "\\u" not in (ascii_ if format_ != "json" else "")  # every character had an ASCII form
+    if format_ in ("text", "explain", "markdown", "mermaid", "dot"):  # (LaTeX and JSON write \\u themselves)
+        assert "\\u" not in ascii_  # every character had an ASCII form
     if format_ == "json":
         assert json.loads(ascii_) == json.loads(unicode)
     else:

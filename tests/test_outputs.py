@@ -86,7 +86,8 @@ def test_jupyter_shows_the_lesson_page_the_markdown_view_and_latex_that_compiles
 
 def test_latex_and_markdown(run: Any) -> None:
     code, out, _ = run("diff", "sin((2x+1)^2)", "--at", "3", "--format", "latex")
-    assert code == 0 and out.startswith("\\begin{aligned}") and out.rstrip().endswith("\\end{aligned}")
+    assert code == 0 and out.startswith("\\[\n\\begin{aligned}") and "\\end{aligned}\n\\]\n" in out
+    assert out.rstrip().endswith("(agrees).\\par")  # the check, as LaTeX prose after the display
     assert "\\frac{du_{2}}{du_{1}} &= 2 u_{1} = 14" in out
     code, out, _ = run("diff", "sin((2x+1)^2)", "--at", "3", "--format", "markdown")
     assert code == 0 and "| layer | expression |" in out and "```mermaid" in out
@@ -101,7 +102,7 @@ def test_latex_and_markdown_for_grad_and_check(run: Any) -> None:
     code, out, _ = run("check", "sin(x^2)", "cos(x)*2x", "--format", "markdown")
     assert code == 3 and "**wrong-point:**" in out
     code, out, _ = run("check", "sin(x^2)", "cos(x)*2x", "--format", "latex")
-    assert code == 3 and out.startswith("\\begin{aligned}")
+    assert code == 3 and out.startswith("\\[\n\\begin{aligned}") and "\\textbf{wrong-point:}" in out
 
 
 def test_plot_png_opens_and_svg_is_svg(tmp_path: Any, run: Any) -> None:

@@ -217,7 +217,7 @@ _SCRIPT = """
     if (g) {
       const t = g.querySelector('.' + kind);
       if (kind === 'value') t.textContent = 'value ' + (value === null ? '?' : fmt(value));
-      else t.textContent = '∂' + data.output + '/∂' + name + ' ' + (value === null ? '?' : fmt(value));
+      else t.textContent = '\\u2202' + data.output + '/\\u2202' + name + ' ' + (value === null ? '?' : fmt(value));
     }
   }
   function render() {
@@ -247,8 +247,8 @@ _SCRIPT = """
         const g = nodeOf(s.node); if (g) g.classList.add('current');
       } else {
         const k = index - data.forward.length;
-        say = 'Backward step ' + k + ' of ' + data.backward.length + ': ∂' + data.output + '/∂' + s.input +
-          ' += upstream × local = ' + fmt(s.upstream) + ' × ' + fmt(s.local) + ' = ' + fmt(s.contribution) +
+        say = 'Backward step ' + k + ' of ' + data.backward.length + ': \\u2202' + data.output + '/\\u2202' + s.input +
+          ' += upstream \\u00d7 local = ' + fmt(s.upstream) + ' \\u00d7 ' + fmt(s.local) + ' = ' + fmt(s.contribution) +
           '; the adjoint of ' + s.input + ' is now ' + fmt(s.adjoint);
         document.querySelectorAll('#graph .edge').forEach((el) => {
           if (el.dataset.from === s.input && el.dataset.to === s.node) el.classList.add('current');
@@ -283,12 +283,15 @@ def _document(title: str, body: str, data: dict[str, Any] | None) -> str:
     if data is not None:
         text = json.dumps(data, ensure_ascii=True, allow_nan=False).replace("</", "<\\/")
         payload = f'<script type="application/json" id="lesson-data">{text}</script><script>{_SCRIPT}</script>'
-    return (
+    page = (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{_esc(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n<main>\n"
         f"{body}\n</main>\n{payload}\n</body>\n</html>\n"
     )
+    # ASCII throughout, whatever the terminal: characters as references (the script and its data
+    # spell theirs as \\u escapes), so the page is the same file on every machine.
+    return page.encode("ascii", "xmlcharrefreplace").decode("ascii")
 
 
 def _stepper(data: dict[str, Any]) -> str:
