@@ -151,7 +151,7 @@ def _ascii() -> bool:
 
 
 def _width() -> int:
-    return max(60, min(shutil.get_terminal_size(fallback=(100, 24)).columns, 160))
+    return max(60, min(shutil.get_terminal_size(fallback=(100, 24)).columns, 240))
 
 
 class _OutputLost(Exception):

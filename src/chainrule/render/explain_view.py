@@ -7,7 +7,6 @@ pipeline, the product, the verification by nudging, and the pitfall.
 from __future__ import annotations
 
 import math
-import textwrap
 
 from chainrule.derive import Derivation
 from chainrule.printing import pretty
@@ -92,8 +91,7 @@ def _composition(d: Derivation, chain: bool) -> list[str]:
 def _locals(d: Derivation) -> list[str]:
     out = [
         "2. Local derivatives",
-        "   Each layer needs only its own local derivative: the derivative with respect to",
-        "   its immediate input.",
+        "   Each layer needs only its own local derivative: the derivative with respect to its immediate input.",
     ]
     rows = []
     for layer in d.layers:
@@ -189,7 +187,7 @@ def _product(d: Derivation, chain: bool) -> list[str]:
         out.append(_aside(note))
     if (sentence := limit_sentence(d)) is not None:
         text = f"{sentence[0].upper()}{sentence[1:]}."
-        out += textwrap.wrap(text, width=96, initial_indent="   ", subsequent_indent="   ")
+        out.append(f"   {text}")  # one line: the view reflows it to the terminal (registry.reflow)
     return out + [""]
 
 

@@ -17,7 +17,7 @@ from chainrule.render import md
 from chainrule.render.common import exact, num, value_text, where
 from chainrule.render.documents import dumps
 from chainrule.render.json_view import check_document, layer_entry, number, wide_entry
-from chainrule.render.text_view import console
+from chainrule.render.text_view import Column, console, table
 from chainrule.wide import text as wide
 
 SCHEMA = "chainrule.grad/1"
@@ -264,21 +264,24 @@ def render_text(g: Gradient, color: bool = False, width: int = 100, full: bool =
     return out.getvalue()
 
 
+def _whole(title: str) -> bool:
+    """Columns of names and numbers, which are never cut."""
+    return title in ("node", "input", "variable", "value", "upstream", "contribution", "adjoint", "to", "shape")
+
+
 LONG = 400  # rows: a longer table (--full on a network) is laid out in plain columns, without Rich
 
 
 def _table(con: Any, titles: tuple[str, ...], right: set[str], rows: list[list[str]], bold: str = "") -> None:
-    """A table: Rich's, or for more than LONG rows plain columns (Rich takes about a second per
-    thousand rows; a network's backward pass has twenty thousand)."""
+    """A table: names and numbers whole at any width (text_view.table), or for more than LONG rows
+    plain columns (Rich takes about a second per thousand rows; a network's backward pass has twenty
+    thousand)."""
     if len(rows) <= LONG:
-        table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-        for title in titles:
-            table.add_column(
-                title, justify="right" if title in right else "left", style="bold green" if title == bold else None
-            )
-        for row in rows:
-            table.add_row(*row)
-        con.print(table)
+        columns = [
+            Column(title, right=title in right, style="bold green" if title == bold else None, whole=_whole(title))
+            for title in titles
+        ]
+        table(con, columns, rows, con.width)
         return
     widths = [max(len(title), *(len(row[k]) for row in rows)) for k, title in enumerate(titles)]
 

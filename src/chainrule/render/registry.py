@@ -99,6 +99,13 @@ SUMMARIZING = {
     "tensor_views:render_text",
     "tensor_views:render_explain",
 }  # views that summarize a large result
+# the views of plain lines, fitted to the terminal's width (registry.reflow)
+REFLOWED = {
+    "explain_view:render",
+    "grad_views:render_explain",
+    "tensor_views:render_explain",
+    "check_view:render_text",
+}
 COLUMNS = {"text", "explain"}  # formats laid out in columns, which their ASCII forms keep aligned
 
 
@@ -131,6 +138,31 @@ def renderer(view: str, format_: str) -> Renderer:
 
     def render(result: Any, terminal: Terminal) -> str:
         text = draw(result, terminal)
+        if name in REFLOWED:
+            text = reflow(text, terminal.width)
         return spell(text) if terminal.ascii else text
 
     return render
+
+
+def reflow(text: str, width: int) -> str:
+    """A lesson's lines fitted to the terminal: a line longer than `width` is wrapped at spaces (never
+    inside a word or a number), its continuation indented under its own text; shorter lines, such as
+    the rows of a table, stay as they are."""
+    import textwrap
+
+    lines = []
+    for line in text.split("\n"):
+        if len(line) <= width:
+            lines.append(line)
+            continue
+        indent = line[: len(line) - len(line.lstrip(" "))]
+        lines += textwrap.wrap(
+            line,
+            width,
+            subsequent_indent=indent if len(indent) <= 3 else indent + "  ",  # prose, or under a row's text
+            break_long_words=False,
+            break_on_hyphens=False,
+            drop_whitespace=True,
+        ) or [line]
+    return "\n".join(lines)

@@ -7,15 +7,13 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from rich import box
-from rich.table import Table
 from rich.text import Text
 
 from chainrule.render import md
 from chainrule.render.common import exact
 from chainrule.render.documents import dumps
 from chainrule.render.graph_view import Edges, Nodes, digraph, flowchart
-from chainrule.render.text_view import console
+from chainrule.render.text_view import Column, console, table
 from chainrule.tensor import TensorGradient, step_text
 from chainrule.tensor_rules import TensorRule
 
@@ -177,12 +175,9 @@ def _point_line(g: TensorGradient) -> str:
 
 
 def _table(con: Any, titles: tuple[str, ...], right: set[str], rows: Sequence[tuple[str, ...]]) -> None:
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    for title in titles:
-        table.add_column(title, justify="right" if title in right else "left", overflow="fold")
-    for row in rows:
-        table.add_row(*row)
-    con.print(table)
+    """Names and shapes whole, formulas and values wrapped at spaces (text_view.table)."""
+    columns = [Column(t, right=t in right, whole=t in ("node", "to", "shape")) for t in titles]
+    table(con, columns, [list(r) for r in rows], con.width)
 
 
 def render_text(g: TensorGradient, color: bool = False, width: int = 100, full: bool = False) -> str:

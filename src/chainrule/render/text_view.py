@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 
 from rich import box
 from rich.console import Console
@@ -52,6 +53,58 @@ def console(color: bool, width: int) -> tuple[Console, io.StringIO]:
     return con, out
 
 
+@dataclass(frozen=True)
+class Column:
+    """A column of a terminal table.  `whole` cells (names and numbers) are never cut or folded."""
+
+    title: str
+    right: bool = False
+    style: str | None = None
+    whole: bool = False
+
+
+GAP = 2  # the spaces between two columns of a table
+
+
+def table(con: Console, columns: list[Column], rows: list[list[str]], width: int) -> None:
+    """A table that keeps every number whole at any width: a text column is at least as wide as its
+    longest word, so it wraps at spaces and never inside a number; when the columns do not fit side
+    by side even so, each row is stacked as "title  cell" lines instead."""
+    least = []
+    for k, c in enumerate(columns):
+        cells = [c.title, *(r[k] for r in rows)]
+        if c.whole:
+            least.append(max(len(line) for cell in cells for line in cell.splitlines() or [""]))
+        else:
+            least.append(max([len(word) for cell in cells for word in cell.split()] or [1]))
+    if sum(least) + GAP * (len(columns) - 1) > width:
+        _stacked(con, columns, rows)
+        return
+    grid = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for c, w in zip(columns, least, strict=True):
+        grid.add_column(
+            c.title,
+            justify="right" if c.right else "left",
+            style=c.style,
+            no_wrap=c.whole,
+            min_width=w,
+            overflow="fold",
+        )
+    for r in rows:
+        grid.add_row(*r)
+    con.print(grid)
+
+
+def _stacked(con: Console, columns: list[Column], rows: list[list[str]]) -> None:
+    """A narrow terminal's table: each row a block, each cell on a line of its own after its title."""
+    pad = max(len(c.title) for c in columns) + GAP
+    for r in rows:
+        for c, cell in zip(columns, r, strict=True):
+            if cell:
+                con.print(Text.assemble((c.title.ljust(pad), "bold"), (cell, c.style or "")))
+        con.print()
+
+
 def render(d: Derivation, color: bool = False, width: int = 100) -> str:
     con, out = console(color, width)
     at = d.point is not None
@@ -66,21 +119,22 @@ def render(d: Derivation, color: bool = False, width: int = 100) -> str:
     con.print(title)
     for reading in d.notes:
         con.print(Text(f"note: {reading}"))
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    table.add_column("layer", style="bold cyan")
-    table.add_column("expression")
-    table.add_column("local derivative")
-    table.add_column("rule", style="magenta")
+    columns = [
+        Column("layer", style="bold cyan", whole=True),
+        Column("expression"),
+        Column("local derivative"),
+        Column("rule", style="magenta"),
+    ]
     if at:
-        table.add_column("value", justify="right")
-        table.add_column("factor", justify="right", style="green")
+        columns += [Column("value", right=True, whole=True), Column("factor", right=True, style="green", whole=True)]
+    rows: list[list[str]] = []
     many = len(d.layers) > FULL
     shown = [*d.layers[:ENDS], None, *d.layers[-ENDS:]] if many else list(d.layers)
     for layer in shown:
         if layer is None:
             hidden = len(d.layers) - 2 * ENDS
-            table.add_row(
-                "⋮", f"{hidden:,} more layers (--json or --explain lists every one)", *[""] * (4 if at else 2)
+            rows.append(
+                ["⋮", f"{hidden:,} more layers (--json or --explain lists every one)", *[""] * (4 if at else 2)]
             )
             continue
         for k, local in enumerate(layer.locals):
@@ -96,9 +150,9 @@ def render(d: Derivation, color: bool = False, width: int = 100) -> str:
                     value_text(layer.value, layer.value_beyond) if first else "",
                     value_text(local.value, local.value_beyond),
                 ]
-            table.add_row(*row)
+            rows.append(row)
     if d.layers:
-        con.print(table)
+        table(con, columns, rows, width)
     else:
         con.print(f"  {d.output} has no layers: it is a variable or a constant.")
     lhs = f"d{d.output}/d{d.variable}"
@@ -152,12 +206,12 @@ def render(d: Derivation, color: bool = False, width: int = 100) -> str:
             con.print(f"         {c.method}: not available ({c.note})")
         else:
             verdict = Text("agrees ✓", style="bold green") if c.agrees else Text("DISAGREES ✗", style="bold red")
-            con.print(
-                Text.assemble(
-                    f"         {c.method}: {reference_text(c)}, {error_text(c)} ",
-                    verdict,
-                )
-            )
+            line = f"         {c.method}: {reference_text(c)}, {error_text(c)} "
+            if len(line) + len(verdict) > width:  # the verdict on a line of its own, never split from its mark
+                con.print(line.rstrip())
+                con.print(Text.assemble("         ", verdict))
+            else:
+                con.print(Text.assemble(line, verdict))
             if c.note:
                 con.print(f"         ({c.note})")
     if d.orders:
