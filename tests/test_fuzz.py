@@ -289,7 +289,7 @@ def tensor_options(draw: st.DrawFn, program: str) -> list[str]:
 # Every option of every command, to mix freely: unsupported pairs may exit 2.
 ANY_OPTION: list[list[str]] = (
     [["--json"], ["--explain"], ["--view", "sensitivity"], ["--order", "2"], ["--order", "0"], ["--order", "-1"]]
-    + [["--full"], ["--latex-document"]]
+    + [["--full"], ["--latex-document"], ["--window", "0,1"], ["--window", "1,0"]]
     + [["--format", f] for f in [*FORMATS, "mermaid", "dot", "csv"]]
     + [["--at", p] for p in POINTS[:4]]
     + [["--wrt", v] for v in ["x", "x,y", "q"]]

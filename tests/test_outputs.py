@@ -178,3 +178,24 @@ def test_huge_exact_numbers_are_shown_to_ten_digits_in_the_lessons_notation() ->
     assert pretty(sympy.Integer(2) ** 1030) == "1.150523606e310"
     assert pretty(sympy.Rational(3, 7)) == "3/7" and pretty(sympy.Integer(10) ** 12) == "1000000000000"
     assert plain(sympy.Rational(1, 10**400)) == "1/1" + "0" * 400
+
+
+def test_the_plot_window_keeps_poles_and_spikes_from_flattening_the_curve() -> None:
+    from chainrule.render.plot_view import heights, window
+
+    lo, hi = window(0.05, math.sin(20), -math.cos(20) / 0.0025)  # sin(1/x): it turns within hundredths
+    assert hi - lo < 0.1 and lo < 0.05 < hi
+    assert window(3, 49, 28) == (1, 5)  # an ordinary function keeps ±2 around the point
+    xs = [0.56 + k * (2.24 - 0.56) / 399 for k in range(400)]
+    fs = [math.tan(x) for x in xs]  # a pole at π/2 inside the window
+    low, high = heights(fs, [math.tan(1.4)])  # type: ignore[misc]
+    assert -40 < low < 0 < math.tan(1.4) < high < 40
+
+
+def test_window_option(tmp_path: Any, run: Any) -> None:
+    pytest.importorskip("matplotlib")
+    assert run("diff", "x^2", "--at", "1", "--plot", str(tmp_path / "f.png"), "--window", "-3,3")[0] == 0
+    code, _, err = run("diff", "x^2", "--at", "1", "--plot", str(tmp_path / "g.png"), "--window", "3,-3")
+    assert code == 2 and "a < b" in err and not (tmp_path / "g.png").exists()
+    code, _, err = run("diff", "x^2", "--at", "1", "--window", "0,1")
+    assert code == 2 and "give --plot FILE too" in err

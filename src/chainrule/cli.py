@@ -461,6 +461,9 @@ def diff(
         Path | None,
         typer.Option("--plot", help="Draw f, its tangent and its derivative to a .png or .svg file (needs --at)."),
     ] = None,
+    window: Annotated[
+        str | None, typer.Option("--window", help="The x-range of --plot: a,b (default: around the point).")
+    ] = None,
 ) -> None:
     """Differentiate an expression by the chain rule, layer by layer.
 
@@ -483,13 +486,20 @@ def diff(
 
             kind_of(plot)
             writable(plot, "--plot", _streams())
+        if window is not None and plot is None:
+            raise UsageError("--window sets the x-range of --plot: give --plot FILE too")
+        span = None
+        if window is not None:
+            from chainrule.render.plot_view import parse_window
+
+            span = parse_window(window)
         with _budgets(timeout, memory):
             result = differentiate(_source(expression), wrt=wrt, at=at, granularity=granularity.value, order=order)
             text = render(result)
             if plot is not None:
                 from chainrule.render.plot_view import plot as draw
 
-                figure.append(draw(result, kind_of(plot)))
+                figure.append(draw(result, kind_of(plot), span))
         wrong = (result.check is not None and result.check.agrees is False) or any(
             o.agrees is False for o in result.orders
         )

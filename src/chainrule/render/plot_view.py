@@ -18,9 +18,32 @@ SAMPLES = 400
 INSTALL = 'pip install "chainrule[plot]"'
 
 
-def _window(x0: float) -> tuple[float, float]:
+def window(x0: float, f0: float, slope: float) -> tuple[float, float]:
+    """The x-range of the figure: ±2 around the point (more for a large x), narrowed for a steep f
+    so that the curve near the point is seen (sin(1/x) at 0.05 turns within ±0.03)."""
     half = max(2.0, 0.5 * abs(x0)) if abs(x0) < 1e300 else 0.25 * abs(x0)  # the ends stay finite
+    if math.isfinite(slope) and slope != 0 and math.isfinite(f0):
+        steep = STEEP * max(abs(f0), 1.0) / abs(slope)
+        half = max(min(half, steep), 1e-9 * max(abs(x0), 1.0))
     return x0 - half, x0 + half
+
+
+STEEP = 5.0  # the window spans about this many of the function's own scales, at the point's slope
+KEEP = (5.0, 95.0)  # percentiles of f the y-range keeps: poles and spikes are cut off, not drawn flat
+
+
+def heights(values: list[float], must: list[float]) -> tuple[float, float] | None:
+    """The y-range: f's values between the KEEP percentiles, and the `must` points (the point
+    itself), with a margin; None when nothing is finite."""
+    finite = sorted(v for v in values if math.isfinite(v))
+    if not finite:
+        return None
+    low = finite[int(KEEP[0] / 100 * (len(finite) - 1))]
+    high = finite[int(KEEP[1] / 100 * (len(finite) - 1))]
+    kept = [v for v in must if math.isfinite(v)]
+    low, high = min([low, *kept]), max([high, *kept])
+    pad = 0.15 * (high - low or max(abs(high), 1.0))
+    return low - pad, high + pad
 
 
 def _scale(values: list[float]) -> int:
@@ -83,8 +106,8 @@ def kind_of(path: PurePath) -> str:
     return kind
 
 
-def plot(d: Derivation, kind: str) -> bytes:
-    """The figure as PNG or SVG bytes."""
+def plot(d: Derivation, kind: str, span: tuple[float, float] | None = None) -> bytes:
+    """The figure as PNG or SVG bytes; `span` is --window a,b, else the window is chosen (window())."""
     if d.point is None or d.value is None or d.derivative_value is None:
         raise UsageError("--plot needs a point: add --at")
     if kind not in KINDS:
@@ -95,7 +118,7 @@ def plot(d: Derivation, kind: str) -> bytes:
     except ImportError:
         raise UsageError(f"--plot needs matplotlib, an optional extra: {INSTALL}") from None
     x0, f0, slope = d.point[d.variable], d.value, d.derivative_value
-    lo, hi = _window(x0)
+    lo, hi = span if span is not None else window(x0, f0, slope)
     xs = [lo + (hi - lo) * k / (SAMPLES - 1) for k in range(SAMPLES)]
     fs, dfs = _curves(d, xs)
     tangent = [_tangent(f0, slope, x - x0) for x in xs]
@@ -103,15 +126,15 @@ def plot(d: Derivation, kind: str) -> bytes:
     px, (pf, pdf, pt, p0) = _scaled(xs, across), (_scaled(v, up) for v in (fs, dfs, tangent, [f0]))
     figure = Figure(figsize=(7, 4.5), dpi=100)
     axes = figure.add_subplot()
+    shown = heights(pf, p0)  # f decides the y-range; f′ is drawn where it fits
+    if shown is not None:
+        pf, pdf = _cut(pf, shown), _cut(pdf, shown)
     axes.plot(px, pf, label=f"{d.output}({d.variable})", color="#1f5fa8", linewidth=2)
     axes.plot(px, pt, "--", color="#d9822b", label=f"tangent, slope {slope:.4g}")
     axes.plot(px, pdf, color="#3a9d5d", label=f"d{d.output}/d{d.variable}")
     axes.plot(_scaled([x0], across), p0, "o", color="#1f5fa8")
-    finite = [v for v in pf + pdf if math.isfinite(v)]
-    if finite:
-        top, bottom = max(finite), min(finite)
-        pad = 0.1 * (top - bottom or 1.0)
-        axes.set_ylim(bottom - pad, top + pad)
+    if shown is not None:
+        axes.set_ylim(*shown)
     axes.axhline(0, color="#999999", linewidth=0.5)
     axes.set_xlabel(d.variable + _unit(across))
     if up:
@@ -122,3 +145,22 @@ def plot(d: Derivation, kind: str) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format=kind, bbox_inches="tight")
     return buffer.getvalue()
+
+
+def _cut(values: list[float], shown: tuple[float, float]) -> list[float]:
+    """Values far outside the y-range (beside a pole) as gaps, so that no line joins +∞ to −∞."""
+    low, high = shown
+    reach = 20 * (high - low)
+    return [v if low - reach <= v <= high + reach else math.nan for v in values]
+
+
+def parse_window(text: str) -> tuple[float, float]:
+    """--window a,b: two finite numbers, a < b."""
+    parts = text.split(",")
+    try:
+        a, b = (float(p) for p in parts)
+    except ValueError:
+        raise UsageError(f"--window takes two numbers a,b, as in --window -1,3, not {text[:40]!r}") from None
+    if not (math.isfinite(a) and math.isfinite(b) and a < b):
+        raise UsageError(f"--window a,b needs finite numbers with a < b, not {text[:40]!r}")
+    return a, b
