@@ -5,14 +5,16 @@
     8.416591224821838
 
 Each function returns a frozen result whose ``to_dict()`` is the same document
-the command line prints with ``--json``; in Jupyter it shows as Markdown.
+the command line prints with ``--json``; in Jupyter it shows as its lesson page
+(``--format html``), with its Markdown and LaTeX views for other front ends.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import Any, ClassVar, TypeAlias
 
 import sympy
 
@@ -65,11 +67,52 @@ def _variables(wrt: Variables) -> str | None:
     return wrt if wrt is None or isinstance(wrt, str) else ",".join(wrt)
 
 
+class _Shown:
+    """What a notebook shows of a result, from the registry of views: the lesson page (in a frame
+    of its own), the Markdown view and the LaTeX fragment; and its JSON document as a dict."""
+
+    view: ClassVar[str]
+
+    def _result(self) -> Any:
+        raise NotImplementedError
+
+    def _show(self, format_: str) -> str | None:
+        from chainrule.render.registry import VIEWS, Terminal, renderer
+
+        if format_ not in VIEWS[self.view]:
+            return None
+        return renderer(self.view, format_)(self._result(), Terminal(width=100))
+
+    def to_dict(self) -> dict[str, Any]:
+        text = self._show("json")
+        assert text is not None  # every view has JSON
+        document: dict[str, Any] = json.loads(text)
+        return document
+
+    def explain(self) -> str | None:
+        """The lesson, as --explain prints it (None where the view has none: check)."""
+        return self._show("explain")
+
+    def _repr_markdown_(self) -> str | None:
+        return self._show("markdown")
+
+    def _repr_latex_(self) -> str | None:
+        return self._show("latex")
+
+    def _repr_html_(self) -> str | None:
+        page = self._show("html")
+        return framed(page) if page is not None else None
+
+
 @dataclass(frozen=True)
-class DiffResult:
+class DiffResult(_Shown):
     """d(output)/d(variable), step by step."""
 
     derivation: Derivation
+    view: ClassVar[str] = "diff"
+
+    def _result(self) -> Any:
+        return self.derivation
 
     @property
     def value(self) -> float | None:
@@ -79,69 +122,32 @@ class DiffResult:
     def derivative(self) -> Any:
         return self.derivation.derivative
 
-    def to_dict(self) -> dict[str, Any]:
-        from chainrule.render.json_view import diff_document
-
-        return diff_document(self.derivation)
-
-    def explain(self) -> str:
-        from chainrule.render.explain_view import render
-
-        return render(self.derivation)
-
-    def _repr_markdown_(self) -> str:
-        from chainrule.render.latex_view import markdown
-
-        return markdown(self.derivation)
-
-    def _repr_latex_(self) -> str:
-        from chainrule.render.latex_view import latex
-
-        return latex(self.derivation)
-
-    def _repr_html_(self) -> str:
-        from chainrule.render.html_view import diff_page
-
-        return framed(diff_page(self.derivation))
-
 
 @dataclass(frozen=True)
-class GradResult:
+class GradResult(_Shown):
     """The gradient by one backward pass."""
 
     result: Gradient
+    view: ClassVar[str] = "grad"
+
+    def _result(self) -> Any:
+        return self.result
 
     @property
     def gradient(self) -> dict[str, float] | None:
         return self.result.gradient
 
-    def to_dict(self) -> dict[str, Any]:
-        from chainrule.render.grad_views import document
-
-        return document(self.result)
-
-    def _repr_markdown_(self) -> str:
-        from chainrule.render.grad_views import render_markdown
-
-        return render_markdown(self.result)
-
-    def _repr_latex_(self) -> str:
-        from chainrule.render.grad_views import render_latex
-
-        return render_latex(self.result)
-
-    def _repr_html_(self) -> str:
-        from chainrule.render.html_view import grad_page
-
-        return framed(grad_page(self.result))
-
 
 @dataclass(frozen=True)
-class TensorGradResult:
+class TensorGradResult(_Shown):
     """The gradient of a program on vectors and matrices: `gradient` maps each parameter to a
     numpy array of its shape, as PyTorch's ``.grad`` does."""
 
     result: TensorGradient
+    view: ClassVar[str] = "grad tensor"
+
+    def _result(self) -> Any:
+        return self.result
 
     @property
     def gradient(self) -> dict[str, Any]:
@@ -155,51 +161,20 @@ class TensorGradResult:
     def agrees(self) -> bool:
         return self.result.agrees
 
-    def to_dict(self) -> dict[str, Any]:
-        from chainrule.render.tensor_views import document
-
-        return document(self.result)
-
-    def explain(self) -> str:
-        from chainrule.render.tensor_views import render_explain
-
-        return render_explain(self.result)
-
-    def _repr_markdown_(self) -> str:
-        from chainrule.render.tensor_views import render_markdown
-
-        return render_markdown(self.result)
-
 
 @dataclass(frozen=True)
-class CheckResult:
+class CheckResult(_Shown):
     """A graded answer."""
 
     result: Grade
+    view: ClassVar[str] = "check"
+
+    def _result(self) -> Any:
+        return self.result
 
     @property
     def correct(self) -> bool:
         return self.result.verdict == "correct"
-
-    def to_dict(self) -> dict[str, Any]:
-        from chainrule.render.check_view import document
-
-        return document(self.result)
-
-    def _repr_markdown_(self) -> str:
-        from chainrule.render.check_view import render_markdown
-
-        return render_markdown(self.result)
-
-    def _repr_latex_(self) -> str:
-        from chainrule.render.check_view import render_latex
-
-        return render_latex(self.result)
-
-    def _repr_html_(self) -> str:
-        from chainrule.render.html_view import check_page
-
-        return framed(check_page(self.result))
 
 
 def differentiate(

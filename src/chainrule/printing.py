@@ -234,47 +234,6 @@ def _printers() -> tuple[Any, Any, Any]:
     return Plain(), Pretty(), Latex()
 
 
-_GREEK_TEX = frozenset(
-    [
-        "alpha",
-        "beta",
-        "gamma",
-        "delta",
-        "epsilon",
-        "varepsilon",
-        "zeta",
-        "eta",
-        "theta",
-        "vartheta",
-        "iota",
-        "kappa",
-        "lambda",
-        "mu",
-        "nu",
-        "xi",
-        "pi",
-        "rho",
-        "sigma",
-        "tau",
-        "upsilon",
-        "phi",
-        "varphi",
-        "chi",
-        "psi",
-        "omega",
-        "Gamma",
-        "Delta",
-        "Theta",
-        "Lambda",
-        "Xi",
-        "Pi",
-        "Sigma",
-        "Upsilon",
-        "Phi",
-        "Psi",
-        "Omega",
-    ]
-)
 GREEK_LETTERS = dict(
     zip(
         "αβγδεζηθικλμνξπρστυφχψωΓΔΘΛΞΠΣΦΨΩ",
@@ -316,6 +275,8 @@ GREEK_LETTERS = dict(
         strict=True,
     )
 )
+# Names a person may spell out (theta_1): every letter above, and LaTeX's variants.
+_GREEK_TEX = frozenset(GREEK_LETTERS.values()) | {"varepsilon", "vartheta", "varphi", "Upsilon"}
 _LAYER_NAME = re.compile(r"u[0-9]+")
 _MARK_TEX = {"′": "'", "″": "''", "‴": "'''"}
 
