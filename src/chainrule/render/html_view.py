@@ -23,7 +23,7 @@ from chainrule.printing import form, pretty
 from chainrule.render.common import exact, function_text, num, where
 
 GRAPH_NODES = 60  # beyond this many nodes the page leaves out the drawing (the tables stay)
-NODE_WIDTH, NODE_HEIGHT, GAP_X, GAP_Y = 150, 64, 70, 26
+NODE_WIDTH, NODE_HEIGHT, GAP_X, GAP_Y = 150, 64, 40, 22
 
 
 def mathml(expr: Any) -> str:
@@ -177,7 +177,8 @@ button:disabled { background: #e8e8e8; color: #444444; border-color: #8c8c8c; cu
 button:focus-visible { outline: 3px solid #8a3b00; outline-offset: 2px; }
 #step-text { font-size: 1.1rem; padding: 0.5rem 0.75rem; background: #f3f6fb; border-left: 4px solid #1f4e99;
              min-height: 1.6rem; }
-#graph { max-width: 100%; height: auto; display: block; margin: 1rem 0; }
+.graph-box { overflow-x: auto; margin: 1rem 0; }
+#graph { display: block; }
 #graph rect { fill: #ffffff; stroke: #444444; stroke-width: 1.5; }
 #graph .variable rect { fill: #f3f6fb; }
 #graph text { text-anchor: middle; font-size: 13px; fill: #1a1a1a; }
@@ -189,7 +190,8 @@ button:focus-visible { outline: 3px solid #8a3b00; outline-offset: 2px; }
 @media print {
   .controls, #step-text { display: none; }
   body { margin: 0; max-width: none; }
-  #graph { page-break-inside: avoid; }
+  .graph-box { overflow: visible; }
+  #graph { page-break-inside: avoid; max-width: 100%; height: auto; }
 }
 """
 
@@ -304,7 +306,7 @@ def _stepper(data: dict[str, Any]) -> str:
         '<button id="reset" type="button" aria-label="Back to the start">Reset</button>'
         f'<span id="step-counter" aria-hidden="true">step 0 of {total}</span></div>'
         '<p id="step-text" role="status" aria-live="polite"></p>'
-        f"{svg(data)}</section>"
+        f'<div class="graph-box">{svg(data)}</div></section>'
     )
 
 
