@@ -121,8 +121,8 @@ def test_a_second_derivative_through_softplus_carries_its_value(run: Any) -> Non
 @pytest.mark.parametrize(
     ("args", "supported"),
     [
-        (("grad", "x", "--format", "csv"), "text, explain, json, latex, latex-document, markdown, html"),
-        (("check", "sin(x)", "cos(x)", "--format", "explain"), "text, json, latex, latex-document, markdown, html"),
+        (("grad", "x", "--format", "csv"), "text, explain, json, latex, latex-document, html, markdown"),
+        (("check", "sin(x)", "cos(x)", "--format", "explain"), "text, json, latex, latex-document, html, markdown"),
         (("diff", "sin(x)", "--at", "1", "--view", "sensitivity", "--format", "latex"), "text, json"),
         (("graph", "x", "--format", "json"), "mermaid, dot"),
     ],
