@@ -358,7 +358,10 @@ LatexDocument = Annotated[
     typer.Option("--latex-document", help="A whole LaTeX document (--format latex gives a fragment to paste)."),
 ]
 FormatOption = Annotated[
-    str | None, typer.Option("--format", help="text, explain, json, latex, latex-document, markdown or html (as the command has them).")
+    str | None,
+    typer.Option(
+        "--format", help="text, explain, json, latex, latex-document, markdown or html (as the command has them)."
+    ),
 ]
 GranularityOption = Annotated[
     Granularity,
