@@ -67,21 +67,20 @@ def _variables(wrt: Variables) -> str | None:
     return wrt if wrt is None or isinstance(wrt, str) else ",".join(wrt)
 
 
+@dataclass(frozen=True)
 class _Shown:
-    """What a notebook shows of a result, from the registry of views: the lesson page (in a frame
-    of its own), the Markdown view and the LaTeX fragment; and its JSON document as a dict."""
+    """A result, and what a notebook shows of it, from the registry of views: the lesson page (in a
+    frame of its own), the Markdown view and the LaTeX fragment; and its JSON document as a dict."""
 
+    result: Any
     view: ClassVar[str]
-
-    def _result(self) -> Any:
-        raise NotImplementedError
 
     def _show(self, format_: str) -> str | None:
         from chainrule.render.registry import VIEWS, Terminal, renderer
 
         if format_ not in VIEWS[self.view]:
             return None
-        return renderer(self.view, format_)(self._result(), Terminal(width=100))
+        return renderer(self.view, format_)(self.result, Terminal(width=100))
 
     def to_dict(self) -> dict[str, Any]:
         text = self._show("json")
@@ -108,19 +107,20 @@ class _Shown:
 class DiffResult(_Shown):
     """d(output)/d(variable), step by step."""
 
-    derivation: Derivation
+    result: Derivation
     view: ClassVar[str] = "diff"
 
-    def _result(self) -> Any:
-        return self.derivation
+    @property
+    def derivation(self) -> Derivation:
+        return self.result
 
     @property
     def value(self) -> float | None:
-        return self.derivation.derivative_value
+        return self.result.derivative_value
 
     @property
     def derivative(self) -> Any:
-        return self.derivation.derivative
+        return self.result.derivative
 
 
 @dataclass(frozen=True)
@@ -129,9 +129,6 @@ class GradResult(_Shown):
 
     result: Gradient
     view: ClassVar[str] = "grad"
-
-    def _result(self) -> Any:
-        return self.result
 
     @property
     def gradient(self) -> dict[str, float] | None:
@@ -145,9 +142,6 @@ class TensorGradResult(_Shown):
 
     result: TensorGradient
     view: ClassVar[str] = "grad tensor"
-
-    def _result(self) -> Any:
-        return self.result
 
     @property
     def gradient(self) -> dict[str, Any]:
@@ -168,9 +162,6 @@ class CheckResult(_Shown):
 
     result: Grade
     view: ClassVar[str] = "check"
-
-    def _result(self) -> Any:
-        return self.result
 
     @property
     def correct(self) -> bool:

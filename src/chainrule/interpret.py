@@ -39,7 +39,7 @@ from typing import Any, Generic, Protocol, TypeAlias, TypeVar
 from chainrule.errors import MathError, Reason, ShapeError
 from chainrule.rules import FLOAT, MP, RULES, Rule, abstract_rule, apply, rule_for
 from chainrule.syntax import TENSOR_KINDS, Node
-from chainrule.tensor_rules import TENSOR_RULES, ShapeProblem, TensorRule, describe
+from chainrule.tensor_rules import TENSOR_RULES, Shape, ShapeProblem, TensorRule, describe
 
 T = TypeVar("T")
 
@@ -579,8 +579,6 @@ class TextBackend:
 
 # --------------------------------------------------------------------------- vectors and matrices
 
-Shape: TypeAlias = tuple[int, ...]
-
 
 def implicit_matmul(node: Node, source: str, shapes: tuple[Shape, ...]) -> bool:
     """Aᵀx, W·h, x W, a·b: a product written by juxtaposition or with a dot is the matrix product when
@@ -628,12 +626,8 @@ class ShapeBackend:
 
     def apply(self, node: Node, rule: Rule | TensorRule, args: tuple[Shape, ...]) -> Shape:
         if node.kind == "apply":
-            raise MathError(
-                f"{node.text} is an abstract function: it has no value on tensors",
-                reason=Reason.abstract,
-                source=self.source,
-                position=node.start,
-                end=node.end,
+            raise _failure(
+                self.source, node, f"{node.text} is an abstract function: it has no value on tensors", Reason.abstract
             )
         try:
             if isinstance(rule, TensorRule):
@@ -649,6 +643,12 @@ class ShapeBackend:
                 end=node.end if node.kind in ("index", "list") or node.kind == "call" else node.pos + 1,
                 hint=self._hint(node, args),
             ) from None
+
+
+def _failure(source: str, node: Node, message: str, reason: Reason) -> MathError:
+    """A failure on tensors, at the operation's own operator or name (not the span of the earlier
+    statements its operands come from)."""
+    return MathError(message, reason=reason, source=source, position=node.pos, end=max(node.end, node.pos + 1))
 
 
 def _grouped(text: str) -> str:
@@ -691,7 +691,8 @@ _ARRAYWISE = frozenset({"add", "sub", "mul", "neg"})  # formulas without branche
 
 
 class ArrayBackend:
-    """numpy arrays of doubles.  Elementwise operations run the scalar table entry by entry
+    """numpy arrays of doubles, on a tape whose implicit products are already matrix products
+    (tensor.shaped rewrites them).  Elementwise operations run the scalar table entry by entry
     (through :class:`FloatBackend`: one set of domain checks and slopes); the others come from
     :mod:`chainrule.tensor_rules`.  A failure names the entry where it happened."""
 
@@ -714,28 +715,16 @@ class ArrayBackend:
     def apply(self, node: Node, rule: Rule | TensorRule, args: tuple[Any, ...]) -> Any:
         if isinstance(rule, TensorRule):
             return self._whole(node, lambda: rule.value(self.np, node.text, *args), "value")
-        if implicit_matmul(node, self.source, tuple(a.shape for a in args)):
-            return self._whole(node, lambda: args[0] @ args[1], "value")
         return self._entries(node, rule, args, lambda xs: self.scalar.apply(node, rule, xs), rule.value)
 
     def partial(self, node: Node, rule: Rule | TensorRule, k: int, args: tuple[Any, ...]) -> Product:
         np = self.np
         if isinstance(rule, TensorRule):
             if rule.kink is not None and (why := rule.kink(np, node.text, *args)):
-                raise MathError(
-                    f"not differentiable here: {why}",
-                    reason=Reason.not_differentiable,
-                    source=self.source,
-                    position=node.pos,
-                    end=node.end,
-                )
+                raise _failure(self.source, node, f"not differentiable here: {why}", Reason.not_differentiable)
             out = rule.value(np, node.text, *args)
             product = rule.product(k)
             return Product(lambda g: self._whole(node, lambda: product(np, node.text, g, out, *args), "adjoint"))
-        if implicit_matmul(node, self.source, tuple(a.shape for a in args)):
-            matmul = TENSOR_RULES["matmul"]
-            out = args[0] @ args[1]
-            return Product(lambda g: matmul.product(k)(np, "", g, out, *args))
         slope = self._entries(node, rule, args, lambda xs: self.scalar.partial(node, rule, k, xs), rule.slopes[k])
         shape = args[k].shape
         return Product(lambda g: _unbroadcast(np, g * slope, shape))
@@ -788,11 +777,10 @@ class ArrayBackend:
         except ShapeProblem as problem:
             raise ShapeError(str(problem), source=self.source, position=node.pos, end=node.end) from None
         except FloatingPointError as err:
-            raise MathError(
+            raise _failure(
+                self.source,
+                node,
                 f"the {what} of {operation_of(node).name} fails in double precision ({err})",
-                reason=Reason.overflow,
-                source=self.source,
-                position=node.pos,
-                end=node.end,
+                Reason.overflow,
             ) from None
         return result

@@ -23,6 +23,8 @@ The stages are the scalar ones, on the same tape and through the same interprete
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -35,7 +37,7 @@ from chainrule.derive import constant_value
 from chainrule.errors import InputError, MathError, OutOfMemory, ShapeError, UsageError, quoted
 from chainrule.rules import Rule
 from chainrule.syntax import TENSOR_KINDS, Expr, Node, Program, tensor_node
-from chainrule.tensor_rules import Shape, TensorRule, describe
+from chainrule.tensor_rules import TENSOR_FUNCTIONS, Shape, TensorRule, describe
 
 MAX_ENTRIES = 1_000_000  # per variable: --shape 1000x1000 at most
 MAX_SHAPE_AXES = 2
@@ -59,7 +61,9 @@ def wanted(program: Program, at: str | Mapping[str, Any] | None, shape: str | No
     return isinstance(at, Mapping) and any(not isinstance(v, (int, float, str)) for v in at.values())
 
 
-_TENSOR_TEXT = re.compile(r"@|\[|\.T\b|ᵀ|\b(?:sum|mean|softmax|log_softmax|cross_entropy|mse|norm2)\s*\(")
+_TENSOR_TEXT = re.compile(r"@|\[|\.T\b|ᵀ|\b(?:" + "|".join(TENSOR_FUNCTIONS) + r")\s*\(")
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+_VALUE = re.compile(r"[-+−]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?(?=\s*[,\]]|\s*$)")  # a number, and no more
 
 
 def may_need_arrays(source: str, at: str | None, shape: str | None) -> bool:
@@ -91,7 +95,7 @@ class _Scanner:
         found = []
         while True:
             self.blanks()
-            m = re.compile(r"[A-Za-z][A-Za-z0-9_]*").match(self.text, self.i)
+            m = _NAME.match(self.text, self.i)
             if m is None:
                 raise self.error("expected name=value")
             self.i = m.end()
@@ -137,7 +141,7 @@ class _Scanner:
     def number(self) -> float:
         """A number, or a constant expression such as pi/4 or 1/3 (read by our own parser)."""
         self.blanks()
-        m = re.compile(r"[-+−]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?(?=\s*[,\]]|\s*$)").match(self.text, self.i)
+        m = _VALUE.match(self.text, self.i)
         if m is not None:
             self.i = m.end()
             value = float(m.group().replace("−", "-"))
@@ -184,7 +188,7 @@ def parse_shapes(text: str) -> dict[str, Shape]:
     for part in text.split(","):
         name, eq, dims = part.partition("=")
         name, dims = name.strip(), dims.strip().lower().replace("×", "x").replace("*", "x")
-        if not eq or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
+        if not eq or not _NAME.fullmatch(name):
             raise UsageError(f"--shape takes name=shape pairs, as in W=8x4,b=8, not {quoted(part.strip())}")
         if dims in ("scalar", "()", ""):
             shapes[name] = ()
@@ -293,7 +297,7 @@ def _literal_leaves(program: Program) -> tuple[Expr, dict[str, Any]]:
             built[j] = [built[a] if nodes[a].kind == "list" else number[a] for a in node.args]
     leaves: dict[str, Any] = {}
     for i, name in program.bindings.items():
-        if nodes[i].kind != "list" or not literal[i] or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
+        if nodes[i].kind != "list" or not literal[i] or not _NAME.fullmatch(name):
             continue
         leaves[name] = _array(np, name, built[i], "the program")
         node = nodes[i]
@@ -338,6 +342,14 @@ class Tensors:
 
     def node(self, i: int) -> Node:
         return self.expr.nodes[i]
+
+    @functools.cached_property
+    def _places(self) -> dict[int, int]:
+        return {id(self.expr.nodes[i]): i for i in self.order}
+
+    def index(self, node: Node) -> int | None:
+        """Where a node of this tape stands (a backend is handed nodes, not their indices)."""
+        return self._places.get(id(node))
 
     def sweep(
         self,
@@ -491,7 +503,7 @@ def wrap(text: str) -> str:
             depth += 1 if ch != "‖" or depth == 0 else -1
         elif ch in ")]}":
             depth -= 1
-        elif depth == 0 and _LOOSE.match(text, k - 1 if k else 0) and k and text[k - 1] == " ":
+        elif depth == 0 and _LOOSE.match(text, k):
             return f"({text})"
     return text
 
@@ -593,11 +605,7 @@ class Forms:
         return text
 
     def _index(self, node: Node) -> int | None:
-        return self._where.get(id(node)) if hasattr(self, "_where") else None
-
-    def locate(self) -> Forms:
-        self._where = {id(self.tensors.node(i)): i for i in self.tensors.order}
-        return self
+        return self.tensors.index(node)
 
     def partial(self, node: Node, rule: Rule | TensorRule, k: int, args: tuple[str, ...]) -> Any:
         index = self._index(node)
@@ -720,7 +728,7 @@ _SUBSCRIPT = dict(zip("0123456789-", "₀₁₂₃₄₅₆₇₈₉₋", strict
 
 def forms(tensors: Tensors, wrt: tuple[str, ...]) -> dict[str, str | None]:
     """∂L/∂v for each variable, as one matrix formula (None when longer than FORM_LIMIT)."""
-    backend = Forms(tensors, inline=True).locate()
+    backend = Forms(tensors, inline=True)
     texts = interpret.evaluate(tensors.expr.nodes, backend, tensors.order, lookup=interpret.operation_of)
     sources, swept = tensors.sweep(texts, backend, wrt)
     found: dict[str, list[str]] = {}
@@ -928,7 +936,6 @@ class Expand:
         self.tensors = tensors
         self.point = point
         self.lines: list[str] = []
-        self.where = {id(tensors.node(i)): i for i in tensors.order}
         self.size = 0
 
     def literal(self, node: Node) -> Any:
@@ -953,7 +960,8 @@ class Expand:
             template = _ELEMENTWISE.get(rule.key) or called
             for where in np.ndindex(*result.shape):
                 result[where] = template.format(*(a[where] for a in stretched))
-        i = self.where[id(node)]
+        i = self.tensors.index(node)
+        assert i is not None
         named = np.empty(result.shape, dtype=object)
         for where in np.ndindex(*result.shape):
             named[where] = name = entry_name(f"t{i}", where)
@@ -1097,7 +1105,7 @@ def gradient(
             found = numeric_check(tensors, point, name, run.gradient[name], (seed or 0) + k, size)
             if scalar is not None:
                 agree = bool(np.allclose(scalar[name], run.gradient[name], rtol=1e-9, atol=1e-12))
-                found = Check(**{**found.__dict__, "scalar": agree})
+                found = dataclasses.replace(found, scalar=agree)
             checks[name] = found
     return TensorGradient(
         tensors=tensors,

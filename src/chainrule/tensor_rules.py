@@ -47,8 +47,8 @@ class TensorRule:
     vjps: per operand, (np, node text, G, result, *operands) -> the adjoint it receives.
     forms: per operand, the same as text over {G} (the adjoint), {out} (the result) and
       {0}, {1} (the operands' texts), and {n} (the number of elements of operand 0).
-    form: the result as text over {0}, {1} and {i} (the node text): ``{0}·{1}``.
-    latex: the same in LaTeX.
+    form: the result as text over {0}, {1} and {i} (the node text): ``{0}·{1}``; the LaTeX
+      view translates it (tensor_views.latex_text).
     expand: (node text, *operands as arrays of scalar expressions) -> the result as an array
       of scalar expressions, written for the scalar parser.
     kink: (np, node text, *operands) -> why the operation has no derivative there, or None.
@@ -63,7 +63,6 @@ class TensorRule:
     vjps: tuple[Callable[..., Any], ...]
     forms: tuple[str, ...]
     form: str
-    latex: str
     expand: Callable[..., Any]
     arity: tuple[int, int] = (1, 1)
     function: bool = True
@@ -316,28 +315,28 @@ _TABLE: list[TensorRule] = [
             "that sum runs along a row of B, which is a column of Bᵀ, so the transpose appears; "
             "in the same way ∂L/∂B[k][j] = Σᵢ A[i][k]·G[i][j] = (Aᵀ·G)[k][j]",
         shape=_matmul_shape, value=lambda np, text, a, b: a @ b, vjps=(_matmul_left, _matmul_right),
-        forms=("{G}·{1}ᵀ", "{0}ᵀ·{G}"), form="{0}·{1}", latex=r"{0} {1}",
+        forms=("{G}·{1}ᵀ", "{0}ᵀ·{G}"), form="{0}·{1}",
         expand=_expand_matmul, arity=(2, 2), function=False,
     ),
     TensorRule(
         key="transpose", name="transpose", identity="∂L/∂A = Gᵀ",
         why="Aᵀ[j][i] is A[i][j]: each entry moves and is not scaled, so the adjoint moves back",
         shape=_transpose_shape, value=lambda np, text, a: a.T, vjps=(lambda np, text, g, out, a: g.T,),
-        forms=("{G}ᵀ",), form="{0}ᵀ", latex=r"{0}^\top", expand=lambda text, a: a.T, function=False,
+        forms=("{G}ᵀ",), form="{0}ᵀ", expand=lambda text, a: a.T, function=False,
     ),
     TensorRule(
         key="index", name="indexing", identity="∂L/∂A = G at the index, 0 elsewhere",
         why="indexing picks entries without scaling them: the picked entries receive G, "
             "the others do not reach L through it and receive 0 (for an embedding, only the looked-up row learns)",
         shape=_index_shape, value=lambda np, text, a: a[indices(text)], vjps=(_index_vjp,),
-        forms=("scatter[{i}]({G})",), form="{0}[{i}]", latex=r"{0}_{{{i}}}",
+        forms=("scatter[{i}]({G})",), form="{0}[{i}]",
         expand=lambda text, a: a[indices(text)], function=False,
     ),
     TensorRule(
         key="list", name="list", identity="∂L/∂aₖ = G[k]",
         why="a list stacks its elements: element k receives row k of the adjoint",
         shape=_list_shape, value=lambda np, text, *items: np.stack(items), vjps=(),
-        forms=(), form="[{items}]", latex=r"\begin{{bmatrix}} {items} \end{{bmatrix}}",
+        forms=(), form="[{items}]",
         expand=_expand_list, arity=(1, 1_000_000), function=False,
     ),
     TensorRule(
@@ -345,14 +344,14 @@ _TABLE: list[TensorRule] = [
         why="every entry adds into the sum with weight 1, so each receives the adjoint G unchanged",
         shape=_reduce_shape, value=lambda np, text, a: a.sum(),
         vjps=(lambda np, text, g, out, a: np.full_like(a, g),), forms=("{G}·𝟙",), form="Σ({0})",
-        latex=r"\sum {0}", expand=_expand_reduce(mean=False),
+        expand=_expand_reduce(mean=False),
     ),
     TensorRule(
         key="mean", name="mean", identity="∂L/∂u = G·𝟙/n",
         why="every entry adds into the mean with weight 1/n, so each receives G/n",
         shape=_reduce_shape, value=lambda np, text, a: a.mean(),
         vjps=(lambda np, text, g, out, a: np.full_like(a, g / a.size),), forms=("{G}·𝟙/{n}",),
-        form="mean({0})", latex=r"\operatorname{{mean}}\left({0}\right)", expand=_expand_reduce(mean=True),
+        form="mean({0})", expand=_expand_reduce(mean=True),
     ),
     TensorRule(
         key="softmax", name="softmax", identity="∂L/∂z = (diag(p) − p·pᵀ)·G",
@@ -360,7 +359,7 @@ _TABLE: list[TensorRule] = [
             "which is symmetric, so the vector–Jacobian product needs no transpose",
         shape=_softmax_shape, value=lambda np, text, z: _softmax(np, z),
         vjps=(lambda np, text, g, p, z: p * (g - (g * p).sum()),), forms=("(diag({out}) − {out}·{out}ᵀ)·{G}",),
-        form="softmax({0})", latex=r"\operatorname{{softmax}}\left({0}\right)", expand=_expand_softmax,
+        form="softmax({0})", expand=_expand_softmax,
     ),
     TensorRule(
         key="log_softmax", name="log-softmax", identity="∂L/∂z = G − softmax(z)·ΣG",
@@ -368,7 +367,7 @@ _TABLE: list[TensorRule] = [
             "softmax(z) times the total of G from every entry",
         shape=_softmax_shape, value=lambda np, text, z: _log_softmax(np, z),
         vjps=(lambda np, text, g, out, z: g - np.exp(out) * g.sum(),), forms=("{G} − softmax({0})·Σ{G}",),
-        form="log_softmax({0})", latex=r"\log\operatorname{{softmax}}\left({0}\right)", expand=_expand_log_softmax,
+        form="log_softmax({0})", expand=_expand_log_softmax,
     ),
     TensorRule(
         key="cross_entropy", name="cross-entropy", identity="∂L/∂z = G·(p − onehot(y)), p = softmax(z)",
@@ -376,7 +375,7 @@ _TABLE: list[TensorRule] = [
             "from the true class, so softmax and the log cancel into p − onehot(y)",
         shape=_cross_entropy_shape, value=_cross_entropy, vjps=(_cross_entropy_vjp, _no_vjp),
         forms=("{G}·(softmax({0}) − onehot({1}))", ""), form="cross_entropy({0}, {1})",
-        latex=r"\operatorname{{CE}}\left({0}, {1}\right)", expand=_expand_cross_entropy, arity=(2, 2),
+        expand=_expand_cross_entropy, arity=(2, 2),
         constant=(1,),
     ),
     TensorRule(
@@ -386,14 +385,14 @@ _TABLE: list[TensorRule] = [
         vjps=(lambda np, text, g, out, a, b: g * 2 * (a - b) / a.size,
               lambda np, text, g, out, a, b: -g * 2 * (a - b) / a.size),
         forms=("{G}·2({0} − {1})/{n}", "−{G}·2({0} − {1})/{n}"), form="mse({0}, {1})",
-        latex=r"\operatorname{{MSE}}\left({0}, {1}\right)", expand=_expand_mse, arity=(2, 2),
+        expand=_expand_mse, arity=(2, 2),
     ),
     TensorRule(
         key="norm2", name="Euclidean norm", identity="∂L/∂u = G·u/‖u‖",
         why="‖u‖ = √Σuᵢ²: the slope of the square root is 1/(2‖u‖), and of uᵢ² it is 2uᵢ, so uᵢ/‖u‖",
         shape=_reduce_shape, value=lambda np, text, a: _norm(np, a),
         vjps=(lambda np, text, g, out, a: g * a / out,), forms=("{G}·{0}/‖{0}‖",), form="‖{0}‖",
-        latex=r"\left\lVert {0} \right\rVert", expand=_expand_norm,
+        expand=_expand_norm,
         kink=lambda np, text, a: None if np.any(a) else "‖u‖ has a corner at 0: its slope depends on the direction",
     ),
 ]

@@ -433,39 +433,37 @@ def _bmatrix(a: Any, limit: int = GRADIENT_IN_FULL) -> str:
     return r"\begin{bmatrix} " + body + r" \end{bmatrix}"
 
 
+def _partial(out: str, name: str) -> str:
+    return f"\\frac{{\\partial {out}}}{{\\partial {latex_text(name)}}}"
+
+
+def _align(heading: str, rows: list[str], empty: str) -> list[str]:
+    """A paragraph heading and its rows in an align* environment."""
+    return [heading, r"\begin{align*}", " \\\\\n".join(rows) if rows else empty, r"\end{align*}"]
+
+
 def render_latex(g: TensorGradient) -> str:
     """A fragment for a document with amsmath: the steps and the gradient in align* environments."""
     out = latex_text(_output(g))
     lines = ["% chainrule: backpropagation on vectors and matrices (needs the amsmath and amssymb packages)"]
     lines.append(rf"\setcounter{{MaxMatrixCols}}{{{GRADIENT_IN_FULL}}}")  # amsmath's matrices stop at 10 columns
-    lines.append(r"\paragraph{Forward pass.}")
-    lines.append(r"\begin{align*}")
-    rows = []
-    for name, operation, shape, _ in forward_rows(g, False):
-        if not i_operation(operation):
-            continue
-        size = shape.replace("×", " x ")
-        rows.append(f"{latex_text(name)} &= {latex_text(operation)} && \\text{{{size}}}")
-    lines.append(" \\\\\n".join(rows) if rows else r"\text{(no operations)}")
-    lines.append(r"\end{align*}")
-    lines.append(r"\paragraph{Backward pass} (each step a vector--Jacobian product).")
-    lines.append(r"\begin{align*}")
-    steps = []
-    for _, operand, text, _, _ in backward_rows(g, False):
-        rule = latex_text(text.split(" += ", 1)[1])
-        steps.append(f"\\frac{{\\partial {out}}}{{\\partial {latex_text(operand)}}} &\\mathrel{{+}}= {rule}")
-    lines.append(" \\\\\n".join(steps) if steps else r"\text{(no steps)}")
-    lines.append(r"\end{align*}")
-    lines.append(r"\paragraph{Gradient.}")
-    lines.append(r"\begin{align*}")
+    rows = [
+        f"{latex_text(name)} &= {latex_text(operation)} && \\text{{{shape.replace('×', ' x ')}}}"
+        for name, operation, shape, _ in forward_rows(g, False)
+        if i_operation(operation)
+    ]
+    lines += _align(r"\paragraph{Forward pass.}", rows, r"\text{(no operations)}")
+    steps = [
+        f"{_partial(out, operand)} &\\mathrel{{+}}= {latex_text(text.split(' += ', 1)[1])}"
+        for _, operand, text, _, _ in backward_rows(g, False)
+    ]
+    lines += _align(r"\paragraph{Backward pass} (each step a vector--Jacobian product).", steps, r"\text{(no steps)}")
     grads = []
     for v in g.wrt:
         form = g.forms.get(v)
-        left = f"\\frac{{\\partial {out}}}{{\\partial {latex_text(v)}}}"
         middle = f" &= {latex_text(form)} \\\\\n&= " if form else " &= "
-        grads.append(left + middle + _bmatrix(g.gradient[v]))
-    lines.append(" \\\\\n".join(grads))
-    lines.append(r"\end{align*}")
+        grads.append(_partial(out, v) + middle + _bmatrix(g.gradient[v]))
+    lines += _align(r"\paragraph{Gradient.}", grads, r"\text{(no variables)}")
     lines.append(
         f"${out} = {exact(g.loss).replace('−', '-')}$; the check: "
         + ("every gradient agrees with central differences." if g.agrees else "a gradient disagrees with the check.")
