@@ -107,7 +107,7 @@ GRAPH_LAYERS = 60  # beyond this, Markdown leaves out the Mermaid graph
 def tex_text(sentence: str) -> str:
     """Prose for \\text{…}: LaTeX's special characters escaped."""
     for char, escaped in (("\\", r"\textbackslash{}"), ("{", r"\{"), ("}", r"\}"), ("_", r"\_"), ("%", r"\%"),
-                          ("&", r"\&"), ("#", r"\#"), ("$", r"\$"), ("^", r"\^{}")):  # fmt: skip
+                          ("&", r"\&"), ("#", r"\#"), ("$", r"\$"), ("^", r"\ensuremath{{}^\wedge}")):  # fmt: skip
         sentence = sentence.replace(char, escaped)
     for char, escaped in _UNICODE.items():  # the lessons' typography, which a TeX engine may lack
         sentence = sentence.replace(char, escaped)
