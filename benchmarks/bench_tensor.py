@@ -25,14 +25,11 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
-import time
-from pathlib import Path
 from typing import Any
 
-BIN = Path(sys.executable).parent
-CHAINRULE = str(BIN / "chainrule") if (BIN / "chainrule").exists() else "chainrule"
+from bench_width import CHAINRULE, timed  # one way of timing a command, shared by the benchmarks
+
 PROGRAM = "h = relu(W1 @ x + b1); yhat = W2 @ h + b2; L = sum((yhat - y)^2)"
 SHAPES = "W1=99x100,b1=99,W2=1x99,b2=1,x=100,y=1"
 TARGET = 2.0
@@ -55,12 +52,6 @@ def autograd_gradient(point: dict[str, Any]) -> dict[str, Any]:
     return {n: grad(loss, k)(*arrays).tolist() for k, n in enumerate(names)}
 
 
-def timed(command: list[str], stdin: str | None = None) -> tuple[float, str]:
-    start = time.perf_counter()
-    run = subprocess.run(command, input=stdin, capture_output=True, text=True, check=True)
-    return time.perf_counter() - start, run.stdout
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
@@ -75,13 +66,13 @@ def main() -> None:
     doc: dict[str, Any] = {}
     reference: dict[str, Any] = {}
     for _ in range(args.repeat):  # alternately, so that the machine's drift touches both
-        seconds, out = timed([CHAINRULE, "grad", PROGRAM, "--shape", SHAPES, "--seed", "0", "--json"])
+        seconds, out = timed([CHAINRULE, "grad", PROGRAM, "--shape", SHAPES, "--seed", "0", "--json"], None)
         ours_json.append(seconds)
         doc = json.loads(out)
-        seconds, _ = timed([CHAINRULE, "grad", PROGRAM, "--shape", SHAPES, "--seed", "0"])
+        seconds, _ = timed([CHAINRULE, "grad", PROGRAM, "--shape", SHAPES, "--seed", "0"], None)
         ours_text.append(seconds)
         point = {name: entry["value"] for name, entry in doc["variables"].items()}
-        seconds, out = timed([sys.executable, __file__, "--autograd"], json.dumps(point))
+        seconds, out = timed([sys.executable, __file__, "--autograd"], json.dumps(point).encode())
         baseline.append(seconds)
         reference = json.loads(out)
     import numpy as np
