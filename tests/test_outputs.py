@@ -188,8 +188,11 @@ def test_the_plot_window_keeps_poles_and_spikes_from_flattening_the_curve() -> N
     assert window(3, 49, 28) == (1, 5)  # an ordinary function keeps ±2 around the point
     xs = [0.56 + k * (2.24 - 0.56) / 399 for k in range(400)]
     fs = [math.tan(x) for x in xs]  # a pole at π/2 inside the window
-    low, high = heights(fs, [math.tan(1.4)])  # type: ignore[misc]
-    assert -40 < low < 0 < math.tan(1.4) < high < 40
+    low, high = heights(fs, [math.tan(1.4)], [1 / math.cos(x) ** 2 for x in xs])  # type: ignore[misc]
+    assert -40 < low < 0 < math.tan(1.4) < high < 40  # f's pole and f′'s spike both cut off
+    xs = [-0.5 + k * 4 / 399 for k in range(400)]  # sin(x²) around 1.5: f′ reaches ±7, and is shown whole
+    low, high = heights([math.sin(x * x) for x in xs], [math.sin(2.25)], [2 * x * math.cos(x * x) for x in xs])  # type: ignore[misc]
+    assert low < -6 and high > 6
 
 
 def test_window_option(tmp_path: Any, run: Any) -> None:

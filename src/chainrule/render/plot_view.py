@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import math
 import os
+from collections.abc import Sequence
 from pathlib import PurePath
 
 from chainrule import engine
@@ -32,18 +33,44 @@ STEEP = 5.0  # the window spans about this many of the function's own scales, at
 KEEP = (5.0, 95.0)  # percentiles of f the y-range keeps: poles and spikes are cut off, not drawn flat
 
 
-def heights(values: list[float], must: list[float]) -> tuple[float, float] | None:
-    """The y-range: f's values between the KEEP percentiles, and the `must` points (the point
-    itself), with a margin; None when nothing is finite."""
+def heights(values: list[float], must: list[float], slopes: Sequence[float] = ()) -> tuple[float, float] | None:
+    """The y-range: f's values (between the KEEP percentiles when they spike, as beside a pole) and
+    the `must` points (the point itself); f′'s values too, unless they spike or dwarf f (more than
+    SLOPE_SCALE times its span), so that f′ never flattens f.  With a margin; None when f has no value."""
+    shown = _extent([*values, *must], [v for v in must if math.isfinite(v)])
+    if shown is None:
+        return None
+    low, high = shown
+    slope = _extent(list(slopes), [])
+    if slope is not None and not _spikes(list(slopes)) and slope[1] - slope[0] <= SLOPE_SCALE * max(high - low, 1e-300):
+        low, high = min(low, slope[0]), max(high, slope[1])
+    pad = 0.1 * (high - low or max(abs(high), 1.0))
+    return low - pad, high + pad
+
+
+SLOPE_SCALE = 10.0
+
+
+def _extent(values: list[float], must: list[float]) -> tuple[float, float] | None:
+    """(lowest, highest) of the finite values; their KEEP percentiles when they spike."""
     finite = sorted(v for v in values if math.isfinite(v))
     if not finite:
         return None
+    if not _spikes(finite):
+        return finite[0], finite[-1]
     low = finite[int(KEEP[0] / 100 * (len(finite) - 1))]
     high = finite[int(KEEP[1] / 100 * (len(finite) - 1))]
-    kept = [v for v in must if math.isfinite(v)]
-    low, high = min([low, *kept]), max([high, *kept])
-    pad = 0.15 * (high - low or max(abs(high), 1.0))
-    return low - pad, high + pad
+    return min([low, *must]), max([high, *must])
+
+
+def _spikes(values: list[float]) -> bool:
+    """Whether a few values stand far beyond the rest: the whole span is over 10 times the span of
+    the KEEP percentiles."""
+    finite = sorted(v for v in values if math.isfinite(v))
+    if len(finite) < 2:
+        return False
+    middle = finite[int(KEEP[1] / 100 * (len(finite) - 1))] - finite[int(KEEP[0] / 100 * (len(finite) - 1))]
+    return finite[-1] - finite[0] > 10 * middle
 
 
 def _scale(values: list[float]) -> int:
@@ -126,7 +153,7 @@ def plot(d: Derivation, kind: str, span: tuple[float, float] | None = None) -> b
     px, (pf, pdf, pt, p0) = _scaled(xs, across), (_scaled(v, up) for v in (fs, dfs, tangent, [f0]))
     figure = Figure(figsize=(7, 4.5), dpi=100)
     axes = figure.add_subplot()
-    shown = heights(pf, p0)  # f decides the y-range; f′ is drawn where it fits
+    shown = heights(pf, p0, pdf)  # f decides the y-range; f′ joins it unless it would flatten f
     if shown is not None:
         pf, pdf = _cut(pf, shown), _cut(pdf, shown)
     axes.plot(px, pf, label=f"{d.output}({d.variable})", color="#1f5fa8", linewidth=2)
