@@ -353,6 +353,13 @@ At = Annotated[
 ]
 Explain = Annotated[bool, typer.Option("--explain", help="Show the lesson, step by step.")]
 Json = Annotated[bool, typer.Option("--json", help="One strict JSON document on stdout.")]
+ShapeOption = Annotated[
+    str | None,
+    typer.Option("--shape", help="Vectors and matrices by shape, with values drawn by --seed: W1=8x4,b1=8,x=4."),
+]
+SeedOption = Annotated[
+    int | None, typer.Option("--seed", help="The seed of the small values --shape draws (default 0).")
+]
 LatexDocument = Annotated[
     bool,
     typer.Option("--latex-document", help="A whole LaTeX document (--format latex gives a fragment to paste)."),
@@ -543,13 +550,8 @@ def grad(
             "--full", help="Every node, step and partial in the text and explain views, not a summary of a large one."
         ),
     ] = False,
-    shape: Annotated[
-        str | None,
-        typer.Option("--shape", help="Vectors and matrices by shape, with values drawn by --seed: W1=8x4,b1=8,x=4."),
-    ] = None,
-    seed: Annotated[
-        int | None, typer.Option("--seed", help="The seed of the small values --shape draws (default 0).")
-    ] = None,
+    shape: ShapeOption = None,
+    seed: SeedOption = None,
 ) -> None:
     """Backpropagation on the computational graph: forward pass, backward pass, gradient.
 
@@ -747,10 +749,8 @@ def graph(
     granularity: GranularityOption = Granularity.functions,
     timeout: Timeout = 5.0,
     memory: Memory = "2G",
-    shape: Annotated[
-        str | None, typer.Option("--shape", help="Vectors and matrices by shape (W=8x4,x=4), as for grad.")
-    ] = None,
-    seed: Annotated[int | None, typer.Option("--seed", help="The seed of the values --shape draws.")] = None,
+    shape: ShapeOption = None,
+    seed: SeedOption = None,
 ) -> None:
     """Write the computational graph as a Mermaid flowchart or Graphviz dot.
 
