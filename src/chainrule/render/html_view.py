@@ -386,8 +386,10 @@ def diff_page(d: Derivation) -> str:
     if d.check is not None and d.check.value is not None:
         verdict = "agrees" if d.check.agrees else "disagrees"
         check = (
-            f"<p>Check: the nudge h = {d.check.nudge.h:g} gives {_esc(num(d.check.nudge.value))}; "
-            f"{_esc(d.check.method)} gives {_esc(num(d.check.value))} ({verdict}).</p>"
+            f"<p>Check: the nudge h = {d.check.nudge.h:g} gives {_esc(num(d.check.nudge.value))}"
+            + (f" ({_esc(d.check.nudge.gap)})" if d.check.nudge.close is False and d.check.nudge.gap else "")
+            + "; "
+            + f"{_esc(d.check.method)} gives {_esc(num(d.check.value))} ({verdict}).</p>"
         )
     body = (
         f"<h1>{_esc(title)}</h1>{_notes(d.notes)}<p>{summary}{value}</p>{check}"
