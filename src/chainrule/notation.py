@@ -378,7 +378,7 @@ class _Scanner:
             self.emit("(", i)
             self.copy(i, j)
             self.emit("*π/180)", degree.start())
-            self.note(f"read {m.group()}° as {m.group()}·π/180 (degrees in radians)")
+            self.note(f"read {m.group()}° as {m.group()}·π/180: degrees are turned into radians")
             self.i = degree.end()
             return
         if not self.stack and self.typed.startswith(",", j) and j + 1 < self.hi and self.typed[j + 1].isdigit():
@@ -622,13 +622,14 @@ def _read(typed: str, *, equation: bool, answer: bool) -> tuple[str, list[int], 
     notes: list[str] = []
     if equation or answer:
         if answer and (m := _ANSWER_LEFT.match(typed, lo, hi)):
-            notes.append(f"read {quoted(typed[lo : m.end()].strip(), 20, bare=True)} … as the answer after '='")
+            notes.append(f"read '{quoted(typed[lo : m.end()].strip(), 20, bare=True)} …' as the answer after '='")
             lo = m.end()
         elif m := _LEFT_SIDE.match(typed, lo, hi):
-            notes.append(f"read {quoted(typed[lo : m.end()].strip(), 20, bare=True)} … as the expression after '='")
+            notes.append(f"read '{quoted(typed[lo : m.end()].strip(), 20, bare=True)} …' as the expression after '='")
             lo = m.end()
         if equation and (m := _DIFF_PREFIX.match(typed, lo, hi)):
-            notes.append(f"read {typed[lo : m.end()].strip()} … as the expression to differentiate")
+            prefix = quoted(typed[lo : m.end()].strip(), 40, bare=True)
+            notes.append(f"read '{prefix} …' as the derivative of the expression after {prefix}")
             lo = m.end()
         while lo < hi and typed[lo] in " \t":
             lo += 1
