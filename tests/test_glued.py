@@ -469,3 +469,17 @@ def test_a_glued_word_that_reads_two_ways_exits_2_with_a_caret(run: Any) -> None
     code, _, err = run("diff", "log23x")
     assert code == 2
     assert "'log23x' can be read two ways" in err and "^" in err and "write log2(3x) or log(23x)" in err
+
+
+@pytest.mark.parametrize(
+    ("text", "want", "note"),
+    [
+        ("Sin2x", sympy.sin(2 * X), "read Sin as sin"),
+        ("SIN2x", sympy.sin(2 * X), "read SIN as sin"),
+        ("Ln2x", sympy.log(2 * X), "read Ln as ln"),
+        ("Log2x", sympy.log(X, 2), "read Log as log"),
+    ],
+)
+def test_a_capitalized_name_glued_to_a_number_is_the_function(text: str, want: Any, note: str) -> None:
+    agrees(text, want, X, 0.4)
+    assert note in parse(text).notes

@@ -116,6 +116,7 @@ _CLOSERS = {"(": ")", "[": "]", "{": "}"}
 _OPENERS = {v: k for k, v in _CLOSERS.items()}
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_CAPITALIZED_HEAD = re.compile(r"([A-Z][A-Za-z]*?)[0-9]")  # Sin2x, SIN2X: a capitalized name glued to a number
 _NUMBER = re.compile(r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _COMMAND = re.compile(r"\\([A-Za-z]+|.)", re.DOTALL)
 _BRACED_WORD = re.compile(r"\s*\{\s*([A-Za-z]+)\s*\}")
@@ -323,6 +324,14 @@ class _Scanner:
             self.note(f"read {word} as {word.lower()}")
             word = word.lower()
             function = canonical_function(word)
+        if function is None and (head := _CAPITALIZED_HEAD.match(word)) is not None:
+            name = head.group(1)
+            if canonical_function(name) is None and canonical_function(name.lower()) is not None:
+                self.note(f"read {name} as {name.lower()}")  # Sin2x, as a phone types sin2x
+                self.emit(name.lower(), i)
+                self.copy(i + len(name), j)
+                self.i = j
+                return
         if function is None:
             self.copy(i, j)
             self.i = j
