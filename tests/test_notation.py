@@ -233,6 +233,7 @@ def test_every_form_parses_to_what_it_means(text: str, want: Any) -> None:
         ("sin(30°)", "read 30° as 30·π/180: degrees are turned into radians"),
         ("y = x^2", "read 'y = …' as the expression after '='"),
         ("d/dx sin(x^2)", "read 'd/dx …' as the derivative of the expression after d/dx"),
+        (r"\frac{d}{dx} x^2", r"read '\frac{d}{dx} …' as the derivative of the expression after \frac{d}{dx}"),
         ("root(x, 3)", "read root(u, n) as u^(1/n)"),
         (r"\sqrt[3]{x}", "the real cube root"),
     ],
@@ -271,6 +272,17 @@ def test_full_width_and_superscripts_keep_their_meaning() -> None:
 @pytest.mark.parametrize("answer", ["y' = 2x*cos(x^2)", "dy/dx = 2x cos(x^2)", "f'(x) = 2x cos x^2", "2x cos x^2"])
 def test_answers_written_as_equations_are_graded(answer: str) -> None:
     assert grade("sin(x^2)", answer).verdict == "correct"
+
+
+@pytest.mark.parametrize(
+    ("answer", "note"),
+    [
+        ("y' = 2x", """read "y' = …" as the answer after '='"""),
+        ("dy/dx = 2x", "read 'dy/dx = …' as the answer after '='"),
+    ],
+)
+def test_the_note_on_an_answer_written_as_an_equation_quotes_what_stands_before_it(answer: str, note: str) -> None:
+    assert note in parse(answer, answer=True).notes
 
 
 def test_an_answer_with_plus_c_is_graded_on_the_rest_with_a_note() -> None:

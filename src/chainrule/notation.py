@@ -565,6 +565,12 @@ class _Scanner:
         self.i = atom.end()
 
 
+def _shown(left: str) -> str:
+    """'y = …' for a note: what stands before the expression, in quotes that it does not hold (y')."""
+    mark = '"' if "'" in left else "'"
+    return f"{mark}{quoted(left, 40, bare=True)} …{mark}"
+
+
 def _root_text(n: int) -> str:
     return {2: "sqrt(…)", 3: "cbrt(…), the real cube root"}.get(n, f"(…)^(1/{n})")
 
@@ -631,14 +637,14 @@ def _read(typed: str, *, equation: bool, answer: bool) -> tuple[str, list[int], 
     notes: list[str] = []
     if equation or answer:
         if answer and (m := _ANSWER_LEFT.match(typed, lo, hi)):
-            notes.append(f"read '{quoted(typed[lo : m.end()].strip(), 20, bare=True)} …' as the answer after '='")
+            notes.append(f"read {_shown(typed[lo : m.end()].strip())} as the answer after '='")
             lo = m.end()
         elif m := _LEFT_SIDE.match(typed, lo, hi):
-            notes.append(f"read '{quoted(typed[lo : m.end()].strip(), 20, bare=True)} …' as the expression after '='")
+            notes.append(f"read {_shown(typed[lo : m.end()].strip())} as the expression after '='")
             lo = m.end()
         if equation and (m := _DIFF_PREFIX.match(typed, lo, hi)):
-            prefix = quoted(typed[lo : m.end()].strip(), 40, bare=True)
-            notes.append(f"read '{prefix} …' as the derivative of the expression after {prefix}")
+            prefix = typed[lo : m.end()].strip()
+            notes.append(f"read {_shown(prefix)} as the derivative of the expression after {prefix}")
             lo = m.end()
         while lo < hi and typed[lo] in " \t":
             lo += 1
