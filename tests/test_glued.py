@@ -283,6 +283,8 @@ def test_every_glued_word_is_read_as_the_function_of_the_product_or_refused(
         ("2 + cosx3", "'cosx3' can be read several ways", 4, "write cos(x^3), cos(x)*3 or cos(x3)"),
         ("max2x", "'max' needs parentheses", 0, "max takes 2 arguments: write max(a, b)"),
         ("hypot3x", "'hypot' needs parentheses", 0, "hypot takes 2 arguments: write hypot(a, b)"),
+        ("sin^22x", "'sin^22x' can be read two ways", 0, "write sin^2(2x) or sin(x)^22"),
+        ("tanh^35t", "'tanh^35t' can be read two ways", 0, "write tanh^3(5t) or tanh(t)^35"),
         (
             "sin2(x)",
             "unknown function 'sin2'",
@@ -352,6 +354,7 @@ def test_a_huge_glued_word_is_read_in_linear_time() -> None:
         ("e^+2x", "read 'e^+2x' as (e^+2)·x; write e^(+2x) for e to the power +2x"),
         ("2/2x", "read '2/2x' as (2/2)·x; write 2/(2x) for 2 divided by 2x"),
         ("1/-2x", "read '1/-2x' as (1/-2)·x; write 1/(-2x) for 1 divided by -2x"),
+        ("e^2sin3x", "read 'e^2sin…' as (e^2)·sin(…); write e^(2sin(…)) for e to the power 2sin(…)"),
         ("logsumexp(x, 1, 2)", "read logsumexp(…) of 3 arguments from the left, as logsumexp(logsumexp(a, b), c)"),
     ],
 )
@@ -365,6 +368,9 @@ def test_each_note_says_how_it_read_the_input_and_how_to_write_the_other_reading
         ("e^-2x", sympy.exp(-2) * X),
         ("e^2x", sympy.exp(2) * X),
         ("1/-2x", -X / 2),
+        ("e^2sin3x", sympy.exp(2) * sympy.sin(3 * X)),
+        ("sin^10x", sympy.sin(X) ** 10),  # sin^1(0x) is no reading
+        ("sin^2x", sympy.sin(X) ** 2),
         ("2/2x", X),
     ],
 )

@@ -645,6 +645,7 @@ class _Parser:
                     tokens[j].pos,
                     tokens[j].end,
                 )
+            self.refuse_glued_power(tok, tokens[j], tokens[j + 1])
             power, j = sign + tokens[j].text, j + 1
         if power is not None and power.startswith("-"):
             if power != "-1" or function not in INVERSES:
@@ -671,6 +672,22 @@ class _Parser:
             )
         self.push_op(_Op("fn1", function, _FN1_PREC, tok.pos, tok.end, power=power, base=base))
         return j, True
+
+    def refuse_glued_power(self, name: Token, power: Token, argument: Token) -> None:
+        """sin^22x: is it sin^2(2x) or sin(x)^22?  A power of two digits or more glued to its
+        argument is refused when its digits split into a power and a factor of the argument."""
+        if argument.kind != "name" or argument.pos != power.end or len(power.text) < 2:
+            return
+        splits = [k for k in range(1, len(power.text)) if int(power.text[:k]) > 1 and power.text[k] != "0"]
+        if not splits:
+            return  # sin^10x: sin^1(0x) is no reading
+        k, fn, digits = splits[0], name.text, power.text
+        raise self.error(
+            f"'{fn}^{digits}{argument.text}' can be read two ways",
+            name.pos,
+            argument.end,
+            hint=f"write {fn}^{digits[:k]}({digits[k:]}{argument.text}) or {fn}({argument.text})^{digits}",
+        )
 
     def operator(self, tokens: list[Token], i: int) -> tuple[int, bool]:
         """Read a token after a complete value."""
@@ -756,6 +773,8 @@ class _Parser:
             return
         after = tok.text if tok.kind == "name" else "(…)"
         shown = self.source[left.pos : tok.pos] + after
+        if canonical_function(tok.text) is not None:  # e^2sin3x: (e^2)·sin(…)
+            shown, after = shown + "…", f"{tok.text}(…)"
         read = f"({left.text}{op.text}{sign}{number.text})·{after}"
         other = f"{left.text}{op.text}({sign}{number.text}{after})"
         what = "to the power" if op.text == "^" else "divided by"
