@@ -190,9 +190,11 @@ def _in_variables(graph: Graph) -> Any:
 def grade(expression: str, answer: str, wrt: str | None = None) -> Grade:
     """Grade `answer` as the derivative of `expression` with respect to `wrt`."""
     expr = parse(expression)
+    if wrt is not None and wrt not in expr.variables():  # xy --wrt x reads as diff reads it
+        expr = parse(expression, letters=frozenset({wrt}))
     variable = choose_variable(expr, wrt)
-    try:
-        answer_tape = parse(answer, answer=True)
+    try:  # the expression's variables are the answer's letters: 2xy is 2·x·y when x and y are variables
+        answer_tape = parse(answer, answer=True, letters=frozenset({*expr.variables(), variable}))
     except InputError as err:
         raise InputError(
             f"in the answer: {err.message}", source=err.source, position=err.position, end=err.end, hint=err.hint
