@@ -252,18 +252,27 @@ def run(
     again with an unbounded exponent: adjoints that fit in a double get their
     full precision back, and the others are kept in `Pass.beyond`.
 
-    `exact` holds what the exact pass proved 0 at an exact point: those values, factors and
-    adjoints are 0, not the rounding doubles leave (sin(π) is 0, not 1.2e-16).
+    `exact` holds what the exact pass found at an exact point: a value, factor or adjoint that
+    the doubles give to within their rounding is taken from it (sin(π) is 0, not 1.2e-16).  One
+    they give otherwise is kept, so that a wrong numeric formula is never hidden: the check sees it.
     """
     needed = depends(graph, wrt) if wrt is not None else None
+    used = Exactly()
     try:
-        values = evaluate(graph, point, exact.values if exact is not None else None)
+        values = evaluate(graph, point)
+        if exact is not None and exact.values:
+            known = _agreeing(exact.values, lambda i: values[i])
+            if any(values[i] != v for i, v in known.items()):
+                values = evaluate(graph, point, known)
+            used = Exactly(values=known)
         factors = [local_factors(graph, layer, values, needed) for layer in graph.layers]
         if exact is not None and exact.factors:
+            settled = _agreeing(exact.factors, lambda key: factors[key[0]][key[1]])
             factors = [
-                tuple(f if f is None else exact.factors.get((li, k), f) for k, f in enumerate(layer))
+                tuple(f if f is None else settled.get((li, k), f) for k, f in enumerate(layer))
                 for li, layer in enumerate(factors)
             ]
+            used = Exactly(used.values, settled)
     except MathError:
         # A value beyond the range of doubles (e^-800 read as 0, e^1000 as an overflow) can make an
         # operation fail (ln of 0, a corner of |u| or √u at 0): the pass is taken again with
@@ -272,7 +281,7 @@ def run(
             raise
         return found
     if (
-        _underflow_possible(graph, values, factors, exact)
+        _underflow_possible(graph, values, factors, used)
         and (found := _wide_pass(graph, point, needed, steps)) is not None
     ):
         return found
@@ -283,9 +292,27 @@ def run(
         adjoints = {node: wide.to_double(value) for node, value in scaled.items()}
         beyond = wide.Beyond(adjoints, scaled, scaled=True)
     if exact is not None and exact.adjoints and not lost:
-        adjoints = {i: exact.adjoints.get(i, a) for i, a in adjoints.items()}
-        recorded = tuple(_settled(recorded, exact.adjoints))
-    return Pass(values, factors, adjoints, recorded, beyond, exact=exact)
+        settled = _agreeing({i: v for i, v in exact.adjoints.items() if i in adjoints}, adjoints.__getitem__)
+        adjoints = {i: settled.get(i, a) for i, a in adjoints.items()}
+        recorded = tuple(_settled(recorded, settled))
+        used = Exactly(used.values, used.factors, settled)
+    return Pass(values, factors, adjoints, recorded, beyond, exact=used if exact is not None else None)
+
+
+SETTLE_RTOL = 1e-9  # an exact value replaces the doubles' when they agree to this, relatively
+SETTLE_ZERO = 1e-12  # or, for an exact 0, when the doubles' is at most this (rounding that cancels)
+
+
+def _agreeing(exact: Mapping[Any, float], double: Callable[[Any], float | None]) -> dict[Any, float]:
+    """The exact values that the doubles give to within their rounding."""
+    found: dict[Any, float] = {}
+    for key, value in exact.items():
+        d = double(key)
+        if d is None:
+            continue
+        if value == 0.0 and abs(d) <= SETTLE_ZERO or abs(d - value) <= SETTLE_RTOL * abs(value):
+            found[key] = value
+    return found
 
 
 def _settled(recorded: tuple[Contribution, ...], adjoints: Mapping[int, float]) -> Iterable[Contribution]:
