@@ -310,7 +310,7 @@ def _agreeing(exact: Mapping[Any, float], double: Callable[[Any], float | None])
         d = double(key)
         if d is None:
             continue
-        if value == 0.0 and abs(d) <= SETTLE_ZERO or abs(d - value) <= SETTLE_RTOL * abs(value):
+        if (value == 0.0 and abs(d) <= SETTLE_ZERO) or abs(d - value) <= SETTLE_RTOL * abs(value):
             found[key] = value
     return found
 
