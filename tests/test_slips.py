@@ -12,6 +12,7 @@ wrong and named with its kind.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -197,9 +198,24 @@ def test_the_corpus_is_large_and_covers_every_kind() -> None:
     assert len({s.expression for s in slips}) >= 60
 
 
+def readable(value: float) -> bool:
+    """A point a student can read: small, with at most two decimals (1, 0.5, -2, 0.25)."""
+    return abs(value) <= 5 and round(value, 2) == value
+
+
+def moderate_numbers(message: str) -> bool:
+    """Every number the message shows is of moderate size: no 1e-121."""
+    numbers = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?", message)]
+    return all(n == 0 or 1e-6 <= abs(n) <= 1e6 for n in numbers)
+
+
 @pytest.mark.parametrize("slip", corpus(), ids=lambda s: f"{s.what}: {s.answer}")
 def test_each_classic_slip_is_named(slip: Slip) -> None:
     result = grade(slip.expression, slip.answer)
     assert result.verdict == "wrong", result.method
     kinds = [f.kind for f in result.diagnosis]
     assert kinds == [slip.kind], [f.message for f in result.diagnosis]
+    for finding in result.diagnosis:
+        assert not re.search(r"\bu\d+\b", finding.message)  # check's output lists no layers
+        assert finding.at is None or all(readable(v) for v in finding.at.values())
+        assert moderate_numbers(finding.message), finding.message

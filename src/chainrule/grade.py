@@ -53,7 +53,7 @@ NEEDED = 3  # usable points for a numerical verdict
 
 # The verdict, in mpmath.
 EXACT_DIGITS = 40  # the derivative and the answer are compared at this many digits
-FINER_DIGITS = 80  # and a disagreement is confirmed at this many (a right answer that cancels agrees there)
+FINER = (80, 160)  # and a disagreement is confirmed at these many (a right answer that cancels agrees there)
 EXACT_RTOL = 1e-15  # relative agreement that makes a point agree: 1e-12 apart is wrong
 SIZE_RTOL = 1e-30  # and rounding allowed relative to the size of the terms the chain rule sums
 PROOF_DIGITS = 50  # a symbolic difference is evaluated at this many digits
@@ -162,6 +162,7 @@ class _Sampler:
         self.answer_graph = answer_graph
         self.variable = variable
         self.wrt = graph.variable_index(variable)
+        self.deep = len(graph.layers) > DEEP
 
     def __call__(self, point: dict[str, float], exact: bool = True) -> _Sample | None:
         """The sample at a point; with `exact`, only where mpmath finds real numbers too (a point at the
@@ -197,25 +198,27 @@ class _Sampler:
 
     def settled(self, s: _Sample) -> bool | None:
         """Whether the answer is the derivative at this point, in mpmath; None when rounding there
-        is too large to tell (a right answer that cancels more than FINER_DIGITS − 15 digits)."""
-        first = s.exact
-        if first is None:
+        is too large to tell.  A disagreement at EXACT_DIGITS is confirmed with more digits (FINER):
+        a right answer that cancels 50 digits ((x + 10⁵⁰) − 10⁵⁰) agrees there."""
+        before = s.exact
+        if before is None:
             return None
-        if first.agrees():
+        if before.agrees():
             return True
-        finer = self.exact(s.point, FINER_DIGITS)
-        if finer is None:
-            return None
-        if finer.agrees():
-            return True
-        with mpmath.workdps(FINER_DIGITS):
-            # The numbers moved by this much from 40 to 80 digits; a loss of digits to cancellation
-            # leaves the 80-digit numbers that much more exact, 10^-(80 − 40) times.
-            moved = abs(finer.answer - first.answer) + abs(finer.expected - first.expected)
-            error = moved * mpmath.mpf(10) ** (EXACT_DIGITS - FINER_DIGITS)
-            if error > EXACT_RTOL * max(abs(finer.answer), abs(finer.expected)):
+        for digits in FINER if not self.deep else FINER[:1]:
+            finer = self.exact(s.point, digits)
+            if finer is None:
                 return None
-        return False
+            if finer.agrees():
+                return True
+            with mpmath.workdps(digits):
+                # The numbers moved by this much since the previous precision; a loss of digits to
+                # cancellation leaves these numbers that much more exact, 10^-(digits added) times.
+                moved = abs(finer.answer - before.answer) + abs(finer.expected - before.expected)
+                error = moved * mpmath.mpf(10) ** (before.digits - digits)
+                unsure = error > EXACT_RTOL * max(abs(finer.answer), abs(finer.expected))
+            before = finer
+        return None if unsure else False
 
 
 def seed_of(expression: str, answer: str, variable: str) -> int:
