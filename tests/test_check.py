@@ -415,6 +415,10 @@ RIGHT_WITH_CANCELLATION = [
     ("sqrt(x^2 + 1) - x", "x/sqrt(x^2 + 1) - 1"),
     ("(x + 1)^3 - x^3", "3*(x + 1)^2 - 3*x^2"),
     ("atan(x) + atan(1/x)", "0"),
+    # every digit cancels where the derivative is 1e-364, at x = -84: counted as 0 there
+    ("tanh(5*x)", "5 - 5*(exp(5*x) - exp(-5*x))^2/(exp(5*x) + exp(-5*x))^2"),
+    # SymPy ran out of memory evaluating this at x = -30 (erf(x³)/2 + 1/2 cancels 10¹² bits)
+    ("gelu(x^3)", "3*sqrt(2)*x^5*exp(-x^6/2)/(2*sqrt(pi)) + 3*x^2*(erf(sqrt(2)*x^3/2)/2 + 1/2)"),
 ]
 
 

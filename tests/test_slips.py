@@ -19,6 +19,9 @@ from typing import Any
 
 import pytest
 import sympy
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from sympy.printing.str import StrPrinter
 
 from chainrule.grade import grade
 from chainrule.rules import RULES
@@ -85,9 +88,16 @@ class Slip:
     what: str  # the slip, for the test's id
 
 
+class _Printer(StrPrinter):
+    """SymPy's text, with Euler's number as chainrule writes it (e; E would be a variable)."""
+
+    def _print_Exp1(self, expr: Any) -> str:
+        return "e"
+
+
 def _text(expr: Any) -> str:
     """SymPy's text, which chainrule reads with explicit parentheses and '*': 'exp(x**3)'."""
-    return sympy.sstr(expr)
+    return str(_Printer().doprint(expr))
 
 
 def _values(expr: Any) -> tuple[float | None, ...]:
@@ -219,3 +229,27 @@ def test_each_classic_slip_is_named(slip: Slip) -> None:
         assert not re.search(r"\bu\d+\b", finding.message)  # check's output lists no layers
         assert finding.at is None or all(readable(v) for v in finding.at.values())
         assert moderate_numbers(finding.message), finding.message
+
+
+REWRITES: dict[str, Callable[[Any], Any]] = {
+    "as is": lambda e: e,
+    "expanded": sympy.expand,
+    "factored": sympy.factor,
+    "over one denominator": sympy.together,
+    "cancelled": sympy.cancel,
+    "powers gathered": sympy.powsimp,
+    "in exponentials": lambda e: e.rewrite(sympy.exp),
+}
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(sorted(outer_functions())), st.integers(0, 3), st.sampled_from(sorted(REWRITES)))
+def test_a_right_answer_in_any_form_is_never_graded_wrong(name: str, which: int, rewrite: str) -> None:
+    """f′(g)·g′ by SymPy, rewritten (expanded, factored, in exponentials…): right, on the real domain."""
+    f = outer_functions()[name]
+    inners = INNER.get(name, ANY)
+    g = inners[which % len(inners)]
+    answer = REWRITES[rewrite](sympy.diff(f(g), x))
+    assume(not answer.has(sympy.I) and not answer.has(sympy.zoo) and answer.is_real is not False)
+    result = grade(f"{name}({_text(g)})", _text(answer))
+    assert result.verdict == "correct", (result.method, _text(answer))

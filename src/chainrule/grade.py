@@ -56,6 +56,7 @@ EXACT_DIGITS = 40  # the derivative and the answer are compared at this many dig
 FINER = (80, 160)  # and a disagreement is confirmed at these many (a right answer that cancels agrees there)
 EXACT_RTOL = 1e-15  # relative agreement that makes a point agree: 1e-12 apart is wrong
 SIZE_RTOL = 1e-30  # and rounding allowed relative to the size of the terms the chain rule sums
+EXACT_FLOOR = 1e-25  # values below this fraction of the derivative's typical size at the samples count as 0
 PROOF_DIGITS = 50  # a symbolic difference is evaluated at this many digits
 PROOF_RTOL = 1e-30
 MAX_DIGIT_NODES = 2_000_000  # digits × nodes that confirming a tiny constant difference may spend
@@ -112,8 +113,12 @@ class _Exact:
     size: Any  # the sum of |terms| the derivative adds up: rounding in a sum that cancels is relative to it
     digits: int
 
-    def agrees(self) -> bool:
+    def agrees(self, floor: float = 0.0) -> bool:
+        """Agreement relative to the numbers, to the terms the chain rule sums, or to `floor` (both
+        far below the derivative's typical size: a right answer that cancels all its digits there)."""
         gap = abs(self.answer - self.expected)
+        if abs(self.answer) <= floor and abs(self.expected) <= floor:
+            return True
         return bool(gap <= EXACT_RTOL * max(abs(self.answer), abs(self.expected)) + SIZE_RTOL * self.size)
 
 
@@ -163,6 +168,7 @@ class _Sampler:
         self.variable = variable
         self.wrt = graph.variable_index(variable)
         self.deep = len(graph.layers) > DEEP
+        self.floor = 0.0  # values below this count as 0 (set from the samples: EXACT_FLOOR of their typical size)
 
     def __call__(self, point: dict[str, float], exact: bool = True) -> _Sample | None:
         """The sample at a point; with `exact`, only where mpmath finds real numbers too (a point at the
@@ -203,13 +209,13 @@ class _Sampler:
         before = s.exact
         if before is None:
             return None
-        if before.agrees():
+        if before.agrees(self.floor):
             return True
         for digits in FINER if not self.deep else FINER[:1]:
             finer = self.exact(s.point, digits)
             if finer is None:
                 return None
-            if finer.agrees():
+            if finer.agrees(self.floor):
                 return True
             with mpmath.workdps(digits):
                 # The numbers moved by this much since the previous precision; a loss of digits to
@@ -297,6 +303,7 @@ def grade(expression: str, answer: str, wrt: str | None = None) -> Grade:
     deep = len(graph.layers) > DEEP
     variables = tuple(dict.fromkeys((variable, *graph.variables)))
     samples = _samples(variables, sampler, seed, DEEP_POINTS if deep else POINTS)
+    sampler.floor = EXACT_FLOOR * _scale(samples)
     answer_expr = _in_variables(answer_graph)
     verdict, method = _verdict(samples, d.derivative, answer_expr, seed, sampler, variables)
     diagnosis: tuple[Finding, ...] = ()
@@ -438,7 +445,8 @@ def _nonzero_at(
     numbers differ too: a proof that the answer is not the derivative.  Only points of the real
     domain count (where chainrule finds real values of the expression, its derivative and the answer):
     SymPy's principal roots make sinh(acosh(t)) complex below t = 1, where the function has no value.
-    Readable points are tried first, then the samples and more seeded points."""
+    Readable points are tried first, then the samples and more seeded points, where the values are
+    moderate (SymPy's adaptive precision can run out of memory at x = -30 in erf(x³)-like forms)."""
     import sympy
 
     if any(_abstract(e) for e in (difference, expected, answer)):
@@ -451,8 +459,8 @@ def _nonzero_at(
     known = {id(s.point): s for s in samples}
     for point in readable + [s.point for s in samples] + extra:
         mine = known.get(id(point)) or sampler(point)
-        if mine is None or sampler.settled(mine) is not False:
-            continue  # outside the real domain, or chainrule's own numbers agree there
+        if mine is None or not mine.moderate() or sampler.settled(mine) is not False:
+            continue  # outside the real domain, where SymPy's numbers may run away, or where chainrule's agree
         mapping = {symbols[name]: sympy.Float(point[name], PROOF_DIGITS) for name in symbols}
         values = [_number_at(e, mapping) for e in (difference, expected, answer)]
         if values[0] is None or values[1] is None or values[2] is None:
@@ -912,16 +920,17 @@ def _sign_finding(hint: str) -> Finding:
 def _other(d: Derivation, words: _Words, samples: list[_Sample], cases: list[_Sample]) -> Finding:
     """Not a known slip: the values at the most readable point where they differ (in mpmath when
     doubles do not show the difference, or lost a number beyond their range)."""
+    floor = samples[0]._sampler.floor if samples else 0.0
     for s in cases:
         if abs(s.answer - s.expected) > VISIBLE * max(abs(s.answer), abs(s.expected)):
             answer, expected = _apart(s.answer, s.expected)
             return _other_at(d, s, answer, expected)
     for s in cases:
-        if s.exact is not None and not s.exact.agrees():
+        if s.exact is not None and not s.exact.agrees(floor):
             return _other_exact(d, s)
-    known = [s for s in samples if s.known() and s.exact is not None and not s.exact.agrees()]
+    known = [s for s in samples if s.known() and s.exact is not None and not s.exact.agrees(floor)]
     for s in samples if not known else []:
-        if s.exact is not None and not s.exact.agrees():
+        if s.exact is not None and not s.exact.agrees(floor):
             known = [s]
             break
     if not known:
