@@ -11,7 +11,7 @@ proves nothing.
 When the answer is wrong, the layers explain why.  Each mistake of the
 catalogue (:mod:`chainrule.mistakes`) is a transformation of the right
 derivative's local factors: one left out or taken twice, an outer derivative
-taken at the wrong point, two layers swapped, a slip in the power rule, the
+taken at the wrong point, inside and outside swapped, a slip in the power rule, the
 opposite sign, or two of these at once.  The one that reproduces the answer
 at every point the diagnosis reads is the diagnosis.  Those points are ones a
 student can read (x = 1, 0.5, 2, −1, …) where the values are moderate, and the
@@ -502,7 +502,7 @@ def _diagnose(
         # the answer differs from the derivative by less than doubles resolve: no slip is that small
         return (_other(d, words, samples, cases),)
     sums = _PathSums(d.paths, cases)
-    singles = _singles(d, graph, words, cases)
+    singles = _singles(d, graph, words)
     # Per slip, the slipped derivative at each point (None where the slip has no value there).
     table = [sums.totals([slip.changes(s) for s in cases]) for slip in singles]
 
@@ -636,7 +636,7 @@ def _path_steps(d: Derivation) -> list[tuple[Step, tuple[Step, ...]]]:
     return steps
 
 
-def _singles(d: Derivation, graph: Graph, words: _Words, cases: list[_Sample]) -> list[_Slip]:
+def _singles(d: Derivation, graph: Graph, words: _Words) -> list[_Slip]:
     """Every single slip the layers on the paths allow, outer layer first: a factor left out or taken
     twice (one layer's, or the whole inner function's), an outer derivative at the wrong point, a
     slip in the power rule, inside and outside swapped."""
@@ -1044,12 +1044,12 @@ class _Words:
         graph = self.graph
         if self.forms:
             expr = engine.in_variables(graph, expr, self.forms)
-        mapping = {}
-        for symbol in expr.free_symbols:
-            name = symbol.name
-            if name not in graph.variables:
-                index = graph.index_of(name)
-                mapping[symbol] = self.forms.get(index, sympy.Symbol("…"))
+        layers = {graph.names[layer.root]: layer.root for layer in graph.layers}
+        mapping = {
+            symbol: self.forms.get(layers[symbol.name], sympy.Symbol("…"))
+            for symbol in expr.free_symbols
+            if symbol.name in layers
+        }
         return expr.xreplace(mapping)
 
     def in_u(self, layer: Layer, expr: Any) -> Any:

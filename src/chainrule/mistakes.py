@@ -123,7 +123,7 @@ POWER_RULE = Mistake(
 
 OTHER = Mistake(
     key="other",
-    title="Not one of the usual slips",
+    title="Another mistake",
     wording=(
         "Your answer is not the derivative, and not one of the usual chain-rule slips: {where} it gives "
         "{answer}, the derivative is {expected}."
