@@ -60,7 +60,15 @@ def test_extra_factor_and_sign_together() -> None:
 def test_a_forgotten_term_of_the_product_rule() -> None:
     (finding,) = grade("x*sin(x)", "x cos(x)").diagnosis
     assert finding.kind == "other" and "leaves out a term" in finding.message
-    assert "The missing term is sin(x)." in finding.message
+    assert "(the product rule). The missing term is sin(x)." in finding.message
+
+
+def test_a_forgotten_term_names_the_rule_where_the_paths_meet() -> None:
+    (quotient,) = grade("sin(x)/x", "cos(x)/x").diagnosis
+    assert "(the quotient rule)" in quotient.message
+    # the factors here are far beyond doubles at most points (an inner factor squared overflowed)
+    (term,) = grade("((x+1)^50+(x-1)^50)^10", "((x+1)^50+(x-1)^50)^9*(x+1)^49*500").diagnosis
+    assert term.kind == "other" and "(the sum rule)" in term.message and "(x - 1)⁴⁹" in term.message
 
 
 def test_something_else_entirely() -> None:

@@ -68,7 +68,7 @@ SHOWN = 8  # readable points the diagnosis reads at most
 DEEP_SHOWN = 2  # for a graph deeper than DEEP (each costs a pass through every layer)
 MODERATE = 1e6  # a point is read where |the derivative| is within [1/MODERATE, MODERATE]
 RTOL = 1e-8  # relative agreement of the answer and a slip at a point
-FLOOR = 1e-12  # values below this fraction of the derivative's typical size at the points count as 0
+FLOOR = 1e-12  # a difference below this fraction of the terms the derivative sums at a point counts as 0
 VISIBLE = 1e-3  # a slip is shown where it changes the derivative by this much, relatively
 LONG = 60  # nodes: a formula larger than this is shown by its outermost function only
 MAX_STEPS = 60  # steps of a path whose slips are tried (the outermost and innermost halves of a longer one)
@@ -497,8 +497,11 @@ def _diagnose(
         return (_other(d, words, samples, cases),)
     if len(cases) < NEEDED or not d.paths:  # too many paths to list, or none: the derivative is 0
         return (_other(d, words, samples, cases),)
-    scale = _scale(cases)
-    if all(_close(s.answer, s.expected, scale) for s in cases):
+    # Rounding in doubles is relative to the size of the terms the derivative sums at each point
+    # (not to the derivative, when they cancel; not to a median over points of wildly different size).
+    wrt = graph.variable_index(d.variable)
+    floors = [FLOOR * engine.magnitudes(graph, s.at).get(wrt, 0.0) for s in cases]
+    if all(_close(s.answer, s.expected, floor) for s, floor in zip(cases, floors, strict=True)):
         # the answer differs from the derivative by less than doubles resolve: no slip is that small
         return (_other(d, words, samples, cases),)
     sums = _PathSums(d.paths, cases)
@@ -507,19 +510,19 @@ def _diagnose(
     table = [sums.totals([slip.changes(s) for s in cases]) for slip in singles]
 
     def matches(values: list[float | None], sign: bool = False) -> bool:
-        return _matches(cases, [None if v is None else -v if sign else v for v in values], scale)
+        return _matches(cases, [None if v is None else -v if sign else v for v in values], floors)
 
+    if len(d.paths) > 1 and (term := _missing_path(d, words, cases, floors)) is not None:
+        return (term,)  # a term of the product rule forgotten: before any slip inside a term
     for slip, values in zip(singles, table, strict=True):
         if matches(values):
             return (slip.finding(_shown(cases, values)),)
     if matches([s.expected for s in cases], sign=True):
         return (words.sign(),)
-    if len(d.paths) > 1 and (term := _missing_path(d, words, cases, scale)) is not None:
-        return (term,)
     for slip, values in zip(singles, table, strict=True):
         if matches(values, sign=True):
             return (words.sign(), slip.finding(_shown(cases, values)))
-    if (ratio := _ratio(cases, scale)) is not None:
+    if (ratio := _ratio(cases, floors)) is not None:
         return _ratio_findings(ratio, words)
     if len(singles) > MAX_PAIRS:
         return (_other(d, words, samples, cases),)
@@ -555,21 +558,21 @@ def _scale(samples: Sequence[_Sample]) -> float:
     return statistics.median(sizes) if sizes else 0.0
 
 
-def _close(a: float, b: float, scale: float) -> bool:
-    """Relative agreement, so that x/10⁹ and 2x/10⁹ differ; values far below the scale count as 0."""
+def _close(a: float, b: float, floor: float) -> bool:
+    """Relative agreement, so that x/10⁹ and 2x/10⁹ differ; a difference below `floor` counts as 0."""
     if not (math.isfinite(a) and math.isfinite(b)):
         return a == b
-    return abs(a - b) <= RTOL * max(abs(a), abs(b)) + FLOOR * scale
+    return abs(a - b) <= RTOL * max(abs(a), abs(b)) + floor
 
 
-def _matches(cases: list[_Sample], values: list[float | None], scale: float) -> bool:
+def _matches(cases: list[_Sample], values: list[float | None], floors: list[float]) -> bool:
     """Whether the answer is the slipped derivative at every point where the slip has a value (at
     least NEEDED of them)."""
     usable = 0
-    for s, value in zip(cases, values, strict=True):
+    for s, value, floor in zip(cases, values, floors, strict=True):
         if value is None:
             continue
-        if not _close(s.answer, value, scale):
+        if not _close(s.answer, value, floor):
             return False
         usable += 1
     return usable >= min(NEEDED, len(cases))
@@ -669,7 +672,7 @@ def _left_out(steps: tuple[Step, ...]) -> Callable[[_Sample], Changes | None]:
 
 def _twice(steps: tuple[Step, ...]) -> Callable[[_Sample], Changes | None]:
     def changes(s: _Sample) -> Changes | None:
-        return {step: _factor(s, step) ** 2 for step in steps}
+        return {step: _factor(s, step) * _factor(s, step) for step in steps}  # inf, not OverflowError, when huge
 
     return changes
 
@@ -856,9 +859,11 @@ def _pairs(singles: list[_Slip], cases: list[_Sample]) -> Iterable[tuple[_Slip, 
         yield a, b, [None if p is None or q is None else {**p, **q} for p, q in zip(ra, rb, strict=True)]
 
 
-def _ratio(cases: list[_Sample], scale: float) -> float | None:
+def _ratio(cases: list[_Sample], floors: list[float]) -> float | None:
     """The constant c when the answer is c times the derivative at every point (c not ±1 or 0)."""
-    ratios = [s.answer / s.expected for s in cases if s.expected != 0 and abs(s.expected) > FLOOR * scale]
+    ratios = [
+        s.answer / s.expected for s, f in zip(cases, floors, strict=True) if s.expected != 0 and abs(s.expected) > f
+    ]
     if len(ratios) < min(NEEDED, len(cases)) or not ratios:
         return None
     c = ratios[0]
@@ -898,19 +903,39 @@ def _ratio_findings(c: float, words: _Words) -> tuple[Finding, ...]:
     return (*sign, Finding("missing-factor", mistakes.MISSING_FACTOR.say("constant", factor=text), text))
 
 
-def _missing_path(d: Derivation, words: _Words, cases: list[_Sample], scale: float) -> Finding | None:
+def _missing_path(d: Derivation, words: _Words, cases: list[_Sample], floors: list[float]) -> Finding | None:
     """The answer is the sum over all paths but one: a term of the product or quotient rule is missing."""
     assert d.paths is not None
     for path in d.paths:
         without: list[float | None] = [s.expected - math.prod(_factor(s, step) for step in path.steps) for s in cases]
-        if _matches(cases, without, scale):
+        if _matches(cases, without, floors):
             term = words.term(path.steps)
             return Finding(
                 "other",
-                mistakes.OTHER.say("term", variable=d.variable, count=len(d.paths), term=term),
+                mistakes.OTHER.say(
+                    "term", variable=d.variable, count=len(d.paths), term=term, rule=_branching(d, path.steps)
+                ),
                 term,
             )
     return None
+
+
+_RULES_BY_NAME = {
+    "product": "the product rule",
+    "quotient": "the quotient rule",
+    "sum": "the sum rule",
+    "difference": "the sum rule",
+}
+
+
+def _branching(d: Derivation, steps: tuple[Step, ...]) -> str:
+    """The rule at the outermost layer where this path meets another one: the product rule for x·sin(x)."""
+    graph = d.graph
+    for li, k in steps:
+        layer = graph.layers[li]
+        if len(layer.sources) > 1:
+            return _RULES_BY_NAME.get(layer.locals[k].rule, "the chain rule, along every input")
+    return "the chain rule, along every input"
 
 
 def _sign_finding(hint: str) -> Finding:

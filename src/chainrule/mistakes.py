@@ -132,8 +132,7 @@ OTHER = Mistake(
         {
             "term": (
                 "Your answer leaves out a term: {variable} reaches the result along {count} paths, and the "
-                "derivative is the sum over all of them (the product or quotient rule). The missing term "
-                "is {term}."
+                "derivative is the sum over all of them ({rule}). The missing term is {term}."
             ),
             "plain": "Your answer is not the derivative.",
         }
