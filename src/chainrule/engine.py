@@ -392,11 +392,7 @@ def _wide_pass(graph: Graph, point: Mapping[str, float], needed: list[bool] | No
     import mpmath
 
     with mpmath.workprec(53):
-        backend = MpBackend(point, graph.source)
-        exact = interpret.evaluate(graph.dag, backend)
-        values_mp = [exact[i] for i in range(len(graph.dag))]
-        factors_mp = [local_factors(graph, layer, values_mp, needed, backend) for layer in graph.layers]
-        adjoints_mp = backward(graph, lambda li, k: factors_mp[li][k], MpBackend({}))
+        values_mp, factors_mp, adjoints_mp = _mp_pass(graph, point, needed)
     numbers = itertools.chain(values_mp, (f for layer in factors_mp for f in layer), adjoints_mp.values())
     if not all(f is None or wide.carried(f) for f in numbers):
         return None  # an exponent too large even to print (e^(10³⁰⁸)): the doubles' answer stands
@@ -415,6 +411,33 @@ def _wide_pass(graph: Graph, point: Mapping[str, float], needed: list[bool] | No
     adjoints = {node: float(value) for node, value in adjoints_mp.items()}
     beyond = wide.Beyond(adjoints, adjoints_mp)
     return Pass(values, factors, adjoints, recorded, beyond, values_beyond, factors_beyond)
+
+
+def _mp_pass(
+    graph: Graph, point: Mapping[str, Any], needed: list[bool] | None
+) -> tuple[list[Any], list[tuple[Any, ...]], dict[int, Any]]:
+    """The forward pass, the local factors and the backward pass in mpmath at the working
+    precision: (values, factors, adjoints).  A MathError where the mathematics fails."""
+    backend = MpBackend(point, graph.source)
+    exact = interpret.evaluate(graph.dag, backend)
+    values = [exact[i] for i in range(len(graph.dag))]
+    factors = [local_factors(graph, layer, values, needed, backend) for layer in graph.layers]
+    adjoints = backward(graph, lambda li, k: factors[li][k], MpBackend({}))
+    return values, factors, adjoints
+
+
+def exact_derivative(graph: Graph, point: Mapping[str, Any], wrt: str) -> tuple[Any, Any]:
+    """d(output)/d(wrt) at the point by the chain rule in mpmath at the working precision, and the
+    size of the terms it sums (the sum over paths of the products of |local factor|), against which
+    rounding in a sum that cancels is measured.  A MathError outside the function's real domain."""
+    import mpmath
+
+    index = graph.variable_index(wrt)
+    if index < 0:
+        return mpmath.mpf(0), mpmath.mpf(0)
+    _, factors, adjoints = _mp_pass(graph, point, depends(graph, (wrt,)))
+    sizes = backward(graph, lambda li, k: None if (f := factors[li][k]) is None else abs(f), MpBackend({}))
+    return +adjoints.get(index, mpmath.mpf(0)), +sizes.get(index, mpmath.mpf(0))
 
 
 # --------------------------------------------------------------------------- paths

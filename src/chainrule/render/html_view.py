@@ -422,7 +422,9 @@ def check_page(g: Grade) -> str:
     title = f"Checking d/d{g.variable} of {g.expression}"
     answer = mathml(g.answer_expression) if g.answer_expression is not None else _esc(g.answer)
     expected = mathml(g.expected) if g.expected is not None else "(too large to show)"
-    findings = "".join(f"<li><strong>{_esc(f.kind)}:</strong> {_esc(f.message)}</li>" for f in g.diagnosis)
+    findings = "".join(
+        f'<li data-kind="{_esc(f.kind)}"><strong>{_esc(f.title)}:</strong> {_esc(f.message)}</li>' for f in g.diagnosis
+    )
     body = (
         f"<h1>{_esc(title)}</h1>{_notes(g.notes)}"
         f"<p>Your answer: {answer}</p><p>The chain rule gives: {expected}</p>"
