@@ -187,7 +187,10 @@ def test_a_wrong_rule_is_caught_by_the_check_with_exit_3(run_json: Any, monkeypa
 
     from chainrule import rules
 
-    wrong = dataclasses.replace(rules.RULES["sin"], slopes=(lambda n, u: -n.cos(u),))
+    # a wrong rule in the table: its numeric slope and its symbolic partial alike
+    wrong = dataclasses.replace(
+        rules.RULES["sin"], slopes=(lambda n, u: -n.cos(u),), partials=(lambda u: -rules.sympy.cos(u),)
+    )
     monkeypatch.setitem(rules.RULES, "sin", wrong)
     code, doc = run_json("diff", "sin(x^2)", "--at", "1.5")
     assert code == 3

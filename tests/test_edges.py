@@ -220,9 +220,9 @@ def test_values_at_the_ends_of_the_range_never_crash(run: Any, args: tuple[str, 
 
 @pytest.mark.parametrize(
     ("expression", "at", "order", "truth"),
-    [("sin(x)", "1e308", 1, -0.8913089376870335), ("x^2", "1e200", 2, 2.0), ("sin(x)", "1e12", 2, None)],
+    [("sin(x)", "1e308", 1, -0.6161783468298735), ("x^2", "1e200", 2, 2.0), ("sin(x)", "1e12", 2, None)],
 )
-def test_the_check_does_not_disagree_far_from_zero(
+def test_the_check_does_not_disagree_far_from_zero(  # at the typed 10^308, not its double
     run: Any, expression: str, at: str, order: int, truth: float | None
 ) -> None:
     code, out, _ = run("diff", expression, "--at", at, "--order", str(order), "--json", "--timeout", "20")

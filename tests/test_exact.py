@@ -279,6 +279,66 @@ def test_a_derivative_whose_terms_cancel_is_not_called_wrong(run_json: Any, expr
     assert doc["check"]["agrees"] is not False
 
 
+# Found by red-teaming: a right number whose check disagreed (a corner beside a tiny x, f huge beside its
+# change, terms that cancel, the typed decimal against its double), and a wrong number the check passed.
+RED_TEAM = [
+    ("abs(x)+1", "1e-200"),
+    ("ln(1+abs(x))", "1e-200"),
+    ("atan(1/x)", "1e-200"),
+    ("exp(-abs(x))", "1e-300"),
+    ("cos(cbrt(x))", "1e-300"),
+    ("x+exp(500)", "1"),
+    ("sqrt(x)+1e200", "4"),
+    ("sin(x)", "1.5707963267948966"),
+    ("cos(x)", "3.141592653589793"),
+    ("sin(x)/x", "1e100"),
+    ("x/sqrt(x^2+4)", "1e8"),
+    ("cos(2*x)+2*sin(x)", "0.5235987755982989"),
+    ("x-2*sin(x)", "1.0471975511965979"),
+    ("x^(1/x)", "2.718281828459045"),
+    ("ln(cosh(x))-x", "20"),
+    ("ln(cosh(x))-x", "45"),
+    ("cosh(x)-sinh(x)", "300"),
+    ("sigmoid(x)-x/4", "1e-20"),
+    ("sin(x)/x", "1e-200"),
+    ("x+atan(1/x)", "1e-50"),
+    ("exp(-x)-exp(-x)*(1+1e-30)", "1"),
+    ("exp(x-1)/exp(x)", "1000"),
+    ("x^3", "0"),
+]
+
+
+def _true_derivative(expression: str, at: str) -> float:
+    """SymPy's derivative at the typed decimal, at 400 digits (an oracle independent of chainrule)."""
+    import re
+
+    python = re.sub(r"\b(\d+(?:\.\d+)?e-?\d+)", r"Rational('\1')", _python(expression))  # 1e-30 exactly
+    f = oracle(python.replace("cbrt(x)", "x**Rational(1, 3)"))
+    return float(sympy.diff(f, X).subs(X, sympy.Float(at, 1000)).evalf(1000))
+
+
+@pytest.mark.parametrize(("expression", "at"), RED_TEAM)
+def test_a_right_number_is_never_failed_by_its_check(run_json: Any, expression: str, at: str) -> None:
+    truth = _true_derivative(expression, at)
+    code, doc = run_json("diff", expression, "--at", at, "--timeout", "20")
+    assert code == 0, doc
+    assert doc["derivative"]["value"] == pytest.approx(truth, rel=1e-9, abs=1e-300)
+    assert doc["check"]["agrees"] is True, doc["check"]
+
+
+@pytest.mark.parametrize(
+    ("expression", "at"),
+    [("x^3*sin(1/x^2)", "1e-100"), ("x*cos(1/x)", "1e-200"), ("x*sin(1/x)", "1e-300"), ("x*(1/x)", "1e-160")],
+)
+def test_a_number_doubles_cannot_give_is_never_passed(run_json: Any, expression: str, at: str) -> None:
+    """Ill-conditioned in doubles (sin of a rounded 1/x², terms beyond doubles): the chain rule's number is
+    off, and the check never says it agrees (it disagrees, or cannot decide)."""
+    truth = _true_derivative(expression, at)
+    _, doc = run_json("diff", expression, "--at", at, "--timeout", "20")
+    if doc["derivative"]["value"] != pytest.approx(truth, rel=1e-6):
+        assert doc["check"]["agrees"] is not True, doc["check"]
+
+
 # --------------------------------------------------------------------------- the family, generated
 
 _ATOMS = ["x", "2x", "x/2", "x + pi/4", "3x - pi"]

@@ -20,6 +20,7 @@ from chainrule.derive import parse_point
 from chainrule.errors import MathError, Reason, UsageError, quoted
 from chainrule.graph import GRANULARITIES, Graph, build_graph
 from chainrule.numcheck import Check, Checker
+from chainrule.point import exact_point
 from chainrule.steps import Evaluated, Evaluation
 from chainrule.syntax import Program, parse_program, refuse_tensors
 from chainrule.wide import Wide
@@ -218,7 +219,7 @@ def _run(graph: Graph, point: dict[str, float], chosen: tuple[str, ...]) -> tupl
     The factors that do not exist are found in one sweep over the layers, and a variable's
     partial is missing when the input of such a factor depends on it: one more pass, not one
     per variable (a network with one corner would otherwise cost 10,000 passes)."""
-    precise = exact.exact_point(point)
+    precise = exact_point(point)
     try:  # what has no value exactly fails the whole gradient; a corner only the partials through it
         decided = exact.decide(graph, precise, chosen)
     except MathError as corner:

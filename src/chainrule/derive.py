@@ -17,11 +17,11 @@ from typing import Any
 from chainrule import engine, exact
 from chainrule.budget import attempt
 from chainrule.errors import InputError, MathError, Reason, UsageError, quoted
-from chainrule.exact import Point
 from chainrule.graph import GRANULARITIES, Graph, build_graph
 from chainrule.higher import Order, check_order, higher_orders
 from chainrule.interpret import FloatBackend, evaluate
 from chainrule.numcheck import LIMIT_RTOL, Check, Side, check_at, one_sided
+from chainrule.point import Point, exact_point, number
 from chainrule.printing import form
 from chainrule.sensitivity import Sensitivity, sensitivity
 from chainrule.steps import Evaluated, Evaluation, LayerStep
@@ -108,11 +108,11 @@ def parse_point(
     `defaults` are values a program gives its leaves (a = -4.0): --at may override
     them, and is optional when they cover every variable.
 
-    Every value is also kept exactly (:class:`exact.Point`): pi/2 is π/2, 0.1 is 1/10."""
+    Every value is also kept exactly (:class:`chainrule.point.Point`): pi/2 is π/2, 0.1 is 1/10."""
     if defaults:
         given = Point(
             {v: defaults[v] for v in variables if v in defaults},
-            {v: exact.number(defaults[v]) for v in variables if v in defaults},
+            {v: number(defaults[v]) for v in variables if v in defaults},
         )
         if text is None:
             return given if len(given) == len(variables) else None
@@ -170,13 +170,13 @@ def _point_of_mapping(given: Mapping[str, float | str], variables: tuple[str, ..
                 point.exact[name] = found
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
             try:
-                number = float(value)
+                double = float(value)
             except OverflowError:
-                number = math.inf
-            if not math.isfinite(number):
+                double = math.inf
+            if not math.isfinite(double):
                 raise UsageError(f"the value of {quoted(name)} must be a finite number within the range of doubles")
-            point.exact[name] = exact.number(value)
-            point[name] = number
+            point.exact[name] = number(value)
+            point[name] = double
         else:
             raise UsageError(f"the value of {quoted(name)} must be a number")
     return point
@@ -334,7 +334,7 @@ def _pass(graph: Graph, point: dict[str, float], variable: str) -> tuple[engine.
     """The chain rule at the point; where a local factor does not exist, the limit definition.
     An exact point is decided exactly first (:mod:`chainrule.exact`)."""
     try:
-        decided = exact.decide(graph, exact.exact_point(point), (variable,))
+        decided = exact.decide(graph, exact_point(point), (variable,))
         return engine.run(graph, point, (variable,), exact=decided.exactly if decided is not None else None), None
     except MathError as err:
         if err.reason is not Reason.not_differentiable:
@@ -348,10 +348,10 @@ def _limit(graph: Graph, point: dict[str, float], variable: str, err: MathError)
     values = engine.evaluate(graph, point)
     needed = engine.depends(graph, (variable,))
     layer, reason = graph.output_name, err.message
-    precise = exact.values(graph, exact.exact_point(point))
+    precise = exact.values(graph, exact_point(point))
     backends: list[tuple[Any, Any]] = [(values, None)]
     if precise is not None:
-        backends.insert(0, (precise, exact.ExactBackend(exact.exact_point(point), graph.source)))
+        backends.insert(0, (precise, exact.ExactBackend(exact_point(point), graph.source)))
     found_layer = False
     for known, backend in backends:
         for candidate in graph.layers:

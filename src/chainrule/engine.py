@@ -13,6 +13,7 @@ derivatives along each path.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -22,6 +23,7 @@ from chainrule import interpret, wide
 from chainrule.errors import MathError, Reason
 from chainrule.graph import Graph, Layer
 from chainrule.interpret import FloatBackend, MpBackend, SympyBackend
+from chainrule.point import mpf_point
 from chainrule.syntax import Node
 
 T = TypeVar("T")
@@ -226,7 +228,8 @@ class Pass:
     beyond: Mapping[int, wide.Wide]  # adjoints beyond the range of doubles (there 0.0 or ±inf)
     values_beyond: dict[int, wide.Wide] = field(default_factory=dict)  # values below the range (there 0.0)
     factors_beyond: dict[tuple[int, int], wide.Wide] = field(default_factory=dict)  # (layer, input) -> factor
-    exact: Exactly | None = None  # what the exact pass proved 0, at an exact point
+    exact: Exactly | None = None  # what the exact pass found, at an exact point
+    precise: frozenset[int] = frozenset()  # nodes whose adjoint was taken again in mpmath: its terms cancel
 
     def named_adjoints(self, graph: Graph) -> dict[str, float]:
         """The adjoints of the variables and layers, by name."""
@@ -252,27 +255,25 @@ def run(
     again with an unbounded exponent: adjoints that fit in a double get their
     full precision back, and the others are kept in `Pass.beyond`.
 
-    `exact` holds what the exact pass found at an exact point: a value, factor or adjoint that
-    the doubles give to within their rounding is taken from it (sin(π) is 0, not 1.2e-16).  One
-    they give otherwise is kept, so that a wrong numeric formula is never hidden: the check sees it.
+    `exact` holds what the exact pass found at an exact point: those values, factors and adjoints
+    are taken from it, rounded once (sin(π) is 0, not 1.2e-16; cos at the decimal 1.5707963267948966
+    is 1.92e-17, not cos of the double nearest it).  A wrong numeric formula is still caught: the
+    accurate check differentiates the function alone, and the rule table's test holds every
+    numeric slope against its symbolic partial.
+
+    Where the terms of an adjoint cancel (sin(x) + cos(x) near π/4: a sum of terms of size 0.7 that
+    is 1e-17), doubles keep few of its digits: the pass is taken again in mpmath at
+    :data:`PRECISE_DIGITS` digits, at the point as given, and those adjoints are kept (`Pass.precise`).
     """
     needed = depends(graph, wrt) if wrt is not None else None
-    used = Exactly()
     try:
-        values = evaluate(graph, point)
-        if exact is not None and exact.values:
-            known = _agreeing(exact.values, lambda i: values[i])
-            if any(values[i] != v for i, v in known.items()):
-                values = evaluate(graph, point, known)
-            used = Exactly(values=known)
+        values = evaluate(graph, point, exact.values if exact is not None else None)
         factors = [local_factors(graph, layer, values, needed) for layer in graph.layers]
         if exact is not None and exact.factors:
-            settled = _agreeing(exact.factors, lambda key: factors[key[0]][key[1]])
             factors = [
-                tuple(f if f is None else settled.get((li, k), f) for k, f in enumerate(layer))
+                tuple(f if f is None else exact.factors.get((li, k), f) for k, f in enumerate(layer))
                 for li, layer in enumerate(factors)
             ]
-            used = Exactly(used.values, settled)
     except MathError:
         # A value beyond the range of doubles (e^-800 read as 0, e^1000 as an overflow) can make an
         # operation fail (ln of 0, a corner of |u| or √u at 0): the pass is taken again with
@@ -281,7 +282,7 @@ def run(
             raise
         return found
     if (
-        _underflow_possible(graph, values, factors, used)
+        _underflow_possible(graph, values, factors, exact)
         and (found := _wide_pass(graph, point, needed, steps)) is not None
     ):
         return found
@@ -291,27 +292,76 @@ def run(
         scaled = backward(graph, lambda li, k: factors[li][k], wide.ScaledArithmetic())
         adjoints = {node: wide.to_double(value) for node, value in scaled.items()}
         beyond = wide.Beyond(adjoints, scaled, scaled=True)
+    precise: frozenset[int] = frozenset()
     if exact is not None and exact.adjoints and not lost:
-        settled = _agreeing({i: v for i, v in exact.adjoints.items() if i in adjoints}, adjoints.__getitem__)
-        adjoints = {i: settled.get(i, a) for i, a in adjoints.items()}
+        adjoints = {i: exact.adjoints.get(i, a) for i, a in adjoints.items()}
+    cancelled = _cancelled(graph, factors, adjoints, wrt, exact) if not lost else {}
+    if cancelled and (better := _precise_adjoints(graph, point, needed, cancelled)) is not None:
+        adjoints = {**adjoints, **better}
+        precise = frozenset(better)
+    settled = {**(exact.adjoints if exact is not None else {}), **{i: adjoints[i] for i in precise}}
+    if settled:
         recorded = tuple(_settled(recorded, settled))
-        used = Exactly(used.values, used.factors, settled)
-    return Pass(values, factors, adjoints, recorded, beyond, exact=used if exact is not None else None)
+    return Pass(values, factors, adjoints, recorded, beyond, exact=exact, precise=precise)
 
 
-SETTLE_RTOL = 1e-9  # an exact value replaces the doubles' when they agree to this, relatively
-SETTLE_ZERO = 1e-12  # or, for an exact 0, when the doubles' is at most this (rounding that cancels)
+CANCELLED = 1e-6  # an adjoint this small beside the terms it sums has lost most of its digits to cancellation
+PRECISE_DIGITS = 30  # the digits of the pass taken again where terms cancel
+PRECISE_NODES = 20_000  # and the largest graph it is taken on
+PRECISE_MAX_DIGITS = 960  # the most digits it doubles to
+PRECISE_WORK = 2_000_000  # digits × nodes it may spend
 
 
-def _agreeing(exact: Mapping[Any, float], double: Callable[[Any], float | None]) -> dict[Any, float]:
-    """The exact values that the doubles give to within their rounding."""
-    found: dict[Any, float] = {}
-    for key, value in exact.items():
-        d = double(key)
-        if d is None:
-            continue
-        if (value == 0.0 and abs(d) <= SETTLE_ZERO) or abs(d - value) <= SETTLE_RTOL * abs(value):
-            found[key] = value
+def _cancelled(
+    graph: Graph,
+    factors: list[Factors],
+    adjoints: Mapping[int, float],
+    wrt: Iterable[str] | None,
+    exact: Exactly | None,
+) -> dict[int, float]:
+    """The variables' nodes whose adjoint is far smaller than the terms it sums (and not known
+    exactly already)."""
+    if len(graph.dag) > PRECISE_NODES:
+        return {}
+    chosen = graph.variables if wrt is None else tuple(wrt)
+    known = exact.adjoints if exact is not None else {}
+    indices = [graph.index_of(v) for v in chosen if graph.uses(v) and graph.index_of(v) not in known]
+    if not indices:
+        return {}
+    sizes = backward(graph, lambda li, k: None if (f := factors[li][k]) is None else abs(f), FloatBackend({}))
+    found = {}
+    for i in indices:
+        size, value = sizes.get(i, 0.0), abs(adjoints.get(i, 0.0))
+        if math.isfinite(size) and size > 0 and value < CANCELLED * size:
+            found[i] = size
+    return found
+
+
+def _precise_adjoints(
+    graph: Graph, point: Mapping[str, float], needed: list[bool] | None, nodes: dict[int, float]
+) -> dict[int, float] | None:
+    """The adjoints of `nodes` (each with the size of the terms it sums) by the chain rule in
+    mpmath, at the point as given, rounded once: from PRECISE_DIGITS digits up, doubling, until
+    each stands clear of the rounding of its terms (cosh(x) − sinh(x) at 300 cancels 130 digits)
+    or the digits cost too much.  None where that pass fails, or gives a number beyond doubles."""
+    import mpmath
+
+    digits = PRECISE_DIGITS
+    while True:
+        with mpmath.workdps(digits):
+            try:
+                _, _, adjoints_mp = _mp_pass(graph, point, needed)
+            except MathError:
+                return None
+            values = {i: adjoints_mp.get(i, mpmath.mpf(0)) for i in nodes}
+            noise = mpmath.mpf(10) ** (5 - digits)
+            clear = all(abs(v) > noise * size for v, size in zip(values.values(), nodes.values(), strict=True))
+            found = {i: float(v) for i, v in values.items()}
+        if clear or digits * 2 > PRECISE_MAX_DIGITS or digits * 2 * len(graph.dag) > PRECISE_WORK:
+            break
+        digits *= 2
+    if not all(v == 0.0 or (math.isfinite(v) and abs(v) >= wide.MIN_NORMAL) for v in found.values()):
+        return None
     return found
 
 
@@ -418,9 +468,9 @@ def _mp_pass(
 ) -> tuple[list[Any], list[tuple[Any, ...]], dict[int, Any]]:
     """The forward pass, the local factors and the backward pass in mpmath at the working
     precision: (values, factors, adjoints).  A MathError where the mathematics fails."""
-    backend = MpBackend(point, graph.source)
-    exact = interpret.evaluate(graph.dag, backend)
-    values = [exact[i] for i in range(len(graph.dag))]
+    backend = MpBackend(mpf_point(point), graph.source)  # at the point as given: pi/2, not its double
+    found = interpret.evaluate(graph.dag, backend)
+    values = [found[i] for i in range(len(graph.dag))]
     factors = [local_factors(graph, layer, values, needed, backend) for layer in graph.layers]
     adjoints = backward(graph, lambda li, k: factors[li][k], MpBackend({}))
     return values, factors, adjoints

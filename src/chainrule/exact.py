@@ -26,14 +26,13 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-import mpmath
 import sympy
 
 from chainrule import engine, interpret
 from chainrule.budget import attempt
 from chainrule.errors import MathError, Reason
 from chainrule.graph import Graph
-from chainrule.printing import pretty
+from chainrule.point import text
 from chainrule.rules import CLASSES, RULES, Rule, odd_root
 from chainrule.syntax import Node
 from chainrule.wide import MIN_NORMAL
@@ -221,12 +220,6 @@ def _elementary(value: Any) -> Any:
     return value
 
 
-def text(value: Any) -> str:
-    """An exact number in the lessons' notation (π/2, √2, 1/3), or its value to 6 digits when long."""
-    shown = pretty(value)
-    return shown if len(shown) <= 24 else f"{float(value):.6g}"
-
-
 class ExactBackend:
     """Exact SymPy numbers at an exact point, for :func:`interpret.evaluate` and
     :func:`interpret.sweep`.  A node whose value has no real number is a MathError at its place;
@@ -357,61 +350,6 @@ def _affordable_power(a: Any, b: Any) -> bool:
         return True
     size = abs(float(b)) * max(abs(math.log10(abs(a.p)) if a.p else 0.0), math.log10(a.q) if a.q > 1 else 0.0)
     return size <= MAX_DIGITS
-
-
-# --------------------------------------------------------------------------- points
-
-
-class Point(dict[str, float]):
-    """A point: each variable's value in doubles, as a mapping, and in `exact` its exact value (a
-    SymPy number) where it was given exactly: every typed value is (3, 0.1, pi/2, sqrt(2)), and a
-    Python float is the decimal it prints as."""
-
-    def __init__(self, values: Mapping[str, float] = (), exact: Mapping[str, Any] = ()) -> None:  # type: ignore[assignment]
-        super().__init__(values)
-        self.exact: dict[str, Any] = {k: v for k, v in dict(exact).items() if v is not UNKNOWN}
-
-    def mpf(self, name: str) -> Any:
-        """The value of `name` at mpmath's working precision: exact where it is known."""
-        if name in self.exact:
-            return to_mpf(self.exact[name])
-        return mpmath.mpf(self[name])
-
-    def shown(self, name: str) -> str:
-        """The value of `name` as the person gave it: π/2, not 1.570796327."""
-        if name in self.exact and not isinstance(self.exact[name], sympy.Integer):
-            return text(self.exact[name])
-        return f"{self[name]:g}"
-
-
-def exact_point(point: Mapping[str, float] | None) -> Mapping[str, Any]:
-    """The exact values of a point (none for a plain mapping)."""
-    return point.exact if isinstance(point, Point) else {}
-
-
-def mpf_point(point: Mapping[str, float]) -> dict[str, Any]:
-    """Every value of a point at mpmath's working precision, exact where it is known."""
-    if isinstance(point, Point):
-        return {k: point.mpf(k) for k in point}
-    return {k: mpmath.mpf(v) for k, v in point.items()}
-
-
-def number(value: Any) -> Any:
-    """A number given by a program (a Python int or float, or a float read from text) as an exact
-    number: a float as its shortest decimal (0.1 is 1/10, as it was typed)."""
-    if isinstance(value, bool):
-        raise TypeError("a truth value is not a number")
-    if isinstance(value, int):
-        return sympy.Integer(value)
-    frac = Fraction(repr(float(value)))
-    return sympy.Rational(frac.numerator, frac.denominator)
-
-
-def to_mpf(value: Any) -> Any:
-    """An exact number at mpmath's working precision."""
-    if isinstance(value, sympy.Rational):
-        return mpmath.mpf(value.p) / value.q
-    return mpmath.mpf(value.evalf(mpmath.mp.dps + 5)._mpf_)
 
 
 # --------------------------------------------------------------------------- the pass

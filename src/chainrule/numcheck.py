@@ -28,9 +28,9 @@ import mpmath
 
 from chainrule import engine, wide
 from chainrule.errors import MathError, Reason
-from chainrule.exact import mpf_point
 from chainrule.graph import Graph
 from chainrule.interpret import FloatBackend, MpBackend, evaluate
+from chainrule.point import mpf_point
 from chainrule.steps import Evaluation
 
 NUDGE_H = 0.001
@@ -266,64 +266,44 @@ def check(
     sums (rounding is relative to it); `exactly_zero`, that the exact pass proved the derivative 0."""
     function = function or Function(graph, point, values)
     nudge = _nudge(function, wrt, f0, None if beyond is not None else derivative)
+    scale = scale if math.isfinite(scale) else 0.0  # terms that overflow doubles give no rounding floor
     try:
         exact = function.exact(DIGITS)
-        reference = _reference(function, wrt, DIGITS)
         if beyond is not None:
-            return _compare_beyond(function, wrt, nudge, reference, beyond)
-        if exactly_zero:
-            noise = mpmath.mpf(10) ** (5 - DIGITS) * max(1.0, scale)
-            if abs(reference) <= noise:
-                return Check(
-                    nudge,
-                    METHOD,
-                    float(reference),
-                    float(abs(reference)),
-                    None,
-                    True,
-                    f"the derivative is exactly 0 at this exact point; {METHOD} gives "
-                    f"{mpmath.nstr(reference, 2)}, 0 to within its precision",
-                )
-        if reference != 0 and abs(reference) < SMALL and abs(derivative - float(reference)) <= SCALE_RTOL * scale:
-            # the terms the chain rule adds cancel (ln(cosh x) − x at 20): rounding is relative to them
-            return compare(nudge, float(reference), derivative, scale)
-        lost = function.underflow() if values is not None else None
-        if lost is not None and reference != 0 and abs(reference) < SMALL:
-            return _undecided(
-                nudge,
-                f"{lost} underflows in doubles, and the derivative (about {mpmath.nstr(reference, 3)} by "
-                f"{METHOD}) is too small for the check to judge",
-            )
-        if reference != 0 and abs(reference) < SMALL:
-            # a small derivative (tanh′(30) ≈ 3.5e-26): compare relatively once more digits confirm it
-            finer = _reference(function, wrt, DIGITS + FINER)
-            if abs(finer - reference) <= RESOLVED * abs(finer):
-                return _relative(nudge, finer, derivative, f"mpmath.diff at {DIGITS + FINER} digits")
-            # The reference does not settle: mpmath's step lost it in rounding.  A tiny derivative
-            # (a vanishing gradient through hundreds of layers) is resolved with as many digits as
-            # its size needs, within the same bound on work as a retry.
-            if derivative != 0 and (deep := _deep_reference(function, wrt, derivative)) is not None:
-                return _relative(nudge, deep[0], derivative, deep[1])
-            noise = float(max(abs(reference), abs(finer)))
-            if abs(derivative) <= 10 * noise:
-                return Check(
-                    nudge, METHOD, 0.0, abs(derivative), None, True, f"the derivative is 0 to within {noise:.1e}"
-                )
-            return _undecided(nudge, f"the reference does not settle: it is 0 to within {noise:.1e}")
+            return _compare_beyond(function, wrt, nudge, _reference(function, wrt, DIGITS), beyond)
+        f_exact = exact[graph.output]
+        settled = _settle(function, wrt, derivative, scale, f_exact)
     except MathError:
         return _undecided(nudge, "the function is not defined on both sides")
-    result = compare(nudge, float(reference), derivative, scale)
-    if result.agrees is False:
-        # Before a disagreement is declared, the reference is taken again with more digits (a
-        # saturated activation cancels them) and with steps smaller than |x| (beside a corner).
-        try:
-            confirmed = _retry(function, wrt, nudge, derivative)
-        except MathError:
-            confirmed = None
-        if confirmed is not None:
-            return confirmed
-    f_exact = exact[graph.output]
-    if result.agrees is False and abs(f0 - f_exact) > CONDITION_RTOL * max(1, abs(f_exact)):
+    if isinstance(settled, str):
+        return _undecided(nudge, settled)
+    reference, method, noise = settled
+    lost = function.underflow() if values is not None else None
+    if noise is not None:  # the reference is 0 to within its own precision
+        if abs(derivative) <= noise:
+            why = (
+                "the derivative is exactly 0 at this exact point; "
+                if exactly_zero
+                else "the derivative is 0 to within the reference's precision; "
+            )
+            return Check(
+                nudge,
+                method,
+                float(reference),
+                abs(derivative - float(reference)),
+                None,
+                True,
+                f"{why}{method} gives {mpmath.nstr(reference, 2)}, 0 to within {mpmath.nstr(noise, 2)}",
+            )
+        if lost is not None:
+            return _undecided(nudge, f"{lost} underflows in doubles, and {method} cannot resolve the derivative")
+    if reference != 0 and (abs(reference) < SMALL or abs(reference) > 1e300):
+        result = _relative(nudge, reference, derivative, method)
+        if result.agrees is False and abs(derivative - reference) <= SCALE_RTOL * scale:
+            result = compare(nudge, float(reference), derivative, scale, method)
+    else:
+        result = compare(nudge, float(reference), derivative, scale, method)
+    if result.agrees is False and _ill_conditioned(f0, f_exact):
         return _undecided(
             nudge,
             f"ill-conditioned: the function is {f0:.10g} in doubles but {float(f_exact):.10g} at {DIGITS} "
@@ -332,48 +312,70 @@ def check(
     return result
 
 
-def _retry(function: Function, wrt: str, nudge: Nudge, derivative: float) -> Check | None:
-    """An agreeing check at finer settings, or None when the disagreement stands."""
-    graph, point = function.graph, function.point
-    x0 = abs(mpmath.mpf(point[wrt]))
-    attempts = [(DIGITS * 2, None), (DIGITS * 3, x0 * mpmath.mpf(2) ** -40 if x0 else None)]
+def _ill_conditioned(f0: float, f_exact: Any) -> bool:
+    """Whether the function's value in doubles is off its value at DIGITS digits beyond rounding:
+    relatively, since a tiny f (x·sin(1/x²) at 1e-100) is as ill-conditioned as a large one."""
+    gap = abs(f0 - f_exact)
+    return bool(gap > CONDITION_RTOL * max(abs(f_exact), abs(f0)) and gap > 1e-300)
+
+
+def _plan(function: Function, wrt: str, derivative: float, scale: float, f_value: Any) -> tuple[int, Any]:
+    """The digits and the step a reference needs here: more digits where the terms of the
+    derivative cancel (scale ≫ |f′|), where f is huge beside its change (x + e^500), far from 0
+    (sin at 1e308); a step relative to |x| where |x| is below mpmath's own step (a corner at 0
+    beside x = 1e-200), and within 1/|f′| where f is steep; and the digits that step costs."""
+    x0 = abs(mpf_point(function.point)[wrt])
+    digits = float(DIGITS)
+    size = abs(derivative) if math.isfinite(derivative) else 0.0
+    if size > 0:
+        if scale > size:
+            digits += math.log10(scale) - math.log10(size)  # cancellation: ln(cosh x) − x at 45
+        if f_value != 0:
+            digits += max(0.0, float(mpmath.log10(abs(f_value))) - math.log10(size))  # f huge beside its change
     if x0 > 1e15:
-        # far from 0 a step needs the digits of x itself: sin at 1e308 needs about 340
-        needed = DIGITS + FINER + int(mpmath.log10(x0))
-        if _affordable(needed, len(graph.dag)):
-            attempts.append((needed, None))
-    if derivative != 0 and abs(derivative) < 1e-20:
-        # a tiny slope on a flat function (tanh at 205: 3.5e-178): as many digits as its size needs
-        needed = DIGITS + FINER + int(-math.log10(abs(derivative)))
-        if _affordable(needed, len(graph.dag)):
-            attempts.append((needed, None))
-    if math.isfinite(derivative) and abs(derivative) > 1e6:
-        # a steep function (tanh(10·tanh(10·…x)) at 0: slope 1e100) is linear only over a step
-        # smaller than 1/slope: such a step, and the digits that x0 + step needs
-        needed = DIGITS + 10 + int(math.log10(abs(derivative)) + max(0.0, float(mpmath.log10(x0)) if x0 else 0.0))
-        if _affordable(needed, len(graph.dag)):
-            attempts.append((needed, mpmath.mpf(2) ** -30 / abs(derivative)))
-    for digits, step in attempts:
-        reference = _reference(function, wrt, digits, step)
-        how = f"mpmath.diff at {digits} digits" + (f", step {mpmath.nstr(step, 3)}" if step is not None else "")
-        if reference == 0 and derivative == 0:
-            return Check(nudge, how, 0.0, 0.0, None, True)
-        if reference != 0 and (check := _relative(nudge, reference, derivative, how)).agrees:
-            return check
-    return None
+        digits += float(mpmath.log10(x0))  # sin at 1e308 needs the digits of x itself
+    step = None
+    candidates = []
+    if 0 < x0 < mpmath.mpf(10) ** -DIGITS:
+        candidates.append(x0 * mpmath.mpf(2) ** -20)  # mpmath's own step would straddle 0
+    if size > 1e6:
+        candidates.append(mpmath.mpf(2) ** -30 / size)  # steep: linear only within 1/|f′|
+    if candidates:
+        step = min(candidates)
+        digits += max(0.0, float(mpmath.log10(mpmath.mpf(10) ** -DIGITS / step)))
+    return math.ceil(min(digits, 10.0 * MAX_DIGITS)), step
 
 
-def _deep_reference(function: Function, wrt: str, derivative: float) -> tuple[Any, str] | None:
-    """The reference of a tiny derivative at as many digits as its size needs, when it settles:
-    (value, method); None when that is too much work or it does not settle."""
-    digits = DIGITS + FINER + max(0, int(-math.log10(abs(derivative))))
-    if not _affordable(digits, len(function.graph.dag)):
-        return None
-    first = _reference(function, wrt, digits)
-    second = _reference(function, wrt, digits + FINER)
-    if second != 0 and abs(first - second) <= RESOLVED * abs(second):
-        return second, f"mpmath.diff at {digits + FINER} digits"
-    return None
+def _settle(function: Function, wrt: str, derivative: float, scale: float, f_value: Any) -> tuple[Any, str, Any] | str:
+    """The reference, settled: mpmath.diff at the planned digits and step, confirmed at FINER more
+    digits (and a smaller step).  (value, method, None) when the two agree to RESOLVED; (value,
+    method, noise) when both are 0 to within their precision `noise`; the digits are doubled once
+    when they do neither.  A reason (text) when it does not settle or costs too much."""
+    digits, step = _plan(function, wrt, derivative, scale, f_value)
+    nodes = len(function.graph.dag)
+    for attempt in range(2):
+        if not _affordable(digits + FINER, nodes):
+            return (
+                f"the reference needs {digits + FINER:,} digits through {nodes:,} nodes, more than the check may spend"
+            )
+        first = _reference(function, wrt, digits, step)
+        second = _reference(function, wrt, digits + FINER, None if step is None else step / 16)
+        method = f"mpmath.diff at {digits + FINER} digits" if digits != DIGITS or attempt else METHOD
+        if step is not None:
+            method += f", step {mpmath.nstr(step / 16, 3)}"
+        if abs(first - second) <= RESOLVED * max(abs(first), abs(second)):
+            return second, method, None
+        with mpmath.workdps(digits + FINER):
+            noise = mpmath.mpf(10) ** (5 - digits) * max(
+                mpmath.mpf(scale), abs(mpmath.mpf(f_value)), mpmath.mpf(1e-300)
+            )
+        if abs(first) <= noise and abs(second) <= noise:
+            return second, method, noise
+        if abs(second) < abs(first) < SMALL:  # shrinking with the step (x³ at 0: h²): 0 to within the larger
+            return second, method, abs(first)
+        digits *= 2
+    shown = f"{mpmath.nstr(first, 3)} and {mpmath.nstr(second, 3)}"
+    return f"the reference does not settle: {shown} at {digits // 2} and {digits // 2 + FINER} digits"
 
 
 def _underflow(graph: Graph, values: Sequence[float], exact: list[Any]) -> str | None:
@@ -390,7 +392,7 @@ def _undecided(nudge: Nudge, note: str) -> Check:
     return Check(nudge, METHOD, None, None, None, None, note=note)
 
 
-def compare(nudge: Nudge, reference: float, derivative: float, scale: float) -> Check:
+def compare(nudge: Nudge, reference: float, derivative: float, scale: float, method: str = METHOD) -> Check:
     """Agreement to RTOL relative to the reference, or to SCALE_RTOL relative to the size of the
     terms the chain rule added (`scale`: the sum over paths of the products of |local factors|),
     which is the most a sum that cancels can be trusted to."""
@@ -403,7 +405,7 @@ def compare(nudge: Nudge, reference: float, derivative: float, scale: float) -> 
     note = None
     if agrees and (rel_error is None or rel_error > RTOL) and abs_error > 0:
         note = f"the values agree to {floor:.1e}, the size of the rounding in a sum of terms up to {scale:.1e}"
-    return Check(nudge, METHOD, reference, abs_error, rel_error, agrees, note)
+    return Check(nudge, method, reference, abs_error, rel_error, agrees, note)
 
 
 def _reference(function: Function, wrt: str, digits: int, step: Any = None) -> Any:

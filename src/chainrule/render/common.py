@@ -8,9 +8,9 @@ from typing import Any
 import sympy
 
 from chainrule.derive import Derivation
-from chainrule.exact import exact_point
-from chainrule.exact import text as exact_text
 from chainrule.numcheck import Check
+from chainrule.point import exact_point
+from chainrule.point import text as exact_text
 from chainrule.printing import form, plain, pretty
 from chainrule.steps import LayerStep, LocalStep
 from chainrule.wide import Wide
