@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chainrule.derive import Derivation
+from chainrule.errors import visible
 from chainrule.printing import GREEK_LETTERS, form, pretty, symbol_tex
 from chainrule.printing import latex as latex_text
 from chainrule.render import md
@@ -105,7 +106,8 @@ GRAPH_LAYERS = 60  # beyond this, Markdown leaves out the Mermaid graph
 
 
 def tex_text(sentence: str) -> str:
-    """Prose for \\text{…}: LaTeX's special characters escaped."""
+    """Prose for \\text{…}: LaTeX's special characters escaped (control characters as their escapes)."""
+    sentence = visible(sentence)
     for char, escaped in (("\\", r"\textbackslash{}"), ("{", r"\{"), ("}", r"\}"), ("_", r"\_"), ("%", r"\%"),
                           ("&", r"\&"), ("#", r"\#"), ("$", r"\$"), ("^", r"\ensuremath{{}^\wedge}")):  # fmt: skip
         sentence = sentence.replace(char, escaped)
