@@ -173,6 +173,11 @@ class FileError(InputError):
 
 
 class Interrupted(ChainruleError):
-    """The person stopped the command (Ctrl-C)."""
+    """The person stopped the command: Ctrl-C (signal 2, SIGINT), or `signum`, the signal that did
+    (SIGTERM, SIGHUP)."""
 
     kind = "interrupted"
+
+    def __init__(self, message: str, *, signum: int = 2) -> None:
+        super().__init__(message)
+        self.signum = signum
