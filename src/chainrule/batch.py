@@ -24,7 +24,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
-from chainrule.budget import DEFAULT_SECONDS, above_current, deadline, memory, memory_size, seconds
+from chainrule.budget import (
+    DEFAULT_MEMORY,
+    DEFAULT_MEMORY_TEXT,
+    DEFAULT_SECONDS,
+    above_current,
+    deadline,
+    memory,
+    memory_size,
+    seconds,
+)
 from chainrule.derive import differentiate
 from chainrule.errors import ChainruleError, FileError, InputError, OutOfMemory, OutOfTime
 from chainrule.render.documents import SCHEMA, error_document
@@ -266,12 +275,16 @@ class Settings:
     at: str | None = None
     wrt: str | None = None
     seconds: float = DEFAULT_SECONDS  # of CPU time, for each line
-    memory: int | None = None  # bytes each line may add to what the process holds
+    memory: int | None = DEFAULT_MEMORY  # bytes each line may add to what the process holds (None: no cap)
     out_of_time: Callable[[], BaseException] = _out_of_time
 
     @classmethod
     def of(
-        cls, at: str | None = None, wrt: str | None = None, timeout: float = DEFAULT_SECONDS, memory: str = "2G"
+        cls,
+        at: str | None = None,
+        wrt: str | None = None,
+        timeout: float = DEFAULT_SECONDS,
+        memory: str = DEFAULT_MEMORY_TEXT,
     ) -> Settings:
         """The settings `chainrule batch --at AT --wrt WRT --timeout T --memory M` uses, checked as
         the command line checks them (a UsageError otherwise)."""
@@ -305,7 +318,8 @@ def _outcome(line: Line, settings: Settings) -> tuple[dict[str, Any], bool]:
                 return diff_document(differentiate(expression, wrt=chosen, at=point)), True
         except MemoryError:
             raise OutOfMemory(
-                "the line needed more memory than the budget", hint="raise it with --memory SIZE (the default is 2G)"
+                "the line needed more memory than the budget",
+                hint=f"raise it with --memory SIZE (the default is {DEFAULT_MEMORY_TEXT})",
             ) from None
     except ChainruleError as err:
         return error_document(err, SCHEMA), False

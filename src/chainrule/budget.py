@@ -39,6 +39,7 @@ from chainrule.errors import OutOfMemory, OutOfTime, UsageError
 
 __all__ = [
     "DEFAULT_MEMORY",
+    "DEFAULT_MEMORY_TEXT",
     "DEFAULT_SECONDS",
     "MAX_SECONDS",
     "STOPPING",
@@ -63,7 +64,10 @@ DEFAULT_SECONDS = 5.0
 MAX_SECONDS = 3600.0  # an hour of CPU time for one command, or one line of a batch
 GIB = 1 << 30
 MIB = 1 << 20
-DEFAULT_MEMORY = 2 * GIB
+# The default memory budget, counted above what the process holds when the budget begins (60 to
+# 180 MiB: the interpreter, SymPy, numpy for arrays): a run stays under 1 GiB, resident or not.
+DEFAULT_MEMORY_TEXT = "768M"
+DEFAULT_MEMORY = 768 * MIB
 MIN_MEMORY = 32 * MIB  # above what is held at start (SymPy is imported by then)
 MAX_MEMORY = 1 << 40  # 1 TiB
 
@@ -102,7 +106,7 @@ def memory_size(text: str, option: str = "--memory") -> int:
     if not (MIN_MEMORY <= size <= MAX_MEMORY):
         raise UsageError(
             f"{option} takes a size from 32M to 1T, such as 2G or 512M, not {text[:40]!r}",
-            hint="the default is 2G",
+            hint=f"the default is {DEFAULT_MEMORY_TEXT}",
         )
     return int(size)
 

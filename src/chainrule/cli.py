@@ -27,6 +27,7 @@ import typer
 import typer.core
 
 from chainrule import __version__, startup
+from chainrule.budget import DEFAULT_MEMORY_TEXT
 from chainrule.errors import ChainruleError, InputError, Interrupted, OutOfMemory, UsageError, quoted
 
 if TYPE_CHECKING:
@@ -289,7 +290,8 @@ def _streams() -> tuple[int, ...]:
 
 def _out_of_memory() -> OutOfMemory:
     return OutOfMemory(
-        "the computation needed more memory than its budget", hint="raise it with --memory SIZE (the default is 2G)"
+        "the computation needed more memory than its budget",
+        hint=f"raise it with --memory SIZE (the default is {DEFAULT_MEMORY_TEXT})",
     )
 
 
@@ -441,7 +443,10 @@ Timeout = Annotated[
 ]
 Memory = Annotated[
     str,
-    typer.Option("--memory", help="Give up beyond this much memory: 2G, 512M, ... (from 32M to 1T)."),
+    typer.Option(
+        "--memory",
+        help="Give up beyond this much memory, above what chainrule holds at start: 512M, 2G, ... (from 32M to 1T).",
+    ),
 ]
 TAKES_MINUS = {"ignore_unknown_options": True}  # "-x^2" is an expression, not an option
 
@@ -522,7 +527,7 @@ def diff(
     format_: FormatOption = None,
     granularity: GranularityOption = Granularity.functions,
     timeout: Timeout = 5.0,
-    memory: Memory = "2G",
+    memory: Memory = DEFAULT_MEMORY_TEXT,
     view: Annotated[
         View | None,
         typer.Option("--view", help="sensitivity: only how each layer scales a wiggle (needs --at)."),
@@ -604,7 +609,7 @@ def grad(
     format_: FormatOption = None,
     granularity: GranularityOption = Granularity.functions,
     timeout: Timeout = 5.0,
-    memory: Memory = "2G",
+    memory: Memory = DEFAULT_MEMORY_TEXT,
     full: Annotated[
         bool,
         typer.Option(
@@ -657,7 +662,7 @@ def check(
     latex_document: LatexDocument = False,
     format_: FormatOption = None,
     timeout: Timeout = 5.0,
-    memory: Memory = "2G",
+    memory: Memory = DEFAULT_MEMORY_TEXT,
 ) -> None:
     """Grade a hand-derived derivative, and name the chain-rule mistake if it is wrong.
 
@@ -689,7 +694,7 @@ def batch(
     timeout: Annotated[
         float, typer.Option("--timeout", help="Seconds of CPU time for each line (above 0, at most 3600).")
     ] = 5.0,
-    memory: Memory = "2G",
+    memory: Memory = DEFAULT_MEMORY_TEXT,
     jobs: Annotated[
         int | None,
         typer.Option("--jobs", help="Worker processes (default: the number of cores); results stay in input order."),
@@ -820,7 +825,7 @@ def graph(
     ] = "mermaid",
     granularity: GranularityOption = Granularity.functions,
     timeout: Timeout = 5.0,
-    memory: Memory = "2G",
+    memory: Memory = DEFAULT_MEMORY_TEXT,
     shape: ShapeOption = None,
     seed: SeedOption = None,
 ) -> None:
