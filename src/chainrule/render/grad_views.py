@@ -487,8 +487,7 @@ def render_markdown(g: Gradient) -> str:
     at = g.point is not None
     out = [f"### Gradient of {md.code(g.output)}" + (f" at {md.text(where(g.point))}" if at else ""), ""]
     out += [f"*Note: {md.text(note)}*\n" for note in g.notes]
-    out += ["| node | operation | inputs | local gradients |" + (" value | adjoint |" if at else "")]
-    out.append("|" + "---|" * (6 if at else 4))
+    rows = []
     for layer in g.layers:
         locals_ = ", ".join(md.code(f"{_partial(layer.name, lo.wrt)} = {pretty(lo.expression)}") for lo in layer.locals)
         cells = [
@@ -500,17 +499,19 @@ def render_markdown(g: Gradient) -> str:
         if at:
             adjoint = (g.adjoints or {}).get(layer.name)
             cells += [num(layer.value, 6), num(adjoint, 6)]
-        out.append("| " + " | ".join(cells) + " |")
-    out += ["", "| variable | gradient |" + (" value | check |" if at else ""), "|" + "---|" * (4 if at else 2)]
+        rows.append(cells)
+    out += md.table(["node", "operation", "inputs", "local gradients"] + (["value", "adjoint"] if at else []), rows)
+    rows = []
     for v in g.wrt:
-        cells = [md.text(v), md.code(_symbolic(g, v), cell=True)]
+        cells = [md.text(v), md.code(_symbolic(g, v))]
         if at:
             c = g.checks.get(v)
             cells += [
                 _value(g, v),
                 "—" if c is None else _verdict(c.agrees, "agrees", "disagrees", "undecided"),
             ]
-        out.append("| " + " | ".join(cells) + " |")
+        rows.append(cells)
+    out += ["", *md.table(["variable", "gradient"] + (["value", "check"] if at else []), rows)]
     out += ["", "```mermaid", mermaid(g).rstrip(), "```", ""]
     return "\n".join(out)
 
