@@ -157,8 +157,11 @@ def _ascii() -> bool:
     return not startup.stream_is_unicode(sys.stdout)
 
 
+MIN_WIDTH, MAX_WIDTH = 20, 240  # columns the terminal views are laid out for
+
+
 def _width() -> int:
-    return max(60, min(shutil.get_terminal_size(fallback=(100, 24)).columns, 240))
+    return max(MIN_WIDTH, min(shutil.get_terminal_size(fallback=(100, 24)).columns, MAX_WIDTH))
 
 
 class _OutputLost(Exception):
