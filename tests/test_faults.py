@@ -803,7 +803,8 @@ def test_a_file_size_limit_leaves_no_half_document(tmp_path: Path, args: list[st
 
 
 @pytest.mark.parametrize(
-    "args", [["batch", "--at", "3", "--jobs", "1"], ["batch", "--at", "3", "--jobs", "2"], ["check", "x^2", "2x"]]
+    "args",
+    [["batch", "--at", "3", "--jobs", "1"], ["batch", "--at", "3", "--jobs", "2"], ["check", "x^2", "2x", "--json"]],
 )
 def test_a_full_device_writes_nothing_and_says_so(args: list[str]) -> None:
     result = subprocess.run(

@@ -76,9 +76,14 @@ def outcomes(source: Iterable[Line], settings: Settings, jobs: int) -> Generator
         jobs, mp_context=multiprocessing.get_context("fork"), initializer=_quiet_worker, initargs=(os.getpid(),)
     )
     try:
-        # Start the workers before the reader thread exists: a fork copies only the forking thread.
-        pool.submit(int).result()
-        yield from _ordered(pool, _read_ahead(source), settings, jobs * AHEAD)
+        # The pool's threads, the workers and the reader start with the stopping signals blocked,
+        # and keep them so: a signal then reaches only the main thread, which holds it back while
+        # it writes a line (any thread that took it would make the main thread raise at once).
+        with held():
+            # Start the workers before the reader thread exists: a fork copies only the forking thread.
+            pool.submit(int).result()
+            lines = _read_ahead(source)
+        yield from _ordered(pool, lines, settings, jobs * AHEAD)
     finally:
         _stop(pool)
 
