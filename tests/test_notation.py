@@ -213,23 +213,27 @@ def test_every_form_parses_to_what_it_means(text: str, want: Any) -> None:
 @pytest.mark.parametrize(
     ("text", "note"),
     [
-        ("sin 2x", "read 'sin 2x' as sin(2x)"),
+        ("sin 2x", "read 'sin 2x' as sin(2x); write sin(2)*x for sin(2) times x"),
         ("sin x cos x", "read 'sin x cos x' as sin(x) cos(x)"),
-        ("x^2 ln 9x", "read 'x^2 ln 9x' as x^2 ln(9x)"),
+        ("x^2 ln 9x", "read 'x^2 ln 9x' as x^2 ln(9x); write ln(9)*x for ln(9) times x"),
         ("sinx", "read 'sinx' as sin(x)"),
         ("sinxcosx", "read 'sinxcosx' as sin(x)·cos(x)"),  # the bracket closes before the product's dot
-        ("e^2x", "read 'e^2x' as (e^2)·x: only 2 is in the exponent"),
-        ("1/2x", "read '1/2x' as (1/2)·x: only 2 is in the denominator"),
+        ("e^2x", "read 'e^2x' as (e^2)·x; write e^(2x) for e to the power 2x"),
+        ("1/2x", "read '1/2x' as (1/2)·x; write 1/(2x) for 1 divided by 2x"),
+        ("2/2x", "read '2/2x' as (2/2)·x; write 2/(2x) for 2 divided by 2x"),
+        ("e^-2x", "read 'e^-2x' as (e^-2)·x; write e^(-2x) for e to the power -2x"),
+        ("1/-2x", "read '1/-2x' as (1/-2)·x; write 1/(-2x) for 1 divided by -2x"),
         (
             "e^2(x+1)",
-            "read 'e^2(…)' as (e^2)·(…): only 2 is in the exponent",
+            "read 'e^2(…)' as (e^2)·(…); write e^(2(…)) for e to the power 2(…)",
         ),  # the bracket closes before the product's dot
         ("xsinx", "read 'xsinx' as x·sin(x)"),
         ("2xcos(x^2)", "read '2xcos(x^2)' as 2x·cos(x^2)"),
         ("SIN(x)", "read SIN as sin"),
-        ("sin(30°)", "read 30° as 30·π/180"),
-        ("y = x^2", "as the expression after '='"),
-        ("d/dx sin(x^2)", "read d/dx … as the expression to differentiate"),
+        ("sin(30°)", "read 30° as 30·π/180: degrees are turned into radians"),
+        ("y = x^2", "read 'y = …' as the expression after '='"),
+        ("d/dx sin(x^2)", "read 'd/dx …' as the derivative of the expression after d/dx"),
+        (r"\frac{d}{dx} x^2", r"read '\frac{d}{dx} …' as the derivative of the expression after \frac{d}{dx}"),
         ("root(x, 3)", "read root(u, n) as u^(1/n)"),
         (r"\sqrt[3]{x}", "the real cube root"),
     ],
@@ -268,6 +272,17 @@ def test_full_width_and_superscripts_keep_their_meaning() -> None:
 @pytest.mark.parametrize("answer", ["y' = 2x*cos(x^2)", "dy/dx = 2x cos(x^2)", "f'(x) = 2x cos x^2", "2x cos x^2"])
 def test_answers_written_as_equations_are_graded(answer: str) -> None:
     assert grade("sin(x^2)", answer).verdict == "correct"
+
+
+@pytest.mark.parametrize(
+    ("answer", "note"),
+    [
+        ("y' = 2x", """read "y' = …" as the answer after '='"""),
+        ("dy/dx = 2x", "read 'dy/dx = …' as the answer after '='"),
+    ],
+)
+def test_the_note_on_an_answer_written_as_an_equation_quotes_what_stands_before_it(answer: str, note: str) -> None:
+    assert note in parse(answer, answer=True).notes
 
 
 def test_an_answer_with_plus_c_is_graded_on_the_rest_with_a_note() -> None:
@@ -336,7 +351,7 @@ def test_diff_views_show_the_notes(run: Any, run_json: Any) -> None:
     code, out, _ = run("diff", "sin 2x")
     assert code == 0 and "note: read 'sin 2x' as sin(2x)" in out.splitlines()[1]
     code, doc = run_json("diff", "sin 2x")
-    assert code == 0 and doc["notes"] == ["read 'sin 2x' as sin(2x)"]
+    assert code == 0 and doc["notes"] == ["read 'sin 2x' as sin(2x); write sin(2)*x for sin(2) times x"]
     code, doc = run_json("diff", "sin(2x)")
     assert "notes" not in doc
     code, out, _ = run("diff", "sin 2x", "--explain")
@@ -348,7 +363,7 @@ def test_diff_views_show_the_notes(run: Any, run_json: Any) -> None:
 
 def test_grad_and_check_views_show_the_notes(run: Any, run_json: Any) -> None:
     code, doc = run_json("grad", "sin x y", "--at", "x=1,y=2")
-    assert code == 0 and doc["notes"] == ["read 'sin x y' as sin(x y)"]
+    assert code == 0 and doc["notes"] == ["read 'sin x y' as sin(x y); write sin(x)*y for sin(x) times y"]
     code, out, _ = run("grad", "SIN(x)*y", "--at", "x=1,y=2")
     assert code == 0 and "note: read SIN as sin" in out
     code, doc = run_json("check", "sin(x^2)", "y' = 2x cos(x^2)")

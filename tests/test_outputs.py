@@ -100,9 +100,13 @@ def test_latex_and_markdown_for_grad_and_check(run: Any) -> None:
     code, out, _ = run("grad", program, "--at", "a=2,b=3", "--format", "markdown")
     assert code == 0 and "| a | `2·b·d` | 42 | agrees |" in out and "```mermaid" in out
     code, out, _ = run("check", "sin(x^2)", "cos(x)*2x", "--format", "markdown")
-    assert code == 3 and "**wrong-point:**" in out
+    assert code == 3 and "**Outer derivative at the wrong point:**" in out
     code, out, _ = run("check", "sin(x^2)", "cos(x)*2x", "--format", "latex")
-    assert code == 3 and out.startswith("\\[\n\\begin{aligned}") and "\\textbf{wrong-point:}" in out
+    assert (
+        code == 3
+        and out.startswith("\\[\n\\begin{aligned}")
+        and "\\textbf{Outer derivative at the wrong point:}" in out
+    )
 
 
 def test_plot_png_opens_and_svg_is_svg(tmp_path: Any, run: Any) -> None:

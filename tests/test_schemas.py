@@ -57,6 +57,10 @@ def test_grad_outputs_validate(args: list[str]) -> None:
     [
         ["check", "sin(x^2)", "cos(x)*2x", "--json"],
         ["check", "(2x+1)^2", "8x+4", "--json"],
+        ["check", "sin(x^2 + 1)", "2*sin(x)*cos(x)", "--json"],  # swapped
+        ["check", "(x^2 + 1)^3", "3*(x^2 + 1)^3*2*x", "--json"],  # power-rule
+        ["check", "(3*x)^2", "36*x", "--json"],  # a constant factor: no layer, no point
+        ["check", "x*sin(x)", "x*cos(x)", "--json"],  # a missing term
         ["check", "sin(x)", "cos(", "--json"],
     ],
 )

@@ -15,9 +15,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from chainrule import engine, wide
+from chainrule import engine, exact, wide
 from chainrule.derive import parse_point
-from chainrule.errors import MathError, UsageError, quoted
+from chainrule.errors import MathError, Reason, UsageError, quoted
 from chainrule.graph import GRANULARITIES, Graph, build_graph
 from chainrule.numcheck import Check, Checker
 from chainrule.steps import Evaluated, Evaluation
@@ -212,43 +212,64 @@ def gradient(
 def _run(graph: Graph, point: dict[str, float], chosen: tuple[str, ...]) -> tuple[engine.Pass, dict[str, str]]:
     """The pass for every chosen variable; when a local factor does not exist, the partials
     that need it are reported missing and the others are still given.  A failure of the
-    forward pass (the function has no value) fails the whole gradient.
+    forward pass (the function has no value) fails the whole gradient.  An exact point is
+    decided exactly first (:mod:`chainrule.exact`): a corner at exactly 0 is a corner.
 
     The factors that do not exist are found in one sweep over the layers, and a variable's
     partial is missing when the input of such a factor depends on it: one more pass, not one
     per variable (a network with one corner would otherwise cost 10,000 passes)."""
-    try:
-        return engine.run(graph, point, chosen), {}
-    except MathError as first:
-        values = engine.evaluate(graph, point)  # raises when the function itself has no value here
-        needed = engine.depends(graph, chosen)
-        missing: dict[str, str] = {}
-        wanted = set(chosen)
-        for layer in graph.layers:
-            try:
-                engine.local_factors(graph, layer, values, needed)
-                continue
-            except MathError:
-                pass
-            for source in layer.sources:
-                if not needed[source]:
-                    continue
-                alone = [False] * len(needed)
-                alone[source] = True
-                try:
-                    engine.local_factors(graph, layer, values, alone)
-                except MathError as err:
-                    for index in graph.subtree(source):
-                        name = graph.names.get(index)
-                        if name in wanted and graph.dag[index].kind == "var":
-                            missing.setdefault(name, err.message)
-        given = tuple(v for v in chosen if v not in missing)
-        if not given:
-            raise first from None
+    precise = exact.exact_point(point)
+    try:  # what has no value exactly fails the whole gradient; a corner only the partials through it
+        decided = exact.decide(graph, precise, chosen)
+    except MathError as corner:
+        if corner.reason is not Reason.not_differentiable:
+            raise
+        first: MathError = corner
+    else:
         try:
-            return engine.run(graph, point, given), missing
-        except MathError:  # a failure that only the pass beyond doubles meets: one variable at a time
-            return _one_by_one(graph, point, chosen, first)
+            return engine.run(graph, point, chosen, exact=decided.exactly if decided else None), {}
+        except MathError as failed:
+            first = failed
+    values = engine.evaluate(graph, point)  # raises when the function itself has no value here
+    known = exact.values(graph, precise) if precise else None
+    missing = {} if known is None else _missing(graph, known, chosen, exact.ExactBackend(precise, graph.source))
+    for name, why in _missing(graph, values, chosen, None).items():
+        missing.setdefault(name, why)
+    given = tuple(v for v in chosen if v not in missing)
+    if not given:
+        raise first from None
+    try:
+        decided = exact.decide(graph, precise, given)
+        return engine.run(graph, point, given, exact=decided.exactly if decided else None), missing
+    except MathError:  # a failure that only the pass beyond doubles meets: one variable at a time
+        return _one_by_one(graph, point, chosen, first)
+
+
+def _missing(graph: Graph, values: Any, chosen: tuple[str, ...], backend: Any) -> dict[str, str]:
+    """The chosen variables whose partial needs a local factor that does not exist at these values
+    (in doubles, or exactly with the exact backend), and why."""
+    needed = engine.depends(graph, chosen)
+    missing: dict[str, str] = {}
+    wanted = set(chosen)
+    for layer in graph.layers:
+        try:
+            engine.local_factors(graph, layer, values, needed, backend)
+            continue
+        except MathError:
+            pass
+        for source in layer.sources:
+            if not needed[source]:
+                continue
+            alone = [False] * len(needed)
+            alone[source] = True
+            try:
+                engine.local_factors(graph, layer, values, alone, backend)
+            except MathError as err:
+                for index in graph.subtree(source):
+                    name = graph.names.get(index)
+                    if name in wanted and graph.dag[index].kind == "var":
+                        missing.setdefault(name, err.message)
+    return missing
 
 
 def _one_by_one(

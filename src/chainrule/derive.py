@@ -14,8 +14,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from chainrule import engine
+from chainrule import engine, exact
+from chainrule.budget import attempt
 from chainrule.errors import InputError, MathError, Reason, UsageError, quoted
+from chainrule.exact import Point
 from chainrule.graph import GRANULARITIES, Graph, build_graph
 from chainrule.higher import Order, check_order, higher_orders
 from chainrule.interpret import FloatBackend, evaluate
@@ -98,28 +100,34 @@ def parse_point(
     variables: tuple[str, ...],
     wrt: str,
     defaults: Mapping[str, float] | None = None,
-) -> dict[str, float] | None:
+) -> Point | None:
     """--at: '3' (the value of the variable) or 'x=0.7,y=1.3'.  Values may be constant
     expressions such as pi/4.  From Python and batch's JSON, a mapping of names to
     numbers (or to constant expressions, as text).
 
     `defaults` are values a program gives its leaves (a = -4.0): --at may override
-    them, and is optional when they cover every variable."""
+    them, and is optional when they cover every variable.
+
+    Every value is also kept exactly (:class:`exact.Point`): pi/2 is π/2, 0.1 is 1/10."""
     if defaults:
-        given = {v: defaults[v] for v in variables if v in defaults}
+        given = Point(
+            {v: defaults[v] for v in variables if v in defaults},
+            {v: exact.number(defaults[v]) for v in variables if v in defaults},
+        )
         if text is None:
             return given if len(given) == len(variables) else None
-        return _complete({**given, **_point_items(text, variables, wrt)}, variables)
+        items = _point_items(text, variables, wrt)
+        return _complete(Point({**given, **items}, {**given.exact, **items.exact}), variables)
     if text is None:
         return None
     return _complete(_point_items(text, variables, wrt), variables)
 
 
-def _point_items(text: str | Mapping[str, float | str], variables: tuple[str, ...], wrt: str) -> dict[str, float]:
+def _point_items(text: str | Mapping[str, float | str], variables: tuple[str, ...], wrt: str) -> Point:
     """The values --at gives (not yet checked to cover every variable)."""
     if isinstance(text, Mapping):
         return _point_of_mapping(text, variables, wrt)
-    point: dict[str, float] = {}
+    point = Point()
     present = frozenset(variables)
     items = [part for part in text.split(",")]
     if len(items) == 1 and "=" not in items[0]:
@@ -144,19 +152,22 @@ def _point_items(text: str | Mapping[str, float | str], variables: tuple[str, ..
                 position=at,
                 hint='try: chainrule grad "L = sum(x^2)" --at "x=[1, 2]"',
             )
-        point[name] = constant_value(value, text, offset + len(item) - len(value))
+        point[name], point.exact[name] = constant(value, text, offset + len(item) - len(value))
         offset += len(item) + 1
+    point.exact = {k: v for k, v in point.exact.items() if v is not exact.UNKNOWN}
     return point
 
 
-def _point_of_mapping(given: Mapping[str, float | str], variables: tuple[str, ...], wrt: str) -> dict[str, float]:
+def _point_of_mapping(given: Mapping[str, float | str], variables: tuple[str, ...], wrt: str) -> Point:
     """A point given as a mapping: every key is a variable's name, every value a number."""
-    point: dict[str, float] = {}
+    point = Point()
     present = frozenset(variables)
     for name, value in given.items():
         _known(str(name), variables, present, wrt, None, None, None)
         if isinstance(value, str):
-            point[name] = constant_value(value, value, 0)
+            point[name], found = constant(value, value, 0)
+            if found is not exact.UNKNOWN:
+                point.exact[name] = found
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
             try:
                 number = float(value)
@@ -164,6 +175,7 @@ def _point_of_mapping(given: Mapping[str, float | str], variables: tuple[str, ..
                 number = math.inf
             if not math.isfinite(number):
                 raise UsageError(f"the value of {quoted(name)} must be a finite number within the range of doubles")
+            point.exact[name] = exact.number(value)
             point[name] = number
         else:
             raise UsageError(f"the value of {quoted(name)} must be a number")
@@ -190,7 +202,7 @@ def _known(
         )
 
 
-def _complete(point: dict[str, float], variables: tuple[str, ...]) -> dict[str, float]:
+def _complete(point: Point, variables: tuple[str, ...]) -> Point:
     missing = [v for v in variables if v not in point]
     if missing:
         raise UsageError(
@@ -201,13 +213,21 @@ def _complete(point: dict[str, float], variables: tuple[str, ...]) -> dict[str, 
 
 
 def constant_value(text: str, whole: str, offset: int) -> float:
+    """A point coordinate in doubles (see :func:`constant`)."""
+    return constant(text, whole, offset)[0]
+
+
+def constant(text: str, whole: str, offset: int) -> tuple[float, Any]:
     """A point coordinate: a number or a constant expression, parsed by our own parser
-    and evaluated by the interpreter, without building a graph.  `whole` is the --at text it
-    comes from, and `offset` where it starts there (for the caret)."""
+    and evaluated by the interpreter, without building a graph: in doubles, and exactly
+    (exact.UNKNOWN when the exact value is too large to follow).  `whole` is the --at text it
+    comes from, and `offset` where it starts there (for the caret).  A constant with no real
+    value exactly (tan(pi/2), which doubles make 1.6e16) is refused."""
     try:
         expr = parse(text.strip())
         if expr.variables():
             raise InputError("a value in --at must be a number or a constant expression such as pi/4")
+        precise = attempt(exact.SECONDS, lambda: evaluate(expr.nodes, exact.ExactBackend({}, expr.source))[expr.root])
         value = float(evaluate(expr.nodes, FloatBackend({}, expr.source))[expr.root])
     except (InputError, MathError) as err:  # not OutOfTime: a timeout is reported as one
         shift = offset + (len(text) - len(text.lstrip()))
@@ -219,7 +239,7 @@ def constant_value(text: str, whole: str, offset: int) -> float:
         ) from None
     if not math.isfinite(value):  # pragma: no cover - evaluate raises first
         raise UsageError("a value in --at must be finite", source=whole, position=offset)
-    return value
+    return value, exact.UNKNOWN if precise is None else precise
 
 
 def choose_variable(expr: Expr, wrt: str | None) -> str:
@@ -278,6 +298,8 @@ def derive(
     """The steps of d(output)/d(variable) on a built graph, and every analysis the views show."""
     check_order(order, len(graph.layers))
     wrt = graph.variable_index(variable)
+    if point is None:
+        exact.decide(graph, {})  # a constant with no value (ln(cos(π/2))) is an error with or without a point
     at, limit = (_pass(graph, point, variable)) if point is not None else (None, None)
     evaluation = Evaluation(graph, point, at)
     count = engine.count_paths(graph, wrt)
@@ -309,9 +331,11 @@ def derive(
 
 
 def _pass(graph: Graph, point: dict[str, float], variable: str) -> tuple[engine.Pass | None, Limit | None]:
-    """The chain rule at the point; where a local factor does not exist, the limit definition."""
+    """The chain rule at the point; where a local factor does not exist, the limit definition.
+    An exact point is decided exactly first (:mod:`chainrule.exact`)."""
     try:
-        return engine.run(graph, point, (variable,)), None
+        decided = exact.decide(graph, exact.exact_point(point), (variable,))
+        return engine.run(graph, point, (variable,), exact=decided.exactly if decided is not None else None), None
     except MathError as err:
         if err.reason is not Reason.not_differentiable:
             raise
@@ -324,14 +348,23 @@ def _limit(graph: Graph, point: dict[str, float], variable: str, err: MathError)
     values = engine.evaluate(graph, point)
     needed = engine.depends(graph, (variable,))
     layer, reason = graph.output_name, err.message
-    for candidate in graph.layers:
-        try:
-            engine.local_factors(graph, candidate, values, needed)
-        except MathError as found:
-            layer, reason = candidate.name, found.message.removeprefix("not differentiable here: ")
+    precise = exact.values(graph, exact.exact_point(point))
+    backends: list[tuple[Any, Any]] = [(values, None)]
+    if precise is not None:
+        backends.insert(0, (precise, exact.ExactBackend(exact.exact_point(point), graph.source)))
+    found_layer = False
+    for known, backend in backends:
+        for candidate in graph.layers:
+            try:
+                engine.local_factors(graph, candidate, known, needed, backend)
+            except MathError as found:
+                layer, reason = candidate.name, found.message.removeprefix("not differentiable here: ")
+                found_layer = True
+                break
+        if found_layer:
             break
     left, right = one_sided(graph, point, variable)
-    where = f"{variable} = {point[variable]:g}"
+    where = f"{variable} = {point.shown(variable) if isinstance(point, Point) else f'{point[variable]:g}'}"
     if (
         left.value is not None
         and right.value is not None

@@ -22,15 +22,17 @@ from chainrule import interpret, wide
 from chainrule.errors import MathError, Reason
 from chainrule.graph import Graph, Layer
 from chainrule.interpret import FloatBackend, MpBackend, SympyBackend
+from chainrule.syntax import Node
 
 T = TypeVar("T")
 
 MAX_PATHS = 16
 
 
-def evaluate(graph: Graph, point: Mapping[str, float]) -> list[float]:
-    """The value of every DAG node at the point, in floating point."""
-    values = interpret.evaluate(graph.dag, FloatBackend(point, graph.source))
+def evaluate(graph: Graph, point: Mapping[str, float], known: Mapping[int, float] | None = None) -> list[float]:
+    """The value of every DAG node at the point, in floating point; the nodes in `known` (found
+    exactly by the exact pass) have those values, and the others follow from them."""
+    values = interpret.evaluate(graph.dag, FloatBackend(point, graph.source), given=known)
     return [values[i] for i in range(len(graph.dag))]
 
 
@@ -46,12 +48,20 @@ def depends(graph: Graph, variables: Iterable[str]) -> list[bool]:
     return found
 
 
+class Numbers(interpret.Differentiable[Any], Protocol):
+    """A number system a layer's local factors are computed in: doubles, mpmath, or exact numbers."""
+
+    def isfinite(self, value: Any) -> bool: ...
+
+    def fail(self, node: Node, message: str, reason: Reason, hint: str | None = None) -> MathError: ...
+
+
 def local_factors(
     graph: Graph,
     layer: Layer,
     values: Sequence[Any] | Mapping[int, Any],
     needed: list[bool] | None = None,
-    backend: FloatBackend | MpBackend | None = None,
+    backend: Numbers | None = None,
 ) -> tuple[Any, ...]:
     """The value of each local derivative of a layer at the point: the reverse
     sweep inside the layer, with the rule table's numeric slopes.
@@ -194,6 +204,18 @@ def through(graph: Graph) -> dict[int, tuple[tuple[int, int], ...]]:
 
 
 @dataclass(frozen=True)
+class Exactly:
+    """What the exact pass (:mod:`chainrule.exact`) found at an exact point, rounded once to
+    doubles: the values of DAG nodes, the (layer, input) local factors and the adjoints it knows
+    exactly.  Doubles make an exact 0 1.1e-16 or 6.1e-17 (cos(π/2)), and sin(π/4) differ from
+    cos(π/4) in the last digit; the pass uses these instead."""
+
+    values: Mapping[int, float] = field(default_factory=dict)
+    factors: Mapping[tuple[int, int], float] = field(default_factory=dict)
+    adjoints: Mapping[int, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Pass:
     """Everything the chain rule knows at one point."""
 
@@ -204,13 +226,20 @@ class Pass:
     beyond: Mapping[int, wide.Wide]  # adjoints beyond the range of doubles (there 0.0 or ±inf)
     values_beyond: dict[int, wide.Wide] = field(default_factory=dict)  # values below the range (there 0.0)
     factors_beyond: dict[tuple[int, int], wide.Wide] = field(default_factory=dict)  # (layer, input) -> factor
+    exact: Exactly | None = None  # what the exact pass proved 0, at an exact point
 
     def named_adjoints(self, graph: Graph) -> dict[str, float]:
         """The adjoints of the variables and layers, by name."""
         return {graph.names[i]: a for i, a in self.adjoints.items() if i in graph.names}
 
 
-def run(graph: Graph, point: Mapping[str, float], wrt: Iterable[str] | None = None, steps: bool = True) -> Pass:
+def run(
+    graph: Graph,
+    point: Mapping[str, float],
+    wrt: Iterable[str] | None = None,
+    steps: bool = True,
+    exact: Exactly | None = None,
+) -> Pass:
     """The forward pass, the local factors and the backward pass at a point.
 
     With `wrt`, only the local factors on paths from those variables are
@@ -222,11 +251,28 @@ def run(graph: Graph, point: Mapping[str, float], wrt: Iterable[str] | None = No
     exploding gradient through thousands of layers), the backward pass runs
     again with an unbounded exponent: adjoints that fit in a double get their
     full precision back, and the others are kept in `Pass.beyond`.
+
+    `exact` holds what the exact pass found at an exact point: a value, factor or adjoint that
+    the doubles give to within their rounding is taken from it (sin(π) is 0, not 1.2e-16).  One
+    they give otherwise is kept, so that a wrong numeric formula is never hidden: the check sees it.
     """
     needed = depends(graph, wrt) if wrt is not None else None
+    used = Exactly()
     try:
         values = evaluate(graph, point)
+        if exact is not None and exact.values:
+            known = _agreeing(exact.values, lambda i: values[i])
+            if any(values[i] != v for i, v in known.items()):
+                values = evaluate(graph, point, known)
+            used = Exactly(values=known)
         factors = [local_factors(graph, layer, values, needed) for layer in graph.layers]
+        if exact is not None and exact.factors:
+            settled = _agreeing(exact.factors, lambda key: factors[key[0]][key[1]])
+            factors = [
+                tuple(f if f is None else settled.get((li, k), f) for k, f in enumerate(layer))
+                for li, layer in enumerate(factors)
+            ]
+            used = Exactly(used.values, settled)
     except MathError:
         # A value beyond the range of doubles (e^-800 read as 0, e^1000 as an overflow) can make an
         # operation fail (ln of 0, a corner of |u| or √u at 0): the pass is taken again with
@@ -234,15 +280,50 @@ def run(graph: Graph, point: Mapping[str, float], wrt: Iterable[str] | None = No
         if (found := _wide_pass(graph, point, needed, steps)) is None:
             raise
         return found
-    if _underflow_possible(graph, values, factors) and (found := _wide_pass(graph, point, needed, steps)) is not None:
+    if (
+        _underflow_possible(graph, values, factors, used)
+        and (found := _wide_pass(graph, point, needed, steps)) is not None
+    ):
         return found
     adjoints, recorded, lost = _float_backward(graph, factors, steps)
     beyond: Mapping[int, wide.Wide] = {}
     if lost:  # again, in doubles whose exponent cannot under- or overflow
-        exact = backward(graph, lambda li, k: factors[li][k], wide.ScaledArithmetic())
-        adjoints = {node: wide.to_double(value) for node, value in exact.items()}
-        beyond = wide.Beyond(adjoints, exact, scaled=True)
-    return Pass(values, factors, adjoints, recorded, beyond)
+        scaled = backward(graph, lambda li, k: factors[li][k], wide.ScaledArithmetic())
+        adjoints = {node: wide.to_double(value) for node, value in scaled.items()}
+        beyond = wide.Beyond(adjoints, scaled, scaled=True)
+    if exact is not None and exact.adjoints and not lost:
+        settled = _agreeing({i: v for i, v in exact.adjoints.items() if i in adjoints}, adjoints.__getitem__)
+        adjoints = {i: settled.get(i, a) for i, a in adjoints.items()}
+        recorded = tuple(_settled(recorded, settled))
+        used = Exactly(used.values, used.factors, settled)
+    return Pass(values, factors, adjoints, recorded, beyond, exact=used if exact is not None else None)
+
+
+SETTLE_RTOL = 1e-9  # an exact value replaces the doubles' when they agree to this, relatively
+SETTLE_ZERO = 1e-12  # or, for an exact 0, when the doubles' is at most this (rounding that cancels)
+
+
+def _agreeing(exact: Mapping[Any, float], double: Callable[[Any], float | None]) -> dict[Any, float]:
+    """The exact values that the doubles give to within their rounding."""
+    found: dict[Any, float] = {}
+    for key, value in exact.items():
+        d = double(key)
+        if d is None:
+            continue
+        if (value == 0.0 and abs(d) <= SETTLE_ZERO) or abs(d - value) <= SETTLE_RTOL * abs(value):
+            found[key] = value
+    return found
+
+
+def _settled(recorded: tuple[Contribution, ...], adjoints: Mapping[int, float]) -> Iterable[Contribution]:
+    """The steps of the backward pass with the last += into each node whose adjoint is known
+    exactly accumulating to it (√2/2 − √2/2 is 0, not 1.1e-16)."""
+    last = {step.input: k for k, step in enumerate(recorded) if step.input in adjoints}
+    for k, step in enumerate(recorded):
+        if last.get(step.input) == k:
+            total = adjoints[step.input]
+            step = Contribution(step.node, step.input, step.slot, step.local, step.upstream, step.contribution, total)
+        yield step
 
 
 def magnitudes(graph: Graph, at: Pass) -> dict[int, float]:
@@ -252,17 +333,22 @@ def magnitudes(graph: Graph, at: Pass) -> dict[int, float]:
     return backward(graph, lambda li, k: None if (f := at.factors[li][k]) is None else abs(f), FloatBackend({}))
 
 
-def _underflow_possible(graph: Graph, values: list[float], factors: list[Factors]) -> bool:
+def _underflow_possible(
+    graph: Graph, values: list[float], factors: list[Factors], exact: Exactly | None = None
+) -> bool:
     """Whether a value or factor may be a number below the range of doubles: a subnormal one, or
     a 0 that the same operation, on the same inputs, makes a number other than 0 once its
     exponent is unbounded (e^-800; σ′(−800) as a layer's factor).  A 0 typed in, a weight of 0,
-    a sum that cancels or relu of a negative number is exactly 0, and costs nothing more."""
+    a sum that cancels or relu of a negative number is exactly 0, and costs nothing more; so is a
+    value or factor the exact pass proved 0 (`exact`)."""
     import mpmath
+
+    exact = exact or Exactly()
 
     with mpmath.workprec(53):
         backend = MpBackend({}, graph.source)
         for i, v in enumerate(values):
-            if v != 0.0 and abs(v) >= wide.MIN_NORMAL:
+            if (v != 0.0 and abs(v) >= wide.MIN_NORMAL) or i in exact.values:
                 continue
             node = graph.dag[i]
             if v != 0.0:
@@ -281,17 +367,20 @@ def _underflow_possible(graph: Graph, values: list[float], factors: list[Factors
                     return True
             except MathError:
                 return True
-        for layer, found in zip(graph.layers, factors, strict=True):
-            if all(f is None or (f != 0.0 and abs(f) >= wide.MIN_NORMAL) for f in found):
+        for li, (layer, found) in enumerate(zip(graph.layers, factors, strict=True)):
+            if all(
+                f is None or (f != 0.0 and abs(f) >= wide.MIN_NORMAL) or (li, k) in exact.factors
+                for k, f in enumerate(found)
+            ):
                 continue
             if any(f is not None and f != 0.0 and abs(f) < wide.MIN_NORMAL for f in found):
                 return True  # subnormal
             operands = {i: mpmath.mpf(values[i]) for i in (*layer.ops, *layer.sources)}
             try:
-                exact = local_factors(graph, layer, operands, None, backend)
+                mp_factors = local_factors(graph, layer, operands, None, backend)
             except MathError:
                 return True
-            if any(f == 0.0 and exact[k] != 0 for k, f in enumerate(found)):
+            if any(f == 0.0 and mp_factors[k] != 0 and (li, k) not in exact.factors for k, f in enumerate(found)):
                 return True
     return False
 
@@ -303,11 +392,7 @@ def _wide_pass(graph: Graph, point: Mapping[str, float], needed: list[bool] | No
     import mpmath
 
     with mpmath.workprec(53):
-        backend = MpBackend(point, graph.source)
-        exact = interpret.evaluate(graph.dag, backend)
-        values_mp = [exact[i] for i in range(len(graph.dag))]
-        factors_mp = [local_factors(graph, layer, values_mp, needed, backend) for layer in graph.layers]
-        adjoints_mp = backward(graph, lambda li, k: factors_mp[li][k], MpBackend({}))
+        values_mp, factors_mp, adjoints_mp = _mp_pass(graph, point, needed)
     numbers = itertools.chain(values_mp, (f for layer in factors_mp for f in layer), adjoints_mp.values())
     if not all(f is None or wide.carried(f) for f in numbers):
         return None  # an exponent too large even to print (e^(10³⁰⁸)): the doubles' answer stands
@@ -326,6 +411,33 @@ def _wide_pass(graph: Graph, point: Mapping[str, float], needed: list[bool] | No
     adjoints = {node: float(value) for node, value in adjoints_mp.items()}
     beyond = wide.Beyond(adjoints, adjoints_mp)
     return Pass(values, factors, adjoints, recorded, beyond, values_beyond, factors_beyond)
+
+
+def _mp_pass(
+    graph: Graph, point: Mapping[str, Any], needed: list[bool] | None
+) -> tuple[list[Any], list[tuple[Any, ...]], dict[int, Any]]:
+    """The forward pass, the local factors and the backward pass in mpmath at the working
+    precision: (values, factors, adjoints).  A MathError where the mathematics fails."""
+    backend = MpBackend(point, graph.source)
+    exact = interpret.evaluate(graph.dag, backend)
+    values = [exact[i] for i in range(len(graph.dag))]
+    factors = [local_factors(graph, layer, values, needed, backend) for layer in graph.layers]
+    adjoints = backward(graph, lambda li, k: factors[li][k], MpBackend({}))
+    return values, factors, adjoints
+
+
+def exact_derivative(graph: Graph, point: Mapping[str, Any], wrt: str) -> tuple[Any, Any]:
+    """d(output)/d(wrt) at the point by the chain rule in mpmath at the working precision, and the
+    size of the terms it sums (the sum over paths of the products of |local factor|), against which
+    rounding in a sum that cancels is measured.  A MathError outside the function's real domain."""
+    import mpmath
+
+    index = graph.variable_index(wrt)
+    if index < 0:
+        return mpmath.mpf(0), mpmath.mpf(0)
+    _, factors, adjoints = _mp_pass(graph, point, depends(graph, (wrt,)))
+    sizes = backward(graph, lambda li, k: None if (f := factors[li][k]) is None else abs(f), MpBackend({}))
+    return +adjoints.get(index, mpmath.mpf(0)), +sizes.get(index, mpmath.mpf(0))
 
 
 # --------------------------------------------------------------------------- paths

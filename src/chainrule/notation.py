@@ -116,6 +116,7 @@ _CLOSERS = {"(": ")", "[": "]", "{": "}"}
 _OPENERS = {v: k for k, v in _CLOSERS.items()}
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_CAPITALIZED_HEAD = re.compile(r"([A-Z][A-Za-z]*?)[0-9]")  # Sin2x, SIN2X: a capitalized name glued to a number
 _NUMBER = re.compile(r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _COMMAND = re.compile(r"\\([A-Za-z]+|.)", re.DOTALL)
 _BRACED_WORD = re.compile(r"\s*\{\s*([A-Za-z]+)\s*\}")
@@ -323,6 +324,14 @@ class _Scanner:
             self.note(f"read {word} as {word.lower()}")
             word = word.lower()
             function = canonical_function(word)
+        if function is None and (head := _CAPITALIZED_HEAD.match(word)) is not None:
+            name = head.group(1)
+            if canonical_function(name) is None and canonical_function(name.lower()) is not None:
+                self.note(f"read {name} as {name.lower()}")  # Sin2x, as a phone types sin2x
+                self.emit(name.lower(), i)
+                self.copy(i + len(name), j)
+                self.i = j
+                return
         if function is None:
             self.copy(i, j)
             self.i = j
@@ -378,7 +387,7 @@ class _Scanner:
             self.emit("(", i)
             self.copy(i, j)
             self.emit("*π/180)", degree.start())
-            self.note(f"read {m.group()}° as {m.group()}·π/180 (degrees in radians)")
+            self.note(f"read {m.group()}° as {m.group()}·π/180: degrees are turned into radians")
             self.i = degree.end()
             return
         if not self.stack and self.typed.startswith(",", j) and j + 1 < self.hi and self.typed[j + 1].isdigit():
@@ -556,6 +565,12 @@ class _Scanner:
         self.i = atom.end()
 
 
+def _shown(left: str) -> str:
+    """'y = …' for a note: what stands before the expression, in quotes that it does not hold (y')."""
+    mark = '"' if "'" in left else "'"
+    return f"{mark}{quoted(left, 40, bare=True)} …{mark}"
+
+
 def _root_text(n: int) -> str:
     return {2: "sqrt(…)", 3: "cbrt(…), the real cube root"}.get(n, f"(…)^(1/{n})")
 
@@ -622,13 +637,14 @@ def _read(typed: str, *, equation: bool, answer: bool) -> tuple[str, list[int], 
     notes: list[str] = []
     if equation or answer:
         if answer and (m := _ANSWER_LEFT.match(typed, lo, hi)):
-            notes.append(f"read {quoted(typed[lo : m.end()].strip(), 20, bare=True)} … as the answer after '='")
+            notes.append(f"read {_shown(typed[lo : m.end()].strip())} as the answer after '='")
             lo = m.end()
         elif m := _LEFT_SIDE.match(typed, lo, hi):
-            notes.append(f"read {quoted(typed[lo : m.end()].strip(), 20, bare=True)} … as the expression after '='")
+            notes.append(f"read {_shown(typed[lo : m.end()].strip())} as the expression after '='")
             lo = m.end()
         if equation and (m := _DIFF_PREFIX.match(typed, lo, hi)):
-            notes.append(f"read {typed[lo : m.end()].strip()} … as the expression to differentiate")
+            prefix = typed[lo : m.end()].strip()
+            notes.append(f"read {_shown(prefix)} as the derivative of the expression after {prefix}")
             lo = m.end()
         while lo < hi and typed[lo] in " \t":
             lo += 1

@@ -28,6 +28,7 @@ import mpmath
 
 from chainrule import engine, wide
 from chainrule.errors import MathError, Reason
+from chainrule.exact import mpf_point
 from chainrule.graph import Graph
 from chainrule.interpret import FloatBackend, MpBackend, evaluate
 from chainrule.steps import Evaluation
@@ -51,6 +52,9 @@ def _affordable(digits: int, nodes: int) -> bool:
     return digits <= MAX_DIGITS and digits * nodes <= MAX_DIGIT_NODES
 
 
+NUDGE_CLOSE = 0.01  # the nudge is close to the derivative within this, relative to max(1, |derivative|)
+
+
 @dataclass(frozen=True)
 class Nudge:
     """The lesson's check: nudge x by h and divide the change by h."""
@@ -61,6 +65,8 @@ class Nudge:
     f1: float | None  # None when f is undefined at x0 + h
     value: float | None
     why: str | None = None  # why there is no nudge: "undefined", or "beyond the range of doubles"
+    close: bool | None = None  # whether the nudge is within NUDGE_CLOSE of the derivative (None: no nudge)
+    gap: str | None = None  # when it is not close, why a forward difference is far from the slope here
 
 
 @dataclass(frozen=True)
@@ -108,7 +114,7 @@ class Function:
         """Every node's value at the point, at `digits` digits."""
         if digits not in self._exact:
             with mpmath.workdps(digits):
-                self._exact[digits] = values_mp(self.graph, {k: mpmath.mpf(v) for k, v in self.point.items()})
+                self._exact[digits] = values_mp(self.graph, mpf_point(self.point))
         return self._exact[digits]
 
     def underflow(self) -> str | None:
@@ -149,16 +155,51 @@ class Function:
         return evaluate(graph.dag, backend, sorted(inside), given)[graph.output]
 
 
-def _nudge(function: Function, wrt: str, f0: float) -> Nudge:
+def _nudge(function: Function, wrt: str, f0: float, derivative: float | None = None) -> Nudge:
     x0 = function.point[wrt]
+    h = NUDGE_H
     try:
-        f1 = function.nudged(wrt, x0 + NUDGE_H)
+        f1 = function.nudged(wrt, x0 + h)
     except MathError as err:
         why = "beyond the range of doubles" if err.reason is Reason.overflow else "undefined"
-        return Nudge(NUDGE_H, x0, f0, None, None, why)
+        return Nudge(h, x0, f0, None, None, why)
     if not math.isfinite(f0) or not math.isfinite(f1):
-        return Nudge(NUDGE_H, x0, f0, None, None, "beyond the range of doubles")
-    return Nudge(NUDGE_H, x0, f0, f1, (f1 - f0) / NUDGE_H)
+        return Nudge(h, x0, f0, None, None, "beyond the range of doubles")
+    value = (f1 - f0) / h
+    if derivative is None or not math.isfinite(derivative):
+        return Nudge(h, x0, f0, f1, value)
+    gap = abs(value - derivative)
+    if gap <= NUDGE_CLOSE * max(1.0, abs(derivative)):
+        return Nudge(h, x0, f0, f1, value, close=True)
+    return Nudge(h, x0, f0, f1, value, close=False, gap=_why_apart(function, wrt, f0, f1, derivative, gap))
+
+
+def _why_apart(function: Function, wrt: str, f0: float, f1: float, derivative: float, gap: float) -> str:
+    """Why a forward difference is far from the slope at this point: a pole or a jump within h, or
+    the curvature of f over h (estimated from f at x + 2h: the error is about h·|f″|/2)."""
+    h = NUDGE_H
+    if f0 * f1 < 0 and abs(derivative) * h > 2 * max(abs(f0), abs(f1)):
+        return (
+            f"f changes sign between x and x + h far faster than its slope at x allows: a pole or a jump "
+            f"lies within h = {h:g}, so the nudge measures nothing; the accurate check decides"
+        )
+    try:
+        f2 = function.nudged(wrt, function.point[wrt] + 2 * h)
+    except MathError:
+        return (
+            f"f is not defined at x + 2h, close to x: a domain edge lies within {2 * h:g}; the accurate check decides"
+        )
+    curvature = (f2 - 2 * f1 + f0) / (h * h)
+    expected = h * abs(curvature) / 2
+    if math.isfinite(curvature) and 0.2 * gap <= expected <= 5 * gap:
+        return (
+            f"f curves over h = {h:g}: f″ ≈ {curvature:.4g}, so a forward difference is off by about "
+            f"h·|f″|/2 = {expected:.3g}; the accurate check decides"
+        )
+    return (
+        f"f changes too fast over h = {h:g} for a forward difference to approximate its slope (a pole, a "
+        "jump or a sharp bend is near); the accurate check decides"
+    )
 
 
 class Checker:
@@ -182,8 +223,19 @@ class Checker:
         derivative = ev.adjoint(variable) or 0.0
         scale = self._sizes.get(ev.graph.variable_index(variable), 0.0)
         assert ev.point is not None
+        index = ev.graph.variable_index(variable)
+        zero = self.at.exact is not None and self.at.exact.adjoints.get(index) == 0.0
         return check(
-            ev.graph, ev.point, variable, f0, derivative, ev.beyond(variable), self.at.values, scale, self.function
+            ev.graph,
+            ev.point,
+            variable,
+            f0,
+            derivative,
+            ev.beyond(variable),
+            self.at.values,
+            scale,
+            self.function,
+            zero,
         )
 
 
@@ -204,19 +256,37 @@ def check(
     values: Sequence[float] | None = None,
     scale: float = 0.0,
     function: Function | None = None,
+    exactly_zero: bool = False,
 ) -> Check:
     """Compare a derivative's value with the nudge and with mpmath.
 
     `beyond` is the derivative when it is outside the range of doubles
     (`derivative` is then 0.0 or ±inf); `values` are the nodes' values in
-    doubles, to tell when one of them underflowed."""
+    doubles, to tell when one of them underflowed; `scale` is the size of the terms the derivative
+    sums (rounding is relative to it); `exactly_zero`, that the exact pass proved the derivative 0."""
     function = function or Function(graph, point, values)
-    nudge = _nudge(function, wrt, f0)
+    nudge = _nudge(function, wrt, f0, None if beyond is not None else derivative)
     try:
         exact = function.exact(DIGITS)
         reference = _reference(function, wrt, DIGITS)
         if beyond is not None:
             return _compare_beyond(function, wrt, nudge, reference, beyond)
+        if exactly_zero:
+            noise = mpmath.mpf(10) ** (5 - DIGITS) * max(1.0, scale)
+            if abs(reference) <= noise:
+                return Check(
+                    nudge,
+                    METHOD,
+                    float(reference),
+                    float(abs(reference)),
+                    None,
+                    True,
+                    f"the derivative is exactly 0 at this exact point; {METHOD} gives "
+                    f"{mpmath.nstr(reference, 2)}, 0 to within its precision",
+                )
+        if reference != 0 and abs(reference) < SMALL and abs(derivative - float(reference)) <= SCALE_RTOL * scale:
+            # the terms the chain rule adds cancel (ln(cosh x) − x at 20): rounding is relative to them
+            return compare(nudge, float(reference), derivative, scale)
         lost = function.underflow() if values is not None else None
         if lost is not None and reference != 0 and abs(reference) < SMALL:
             return _undecided(
@@ -340,7 +410,7 @@ def _reference(function: Function, wrt: str, digits: int, step: Any = None) -> A
     """mpmath.diff of the function alone at `digits` digits (with its own step, or `step`)."""
     with mpmath.workdps(digits):
         options = {} if step is None else {"h": step}
-        x0 = mpmath.mpf(function.point[wrt])
+        x0 = mpf_point(function.point)[wrt]
         return mpmath.diff(lambda t: function.moved(wrt, t, digits), x0, **options)
 
 
@@ -403,7 +473,7 @@ def one_sided(graph: Graph, point: Mapping[str, float], wrt: str) -> tuple[Side,
     Independent of the chain rule: it needs no local factor, so it answers where a
     layer has a corner that the function as a whole does not (x·|x| at 0)."""
     with mpmath.workdps(LIMIT_DIGITS):
-        fixed = {k: mpmath.mpf(v) for k, v in point.items()}
+        fixed = mpf_point(point)
         x0 = fixed[wrt]
         f0 = evaluate_mp(graph, fixed)
         sides = []

@@ -214,6 +214,9 @@ def _printers() -> tuple[Any, Any, Any]:
         def _print_Heaviside(self, expr: Any) -> str:
             return f"step({self._print(expr.args[0])})"
 
+        def _print_Pi(self, expr: Any) -> str:
+            return "π"  # as the layers' formulas write it
+
         def _print_Integer(self, expr: Any) -> str:
             return _long_number(expr) or str(super()._print_Integer(expr))
 

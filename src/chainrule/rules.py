@@ -215,6 +215,13 @@ MP = SimpleNamespace(
 )
 
 
+def _trig(name: str, u: Any) -> Any:
+    """cos(u) or sin(u) for a domain check: exactly for an exact number (:class:`chainrule.exact.Exact`
+    decides cos(π/2) = 0), in doubles otherwise."""
+    exact = getattr(u, f"exact_{name}", None)
+    return exact() if exact is not None else getattr(math, name)(u)
+
+
 def _need(cond: Any, reason: str) -> str | None:
     return None if cond else reason
 
@@ -328,17 +335,17 @@ _TABLE: list[Rule] = [
               lambda n, u: -n.sin(u)),
     _function("tan", "d/du tan(u) = sec²(u)", sympy.tan, lambda u: sympy.sec(u) ** 2, lambda n, u: n.tan(u),
               lambda n, u: 1 / n.cos(u) ** 2,
-              undefined=lambda u: _need(math.cos(u) != 0, "tan is undefined where cos is 0"),
+              undefined=lambda u: _need(_trig("cos", u) != 0, "tan is undefined where cos is 0"),
               spellings=("tg",)),
     _function("sec", "d/du sec(u) = sec(u)·tan(u)", sympy.sec, lambda u: sympy.sec(u) * sympy.tan(u),
               lambda n, u: 1 / n.cos(u), lambda n, u: n.tan(u) / n.cos(u),
-              undefined=lambda u: _need(math.cos(u) != 0, "sec is undefined where cos is 0")),
+              undefined=lambda u: _need(_trig("cos", u) != 0, "sec is undefined where cos is 0")),
     _function("csc", "d/du csc(u) = −csc(u)·cot(u)", sympy.csc, lambda u: -sympy.csc(u) * sympy.cot(u),
               lambda n, u: 1 / n.sin(u), lambda n, u: -n.cos(u) / n.sin(u) ** 2,
-              undefined=lambda u: _need(math.sin(u) != 0, "csc is undefined where sin is 0")),
+              undefined=lambda u: _need(_trig("sin", u) != 0, "csc is undefined where sin is 0")),
     _function("cot", "d/du cot(u) = −csc²(u)", sympy.cot, lambda u: -(sympy.csc(u) ** 2),
               lambda n, u: n.cos(u) / n.sin(u), lambda n, u: -1 / n.sin(u) ** 2,
-              undefined=lambda u: _need(math.sin(u) != 0, "cot is undefined where sin is 0"),
+              undefined=lambda u: _need(_trig("sin", u) != 0, "cot is undefined where sin is 0"),
               spellings=("ctg",)),
     _function("asin", "d/du asin(u) = 1/√(1 − u²)", sympy.asin, lambda u: 1 / sympy.sqrt(1 - u**2),
               lambda n, u: n.asin(u), lambda n, u: 1 / n.sqrt((1 - u) * (1 + u)),

@@ -295,6 +295,8 @@ class _Parser:
     # position, after the source up to `cut` (which drops the blanks in "sin 2x" -> "sin(2x)").
     inserts: list[tuple[int, int, str]] = field(default_factory=list)  # (position, cut, text)
     doubtful: bool = False
+    others: list[str] = field(default_factory=list)  # how to write the readings not taken (for the note)
+    leaves: set[str] = field(default_factory=set)  # a = -4.0 in a program: names, never split
 
     # -- building nodes ------------------------------------------------------
 
@@ -324,6 +326,8 @@ class _Parser:
             argument = self.nodes[self.values[-1]]
             if argument.kind not in ("num", "var", "const"):
                 self.doubtful = True
+                if (other := self.other_argument(op, argument)) is not None:
+                    self.others.append(other)
             at = argument.start
             while at > op.end and self.source[at - 1] in " \t":
                 at -= 1
@@ -334,6 +338,27 @@ class _Parser:
             self.apply_power(op)
         else:  # pragma: no cover - groups are closed explicitly
             raise AssertionError(op.kind)
+
+    def other_argument(self, op: _Op, argument: Node) -> str | None:
+        """How to write the reading an argument without parentheses did not get: sin(2)*x for
+        sin 2x, and sin(3x)^2 for sin 3x^2 (whose argument is 3x^2, as in sin x^2)."""
+        name = self.source[op.pos : op.end] + (f"^{op.power}" if op.power is not None else "")
+        last = self.nodes[argument.args[-1]] if argument.kind == "mul" else argument
+        if last.kind == "pow" and last.end == argument.end:
+            base, exponent = self.nodes[last.args[0]], self.nodes[last.args[1]]
+            inner = quoted(self.source[argument.start : base.end], 30, bare=True)
+            power = exponent.text if exponent.kind == "num" else self.source[exponent.start : exponent.end]
+            power = quoted(power, 30, bare=True)
+            raised = quoted(self.source[base.end : last.end], 30, bare=True)
+            return f"write {name}({inner}){raised} for {name}({inner}) to the power {power}"
+        if argument.kind != "mul":
+            return None
+        first = argument
+        while first.kind == "mul":
+            first = self.nodes[first.args[0]]
+        inner = quoted(self.source[first.start : first.end], 30, bare=True)
+        rest = quoted(self.source[first.end : argument.end].strip(), 30, bare=True)
+        return f"write {name}({inner})*{rest} for {name}({inner}) times {rest}"
 
     def apply_power(self, op: _Op) -> None:
         if op.power is not None:
@@ -366,7 +391,7 @@ class _Parser:
 
     def statement(self) -> int:
         """Parse source[start:stop] onto the tape; return the index of its value."""
-        self.inserts, self.doubtful = [], False
+        self.inserts, self.doubtful, self.others = [], False, []
         tokens = self.split_words(list(tokenize(self.source, self.start, self.stop)))
         if tokens[0].kind == "end":
             raise self.error("the expression is empty", self.start, hint='try: chainrule diff "sin(x^2)"')
@@ -375,32 +400,108 @@ class _Parser:
             self.note_reading(tokens[0].pos, tokens[-1].pos)
         return value
 
+    def keeps(self, word: str) -> bool:
+        """Whether a word is a name on its own: bound in the program, a leaf, or given by --at and --wrt."""
+        return (
+            word in self.bound
+            or word in self.later
+            or word in self.leaves
+            or word in self.letters
+            or word == self.current
+        )
+
     def split_words(self, tokens: list[Token]) -> list[Token]:
-        """sinx, lnx, xcos, sinxcosx: a word that is no name but a function's name run together
-        with single letters is read as those (never as a variable called sinx)."""
+        """sinx, lnx, xcos, sinxcosx, sin2x, log2x: a word that is no name but a function's name run
+        together with single letters or a number is read as those (never as a variable called sin2x)."""
         result: list[Token] = []
+        glued_end = -1  # where a number glued to a function's name ends: sin2.5x is sin 2.5 x
         for k, tok in enumerate(tokens):
-            parts = None
-            if tok.kind == "name" and tok.text not in self.bound and tok.text not in self.later:
-                parts = _split_word(tok.text)
-                if parts is None and self.letters and tok.text not in self.letters:
-                    parts = _split_letters(tok.text, self.letters)
-                    if parts is not None:
-                        given = " and ".join(dict.fromkeys(parts))
-                        self.notes.append(f"read {quoted(tok.text)} as {'·'.join(parts)}: {given} are given a value")
-            if parts is not None and tokens[k + 1].kind == "lparen" and canonical_function(parts[-1]) is None:
-                parts = None  # sinn(x), cosx(2): an unknown function, with a suggestion
-            if parts is None or tok.text == self.current:
+            if tok.kind == "num" and tok.pos == glued_end and tok.text.startswith("."):
+                number = result.pop()
+                result.append(Token("num", number.text + tok.text, number.pos, tok.end))
+                continue
+            parts = self.pieces(tok) if tok.kind == "name" and not self.keeps(tok.text) else None
+            if parts is not None and tokens[k + 1].kind == "lparen" and not _names_function(parts[-1][0]):
+                parts = None  # sinn(x), cosx(2), sin2(x): an unknown function, with a suggestion
+            if parts is None:
                 result.append(tok)
                 continue
-            at = tok.pos
-            for m, part in enumerate(parts):
-                result.append(Token("name", part, at, at + len(part)))
-                if m and canonical_function(part) is not None and canonical_function(parts[m - 1]) is None:
+            for m, (part, at) in enumerate(parts):
+                kind = "num" if part[0] in _DIGITS else "name"
+                result.append(Token(kind, part, at, at + len(part)))
+                if m and _names_function(part) and not _names_function(parts[m - 1][0]):
                     self.inserts.append((at, at, "·"))
-                at += len(part)
+            glued_end = tok.end if parts[-1][0][0] in _DIGITS else -1
             self.doubtful = True
         return result
+
+    def pieces(self, tok: Token) -> list[tuple[str, int]] | None:
+        """The names and numbers a word is read as, with their positions; None when it is one name.
+        The word is cut at each function name glued to a number (sin2x: sin 2 x) or holding one
+        (log2x: log2 x); what lies between is read as a word of its own."""
+        word = tok.text
+        if canonical_function(word) is not None:
+            return None
+        out: list[tuple[str, int]] = []
+        others: list[str] = []
+        cut, underscore = 0, word.rfind("_")
+        if (subscript := _LOG_GLUED.fullmatch(word)) is not None:  # log_2x is log_2 x
+            if subscript.group(1):
+                out.extend(self.plain(subscript.group(1), tok.pos))
+            out.append((subscript.group(2), tok.pos + subscript.start(2)))
+            cut = subscript.end(2)
+        while cut < len(word):
+            found = _glue(word, cut) if cut > underscore else None
+            if isinstance(found, _Clash):
+                raise self.error(
+                    f"{quoted(word)} can be read two ways",
+                    tok.pos + found.start,
+                    tok.end,
+                    hint=f"write {found.readings[0]} or {found.readings[1]}",
+                )
+            if found is None:
+                out.extend(self.plain(word[cut:], tok.pos + cut))
+                break
+            if found.start > cut:
+                out.extend(self.plain(word[cut : found.start], tok.pos + cut))
+            out.append((found.function, tok.pos + found.start))
+            lo, hi = found.digits
+            if hi - lo > MAX_DIGITS:
+                raise self.error(f"number with {hi - lo} digits; the limit is {MAX_DIGITS}", tok.pos + lo, tok.pos + hi)
+            if hi > lo:
+                out.append((word[lo:hi], tok.pos + lo))
+            if found.other is not None:
+                others.append(found.other)
+            cut = hi
+        if len(out) < 2:
+            return None
+        self.others.extend(others)
+        return out
+
+    def plain(self, word: str, at: int) -> list[tuple[str, int]]:
+        """A word with no number glued to a function's name: itself, its function names and
+        single letters (xcos), or the product of given names (ab, when a and b are given)."""
+        if self.keeps(word):
+            return [(word, at)]
+        if (clash := _subscripted(word)) is not None:
+            raise self.error(
+                f"{quoted(word)} can be read several ways",
+                at,
+                at + len(word),
+                hint="write " + ", ".join(clash[:-1]) + " or " + clash[-1],
+            )
+        parts = _split_word(word)
+        if parts is None and self.letters:
+            parts = _split_letters(word, self.letters)
+            if parts is not None:
+                given = " and ".join(dict.fromkeys(parts))
+                self.notes.append(f"read {quoted(word)} as {'·'.join(parts)}, the product of the variables {given}")
+        if parts is None:
+            return [(word, at)]
+        positions = [at]
+        for part in parts[:-1]:
+            positions.append(positions[-1] + len(part))
+        return list(zip(parts, positions, strict=True))
 
     def note_reading(self, start: int, stop: int) -> None:
         """A note that shows the statement with the parentheses it was read with."""
@@ -414,7 +515,8 @@ class _Parser:
         typed = self.source[start:stop].strip()
         reading = "".join(pieces).strip()
         if reading != typed:
-            self.notes.append(f"read {quoted(typed)} as {quoted(reading, 80, bare=True)}")
+            other = f"; {self.others[0]}" if self.others else ""
+            self.notes.append(f"read {quoted(typed)} as {quoted(reading, 80, bare=True)}{other}")
 
     def read_statement(self, tokens: list[Token]) -> int:
         i = 0
@@ -508,11 +610,18 @@ class _Parser:
             )
         if nxt.kind == "lparen" and len(word) > 1:
             close = suggest(word)
+            hint = f"to multiply, write {quoted(word, bare=True)}*(...)"
+            glued = _glue(word) if "_" not in word else None
+            if isinstance(glued, _Glue) and glued.start == 0 and glued.digits[1] == len(word) > glued.digits[0]:
+                name, digits = glued.function, word[glued.digits[0] :]  # sin2(x): sin^2(x) or sin(2x)?
+                hint = (
+                    f"write {name}^{digits}(…) for a power of {name}, or {name}({digits}*(…)) for {name} of a product"
+                )
             raise self.error(
                 f"unknown function {quoted(word)}" + (f"; did you mean {close!r}?" if close else ""),
                 tok.pos,
                 tok.end,
-                hint=f"to multiply, write {quoted(word, bare=True)}*(...)",
+                hint=hint,
             )
         self.push_value(self.emit("var", word, (), tok.pos, tok.end))
         return i + 1, False
@@ -536,6 +645,7 @@ class _Parser:
                     tokens[j].pos,
                     tokens[j].end,
                 )
+            self.refuse_glued_power(tok, tokens[j], tokens[j + 1])
             power, j = sign + tokens[j].text, j + 1
         if power is not None and power.startswith("-"):
             if power != "-1" or function not in INVERSES:
@@ -553,10 +663,31 @@ class _Parser:
             return j + 1, True
         if tokens[j].kind in ("end", "rparen", "comma") or (tokens[j].kind == "op" and tokens[j].text in "*/^+"):
             raise self.error(f"{tok.text!r} needs an argument, as in {tok.text}(x)", tok.pos, tok.end)
-        if FUNCTIONS[function][0] > 1:  # pragma: no cover - every function takes one argument
-            raise self.error(f"{tok.text!r} needs parentheses", tok.pos, tok.end)
+        if FUNCTIONS[function][0] > 1:  # max x, max2x
+            raise self.error(
+                f"{tok.text!r} needs parentheses",
+                tok.pos,
+                tok.end,
+                hint=f"{tok.text} takes {FUNCTIONS[function][0]} arguments: write {tok.text}(a, b)",
+            )
         self.push_op(_Op("fn1", function, _FN1_PREC, tok.pos, tok.end, power=power, base=base))
         return j, True
+
+    def refuse_glued_power(self, name: Token, power: Token, argument: Token) -> None:
+        """sin^22x: is it sin^2(2x) or sin(x)^22?  A power of two digits or more glued to its
+        argument is refused when its digits split into a power and a factor of the argument."""
+        if argument.kind != "name" or argument.pos != power.end or len(power.text) < 2:
+            return
+        splits = [k for k in range(1, len(power.text)) if int(power.text[:k]) > 1 and power.text[k] != "0"]
+        if not splits:
+            return  # sin^10x: sin^1(0x) is no reading
+        k, fn, digits = splits[0], name.text, power.text
+        raise self.error(
+            f"'{fn}^{digits}{argument.text}' can be read two ways",
+            name.pos,
+            argument.end,
+            hint=f"write {fn}^{digits[:k]}({digits[k:]}{argument.text}) or {fn}({argument.text})^{digits}",
+        )
 
     def operator(self, tokens: list[Token], i: int) -> tuple[int, bool]:
         """Read a token after a complete value."""
@@ -628,18 +759,28 @@ class _Parser:
         return i, True
 
     def note_short_operand(self, tokens: list[Token], i: int) -> None:
-        """e^2x and 1/2x keep their usual reading, (e^2)·x and (1/2)·x, with a note that says so."""
+        """e^2x, e^-2x and 1/2x keep their usual reading, (e^2)·x, (e^-2)·x and (1/2)·x, with a
+        note that says so and how to write the other reading."""
         tok, number = tokens[i], tokens[i - 1]
         if number.kind != "num" or i < 3 or tok.pos != number.end or tok.kind not in ("name", "lparen"):
             return
-        op, left = tokens[i - 2], tokens[i - 3]
+        sign = ""
+        op = tokens[i - 2]
+        if op.kind == "op" and op.text in "+-" and i >= 4 and op.end == number.pos:  # e^-2x, 1/-2x
+            sign, op = op.text, tokens[i - 3]
+        left = tokens[i - 3 - len(sign)]
         if op.kind != "op" or op.text not in ("^", "/") or left.kind not in ("num", "name"):
             return
         after = tok.text if tok.kind == "name" else "(…)"
         shown = self.source[left.pos : tok.pos] + after
-        what = "in the exponent" if op.text == "^" else "in the denominator"
-        read = f"({left.text}{op.text}{number.text})·{after}"
-        self.notes.append(f"read {quoted(shown)} as {read}: only {number.text} is {what}")
+        if canonical_function(tok.text) is not None:  # e^2sin3x: (e^2)·sin(…)
+            shown, after = shown + "…", f"{tok.text}(…)"
+        read = f"({left.text}{op.text}{sign}{number.text})·{after}"
+        other = f"{left.text}{op.text}({sign}{number.text}{after})"
+        what = "to the power" if op.text == "^" else "divided by"
+        self.notes.append(
+            f"read {quoted(shown)} as {read}; write {other} for {left.text} {what} {sign}{number.text}{after}"
+        )
 
     def innermost_group(self) -> str | None:
         for op in reversed(self.ops):
@@ -670,7 +811,8 @@ class _Parser:
             value = args[0]
             for arg in args[1:]:
                 value = self.emit("call", name, (value, arg), group.pos, tok.end)
-            self.notes.append(f"read {name}(…) of {argc} operands from the left: {name}({name}(a, b), c) …")
+            more = ", and so on" if argc > 3 else ""
+            self.notes.append(f"read {name}(…) of {argc} arguments from the left, as {name}({name}(a, b), c){more}")
             self.push_value(value)
             self.apply_power(group)
             return
@@ -861,6 +1003,115 @@ _WORD_FUNCTIONS = sorted(  # not sum or mean: a word such as summer or meant is 
 )
 
 
+# The names a number can be glued to (sin2x) or that hold one (log2x, log1px, expm1x).
+_GLUE_NAMES = frozenset(
+    name
+    for name in (*FUNCTIONS, *ALIASES)
+    if name.isascii() and name.isalnum() and name[0].isalpha() and name not in TENSOR_FUNCTIONS
+)
+_LONGEST = max(map(len, _GLUE_NAMES))
+_DIGIT_NAMES = sorted((name for name in _GLUE_NAMES if not name.isalpha()), key=len, reverse=True)
+_DIGIT_RUN = re.compile(r"(?<=[A-Za-z])[0-9]+")
+_LOG_GLUED = re.compile(r"([A-Za-z0-9]*?)(log_[0-9]+)([A-Za-z][A-Za-z0-9]*)")
+_SUBSCRIPTED = re.compile(r"([a-z]+)([0-9]+)")
+_ARGUMENT_TEXT = re.compile(r"[0-9]+[A-Za-z]*")
+_DIGITS_AT = re.compile(r"[0-9]+")
+
+
+@dataclass(frozen=True, slots=True)
+class _Glue:
+    """A function name in a word, glued to a number (sin2x) or holding one (log2x)."""
+
+    start: int  # where the name starts in the word
+    function: str  # the name as typed
+    digits: tuple[int, int]  # the number glued after it; empty (end, end) for log2x
+    other: str | None = None  # how to write the reading not taken: log(2x) for log2x
+
+
+@dataclass(frozen=True, slots=True)
+class _Clash:
+    """A word that reads as two functions: log23x is log2(3x) or log(23x)."""
+
+    start: int
+    readings: tuple[str, str]
+
+
+def _names_function(word: str) -> bool:
+    """sin, arcsin, log2 and log_2 name functions."""
+    return canonical_function(word) is not None or _LOG_BASE.fullmatch(word) is not None
+
+
+def _unary(name: str) -> bool:
+    function = canonical_function(name)
+    return function is not None and FUNCTIONS[function][0] == 1
+
+
+def _glue(word: str, start: int = 0) -> _Glue | _Clash | None:
+    """The first function name of word[start:] glued to a number or holding one (positions are
+    in `word`).  A name that holds digits (log2, log10, log1p, expm1) is taken whole when a
+    letter follows it (log2x is log2(x)); when more digits follow and the name without its
+    digits is a function too (log23x), the word is a clash.  atan2 takes two arguments, so
+    atan2x is atan(2x)."""
+    for run in _DIGIT_RUN.finditer(word, start):
+        d, e = run.span()
+        alpha = next((i for i in range(max(start, d - _LONGEST), d) if word[i:d] in _GLUE_NAMES), None)
+        held = None
+        for name in _DIGIT_NAMES:
+            i = d - next(k for k, c in enumerate(name) if c in _DIGITS)
+            if i >= start and word.startswith(name, i) and _unary(name):
+                held = (i, name)
+                break
+        if held is not None:
+            i, name = held
+            end = i + len(name)
+            # log2 is log with a 2 after it, as log23x and log2x could be read; log1p and expm1 are not
+            alpha = alpha if alpha is not None and name.rstrip("0123456789") == word[alpha:d] else None
+            if alpha is not None and word.startswith("0", end) and end + 1 < len(word):
+                return _Glue(alpha, word[alpha:d], (d, e))  # log20x: log2(0x) is no reading; log(20x) is
+            if end < len(word) and word[end] in _DIGITS:
+                if alpha is not None:
+                    return _Clash(
+                        i, (f"{name}({_argument_text(word, end)})", f"{word[alpha:d]}({_argument_text(word, d)})")
+                    )
+                digits = _DIGITS_AT.match(word, end)
+                assert digits is not None  # word[end] is a digit
+                return _Glue(i, name, (end, digits.end()))
+            other = None
+            if alpha is not None:
+                what = "the natural logarithm" if canonical_function(word[alpha:d]) == "log" else word[alpha:d]
+                argument = _argument_text(word, d)
+                other = f"write {word[alpha:d]}({argument}) for {what} of {argument}"
+            return _Glue(i, name, (end, end), other)
+        if alpha is not None:
+            return _Glue(alpha, word[alpha:d], (d, e))
+    return None
+
+
+def _argument_text(word: str, d: int) -> str:
+    """The digits at word[d] and the letters after them, up to the next function name (for a note)."""
+    m = _ARGUMENT_TEXT.match(word, d)
+    assert m is not None
+    text = m.group()[:40]
+    cut = next(
+        (k for k in range(1, len(text)) if _function_at(text, k) is not None and not text[k - 1].isdigit()), None
+    )
+    return quoted(text[:cut], 20, bare=True)
+
+
+def _subscripted(word: str) -> list[str] | None:
+    """sinx2: a function's name run together with a letter that carries digits.  Is it sin(x^2),
+    sin(x)*2 or sin(x2)?  The readings to offer; None for other words (x2 is a name)."""
+    m = _SUBSCRIPTED.fullmatch(word)
+    if m is None:
+        return None
+    letters, digits = m.groups()
+    parts = _split_word(letters)
+    if parts is None or canonical_function(parts[-1]) is not None:
+        return None
+    head, letter = letters[:-1], letters[-1]
+    return [f"{head}({letter}^{digits})", f"{head}({letter})*{digits}", f"{head}({letter}{digits})"]
+
+
 def _function_at(word: str, i: int) -> str | None:
     """The longest function name that starts at word[i]."""
     for name in _WORD_FUNCTIONS:
@@ -964,6 +1215,7 @@ def _parse_program(source: str) -> Program:
             del parser.later[name]
         if name is not None and not compound and not known and (leaf := _LEAF.fullmatch(source, lo, hi)):
             leaves[name] = float(leaf.group(1) or leaf.group(2))  # a = -4.0: a leaf, with its value
+            parser.leaves.add(name)
             versions[name] = 0  # a = a + 1 further on makes a′
             root = parser.emit("var", name, (), at, hi)
             continue

@@ -1,4 +1,8 @@
-"""Views of a graded answer: text for the student, JSON for tools."""
+"""Views of a graded answer: text for the student, JSON for tools.
+
+A finding is shown under its teacher's title (the catalogue's, chainrule.mistakes); the JSON keeps
+its kind, the stable key, beside it.  No view lists the layers, so no message names one (u1):
+a layer is named by its formula."""
 
 from __future__ import annotations
 
@@ -28,10 +32,13 @@ def document(g: Grade) -> dict[str, Any]:
         "diagnosis": [
             {
                 "kind": f.kind,
+                "title": f.title,
                 "message": f.message,
                 "factor": f.factor,
                 **({"layer": f.layer} if f.layer else {}),
+                **({"formula": f.formula} if f.formula else {}),
                 **({"value": number(f.value)} if f.value is not None else {}),
+                **({"at": {name: number(v) for name, v in f.at.items()}} if f.at else {}),
             }
             for f in g.diagnosis
         ],
@@ -54,7 +61,7 @@ def render_text(g: Grade) -> str:
     lines.append(f"  verdict: {mark} (compared {g.method})")
     for f in g.diagnosis:
         lines.append("")
-        lines.append(f"  {f.kind}: {f.message}")
+        lines.append(f"  {f.title}: {f.message}")
     return "\n".join(lines) + "\n"
 
 
@@ -66,7 +73,7 @@ def render_markdown(g: Grade) -> str:
     if g.expected is not None:
         out.append(f"- **The chain rule gives:** {md.code(pretty(g.expected))}")
     out.append(f"- **Verdict:** {mark} (compared {md.text(g.method)})")
-    out += [f"- **{md.text(f.kind)}:** {md.text(f.message)}" for f in g.diagnosis]
+    out += [f"- **{md.text(f.title)}:** {md.text(f.message)}" for f in g.diagnosis]
     return "\n".join(out) + "\n"
 
 
@@ -79,7 +86,7 @@ def render_latex(g: Grade) -> str:
     if g.expected is not None:
         lines.append(rf"\text{{the chain rule: }} & {latex(g.expected)}")
     verdict = [tex_text(f"Verdict: {g.verdict} (compared {g.method}).")]
-    verdict += [rf"\textbf{{{tex_text(f.kind)}:}} {tex_text(f.message)}" for f in g.diagnosis]
+    verdict += [rf"\textbf{{{tex_text(f.title)}:}} {tex_text(f.message)}" for f in g.diagnosis]
     return display("\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}\n") + paragraphs(g.notes, verdict)
 
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import sympy
+
 from chainrule.derive import Derivation
+from chainrule.exact import exact_point
+from chainrule.exact import text as exact_text
 from chainrule.numcheck import Check
 from chainrule.printing import form, plain, pretty
 from chainrule.steps import LayerStep, LocalStep
@@ -114,8 +118,27 @@ def point_text(d: Derivation) -> str:
 
 
 def where(point: Mapping[str, float] | None) -> str:
-    """x = 3, y = 0.5"""
-    return ", ".join(f"{k} = {num(v)}" for k, v in (point or {}).items())
+    """x = 3, y = 0.5; an exact value as it was given: x = π/4, t = 1/3."""
+    if not point:
+        return ""
+    return ", ".join(f"{k} = {coordinate(point, k)}" for k in point)
+
+
+def coordinate(point: Mapping[str, float], name: str) -> str:
+    """One value of a point: exactly as given (π/4, √2, 1/3) unless it is a plain decimal."""
+    value = point[name]
+    precise = exact_point(point).get(name)
+    if precise is None or (isinstance(precise, sympy.Rational) and _decimal(precise.q)):
+        return num(value)
+    return exact_text(precise)
+
+
+def _decimal(denominator: int) -> bool:
+    """Whether 1/denominator is a terminating decimal (its only prime factors are 2 and 5)."""
+    for p in (2, 5):
+        while denominator % p == 0:
+            denominator //= p
+    return denominator == 1
 
 
 def derivative_text(d: Derivation, style: str) -> str | None:
@@ -142,6 +165,16 @@ def limit_sentence(d: Derivation) -> str | None:
         f"from the left it is {num(limit.left.value)}, from the right {num(limit.right.value)}, "
         f"so d{d.output}/d{d.variable} = {num(limit.value)}"
     )
+
+
+def nudge_relation(c: Check) -> str:
+    """≈ when the nudge is close to the derivative (Nudge.close), ≉ when it is not."""
+    return "≉" if c.nudge.close is False else "≈"
+
+
+def nudge_gap(c: Check) -> str | None:
+    """Why the nudge is far from the derivative, as a sentence fragment; None when it is close."""
+    return c.nudge.gap if c.nudge.close is False else None
 
 
 def reference_text(c: Check) -> str:

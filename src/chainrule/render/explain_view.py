@@ -6,8 +6,6 @@ pipeline, the product, the verification by nudging, and the pitfall.
 
 from __future__ import annotations
 
-import math
-
 from chainrule.derive import Derivation
 from chainrule.printing import pretty
 from chainrule.render.common import (
@@ -19,6 +17,8 @@ from chainrule.render.common import (
     function_text,
     layer_text,
     limit_sentence,
+    nudge_gap,
+    nudge_relation,
     num,
     point_text,
     product,
@@ -205,18 +205,12 @@ def _verification(d: Derivation) -> list[str]:
     else:
         out.append(f"     {left1.ljust(width)} = {num(c.nudge.f1)}")
         change = c.nudge.f1 - c.nudge.f0
-        close = (
-            d.derivative_beyond is None
-            and d.derivative_value is not None
-            and math.isfinite(d.derivative_value)
-            and abs(c.nudge.value - d.derivative_value) <= 0.01 * max(1.0, abs(d.derivative_value))
-        )
         out.append(
-            f"     change: {num(change, 8)} / {num(h)} = {num(c.nudge.value, 8)} ≈ {derivative_number(d, 8)}"
-            + (" ✓" if close else "")
+            f"     change: {num(change, 8)} / {num(h)} = {num(c.nudge.value, 8)} {nudge_relation(c)} "
+            f"{derivative_number(d, 8)}" + (" ✓" if c.nudge.close else "")
         )
-        if not close:
-            out.append("     A forward difference is only approximate: its error grows with h and the curvature.")
+        if (gap := nudge_gap(c)) is not None:
+            out.append(f"     A forward difference is only approximate: {gap}.")
     if c.value is not None:
         agree = "the chain rule agrees" if c.agrees else "THE VALUES DISAGREE"
         out.append(f"   An accurate check ({c.method}) gives {reference_text(c)}: {error_text(c)}, {agree}.")

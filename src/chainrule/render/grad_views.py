@@ -448,6 +448,8 @@ def render_explain(g: Gradient, full: bool = False) -> str:
         verdict = ""
         if c is not None and c.nudge.value is not None:
             verdict = f"   nudge {v} by {c.nudge.h:g}: {num(c.nudge.value, 6)}"
+            if c.nudge.close is False:
+                verdict += " (far from it: see the check)"
             verdict += f", and the accurate check {_verdict(c.agrees, 'agrees', 'DISAGREES', 'cannot decide')}"
         return f"     ∂{g.output}/∂{v} = {_abridged(_symbolic(g, v), full, 120)} = {_value(g, v)}{verdict}"
 

@@ -388,8 +388,10 @@ def diff_page(d: Derivation) -> str:
     if d.check is not None and d.check.value is not None:
         verdict = "agrees" if d.check.agrees else "disagrees"
         check = (
-            f"<p>Check: the nudge h = {d.check.nudge.h:g} gives {_esc(num(d.check.nudge.value))}; "
-            f"{_esc(d.check.method)} gives {_esc(num(d.check.value))} ({verdict}).</p>"
+            f"<p>Check: the nudge h = {d.check.nudge.h:g} gives {_esc(num(d.check.nudge.value))}"
+            + (f" ({_esc(d.check.nudge.gap)})" if d.check.nudge.close is False and d.check.nudge.gap else "")
+            + "; "
+            + f"{_esc(d.check.method)} gives {_esc(num(d.check.value))} ({verdict}).</p>"
         )
     body = (
         f"<h1>{_esc(title)}</h1>{_notes(d.notes)}<p>{summary}{value}</p>{check}"
@@ -422,7 +424,9 @@ def check_page(g: Grade) -> str:
     title = f"Checking d/d{g.variable} of {g.expression}"
     answer = mathml(g.answer_expression) if g.answer_expression is not None else _esc(g.answer)
     expected = mathml(g.expected) if g.expected is not None else "(too large to show)"
-    findings = "".join(f"<li><strong>{_esc(f.kind)}:</strong> {_esc(f.message)}</li>" for f in g.diagnosis)
+    findings = "".join(
+        f'<li data-kind="{_esc(f.kind)}"><strong>{_esc(f.title)}:</strong> {_esc(f.message)}</li>' for f in g.diagnosis
+    )
     body = (
         f"<h1>{_esc(title)}</h1>{_notes(g.notes)}"
         f"<p>Your answer: {answer}</p><p>The chain rule gives: {expected}</p>"

@@ -133,6 +133,8 @@ def check_document(c: Check) -> dict[str, Any]:
             "f0": number(c.nudge.f0),
             "f1": number(c.nudge.f1),
             "value": number(c.nudge.value),
+            "close": c.nudge.close,
+            **({"gap": c.nudge.gap} if c.nudge.gap else {}),
         },
         "method": c.method,
         "value": number(c.value),

@@ -63,7 +63,9 @@ def _closing(d: Derivation) -> list[str]:
     if d.check is not None and d.check.value is not None:
         verdict = "agrees" if d.check.agrees else "disagrees"
         text = (
-            f"Check: the nudge h = {d.check.nudge.h:g} gives {num(d.check.nudge.value)}; "
+            f"Check: the nudge h = {d.check.nudge.h:g} gives {num(d.check.nudge.value)}"
+            + (f" ({d.check.nudge.gap})" if d.check.nudge.close is False and d.check.nudge.gap else "")
+            + "; "
             f"{d.check.method}: {reference_text(d.check)} ({verdict})"
             + (f"; {d.check.note}" if d.check.note else "")
             + "."
@@ -206,7 +208,9 @@ def markdown(d: Derivation) -> str:
             verdict = "agrees" if d.check.agrees else "disagrees"
             out.append("")
             out.append(
-                f"**Check.** nudge h = {d.check.nudge.h:g}: {num(d.check.nudge.value)}; "
+                f"**Check.** nudge h = {d.check.nudge.h:g}: {num(d.check.nudge.value)}"
+                + (f" ({md.text(d.check.nudge.gap)})" if d.check.nudge.close is False and d.check.nudge.gap else "")
+                + "; "
                 + md.text(f"{d.check.method}: {reference_text(d.check)} ({verdict})")
                 + (f"; {md.text(d.check.note)}" if d.check.note else "")
             )

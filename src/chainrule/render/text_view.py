@@ -21,6 +21,8 @@ from chainrule.render.common import (
     function_text,
     layer_text,
     limit_sentence,
+    nudge_gap,
+    nudge_relation,
     num,
     path_factors,
     point_text,
@@ -229,12 +231,14 @@ def render(d: Derivation, color: bool = False, width: int = 100) -> str:
             Text.assemble(
                 ("check    ", "bold"),
                 f"nudge {d.variable} by h = {c.nudge.h:g}: ({d.output}(x + h) − {d.output}(x))/h = "
-                f"{num(c.nudge.value)} ≈ {derivative_number(d, 5)}"
+                f"{num(c.nudge.value)} {nudge_relation(c)} {derivative_number(d, 5)}"
                 if c.nudge.value is not None
                 else f"nudge by h = {c.nudge.h:g}: {d.output} is {c.nudge.why or 'undefined'} at "
                 f"{num(c.nudge.x0 + c.nudge.h)}",
             )
         )
+        if (gap := nudge_gap(c)) is not None:
+            con.print(f"         ({gap})")
         if c.value is None:
             con.print(f"         {c.method}: not available ({c.note})")
         else:
