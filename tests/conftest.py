@@ -59,11 +59,12 @@ def same_function(a: Any, b: Any, points: tuple[float, ...] = (0.3, 0.71, 1.3)) 
 
 @pytest.fixture
 def run() -> Any:
-    """Run the CLI in-process; returns (exit code, stdout, stderr)."""
+    """Run the CLI in-process; returns (exit code, stdout, stderr), as a terminal would receive them
+    (color=True: click would otherwise strip ANSI sequences from captured output, hiding a leak)."""
     runner = CliRunner()
 
-    def invoke(*args: str) -> tuple[int, str, str]:
-        result = runner.invoke(app, list(args))
+    def invoke(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
+        result = runner.invoke(app, list(args), input=stdin, color=True)
         return result.exit_code, result.stdout, result.stderr
 
     return invoke

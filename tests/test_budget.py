@@ -1,13 +1,21 @@
-"""The time budget: deadlines nest, and an expiry is never lost."""
+"""The budgets: deadlines nest, and an expiry is never lost; the default memory budget keeps a run
+under 1 GiB."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
+import typer
 
-from chainrule.budget import OutOfTime, attempt, deadline
+from chainrule import batch
+from chainrule.budget import DEFAULT_MEMORY, DEFAULT_MEMORY_TEXT, OutOfTime, attempt, deadline, memory_size
+from chainrule.cli import app
 
 
 class _SlowFinalizer:
@@ -101,3 +109,68 @@ def test_in_a_thread_an_inner_attempt_expires_alone_and_nothing_lands_later() ->
         return seen
 
     assert _in_a_thread(work) == [[None, "clean"]]
+
+
+# --- the default memory budget -------------------------------------------------------------------
+
+GIB = 1 << 30
+
+
+def test_the_default_memory_budget_is_one_constant_that_every_command_uses() -> None:
+    assert memory_size(DEFAULT_MEMORY_TEXT) == DEFAULT_MEMORY < GIB
+    command = typer.main.get_command(app)
+    defaults = {
+        name: [p.default for p in sub.params if p.name == "memory"]
+        for name, sub in command.commands.items()  # type: ignore[attr-defined]
+    }
+    budgeted = {name: found for name, found in defaults.items() if found}
+    assert set(budgeted) == {"diff", "grad", "check", "batch", "graph"}
+    assert all(found == [DEFAULT_MEMORY_TEXT] for found in budgeted.values()), budgeted
+    assert batch.DEFAULT.memory == batch.Settings().memory == batch.Settings.of().memory == DEFAULT_MEMORY
+
+
+# Memory that grows a MiB at a time, every page touched, inside the default budget, after what a
+# command holds at its heaviest start (SymPy, mpmath and numpy imported); the kernel's VmHWM is
+# the peak of resident memory.
+GROWER = """
+import sys
+import numpy, sympy, mpmath
+from chainrule.budget import DEFAULT_MEMORY, above_current, memory
+held = []
+try:
+    with memory(above_current(DEFAULT_MEMORY)):
+        while True:
+            held.append(bytearray(b"x" * (1 << 20)))
+except MemoryError:
+    held.clear()
+    stopped = "MemoryError"
+else:
+    stopped = "never"
+peak = [line for line in open("/proc/self/status") if line.startswith("VmHWM")][0].split()[1]
+print(stopped, int(peak) // 1024)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux's /proc")
+def test_memory_that_grows_without_bound_stops_under_1_gib_by_default() -> None:
+    result = subprocess.run([sys.executable, "-c", GROWER], capture_output=True, text=True, timeout=120)
+    stopped, peak = result.stdout.split()
+    assert stopped == "MemoryError", result.stderr
+    assert int(peak) < 1024, f"{peak} MiB resident at the peak"
+    assert int(peak) > DEFAULT_MEMORY >> 21  # the budget was really used, not refused at once
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["check", "x^x^x^x^x^x", "x"],  # with the old default of 2G it held 1.8 GiB before stopping
+        ["check", "x^x^x^x^x^x", "x", "--json"],
+    ],
+)
+def test_a_run_that_would_grow_without_bound_stops_with_the_memory_error_under_1_gib(
+    measured: Any, args: list[str]
+) -> None:
+    peak, code, out = measured(*args)
+    assert code == "1" and peak < 1024
+    if "--json" in args:
+        assert json.loads(out)["error"]["kind"] == "memory"

@@ -8,8 +8,10 @@ whenever stdout is writable.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
+import math
 import os
 import resource
 import signal
@@ -581,3 +583,235 @@ def test_nested_deadlines_expiring_at_random_moments_never_leave_one_behind() ->
         assert budget._stack == []
         assert signal.getitimer(signal.ITIMER_PROF) == (0.0, 0.0)
         assert signal.getsignal(signal.SIGPROF) == before
+
+
+# --- a batch stopped while it reads a pipe: Ctrl-C, SIGTERM, SIGHUP, SIGKILL ------------------------
+
+PIPE_LINES = b"sin(x)\n"  # written first; the batch then waits on the open pipe, or on a slow line
+
+
+class _Batch:
+    """`chainrule batch --at 3` reading a pipe that this test keeps open, writing to a file."""
+
+    def __init__(self, tmp_path: Path, jobs: int) -> None:
+        self.out_path, self.err_path = tmp_path / f"out{jobs}", tmp_path / f"err{jobs}"
+        read_end, self.feed = os.pipe()
+        with self.out_path.open("wb") as out, self.err_path.open("wb") as err:
+            self.child = subprocess.Popen(
+                [*CHAINRULE, "batch", "--at", "3", "--jobs", str(jobs), "--timeout", "60"],
+                stdin=read_end,
+                stdout=out,
+                stderr=err,
+                preexec_fn=_ctrl_c_heard,
+            )
+        os.close(read_end)
+
+    def write(self, data: bytes) -> None:
+        os.write(self.feed, data)
+
+    def wait_for_lines(self, count: int) -> None:
+        deadline = time.monotonic() + 120
+        while self.out_path.read_bytes().count(b"\n") < count:
+            assert time.monotonic() < deadline and self.child.poll() is None, self.err_path.read_bytes()
+            time.sleep(0.02)
+
+    def workers(self) -> list[int]:
+        found: list[int] = []
+        for task in Path(f"/proc/{self.child.pid}/task").iterdir():
+            with contextlib.suppress(FileNotFoundError):
+                found += [int(pid) for pid in (task / "children").read_text().split()]
+        return found
+
+    def stop(self, signum: int) -> tuple[int, bytes, bytes]:
+        self.child.send_signal(signum)
+        try:
+            code = self.child.wait(timeout=60)
+        finally:
+            self.child.kill()
+            os.close(self.feed)  # only now: the input stays open while the batch ends
+        return code, self.out_path.read_bytes(), self.err_path.read_bytes()
+
+
+def alive(pid: int) -> bool:
+    """Whether a process still runs (a zombie has ended: its parent, now init, only has to reap it)."""
+    try:
+        os.kill(pid, 0)
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (ProcessLookupError, FileNotFoundError):
+        return False
+    return state not in ("Z", "X")
+
+
+def none_alive(pids: list[int]) -> bool:
+    deadline = time.monotonic() + 10  # the kernel's SIGKILL of an orphan takes an instant
+    while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return not any(alive(pid) for pid in pids)
+
+
+def whole_lines(out: bytes) -> list[dict[str, Any]]:
+    assert out == b"" or out.endswith(b"\n"), out[-200:]
+    return lines_of(out)
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux's /proc")
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_ctrl_c_while_batch_waits_on_a_pipe_is_exit_130_with_only_our_message(tmp_path: Path, jobs: int) -> None:
+    for run in range(3):  # it aborted 4 times in 4 (SIGABRT, "could not acquire lock for <stdin>")
+        (tmp_path / str(run)).mkdir()
+        batch = _Batch(tmp_path / str(run), jobs)
+        batch.write(PIPE_LINES)
+        batch.wait_for_lines(1)
+        code, out, err = batch.stop(signal.SIGINT)
+        assert code == 130, err
+        assert err == b"interrupted: the lines written so far are complete\n"
+        [doc] = whole_lines(out)
+        assert doc["line"] == 1 and doc["derivative"]["value"] == pytest.approx(math.cos(3), rel=1e-15)
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux's /proc")
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_sigterm_or_sighup_keeps_every_line_and_leaves_no_worker(tmp_path: Path, signum: int, jobs: int) -> None:
+    batch = _Batch(tmp_path, jobs)
+    batch.write(PIPE_LINES + f"{SLOW}\n".encode() * 3 + b"x^2\n")  # the workers are busy on slow lines
+    batch.wait_for_lines(1)
+    workers = batch.workers()
+    assert len(workers) == (jobs if jobs > 1 else 0)
+    time.sleep(0.3)  # under way on the slow lines
+    code, out, err = batch.stop(signum)
+    assert code == 128 + signum, err
+    name = signal.Signals(signum).name
+    assert err == f"stopped by {name}: the lines written so far are complete\n".encode()
+    docs = whole_lines(out)
+    assert [d["line"] for d in docs] == [1] and docs[0]["derivative"]["value"] == pytest.approx(math.cos(3))
+    assert none_alive(workers), [pid for pid in workers if alive(pid)]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the kernel's parent-death signal is Linux's")
+def test_a_batch_killed_outright_takes_its_workers_with_it(tmp_path: Path) -> None:
+    batch = _Batch(tmp_path, 2)
+    batch.write(PIPE_LINES + f"{SLOW}\n".encode() * 3)
+    batch.wait_for_lines(1)
+    workers = batch.workers()
+    assert len(workers) == 2
+    code, out, _ = batch.stop(signal.SIGKILL)  # no handler runs: the kernel ends the workers
+    assert code == -signal.SIGKILL and [d["line"] for d in whole_lines(out)] == [1]
+    assert none_alive(workers), [pid for pid in workers if alive(pid)]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_sigterm_to_a_command_with_json_gives_one_document(signum: int) -> None:
+    child = subprocess.Popen(
+        [*CHAINRULE, "diff", SLOW, "--at", SLOW_AT, "--timeout", "60", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    _busy_for(child, 1.5)  # past start-up: the work is under way
+    child.send_signal(signum)
+    out, err = child.communicate(timeout=60)
+    name = signal.Signals(signum).name
+    assert child.returncode == 128 + signum and err == f"error: stopped by {name}\n".encode()
+    doc = strict(out)["error"]
+    assert doc["kind"] == "interrupted" and doc["message"] == f"stopped by {name}"
+
+
+def test_a_hangup_that_is_ignored_stays_ignored(tmp_path: Path) -> None:
+    """nohup: a closed terminal must not stop the batch."""
+    script = tmp_path / "lines.txt"
+    script.write_text("sin(x)\n" * 3)
+    command = f'trap "" HUP; exec "$0" -m chainrule batch "{script}" --at 3 & pid=$!; kill -HUP $pid; wait $pid'
+    result = subprocess.run(["sh", "-c", command, sys.executable], capture_output=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert len(whole_lines(result.stdout)) == 3
+
+
+# --- a write that fails part way leaves whole lines --------------------------------------------------
+
+
+def _limited(size: int) -> Any:
+    def apply() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+    return apply
+
+
+BATCH_INPUT = b"sin((2x+1)^2)\nx^2\n1/x\n(3x+1)^2\nsigmoid(x)\n" * 4
+
+
+@pytest.mark.parametrize("mode", ["wb", "ab"])  # > and >>
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_file_size_limit_leaves_the_output_whole_up_to_the_last_line(tmp_path: Path, mode: str, jobs: str) -> None:
+    args = ["batch", "--at", "3", "--jobs", jobs]
+    reference = chainrule(*args, stdin=BATCH_INPUT).stdout.splitlines(keepends=True)
+    before = b'{"earlier": "output"}\n'
+    for limit in (len(before) + 10, len(before) + len(reference[0]) + 1, 1000, 4321, 9000):
+        output = tmp_path / "out.ndjson"
+        output.write_bytes(before)
+        with output.open(mode) as stream:
+            result = subprocess.run(
+                [*CHAINRULE, *args],
+                input=BATCH_INPUT,
+                stdout=stream,
+                stderr=subprocess.PIPE,
+                preexec_fn=_limited(limit),
+            )
+        kept = output.read_bytes()
+        start = before if mode == "ab" else b""
+        # the oracle: the most whole lines of the unlimited run that fit under the limit
+        fitting, size = 0, len(start)
+        while fitting < len(reference) and size + len(reference[fitting]) <= limit:
+            size += len(reference[fitting])
+            fitting += 1
+        assert kept == start + b"".join(reference[:fitting]), (limit, kept[-200:])
+        assert result.returncode == 74 and b"File too large" in result.stderr
+        whole_lines(kept[len(start) :])
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["diff", "sin((2x+1)^2)", "--at", "3", "--json"],
+        ["grad", "c = a*b; d = c + 1; loss = d^2", "--at", "a=2,b=3", "--json"],
+        ["check", "sin(x^2)", "cos(x^2)", "--json"],
+        ["diff", "sin((2x+1)^2)", "--at", "3", "--explain"],
+    ],
+)
+@pytest.mark.parametrize("mode", ["wb", "ab"])
+def test_a_file_size_limit_leaves_no_half_document(tmp_path: Path, args: list[str], mode: str) -> None:
+    reference = chainrule(*args)
+    whole = reference.stdout
+    before = b"kept\n"
+    start = before if mode == "ab" else b""  # what the file holds when the command begins
+    output = tmp_path / "out.json"
+    for room in (1, len(whole) // 2, len(whole) - 1, len(whole)):
+        output.write_bytes(before)
+        with output.open(mode) as stream:
+            result = subprocess.run(
+                [*CHAINRULE, *args],
+                stdout=stream,
+                stderr=subprocess.PIPE,
+                preexec_fn=_limited(len(start) + room),
+                timeout=60,
+            )
+        if room < len(whole):
+            assert result.returncode == 74 and b"File too large" in result.stderr
+            assert output.read_bytes() == start  # nothing of the document
+        else:
+            assert result.returncode == reference.returncode and output.read_bytes() == start + whole  # all of it
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["batch", "--at", "3", "--jobs", "1"], ["batch", "--at", "3", "--jobs", "2"], ["check", "x^2", "2x", "--json"]],
+)
+def test_a_full_device_writes_nothing_and_says_so(args: list[str]) -> None:
+    result = subprocess.run(
+        ["sh", "-c", 'exec "$0" -m chainrule "$@" >/dev/full', sys.executable, *args],
+        input=BATCH_INPUT,
+        capture_output=True,
+        timeout=120,
+    )
+    assert result.returncode == 74, result.stderr
+    assert result.stderr == b"error: the results cannot be written to standard output: No space left on device\n"

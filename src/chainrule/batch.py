@@ -18,12 +18,22 @@ from __future__ import annotations
 
 import codecs
 import json
+import os
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
-from chainrule.budget import DEFAULT_SECONDS, above_current, deadline, memory, memory_size, seconds
+from chainrule.budget import (
+    DEFAULT_MEMORY,
+    DEFAULT_MEMORY_TEXT,
+    DEFAULT_SECONDS,
+    above_current,
+    deadline,
+    memory,
+    memory_size,
+    seconds,
+)
 from chainrule.derive import differentiate
 from chainrule.errors import ChainruleError, FileError, InputError, OutOfMemory, OutOfTime
 from chainrule.render.documents import SCHEMA, error_document
@@ -76,7 +86,64 @@ def _wide(first: bytes) -> str | None:
     return None
 
 
-def lines(stream: IO[bytes]) -> Iterator[Line]:
+class Unbuffered:
+    """A byte stream read straight from a file descriptor of its own, a line at a time.
+
+    ``batch --jobs N`` reads its input on a thread of its own, which may be waiting on a pipe when
+    the command ends (Ctrl-C, SIGTERM, a full disk).  A buffered stream holds its lock through
+    that wait, and the interpreter, finding the lock of stdin taken at exit, aborts ("could not
+    acquire lock for <stdin> at interpreter shutdown").  This stream holds no lock: a wait in
+    ``os.read`` is simply left behind at exit.  Its descriptor is a duplicate, closed at the end
+    of the input (or by :meth:`close` when no other thread reads), so closing the original cannot
+    hand a waiting read some other file that reuses the number.
+    """
+
+    def __init__(self, fd: int) -> None:
+        self.fd: int | None = os.dup(fd)
+        self.buffer = bytearray()
+        self.start = 0  # where the unread bytes begin
+        self.scanned = 0  # up to where they hold no newline
+
+    @classmethod
+    def of(cls, stream: IO[bytes]) -> IO[bytes] | Unbuffered:
+        """The stream read this way when it is a real file descriptor; otherwise itself (in memory)."""
+        try:
+            fd = stream.fileno()
+        except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is both
+            return stream
+        return cls(fd)
+
+    def readline(self, limit: int = -1) -> bytes:
+        """The next line, with its newline; at most `limit` bytes of it; b"" at the end."""
+        while True:
+            end = len(self.buffer) if limit < 0 else min(len(self.buffer), self.start + limit)
+            newline = self.buffer.find(b"\n", max(self.start, self.scanned), end)
+            if newline >= 0:
+                return self._take(newline + 1)
+            if end < len(self.buffer) or self.fd is None:  # the limit, or the end of the input
+                return self._take(end)
+            self.scanned = end
+            del self.buffer[: self.start]
+            self.scanned -= self.start
+            self.start = 0
+            chunk = os.read(self.fd, _CHUNK)
+            if chunk:
+                self.buffer += chunk
+            else:
+                self.close()
+
+    def _take(self, end: int) -> bytes:
+        line = bytes(self.buffer[self.start : end])
+        self.start = self.scanned = end
+        return line
+
+    def close(self) -> None:
+        if self.fd is not None:
+            fd, self.fd = self.fd, None
+            os.close(fd)
+
+
+def lines(stream: IO[bytes] | Unbuffered) -> Iterator[Line]:
     """The lines of a byte stream, decoded one by one; a line's problem stays on that line."""
     number = 0
     most = MAX_LINE + len(codecs.BOM_UTF8) + 2  # a whole line: a BOM (line 1), the text, CR LF
@@ -208,12 +275,16 @@ class Settings:
     at: str | None = None
     wrt: str | None = None
     seconds: float = DEFAULT_SECONDS  # of CPU time, for each line
-    memory: int | None = None  # bytes each line may add to what the process holds
+    memory: int | None = DEFAULT_MEMORY  # bytes each line may add to what the process holds (None: no cap)
     out_of_time: Callable[[], BaseException] = _out_of_time
 
     @classmethod
     def of(
-        cls, at: str | None = None, wrt: str | None = None, timeout: float = DEFAULT_SECONDS, memory: str = "2G"
+        cls,
+        at: str | None = None,
+        wrt: str | None = None,
+        timeout: float = DEFAULT_SECONDS,
+        memory: str = DEFAULT_MEMORY_TEXT,
     ) -> Settings:
         """The settings `chainrule batch --at AT --wrt WRT --timeout T --memory M` uses, checked as
         the command line checks them (a UsageError otherwise)."""
@@ -247,7 +318,8 @@ def _outcome(line: Line, settings: Settings) -> tuple[dict[str, Any], bool]:
                 return diff_document(differentiate(expression, wrt=chosen, at=point)), True
         except MemoryError:
             raise OutOfMemory(
-                "the line needed more memory than the budget", hint="raise it with --memory SIZE (the default is 2G)"
+                "the line needed more memory than the budget",
+                hint=f"raise it with --memory SIZE (the default is {DEFAULT_MEMORY_TEXT})",
             ) from None
     except ChainruleError as err:
         return error_document(err, SCHEMA), False
@@ -272,7 +344,7 @@ def result_line(number: int, raw: bytes | str, settings: Settings = DEFAULT) -> 
 _ONE_AT_A_TIME = threading.RLock()  # costs no throughput: the work holds the GIL anyway
 
 
-def run(stream: IO[bytes], settings: Settings) -> Iterator[tuple[dict[str, Any], bool]]:
+def run(stream: IO[bytes] | Unbuffered, settings: Settings) -> Iterator[tuple[dict[str, Any], bool]]:
     """(the output document, succeeded) for every input line, in order."""
     for line in lines(stream):
         yield document(line, settings)

@@ -39,26 +39,35 @@ from chainrule.errors import OutOfMemory, OutOfTime, UsageError
 
 __all__ = [
     "DEFAULT_MEMORY",
+    "DEFAULT_MEMORY_TEXT",
     "DEFAULT_SECONDS",
     "MAX_SECONDS",
+    "STOPPING",
     "OutOfMemory",
     "OutOfTime",
+    "Stopped",
     "above_current",
     "attempt",
     "deadline",
     "disarm",
     "heard",
+    "held",
     "interrupt",
     "memory",
     "memory_size",
     "seconds",
+    "signal_of",
+    "stopping",
 ]
 
 DEFAULT_SECONDS = 5.0
 MAX_SECONDS = 3600.0  # an hour of CPU time for one command, or one line of a batch
 GIB = 1 << 30
 MIB = 1 << 20
-DEFAULT_MEMORY = 2 * GIB
+# The default memory budget, counted above what the process holds when the budget begins (60 to
+# 180 MiB: the interpreter, SymPy, numpy for arrays): a run stays under 1 GiB, resident or not.
+DEFAULT_MEMORY_TEXT = "768M"
+DEFAULT_MEMORY = 768 * MIB
 MIN_MEMORY = 32 * MIB  # above what is held at start (SymPy is imported by then)
 MAX_MEMORY = 1 << 40  # 1 TiB
 
@@ -97,7 +106,7 @@ def memory_size(text: str, option: str = "--memory") -> int:
     if not (MIN_MEMORY <= size <= MAX_MEMORY):
         raise UsageError(
             f"{option} takes a size from 32M to 1T, such as 2G or 512M, not {text[:40]!r}",
-            hint="the default is 2G",
+            hint=f"the default is {DEFAULT_MEMORY_TEXT}",
         )
     return int(size)
 
@@ -118,23 +127,61 @@ def _arm() -> None:
 _DEFER_IN = {__file__, contextlib.__file__}  # code that enters and leaves budgets: never interrupted
 
 
-_interrupted: list[bool] = []  # non-empty once Ctrl-C was pressed: it is raised until it is heard
+_interrupted: list[int] = []  # the signals that stop the command, once one came: raised until heard
+
+# The signals that stop a command: Ctrl-C, `kill` (and a system shutting down), a closed terminal.
+STOPPING = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+class Stopped(KeyboardInterrupt):
+    """A signal other than Ctrl-C that stops the command (SIGTERM, SIGHUP), raised where the work is,
+    as Ctrl-C is, so the command ends the same way: whole output, one message, exit 128 + signum."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def stopping(signum: int) -> KeyboardInterrupt:
+    """The exception a stopping signal raises: KeyboardInterrupt for Ctrl-C, Stopped for the others."""
+    return KeyboardInterrupt() if signum == signal.SIGINT else Stopped(signum)
+
+
+def signal_of(stop: KeyboardInterrupt) -> int:
+    """The signal behind a KeyboardInterrupt: its own for Stopped, SIGINT otherwise."""
+    return stop.signum if isinstance(stop, Stopped) else int(signal.SIGINT)
 
 
 def interrupt(signum: int, frame: FrameType | None) -> None:
-    """A Ctrl-C handler (the console script's): KeyboardInterrupt now, and again shortly while
-    a budget runs, since library code that catches everything (a bare except) may swallow it."""
-    _interrupted.append(True)
+    """The handler of the stopping signals (the console script's): the exception now, and again shortly
+    while a budget runs, since library code that catches everything (a bare except) may swallow it."""
+    _interrupted.append(signum)
     if _stack and _TIMER is not None:
         signal.setitimer(_TIMER, RETRY)
         if frame is not None and frame.f_code.co_filename in _DEFER_IN:
             return  # while a budget is entered or left: raised by the timer once that is done
-    raise KeyboardInterrupt
+    raise stopping(signum)
 
 
 def heard() -> None:
-    """The Ctrl-C has been heard (the command is ending with exit 130): raise it no more."""
+    """The stop has been heard (the command is ending with exit 128 + signum): raise it no more."""
     _interrupted.clear()
+
+
+class held:  # noqa: N801 - used as a function: with held(): ...
+    """The stopping signals wait while the block runs (writing a result, stopping the workers), so it
+    is done whole; one that came meanwhile is raised as the block is left.  Main thread only."""
+
+    def __init__(self) -> None:
+        self.blocked = hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
+
+    def __enter__(self) -> None:
+        if self.blocked:
+            signal.pthread_sigmask(signal.SIG_BLOCK, STOPPING)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.blocked:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOPPING)
 
 
 def _on_signal(signum: int, frame: FrameType | None) -> None:
@@ -143,7 +190,7 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
         signal.setitimer(_TIMER, RETRY)
         if frame is not None and frame.f_code.co_filename in _DEFER_IN:
             return
-        raise KeyboardInterrupt
+        raise stopping(_interrupted[0])
     now = _clock()
     expired = [entry for entry in _stack if entry[0] <= now + 1e-3]
     if not expired:

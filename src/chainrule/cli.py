@@ -14,6 +14,7 @@ import errno
 import os
 import shutil
 import signal
+import stat
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -26,6 +27,7 @@ import typer
 import typer.core
 
 from chainrule import __version__, startup
+from chainrule.budget import DEFAULT_MEMORY_TEXT
 from chainrule.errors import ChainruleError, InputError, Interrupted, OutOfMemory, UsageError, quoted
 
 if TYPE_CHECKING:
@@ -42,6 +44,8 @@ EXIT_OUTPUT = 74  # stdout is closed or full: the results could not be written
 EXIT_INTERRUPTED = 130  # Ctrl-C
 EXIT_BROKEN_PIPE = 141  # the reader of stdout went away (| head): quietly, as a shell tool does
 _AS_SCRIPT: list[bool] = []  # non-empty when main() runs the console script
+_STOPPING_TOO = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+_HANDLED: list[int] = []  # of those, the ones main() answers as Ctrl-C (not ignored by the caller)
 BUG_REPORT = "this is a bug in chainrule; please report it with the command you ran"
 
 
@@ -84,8 +88,9 @@ class _Group(typer.core.TyperGroup):
                 err.show()  # type: ignore[attr-defined]
             _early_document(argv, UsageError(err.format_message()))  # type: ignore[attr-defined]
             sys.exit(EXIT_INPUT)
-        except typer.Abort:  # Ctrl-C while the command line was being read
-            _interrupted_early(argv)
+        except typer.Abort as abort:  # Ctrl-C (SIGTERM, SIGHUP) while the command line was being read
+            cause = abort.__cause__
+            _interrupted_early(argv, cause if isinstance(cause, KeyboardInterrupt) else None)
         except SystemExit as done:  # click ends a broken pipe (help text to `| head`) with exit 1
             if done.code == 1 and type(sys.stdout).__name__ == "PacifyFlushWrapper":
                 sys.exit(EXIT_BROKEN_PIPE)
@@ -101,12 +106,14 @@ def _early_document(argv: list[str], err: ChainruleError) -> None:
         _print_or_exit(early_document(argv, err, ascii=_ascii()))
 
 
-def _interrupted_early(argv: list[str]) -> NoReturn:
-    """Ctrl-C before a command began its work: said on stderr, and in JSON with --json."""
+def _interrupted_early(argv: list[str], stop: KeyboardInterrupt | None = None) -> NoReturn:
+    """Ctrl-C (or SIGTERM, SIGHUP) before a command began its work: said on stderr, and in JSON
+    with --json."""
     _heard()
-    _say("error: interrupted")
-    _early_document(argv, Interrupted("interrupted"))
-    sys.exit(EXIT_INTERRUPTED)
+    answer = _interruption(stop or KeyboardInterrupt())
+    _say(f"error: {answer.message}")
+    _early_document(argv, answer)
+    sys.exit(_signal_exit(answer.signum))
 
 
 app = typer.Typer(
@@ -150,8 +157,11 @@ def _ascii() -> bool:
     return not startup.stream_is_unicode(sys.stdout)
 
 
+MIN_WIDTH, MAX_WIDTH = 20, 240  # columns the terminal views are laid out for
+
+
 def _width() -> int:
-    return max(60, min(shutil.get_terminal_size(fallback=(100, 24)).columns, 240))
+    return max(MIN_WIDTH, min(shutil.get_terminal_size(fallback=(100, 24)).columns, MAX_WIDTH))
 
 
 class _OutputLost(Exception):
@@ -164,24 +174,24 @@ class _OutputLost(Exception):
 
 @contextmanager
 def _whole() -> Iterator[None]:
-    """Ctrl-C waits until the block (writing one result) is done, so output stays well formed."""
-    blocked = hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
-    if blocked:
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
+    """Ctrl-C, SIGTERM and SIGHUP wait until the block (writing one result) is done, so output stays
+    well formed."""
+    from chainrule.budget import held
+
+    with held():
         yield
-    finally:
-        if blocked:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _emit(text: str, final: bool = False) -> None:
     """Write text (and a newline) to stdout, all of it; _OutputLost if it cannot be written.
 
     Straight to the file descriptor, in a loop: a buffered stream may drop the
-    rest of a short write (a file at its size limit) without an error.  After
-    the `final` output, a Ctrl-C (held back while it is written) is ignored: it
-    could only turn a complete answer into an interruption.
+    rest of a short write (a file at its size limit) without an error.  When
+    a file cannot take all of it (a full disk, a size limit), the part that was
+    written is taken back, so the file ends with the last whole line (NDJSON)
+    or whole document.  After the `final` output, a Ctrl-C (held back while it
+    is written) is ignored: it could only turn a complete answer into an
+    interruption.
     """
     stream = sys.stdout
     if stream is None:
@@ -196,13 +206,49 @@ def _emit(text: str, final: bool = False) -> None:
                 stream.flush()
                 return
             data = memoryview(text.encode(stream.encoding or "utf-8", stream.errors or "strict"))
-            while data:
-                data = data[os.write(fd, data) :]
+            start, written = _file_end(fd), 0
+            try:
+                while written < len(data):
+                    written += os.write(fd, data[written:])
+            except OSError:
+                _take_back(fd, start, written)
+                raise
         except OSError as err:
             raise _OutputLost(err) from None
         finally:
             if final:
                 _finished()
+
+
+def _file_end(fd: int) -> int | None:
+    """Where output written to `fd` will begin, when it is a regular file (a pipe or a terminal
+    cannot take anything back): the file's end when it appends (>>), its offset otherwise."""
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        return os.fstat(fd).st_size if _appends(fd) else os.lseek(fd, 0, os.SEEK_CUR)
+    except OSError:
+        return None
+
+
+def _appends(fd: int) -> bool:
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: an offset is where the next write goes
+        return False
+    return bool(fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_APPEND)
+
+
+def _take_back(fd: int, start: int | None, written: int) -> None:
+    """A write that failed part way: cut the file back to where it began, so that no half line (or
+    half document) is left, when what follows `start` is only what this write put there."""
+    if start is None or written == 0:
+        return
+    with contextlib.suppress(OSError):
+        end = os.fstat(fd).st_size if _appends(fd) else os.lseek(fd, 0, os.SEEK_CUR)
+        if end == start + written:  # nobody else wrote to the file meanwhile
+            os.ftruncate(fd, start)
+            os.lseek(fd, start, os.SEEK_SET)
 
 
 def _fileno(stream: Any) -> int | None:
@@ -247,7 +293,8 @@ def _streams() -> tuple[int, ...]:
 
 def _out_of_memory() -> OutOfMemory:
     return OutOfMemory(
-        "the computation needed more memory than its budget", hint="raise it with --memory SIZE (the default is 2G)"
+        "the computation needed more memory than its budget",
+        hint=f"raise it with --memory SIZE (the default is {DEFAULT_MEMORY_TEXT})",
     )
 
 
@@ -269,16 +316,16 @@ def _run(
                 after()
         except MemoryError:
             raise _out_of_memory() from None
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as stop:
             _heard()
-            raise Interrupted("interrupted") from None
+            raise _interruption(stop) from None
     except ChainruleError as err:
         _say(err.describe())
         if json_mode:
             from chainrule.render.documents import dumps, error_document
 
             _print_or_exit(dumps(error_document(err, schema), ascii=_ascii()))
-        raise typer.Exit(EXIT_INTERRUPTED if isinstance(err, Interrupted) else _exit_code(err)) from None
+        raise typer.Exit(_signal_exit(err.signum) if isinstance(err, Interrupted) else _exit_code(err)) from None
     except (typer.Exit, typer.Abort):
         raise
     except Exception as err:
@@ -296,19 +343,38 @@ def _run(
 
 
 def _heard() -> None:
-    """A Ctrl-C is being answered (exit 130): no further one may cut the answer short."""
+    """A Ctrl-C (or SIGTERM, SIGHUP) is being answered (exit 128 + signum): no further one may cut
+    the answer short."""
     from chainrule.budget import heard
 
     heard()
     _finished()
 
 
-def _finished() -> None:
-    """The output is written: a Ctrl-C from now on would only turn a success into exit 130.
+def _interruption(stop: KeyboardInterrupt) -> Interrupted:
+    """The error that answers a stopping signal: 'interrupted' for Ctrl-C, 'stopped by SIGTERM'."""
+    from chainrule.budget import signal_of
 
-    Only in the console script: in-process callers (tests) keep their own Ctrl-C."""
+    signum = signal_of(stop)
+    if signum == signal.SIGINT:
+        return Interrupted("interrupted")
+    return Interrupted(f"stopped by {signal.Signals(signum).name}", signum=signum)
+
+
+def _signal_exit(signum: int) -> int:
+    """A shell's exit code for a command ended by a signal: 128 + its number (130 for Ctrl-C)."""
+    return 128 + signum
+
+
+def _finished() -> None:
+    """The output is written: a Ctrl-C from now on would only turn a success into exit 130, and a
+    SIGTERM or SIGHUP ends the process as it would any other (nothing is left half written).
+
+    Only in the console script: in-process callers (tests) keep their own handlers."""
     if _AS_SCRIPT and threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        for signum in _HANDLED:
+            signal.signal(signum, signal.SIG_DFL)
 
 
 def _print_or_exit(text: str) -> None:
@@ -380,7 +446,10 @@ Timeout = Annotated[
 ]
 Memory = Annotated[
     str,
-    typer.Option("--memory", help="Give up beyond this much memory: 2G, 512M, ... (from 32M to 1T)."),
+    typer.Option(
+        "--memory",
+        help="Give up beyond this much memory, above what chainrule holds at start: 512M, 2G, ... (from 32M to 1T).",
+    ),
 ]
 TAKES_MINUS = {"ignore_unknown_options": True}  # "-x^2" is an expression, not an option
 
@@ -461,7 +530,7 @@ def diff(
     format_: FormatOption = None,
     granularity: GranularityOption = Granularity.functions,
     timeout: Timeout = 5.0,
-    memory: Memory = "2G",
+    memory: Memory = DEFAULT_MEMORY_TEXT,
     view: Annotated[
         View | None,
         typer.Option("--view", help="sensitivity: only how each layer scales a wiggle (needs --at)."),
@@ -543,7 +612,7 @@ def grad(
     format_: FormatOption = None,
     granularity: GranularityOption = Granularity.functions,
     timeout: Timeout = 5.0,
-    memory: Memory = "2G",
+    memory: Memory = DEFAULT_MEMORY_TEXT,
     full: Annotated[
         bool,
         typer.Option(
@@ -596,7 +665,7 @@ def check(
     latex_document: LatexDocument = False,
     format_: FormatOption = None,
     timeout: Timeout = 5.0,
-    memory: Memory = "2G",
+    memory: Memory = DEFAULT_MEMORY_TEXT,
 ) -> None:
     """Grade a hand-derived derivative, and name the chain-rule mistake if it is wrong.
 
@@ -628,7 +697,7 @@ def batch(
     timeout: Annotated[
         float, typer.Option("--timeout", help="Seconds of CPU time for each line (above 0, at most 3600).")
     ] = 5.0,
-    memory: Memory = "2G",
+    memory: Memory = DEFAULT_MEMORY_TEXT,
     jobs: Annotated[
         int | None,
         typer.Option("--jobs", help="Worker processes (default: the number of cores); results stay in input order."),
@@ -641,7 +710,9 @@ def batch(
     output line, in order: a bad line an error document, a blank line or a
     comment {"line": n, "skipped": ...}.  Exit code 0 when every line
     succeeded, 1 when some became error documents, 2 when the input cannot
-    be read at all, 130 when interrupted (the lines written are complete).
+    be read at all, 74 when the output cannot be written (it ends with its
+    last whole line), 130 when interrupted by Ctrl-C, 143 by SIGTERM and 129
+    by SIGHUP (the lines written are complete, and no worker is left).
     """
 
     try:
@@ -650,17 +721,18 @@ def batch(
 
         settings = Settings.of(at, wrt, timeout, memory)  # the per-line function's own, for Dask as for us
         workers = _jobs(jobs)
-        with _input(source) as stream:
+        with _input(source, threaded=workers > 1) as stream:
             failed, bugs = _batch_lines(stream, settings, workers)
     except ChainruleError as err:  # the input as a whole: it cannot be opened, or is UTF-16
         _say(err.describe())
         raise typer.Exit(_exit_code(err)) from None
     except _OutputLost as lost:
         _lost(lost)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         _heard()
-        _say("interrupted: the lines written so far are complete")
-        raise typer.Exit(EXIT_INTERRUPTED) from None
+        answer = _interruption(stop)
+        _say(f"{answer.message}: the lines written so far are complete")
+        raise typer.Exit(_signal_exit(answer.signum)) from None
     _finished()
     if bugs:
         _say(f"internal error on {bugs} line(s): {BUG_REPORT}")
@@ -668,21 +740,29 @@ def batch(
 
 
 @contextmanager
-def _input(source: str) -> Iterator[Any]:
-    """batch's input as a byte stream: a file, or stdin for '-'."""
+def _input(source: str, threaded: bool) -> Iterator[Any]:
+    """batch's input as a byte stream: a file, or stdin for '-'; read without a lock (batch.Unbuffered),
+    so a reader thread still waiting on a pipe when the batch ends cannot stop the interpreter's exit.
+    A `threaded` reader's descriptor is left to it (closed at the end of the input, or at exit)."""
+    from chainrule.batch import Unbuffered
     from chainrule.errors import FileError
 
     if source == "-":
         if sys.stdin is None:
             raise FileError("standard input is closed", hint="give a file, or pipe the lines in")
-        yield sys.stdin.buffer
-        return
-    try:
-        stream = open(source, "rb")  # noqa: SIM115 - closed below
-    except OSError as err:
-        raise FileError(f"batch cannot read {source!r}: {err.strerror or err}") from None
-    with stream:
-        yield stream
+        stream = sys.stdin.buffer
+    else:
+        try:
+            stream = open(source, "rb")  # noqa: SIM115 - closed below
+        except OSError as err:
+            raise FileError(f"batch cannot read {source!r}: {err.strerror or err}") from None
+    with contextlib.ExitStack() as opened:
+        if source != "-":
+            opened.callback(stream.close)
+        reader = Unbuffered.of(stream)
+        if isinstance(reader, Unbuffered) and not threaded:
+            opened.callback(reader.close)
+        yield reader
 
 
 def _jobs(jobs: int | None) -> int:
@@ -748,7 +828,7 @@ def graph(
     ] = "mermaid",
     granularity: GranularityOption = Granularity.functions,
     timeout: Timeout = 5.0,
-    memory: Memory = "2G",
+    memory: Memory = DEFAULT_MEMORY_TEXT,
     shape: ShapeOption = None,
     seed: SeedOption = None,
 ) -> None:
@@ -796,18 +876,21 @@ def main() -> None:
     from chainrule.budget import interrupt
 
     # Ctrl-C is raised again until heard, if library code swallows it; a Ctrl-C the caller
-    # ignores (a background job) stays ignored.
-    if (
-        threading.current_thread() is threading.main_thread()
-        and signal.getsignal(signal.SIGINT) is signal.default_int_handler
-    ):
-        signal.signal(signal.SIGINT, interrupt)
+    # ignores (a background job) stays ignored.  SIGTERM and SIGHUP are answered the same way
+    # (whole output, one message, exit 128 + signum) unless ignored (nohup).
+    if threading.current_thread() is threading.main_thread():
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            signal.signal(signal.SIGINT, interrupt)
+        for signum in _STOPPING_TOO:
+            if signal.getsignal(signum) is signal.SIG_DFL:
+                signal.signal(signum, interrupt)
+                _HANDLED.append(signum)
     try:
         startup.paused(lambda: app(args=args, prog_name="chainrule"))
     except OSError as err:  # the commands catch everything: this is --help or --version writing to stdout
         sys.exit(_lost_code(err))
-    except KeyboardInterrupt:  # Ctrl-C before a command began its work
-        _interrupted_early(args)
+    except KeyboardInterrupt as stop:  # Ctrl-C before a command began its work
+        _interrupted_early(args, stop)
     finally:
         from chainrule.budget import disarm
 

@@ -8,15 +8,44 @@ exit codes: ``cli.py`` maps error classes to them.
 
 from __future__ import annotations
 
+import re
 from enum import Enum
+
+# What a terminal would obey rather than show: C0 controls (ESC, BEL, backspace, carriage return,
+# tab, newline), DEL, C1 controls (CSI U+009B among them), and the bidirectional overrides,
+# embeddings, isolates and marks that reorder the text around them.
+CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+_NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    if char in _NAMED:
+        return _NAMED[char]
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def visible(text: str) -> str:
+    """User text as a terminal should show it: every control character written as its escape
+    (ESC as \\x1b, U+202E as \\u202e), everything else as it is, so an echo of what someone typed
+    cannot move the cursor, ring, retitle the window or reorder the line."""
+    return CONTROLS.sub(_escape, text)
 
 
 def quoted(text: str, limit: int = 60, *, bare: bool = False) -> str:
-    """User text for a message: repr(text), or the text itself when `bare`, cut
-    to `limit` characters with "…", so no message repeats a 40 KB input."""
+    """User text for a message: repr(text), or the text itself (its controls escaped) when
+    `bare`, cut to `limit` characters with "…", so no message repeats a 40 KB input."""
     if len(text) > limit:
         text = text[: max(limit - 1, 0)] + "…"
-    return text if bare else repr(text)
+    return visible(text) if bare else repr(text)
+
+
+def _lines(text: str) -> str:
+    """A message for a terminal: its own lines kept, any control character in them escaped."""
+    return "\n".join(visible(line) for line in text.split("\n"))
 
 
 class ChainruleError(Exception):
@@ -61,18 +90,20 @@ class ChainruleError(Exception):
             width = min(self.end, line_end) - self.position
         lo = max(0, col - context)
         hi = min(len(line), col + max(width, 1) + context, lo + window)
-        shown = ("…" if lo > 0 else "") + line[lo:hi] + ("…" if hi < len(line) else "")
-        pad = col - lo + (1 if lo > 0 else 0)
+        # Control characters are shown escaped, and the caret goes under the escape (\x1b is 4 wide).
+        before, span = visible(line[lo:col]), visible(line[col:hi])
+        shown = ("…" if lo > 0 else "") + before + span + ("…" if hi < len(line) else "")
+        pad = len(before) + (1 if lo > 0 else 0)
         cut = col + width > hi  # the span goes on past the window
-        width = max(1, min(width, hi - col))
+        width = max(1, len(visible(line[col : col + max(1, min(width, hi - col))])))
         return [shown, " " * pad + "^" + "~" * (width - 1) + ("…" if cut else "")]
 
     def describe(self) -> str:
         """The full human message: text, echoed input with caret, hint."""
-        lines = [f"error: {self.message}"]
+        lines = [f"error: {_lines(self.message)}"]
         lines += ["  " + text for text in self.caret_lines()]
         if self.hint:
-            lines.append(f"hint: {self.hint}")
+            lines.append(f"hint: {_lines(self.hint)}")
         return "\n".join(lines)
 
 
@@ -142,6 +173,11 @@ class FileError(InputError):
 
 
 class Interrupted(ChainruleError):
-    """The person stopped the command (Ctrl-C)."""
+    """The person stopped the command: Ctrl-C (signal 2, SIGINT), or `signum`, the signal that did
+    (SIGTERM, SIGHUP)."""
 
     kind = "interrupted"
+
+    def __init__(self, message: str, *, signum: int = 2) -> None:
+        super().__init__(message)
+        self.signum = signum

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chainrule.errors import visible
 from chainrule.grade import Grade
 from chainrule.printing import latex, plain, pretty
 from chainrule.render import md
@@ -51,9 +52,9 @@ def render_json(g: Grade) -> str:
 
 
 def render_text(g: Grade) -> str:
-    lines = [f"d/d{g.variable} {g.expression}"]
+    lines = [f"d/d{g.variable} {visible(g.expression)}"]
     lines += [f"  note: {note}" for note in g.notes]
-    lines.append(f"  your answer: {pretty(g.answer_expression) if g.answer_expression is not None else g.answer}")
+    lines.append(f"  your answer: {_answer(g)}")
     if g.expected is not None:
         lines.append(f"  the chain rule gives: {pretty(g.expected)}")
     mark = MARKS[g.verdict]
@@ -66,10 +67,9 @@ def render_text(g: Grade) -> str:
 
 def render_markdown(g: Grade) -> str:
     mark = MARKS[g.verdict]
-    out = [f"### d/d{md.text(g.variable)} {md.code(g.expression)}", ""]
+    out = [f"### d/d{md.text(g.variable)} {md.code(visible(g.expression))}", ""]
     out += [f"*Note: {md.text(note)}*\n" for note in g.notes]
-    answer = pretty(g.answer_expression) if g.answer_expression is not None else g.answer
-    out.append(f"- **Your answer:** {md.code(answer)}")
+    out.append(f"- **Your answer:** {md.code(_answer(g))}")
     if g.expected is not None:
         out.append(f"- **The chain rule gives:** {md.code(pretty(g.expected))}")
     out.append(f"- **Verdict:** {mark} (compared {md.text(g.method)})")
@@ -81,7 +81,7 @@ def render_latex(g: Grade) -> str:
     """The answer and the chain rule's derivative displayed, then the verdict and the diagnosis as prose."""
     from chainrule.render.latex_view import display, paragraphs
 
-    answer = latex(g.answer_expression) if g.answer_expression is not None else rf"\text{{{tex_text(g.answer)}}}"
+    answer = latex(g.answer_expression) if g.answer_expression is not None else rf"\text{{{tex_text(_answer(g))}}}"
     lines = [rf"\text{{your answer: }} & {answer}"]
     if g.expected is not None:
         lines.append(rf"\text{{the chain rule: }} & {latex(g.expected)}")
@@ -93,4 +93,9 @@ def render_latex(g: Grade) -> str:
 def render_latex_document(g: Grade) -> str:
     from chainrule.render.latex_view import document
 
-    return document(render_latex(g), f"Checking d/d{g.variable} of {g.expression}")
+    return document(render_latex(g), f"Checking d/d{g.variable} of {visible(g.expression)}")
+
+
+def _answer(g: Grade) -> str:
+    """The student's answer as read, or as typed (its control characters escaped) when unread."""
+    return pretty(g.answer_expression) if g.answer_expression is not None else visible(g.answer)

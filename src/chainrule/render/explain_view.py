@@ -33,7 +33,7 @@ from chainrule.steps import LayerStep
 PIPELINE_WIDTH = 6  # arrows per line
 
 
-def render(d: Derivation) -> str:
+def render(d: Derivation, width: int = 100) -> str:
     lines: list[str] = []
     at = f", at {point_text(d)}" if d.point is not None else ""
     lines.append(f"The chain rule, step by step: {d.output} = {function_text(d, 'pretty')}{at}")
@@ -53,7 +53,7 @@ def render(d: Derivation) -> str:
         lines += _verification(d)
     view = d.sensitivity
     if view is not None and len(view.steps) > 1:
-        chart = [" " + line if line else line for line in sensitivity_lines(d, view)]
+        chart = [" " + line if line else line for line in sensitivity_lines(d, view, width - 1)]
         lines += ["6. Sensitivity: how each layer scales a wiggle", *chart, ""]
     lines += _pitfall(d)
     if d.orders:

@@ -6,8 +6,6 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from rich import box
-from rich.table import Table
 from rich.text import Text
 
 from chainrule import engine
@@ -266,7 +264,10 @@ def render_text(g: Gradient, color: bool = False, width: int = 100, full: bool =
 
 def _whole(title: str) -> bool:
     """Columns of names and numbers, which are never cut."""
-    return title in ("node", "input", "variable", "value", "upstream", "contribution", "adjoint", "to", "shape")
+    return title in (
+        *("node", "input", "variable", "value", "upstream", "contribution", "adjoint", "to", "shape"),
+        *("group", "count", "norm"),
+    )
 
 
 LONG = 400  # rows: a longer table (--full on a network) is laid out in plain columns, without Rich
@@ -291,7 +292,15 @@ def _table(con: Any, titles: tuple[str, ...], right: set[str], rows: list[list[s
             for cell, w, title in zip(cells, widths, titles, strict=True)
         ).rstrip()
 
-    text = [line(titles), "─" * len(line(["─" * w for w in widths]))] + [line(row) for row in rows]
+    if len(line(titles)) <= con.width:
+        text = [line(titles), "─" * len(line(["─" * w for w in widths]))] + [line(row) for row in rows]
+    else:  # stacked, as text_view.table does on a narrow terminal
+        pad = max(map(len, titles)) + 2
+        text = [
+            f"{title.ljust(pad)}{cell}".rstrip()
+            for row in rows
+            for title, cell in [*zip(titles, row, strict=True), ("", "")]
+        ]
     con.file.write("\n".join(text) + "\n")
 
 
@@ -320,23 +329,21 @@ def _gradient_summary(g: Gradient, con: Any) -> None:
     the partials and the largest ones; then the numerical check in one line."""
     at = g.point is not None and g.gradient is not None
     con.print(Text("gradient", style="bold"), f"  {len(g.wrt):,} partial derivatives ∂{g.output}/∂v, by name")
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    largest = f"largest |∂{g.output}/∂v|"
-    for title in ("group", "count") + (("norm", largest) if at else (f"∂{g.output}/∂v, for example",)):
-        table.add_column(title, justify="right" if title in ("count", "norm") else "left")
+    titles = ("group", "count") + (("norm", f"largest |∂{g.output}/∂v|") if at else (f"∂{g.output}/∂v, for example",))
+    rows = []
     for group in groups(g):
         if at:
             largest = ", ".join(f"{v} = {_short(g, v)}" for v in group.largest)
-            table.add_row(
-                group.name, f"{len(group.variables):,}", value_text(group.norm, group.norm_beyond, 4), largest
+            rows.append(
+                [group.name, f"{len(group.variables):,}", value_text(group.norm, group.norm_beyond, 4), largest]
             )
         else:
             v = group.variables[0]
-            table.add_row(group.name, f"{len(group.variables):,}", f"∂{g.output}/∂{v} = {_symbolic(g, v)}")
+            rows.append([group.name, f"{len(group.variables):,}", f"∂{g.output}/∂{v} = {_symbolic(g, v)}"])
     if at:
         total, total_beyond = norm(g, g.wrt)
-        table.add_row("all", f"{len(g.wrt):,}", value_text(total, total_beyond, 4), "")
-    con.print(table)
+        rows.append(["all", f"{len(g.wrt):,}", value_text(total, total_beyond, 4), ""])
+    _table(con, titles, {"count", "norm"}, rows)
     if g.checks:
         agreed = sum(c.agrees is True for c in g.checks.values())
         wrong = [v for v, c in g.checks.items() if c.agrees is False]
@@ -489,8 +496,7 @@ def render_markdown(g: Gradient) -> str:
     at = g.point is not None
     out = [f"### Gradient of {md.code(g.output)}" + (f" at {md.text(where(g.point))}" if at else ""), ""]
     out += [f"*Note: {md.text(note)}*\n" for note in g.notes]
-    out += ["| node | operation | inputs | local gradients |" + (" value | adjoint |" if at else "")]
-    out.append("|" + "---|" * (6 if at else 4))
+    rows = []
     for layer in g.layers:
         locals_ = ", ".join(md.code(f"{_partial(layer.name, lo.wrt)} = {pretty(lo.expression)}") for lo in layer.locals)
         cells = [
@@ -502,17 +508,19 @@ def render_markdown(g: Gradient) -> str:
         if at:
             adjoint = (g.adjoints or {}).get(layer.name)
             cells += [num(layer.value, 6), num(adjoint, 6)]
-        out.append("| " + " | ".join(cells) + " |")
-    out += ["", "| variable | gradient |" + (" value | check |" if at else ""), "|" + "---|" * (4 if at else 2)]
+        rows.append(cells)
+    out += md.table(["node", "operation", "inputs", "local gradients"] + (["value", "adjoint"] if at else []), rows)
+    rows = []
     for v in g.wrt:
-        cells = [md.text(v), md.code(_symbolic(g, v), cell=True)]
+        cells = [md.text(v), md.code(_symbolic(g, v))]
         if at:
             c = g.checks.get(v)
             cells += [
                 _value(g, v),
                 "—" if c is None else _verdict(c.agrees, "agrees", "disagrees", "undecided"),
             ]
-        out.append("| " + " | ".join(cells) + " |")
+        rows.append(cells)
+    out += ["", *md.table(["variable", "gradient"] + (["value", "check"] if at else []), rows)]
     out += ["", "```mermaid", mermaid(g).rstrip(), "```", ""]
     return "\n".join(out)
 

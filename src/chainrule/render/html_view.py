@@ -18,6 +18,7 @@ from typing import Any
 
 from chainrule.backprop import Gradient
 from chainrule.derive import Derivation
+from chainrule.errors import visible
 from chainrule.grade import Grade
 from chainrule.printing import form, pretty
 from chainrule.render.common import exact, function_text, num, where
@@ -34,7 +35,8 @@ def mathml(expr: Any) -> str:
 
 
 def _esc(text: str) -> str:
-    return html.escape(text, quote=True)
+    """Text for the page: HTML's special characters escaped, and control characters shown as escapes."""
+    return html.escape(visible(text), quote=True)
 
 
 # --------------------------------------------------------------------------- the lesson's data

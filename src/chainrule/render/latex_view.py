@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chainrule.derive import Derivation
+from chainrule.errors import visible
 from chainrule.printing import GREEK_LETTERS, form, pretty, symbol_tex
 from chainrule.printing import latex as latex_text
 from chainrule.render import md
@@ -107,7 +108,8 @@ GRAPH_LAYERS = 60  # beyond this, Markdown leaves out the Mermaid graph
 
 
 def tex_text(sentence: str) -> str:
-    """Prose for \\text{…}: LaTeX's special characters escaped."""
+    """Prose for \\text{…}: LaTeX's special characters escaped (control characters as their escapes)."""
+    sentence = visible(sentence)
     for char, escaped in (("\\", r"\textbackslash{}"), ("{", r"\{"), ("}", r"\}"), ("_", r"\_"), ("%", r"\%"),
                           ("&", r"\&"), ("#", r"\#"), ("$", r"\$"), ("^", r"\ensuremath{{}^\wedge}")):  # fmt: skip
         sentence = sentence.replace(char, escaped)
@@ -176,19 +178,20 @@ def markdown(d: Derivation) -> str:
         "",
         *(f"*Note: {md.text(note)}*\n" for note in d.notes),
     ]
-    head = "| layer | expression | local derivative | rule |" + (" value | factor |" if at else "")
-    out += [head, "|" + "---|" * (6 if at else 4)]
+    rows = []
     for layer in d.layers:
         for k, local in enumerate(layer.locals):
             cells = [
                 layer.name if k == 0 else "",
-                md.code(form(d.graph.dag, layer.ops, d.graph.names, "pretty"), cell=True) if k == 0 else "",
-                md.code(f"{ratio(layer, local)} = {pretty(local.expression)}", cell=True),
+                md.code(form(d.graph.dag, layer.ops, d.graph.names, "pretty")) if k == 0 else "",
+                md.code(f"{ratio(layer, local)} = {pretty(local.expression)}"),
                 md.text(local.rule),
             ]
             if at:
                 cells += [num(layer.value, 6) if k == 0 else "", num(local.value, 6)]
-            out.append("| " + " | ".join(cells) + " |")
+            rows.append(cells)
+    header = ["layer", "expression", "local derivative", "rule"] + (["value", "factor"] if at else [])
+    out += md.table(header, rows)
     out.append("")
     prod = product(d, "pretty")
     if prod is not None:

@@ -15,6 +15,7 @@ Renderers are named as ``module:function`` and imported when used, so that
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -93,18 +94,22 @@ VIEWS: dict[str, dict[str, str]] = {
 # How a message names a view that is not a command as typed.
 SHOWN = {"grad tensor": "grad on vectors and matrices", "graph tensor": "graph on vectors and matrices"}
 TERMINAL = {"text_view:render", "grad_views:render_text", "tensor_views:render_text"}
+# the views that lay out charts by the terminal's width (besides the terminal views)
+SIZED = {"explain_view:render", "sensitivity_view:render"}
 SUMMARIZING = {
     "grad_views:render_text",
     "grad_views:render_explain",
     "tensor_views:render_text",
     "tensor_views:render_explain",
 }  # views that summarize a large result
-# the views of plain lines, fitted to the terminal's width (registry.reflow)
+# the views fitted to the terminal's width (registry.reflow): lessons, and the lines around tables
 REFLOWED = {
     "explain_view:render",
     "grad_views:render_explain",
     "tensor_views:render_explain",
     "check_view:render_text",
+    "sensitivity_view:render",
+    *TERMINAL,
 }
 COLUMNS = {"text", "explain"}  # formats laid out in columns, which their ASCII forms keep aligned
 
@@ -130,6 +135,8 @@ def renderer(view: str, format_: str) -> Renderer:
         options: dict[str, Any] = {}
         if name in TERMINAL:
             options.update(color=terminal.color, width=terminal.width)
+        elif name in SIZED:
+            options.update(width=terminal.width)
         if name in SUMMARIZING:
             options.update(full=terminal.full)
         return str(function(result, **options))
@@ -138,31 +145,51 @@ def renderer(view: str, format_: str) -> Renderer:
 
     def render(result: Any, terminal: Terminal) -> str:
         text = draw(result, terminal)
-        if name in REFLOWED:
-            text = reflow(text, terminal.width)
-        return spell(text) if terminal.ascii else text
+        if terminal.ascii:
+            text = spell(text)
+        # after the spelling: sigma and x^2 take more columns than σ and x²
+        return reflow(text, terminal.width) if name in REFLOWED else text
 
     return render
 
 
-def reflow(text: str, width: int) -> str:
-    """A lesson's lines fitted to the terminal: a line longer than `width` is wrapped at spaces (never
-    inside a word or a number), its continuation indented under its own text; shorter lines, such as
-    the rows of a table, stay as they are."""
-    import textwrap
+_STYLE = re.compile(r"\x1b\[[0-9;]*m")  # the colours of a terminal view take no columns
+_LABEL = re.compile(r"(\S+(?: \S+)?)( {2,})(?=\S)")  # "product  …", "local derivative  …": a row's title
 
+
+def _columns(text: str) -> int:
+    return len(_STYLE.sub("", text))
+
+
+def reflow(text: str, width: int) -> str:
+    """Lines fitted to the terminal: a line longer than `width` is wrapped at spaces (never inside a
+    word or a number: a word longer than the whole width stands alone on its line), its
+    continuation indented under its own text (under the text after a row's title, such as
+    "product  "); shorter lines, such as the rows of a table, stay as they are."""
     lines = []
     for line in text.split("\n"):
-        if len(line) <= width:
-            lines.append(line)
-            continue
-        indent = line[: len(line) - len(line.lstrip(" "))]
-        lines += textwrap.wrap(
-            line,
-            width,
-            subsequent_indent=indent if len(indent) <= 3 else indent + "  ",  # prose, or under a row's text
-            break_long_words=False,
-            break_on_hyphens=False,
-            drop_whitespace=True,
-        ) or [line]
+        lines += [line] if _columns(line) <= width else _wrapped(line, width)
     return "\n".join(lines)
+
+
+def _wrapped(line: str, width: int) -> list[str]:
+    plain = _STYLE.sub("", line)
+    indent = len(plain) - len(plain.lstrip(" "))
+    label = _LABEL.match(plain) if indent == 0 else None
+    hang = label.end() if label else indent if indent <= 3 else indent + 2  # prose, or under a row's text
+    if hang > width // 3:  # a narrow terminal: the continuation gets most of the line
+        hang = min(indent + 2, width // 3)
+    pieces = re.split("( +)", line)  # word, spaces, word, …
+    out: list[str] = []
+    current = pieces[0]
+    for k in range(1, len(pieces), 2):
+        space, word = pieces[k], pieces[k + 1]
+        if not _STYLE.sub("", current).strip() or _columns(current) + len(space) + _columns(word) <= width:
+            current += space + word
+        else:
+            out.append(current)
+            # under the text when the word fits there, else as far right as it fits (a word wider
+            # than the whole width stands alone at the left)
+            current = " " * max(0, min(hang, width - _columns(word))) + word
+    out.append(current.rstrip(" "))
+    return out

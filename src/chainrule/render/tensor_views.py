@@ -366,22 +366,36 @@ def render_markdown(g: TensorGradient) -> str:
     name = _output(g)
     lines = [f"### {_cell(_heading(g))}", "", _cell(_point_line(g)), ""]
     lines += [f"> note: {_cell(n)}" for n in g.notes]
-    lines += ["", "**Forward pass**", "", "| node | operation | shape | value |", "|---|---|---|---|"]
-    for node, operation, shape, value in forward_rows(g, False):
-        lines.append(f"| {md.code(node, cell=True)} | {_cell(operation)} | {shape} | {_cell(value)} |")
+    lines += ["", "**Forward pass**", ""]
+    lines += md.table(
+        ["node", "operation", "shape", "value"],
+        (
+            [md.code(node), _cell(operation), shape, _cell(value)]
+            for node, operation, shape, value in forward_rows(g, False)
+        ),
+    )
     lines += ["", f"**Backward pass** (∂{name}/∂{name} = 1; each step is a vector–Jacobian product)", ""]
-    lines += ["| node | to | local rule | shape | contribution |", "|---|---|---|---|---|"]
-    for node, operand, text, shape, value in backward_rows(g, False):
-        names = f"| {md.code(node, cell=True)} | {md.code(operand, cell=True)}"
-        lines.append(f"{names} | {_cell(text)} | {shape} | {_cell(value)} |")
-    lines += ["", "**Gradient**", "", "| parameter | shape | formula | value | check |", "|---|---|---|---|---|"]
-    for v in g.wrt:
-        value = array_text(g.gradient[v], limit=GRADIENT_IN_FULL)
-        form = g.forms.get(v) or "(long: see the steps)"
-        lines.append(
-            f"| {md.code(v, cell=True)} | {shape_text(g.gradient[v].shape)} | {_cell(form)} | {_cell(value)} | "
-            f"{_cell(_check_text(g, v))} |"
-        )
+    lines += md.table(
+        ["node", "to", "local rule", "shape", "contribution"],
+        (
+            [md.code(node), md.code(operand), _cell(text), shape, _cell(value)]
+            for node, operand, text, shape, value in backward_rows(g, False)
+        ),
+    )
+    lines += ["", "**Gradient**", ""]
+    lines += md.table(
+        ["parameter", "shape", "formula", "value", "check"],
+        (
+            [
+                md.code(v),
+                shape_text(g.gradient[v].shape),
+                _cell(g.forms.get(v) or "(long: see the steps)"),
+                _cell(array_text(g.gradient[v], limit=GRADIENT_IN_FULL)),
+                _cell(_check_text(g, v)),
+            ]
+            for v in g.wrt
+        ),
+    )
     lines += ["", f"{name} = {exact(g.loss)}", ""]
     return "\n".join(lines)
 

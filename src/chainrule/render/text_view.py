@@ -50,7 +50,7 @@ def console(color: bool, width: int) -> tuple[Console, io.StringIO]:
         width=width,
         highlight=False,
         emoji=False,
-        soft_wrap=False,
+        soft_wrap=True,  # lines are fitted by registry.reflow, at spaces; Rich would fold a long number
     )
     return con, out
 
@@ -65,45 +65,78 @@ class Column:
     whole: bool = False
 
 
-GAP = 2  # the spaces between two columns of a table
+GAP = 2  # the spaces after a title in a stacked row
+SEPARATOR = 3  # the columns between two columns of a table (padding, rule, padding)
 
 
 def table(con: Console, columns: list[Column], rows: list[list[str]], width: int) -> None:
     """A table that keeps every number whole at any width: a text column is at least as wide as its
     longest word, so it wraps at spaces and never inside a number; when the columns do not fit side
-    by side even so, each row is stacked as "title  cell" lines instead."""
-    least = []
+    by side even so, each row is stacked as "title  cell" lines instead.  The widths are decided
+    here, not by Rich, whose squeezing can crop the last column."""
+    least, natural = [], []
     for k, c in enumerate(columns):
         cells = [c.title, *(r[k] for r in rows)]
-        if c.whole:
-            least.append(max(len(line) for cell in cells for line in cell.splitlines() or [""]))
-        else:
-            least.append(max([len(word) for cell in cells for word in cell.split()] or [1]))
-    if sum(least) + GAP * (len(columns) - 1) > width:
-        _stacked(con, columns, rows)
+        natural.append(max(len(line) for cell in cells for line in cell.splitlines() or [""]))
+        least.append(natural[-1] if c.whole else max([len(word) for cell in cells for word in cell.split()] or [1]))
+    room = width - SEPARATOR * (len(columns) - 1)
+    if sum(least) > room:
+        _stacked(con, columns, rows, width)
         return
     grid = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    for c, w in zip(columns, least, strict=True):
+    for c, w in zip(columns, _widths(least, natural, room), strict=True):
         grid.add_column(
             c.title,
             justify="right" if c.right else "left",
             style=c.style,
             no_wrap=c.whole,
-            min_width=w,
+            width=w,
             overflow="fold",
         )
     for r in rows:
         grid.add_row(*r)
-    con.print(grid)
+    con.print(grid, soft_wrap=False)
 
 
-def _stacked(con: Console, columns: list[Column], rows: list[list[str]]) -> None:
-    """A narrow terminal's table: each row a block, each cell on a line of its own after its title."""
+def _cut(text: str, end: int) -> str:
+    """The text up to about `end`, cut between two characters of which one at least is not part of a
+    number or a name, so that no number is cut."""
+    end = max(end, 1)
+    while 0 < end < len(text) and _inside(text[end - 1]) and _inside(text[end]):
+        end -= 1
+    return text[:end]
+
+
+def _inside(char: str) -> bool:
+    return char.isalnum() or char in "._"
+
+
+def _widths(least: list[int], natural: list[int], room: int) -> list[int]:
+    """Column widths that fill at most `room`: each its natural width when they all fit; otherwise
+    its least width and a share of what is left, in proportion to how much more it would take."""
+    if sum(natural) <= room:
+        return natural
+    spare, wants = room - sum(least), [n - m for n, m in zip(natural, least, strict=True)]
+    shares = [spare * want // sum(wants) for want in wants]
+    for k in sorted(range(len(wants)), key=lambda k: -wants[k])[: spare - sum(shares)]:
+        shares[k] += 1  # what the rounding down left, to the columns that want the most
+    return [m + s for m, s in zip(least, shares, strict=True)]
+
+
+def _stacked(con: Console, columns: list[Column], rows: list[list[str]], width: int) -> None:
+    """A narrow terminal's table: each row a block, each cell on a line of its own after its title,
+    or on the lines below it, indented, when title and cell do not fit side by side."""
     pad = max(len(c.title) for c in columns) + GAP
     for r in rows:
         for c, cell in zip(columns, r, strict=True):
-            if cell:
+            if not cell:
+                continue
+            if pad + max(len(word) for word in cell.split() or [""]) <= width:
                 con.print(Text.assemble((c.title.ljust(pad), "bold"), (cell, c.style or "")))
+            else:
+                con.print(Text(c.title, style="bold"))
+                for line in cell.splitlines():
+                    con.print(Text("  " + line, style=c.style or ""))
         con.print()
 
 
@@ -112,7 +145,7 @@ def render(d: Derivation, color: bool = False, width: int = 100) -> str:
     at = d.point is not None
     function = function_text(d, "pretty")
     if len(d.layers) > FULL and len(function) > 2 * width:
-        function = f"{function[: width - 10]} … ({len(d.layers):,} layers)"
+        function = f"{_cut(function, width - 10)} … ({len(d.layers):,} layers)"
     headline = notation(d, len(d.orders)) if d.orders else f"d{d.output}/d{d.variable}"
     title = Text.assemble(
         (f"{d.output} = {function}", "bold"),
