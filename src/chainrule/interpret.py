@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Generic, Protocol, TypeAlias, TypeVar
 
+from chainrule import wide
 from chainrule.errors import MathError, Reason, ShapeError
 from chainrule.rules import FLOAT, MP, RULES, Rule, abstract_rule, apply, rule_for
 from chainrule.syntax import TENSOR_KINDS, Node
@@ -266,7 +267,19 @@ class SympyBackend:
 
 
 def _point_text(args: tuple[Any, ...]) -> str:
-    return ", ".join(f"{float(a):.6g}" for a in args)
+    return ", ".join(_number_text(a) for a in args)
+
+
+def _number_text(a: Any) -> str:
+    """An operand for a message: 6 significant digits, also beyond the range of doubles (an
+    mpmath value such as 7^5200 is not 'inf')."""
+    value = float(a)
+    number = a.c[0] if hasattr(a, "c") else a  # a Taylor series (SeriesBackend): its value
+    if (math.isfinite(value) and value != 0) or number == 0 or not hasattr(number, "_mpf_"):
+        return f"{value:.6g}"
+    if wide.carried(number):
+        return wide.text(wide.from_mpf(number), 6)
+    return "a number beyond 10^(10^13)"
 
 
 class _Numeric:

@@ -253,6 +253,12 @@ def check(
         if confirmed is not None:
             return confirmed
     f_exact = exact[graph.output]
+    if result.agrees is False and not math.isfinite(f0):
+        return _undecided(
+            nudge,
+            f"the function is beyond the range of doubles here (about {wide.text(wide.from_mpf(f_exact))} at "
+            f"{DIGITS} digits), and the check cannot judge a derivative",
+        )
     if result.agrees is False and abs(f0 - f_exact) > CONDITION_RTOL * max(1, abs(f_exact)):
         return _undecided(
             nudge,

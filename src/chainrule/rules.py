@@ -36,6 +36,8 @@ from typing import Any
 import mpmath
 import sympy
 
+from chainrule import exact
+
 Sym = Callable[..., Any]  # SymPy operands -> SymPy expression
 Num = Callable[..., Any]  # (number system, *operands) -> number
 Check = Callable[..., "str | None"]  # operands -> a reason, or None when all is well
@@ -158,6 +160,13 @@ def _float_power(a: float, b: float) -> float:
 
 
 def _mp_power(a: Any, b: Any) -> Any:
+    """a^b in mpmath.  For an integer b beyond 2^64 (x^(7^5200)), as e^(b·ln|a|) with the digits
+    b needs: mpmath's repeated squaring works at a precision that grows with b's bits and takes
+    seconds for each value."""
+    if isinstance(b, mpmath.mpf) and mpmath.isint(b) and abs(b) > 2**64 and a != 0 and abs(a) != 1:
+        with mpmath.extraprec(int(mpmath.mag(b)) + 10):
+            magnitude = mpmath.exp(b * mpmath.log(abs(a)))
+        return -magnitude if a < 0 and int(b) % 2 else +magnitude
     return mpmath.power(a, b)
 
 
@@ -235,13 +244,7 @@ def _normal(u: Any) -> Any:
     return (1 + sympy.erf(u / sympy.sqrt(2))) / 2
 
 
-def _pow(a: Any, b: Any) -> Any:
-    """a**b, but left unevaluated when both are numbers and the result would be huge."""
-    if isinstance(a, sympy.Number) and isinstance(b, sympy.Number):
-        size = abs(float(b)) * math.log10(max(abs(float(a)), 2.0))
-        if size > 1000:  # keep it unevaluated, even inside later products and sums
-            return sympy.UnevaluatedExpr(sympy.Pow(a, b, evaluate=False))
-    return a**b
+_pow = exact.power  # a**b, held as written when both are numbers and the exact result is huge
 
 
 def _operator(
