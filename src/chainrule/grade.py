@@ -274,6 +274,8 @@ def _symbolic_difference(expected: Any, answer: Any) -> Any | None:
     import sympy
 
     difference = expected - answer
+    if difference.has(sympy.S.NaN, sympy.S.ComplexInfinity):  # 1/0 in a constant: nothing to prove with
+        return None
     if difference == 0 or exact.holds_too_long(difference):  # SymPy's polynomials would str() that number
         return difference
     return attempt(1.0, lambda: sympy.simplify(difference))

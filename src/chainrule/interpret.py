@@ -263,6 +263,79 @@ class SympyBackend:
         return terms[0] if len(terms) == 1 else self.sympy.Add(*terms)
 
 
+class RealBackend:
+    """Whether every value is a real number, decided exactly: a constant by its value in SymPy
+    (1/0 is zoo, ln(−1) is iπ, tan(π/2) is zoo), anything else by the constants it depends on.
+    A value is (the constant's SymPy value, or None for one that varies; the index of the node
+    where the value stopped being a real number, or None).
+
+    A rule that compares its operands (max, |u|, relu's u > 0: ``Rule.compares``) has no answer
+    for one that is not real; it is refused with a MathError at the place where that operand
+    stopped being real, with that node's own message where mpmath has one ("ln needs a positive
+    argument"): max(x, 1/0), relu(x + ln(−1)), min(tanh(x − 3), log1p(−2))."""
+
+    def __init__(self, nodes: tuple[Node, ...], source: str | None = None) -> None:
+        import sympy
+
+        self.nodes = nodes
+        self.source = source
+        self.sympy = SympyBackend()
+        self.index = {id(n): i for i, n in enumerate(nodes)}
+        self.unreal = (sympy.S.NaN, sympy.S.ComplexInfinity, sympy.S.Infinity, sympy.S.NegativeInfinity)
+
+    def literal(self, node: Node) -> tuple[Any, int | None]:
+        return self.sympy.literal(node), None
+
+    def variable(self, node: Node) -> tuple[Any, int | None]:
+        return None, None
+
+    def apply(self, node: Node, rule: Rule, args: tuple[tuple[Any, int | None], ...]) -> tuple[Any, int | None]:
+        culprit = next((c for _, c in args if c is not None), None)
+        if rule.compares and culprit is not None:
+            raise self.refused(rule, culprit)
+        if culprit is not None or any(value is None for value, _ in args):
+            return None, culprit
+        value = self.sympy.apply(node, rule, tuple(value for value, _ in args))
+        return value, (self.index[id(node)] if self._not_real(value) else None)
+
+    def _not_real(self, value: Any) -> bool:
+        return bool(value.has(*self.unreal) or value.is_extended_real is False)
+
+    def refused(self, rule: Rule, culprit: int) -> MathError:
+        """The error for an operand of `rule` that is not real: the node's own failure in mpmath
+        (at 53 bits, with an unbounded exponent, so 7^5200 is a number), or one said here."""
+        node = self.nodes[culprit]
+        evaluate(self.nodes, MpBackend({}, self.source), _below(self.nodes, culprit))  # raises, mostly
+        value = self.sympy_value(culprit)
+        undefined = value is None or bool(value.has(*self.unreal))
+        text = self.source[node.start : node.end] if self.source is not None else "an operand"
+        what = "undefined" if undefined else "not a real number"
+        name = rule.key if rule.function else f"the {rule.name}"
+        return MathError(
+            f"{name} needs real operands, but {text} is {what}",
+            reason=Reason.undefined if undefined else Reason.complex,
+            source=self.source,
+            position=node.start,
+            end=node.end,
+        )
+
+    def sympy_value(self, index: int) -> Any:
+        values = evaluate(self.nodes, self.sympy, _below(self.nodes, index))
+        return values[index]
+
+
+def _below(nodes: tuple[Node, ...], index: int) -> list[int]:
+    """The node at `index` and every node it depends on, children first."""
+    seen = {index}
+    stack = [index]
+    while stack:
+        for a in nodes[stack.pop()].args:
+            if a not in seen:
+                seen.add(a)
+                stack.append(a)
+    return sorted(seen)
+
+
 # --------------------------------------------------------------------------- numbers
 
 
