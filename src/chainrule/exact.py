@@ -82,8 +82,9 @@ def _count(n: int) -> str:
     return f"{n:,} digit" + ("" if n == 1 else "s")
 
 
-def holds_too_long(expr: Any) -> bool:
-    """Whether a SymPy expression holds a number too long for text (a walk with a stack)."""
+def holds_too_long(expr: Any, bits: int | None = None) -> bool:
+    """Whether a SymPy expression holds a number too long for text, or with `bits`, a numerator
+    or denominator longer than that many bits (a walk with a stack)."""
     stack = [expr]
     seen: set[int] = set()
     while stack:
@@ -92,6 +93,8 @@ def holds_too_long(expr: Any) -> bool:
             continue
         seen.add(id(e))
         if getattr(e, "is_Rational", False):
+            if bits is not None and max(int(e.p).bit_length(), int(e.q).bit_length()) > bits:
+                return True
             if rational_too_long(e):
                 return True
         else:

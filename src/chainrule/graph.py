@@ -303,7 +303,7 @@ def _refuse_unreal_comparisons(dag: tuple[Node, ...], constant: list[bool], sour
     when one of them is not real is the rest of the expression read for where it goes."""
     backend = RealBackend(dag, source)
     constants = evaluate(dag, backend, [i for i, c in enumerate(constant) if c])
-    if any(culprit is not None for _, culprit in constants.values()):
+    if any(culprit is not None for _, culprit in constants.values()) or backend.incomparable(constants):
         evaluate(dag, backend, given=constants)
 
 

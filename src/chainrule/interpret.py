@@ -263,6 +263,9 @@ class SympyBackend:
         return terms[0] if len(terms) == 1 else self.sympy.Add(*terms)
 
 
+_SORTS = frozenset({"max", "min"})  # SymPy's Max and Min sort their numbers: each must be comparable
+
+
 class RealBackend:
     """Whether every value is a real number, decided exactly: a constant by its value in SymPy
     (1/0 is zoo, ln(−1) is iπ, tan(π/2) is zoo), anything else by the constants it depends on.
@@ -293,10 +296,40 @@ class RealBackend:
         culprit = next((c for _, c in args if c is not None), None)
         if rule.compares and culprit is not None:
             raise self.refused(rule, culprit)
+        if rule.key in _SORTS:
+            self._comparable(node, rule, args)
         if culprit is not None or any(value is None for value, _ in args):
             return None, culprit
         value = self.sympy.apply(node, rule, tuple(value for value, _ in args))
         return value, (self.index[id(node)] if self._not_real(value) else None)
+
+    def incomparable(self, values: Mapping[int, tuple[Any, int | None]]) -> bool:
+        """Whether a rule that compares has a constant operand, among `values`, that SymPy cannot
+        compare (the rest of the expression must then be read, and the rule refused)."""
+        for node in self.nodes:
+            if node.kind != "call" or node.text not in _SORTS:
+                continue
+            for a in node.args:
+                value = values.get(a, (None, None))[0]
+                if value is not None and value.is_number and value.is_comparable is False:
+                    return True
+        return False
+
+    def _comparable(self, node: Node, rule: Rule, args: tuple[tuple[Any, int | None], ...]) -> None:
+        """A constant operand of max or min that SymPy cannot compare, since it has no value in any
+        number system (2^2^2^2^2^2 has 10^19728 digits), is refused too: max(x, 2^2^2^2^2^2)."""
+        for a, (value, _) in zip(node.args, args, strict=True):
+            if value is not None and value.is_comparable is False and value.is_number:
+                operand = self.nodes[a]
+                text = self.source[operand.start : operand.end] if self.source is not None else "an operand"
+                name = rule.key if rule.function else f"the {rule.name}"
+                raise MathError(
+                    f"{name} needs operands it can compare, but {text} is too large for any number system",
+                    reason=Reason.overflow,
+                    source=self.source,
+                    position=operand.start,
+                    end=operand.end,
+                )
 
     def _not_real(self, value: Any) -> bool:
         return bool(value.has(*self.unreal) or value.is_extended_real is False)
