@@ -109,10 +109,10 @@ def _kind(value: Any) -> str:
 def _shown(value: Any) -> str:
     """A value for a message: its repr, cut to 60 characters (an integer too long for Python's
     text, 10**5000, by its size)."""
-    from chainrule import exact
+    from chainrule import huge
 
-    if isinstance(value, int) and exact.too_long(value):
-        return f"an integer of {exact.digits(value):,} digits"
+    if isinstance(value, int) and huge.too_long(value):
+        return f"an integer of {huge.digits(value):,} digits"
     return quoted(repr(value), 60, bare=True)
 
 

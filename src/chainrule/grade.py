@@ -25,7 +25,7 @@ from typing import Any
 
 import mpmath
 
-from chainrule import engine, exact, wide
+from chainrule import engine, huge, wide
 from chainrule.budget import attempt
 from chainrule.derive import EXPAND_LIMIT, Derivation, choose_variable, derive
 from chainrule.errors import InputError, MathError, Reason, UsageError, quoted
@@ -281,7 +281,7 @@ def _symbolic_difference(expected: Any, answer: Any) -> Any | None:
         return None
     # SymPy's polynomials would str() a number too long for text, and its trigonometric rewrites
     # halve sin(2^1000·x) a thousand times, recursively: beyond 1,000 bits there is no proof to try
-    if difference == 0 or exact.holds_too_long(difference, bits=SIMPLIFY_BITS):
+    if difference == 0 or huge.holds_too_long(difference, bits=SIMPLIFY_BITS):
         return difference
     return attempt(1.0, lambda: sympy.simplify(difference))
 

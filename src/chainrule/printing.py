@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from chainrule import exact
+from chainrule import huge
 from chainrule.interpret import TextBackend, evaluate, flatten, superscript
 from chainrule.rules import RULES
 from chainrule.syntax import Node
@@ -69,12 +69,12 @@ def mathml(expr: Any) -> str:
 
 def _latex_too_long(expr: Any) -> str | None:
     """A number too long to write out, in LaTeX: 1.116538092 \\cdot 10^{4400} \\text{ (4,401 digits)}."""
-    if not exact.rational_too_long(expr):
+    if not huge.rational_too_long(expr):
         return None
     p, q = int(expr.p), int(expr.q)
-    mantissa, _, power = exact.scientific(p, q).partition("e")
+    mantissa, _, power = huge.scientific(p, q).partition("e")
     value = mantissa + (f" \\cdot 10^{{{power}}}" if power else "")
-    count = exact.described(p, q).partition(" (")[2].removesuffix(")")
+    count = huge.described(p, q).partition(" (")[2].removesuffix(")")
     return f"{value} \\text{{ ({count})}}"
 
 
@@ -167,22 +167,22 @@ def _long_number(expr: Any) -> str | None:
     1.157920892e310; None for one short enough to show exactly.  JSON keeps every digit, up to
     the 4,300 that Python writes out; beyond them every view describes the number."""
     p, q = int(expr.p), int(expr.q)
-    if exact.rational_too_long(expr):
-        return exact.described(p, q)
-    if exact.digits(p) + (exact.digits(q) if q != 1 else 0) <= LONG_NUMBER:
+    if huge.rational_too_long(expr):
+        return huge.described(p, q)
+    if huge.digits(p) + (huge.digits(q) if q != 1 else 0) <= LONG_NUMBER:
         return None
-    return exact.scientific(p, q)
+    return huge.scientific(p, q)
 
 
 def _too_long(expr: Any) -> str | None:
     """A number too long for Python to write out, described (for the plain and LaTeX printers)."""
-    return exact.described(int(expr.p), int(expr.q)) if exact.rational_too_long(expr) else None
+    return huge.described(int(expr.p), int(expr.q)) if huge.rational_too_long(expr) else None
 
 
 def _decimal(number: Any) -> str | None:
     """A rational whose denominator is a power of 10 as the decimal a person typed: 1.0001."""
     p, q = int(number.p), int(number.q)
-    places = exact.digits(q) - 1
+    places = huge.digits(q) - 1
     if q == 1 or q != 10**places or places > LONG_NUMBER:
         return None
     sign, p = ("-" if p < 0 else ""), abs(p)
@@ -262,7 +262,7 @@ def _printers() -> tuple[Any, Any, Any, Any]:
             """7⁵²⁰⁰, 1.0001¹¹⁰⁰, (1/3)⁹⁰⁰⁰, 7^(5200/3), 2^(2^(2⁶⁵⁵³⁶)): a power too long to evaluate."""
             *bases, top = expr.args
             texts = [self._power_base(b) for b in bases]
-            if top.is_Integer and not exact.rational_too_long(top):
+            if top.is_Integer and not huge.rational_too_long(top):
                 text = texts.pop() + superscript(str(top))
             else:
                 text = str(self._print(top))

@@ -36,7 +36,7 @@ from typing import Any
 import mpmath
 import sympy
 
-from chainrule import exact
+from chainrule import huge
 
 Sym = Callable[..., Any]  # SymPy operands -> SymPy expression
 Num = Callable[..., Any]  # (number system, *operands) -> number
@@ -254,9 +254,9 @@ def _pow(a: Any, b: Any) -> Any:
     SymPy's principal root 1 + 1.73i)."""
     rationals = getattr(a, "is_Rational", False) and getattr(b, "is_Rational", False)
     if rationals and a < 0 and b.q % 2 == 1 and 1 < b.q <= MAX_ROOT:
-        magnitude = exact.power(-a, b)
+        magnitude = huge.power(-a, b)
         return -magnitude if b.p % 2 else magnitude
-    return exact.power(a, b)
+    return huge.power(a, b)
 
 
 def _operator(

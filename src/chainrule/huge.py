@@ -1,4 +1,4 @@
-"""Exact numbers too long to write out.
+"""Exact numbers too long to write out (huge rationals and powers).
 
 Numbers are exact: 1.0001 is 10001/10000, so 1.0001^1100 is a fraction whose numerator and
 denominator have 4,401 digits each, and 7^5200 is an integer of 4,395 digits.  Python refuses to
