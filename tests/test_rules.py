@@ -272,6 +272,40 @@ def test_each_sample_point_is_defined_real_and_smooth(key: str) -> None:
                 assert check(*point) is None, f"{key}.{name}{at(point)} says {check(*point)!r}"
 
 
+@pytest.mark.parametrize("key", KEYS)
+def test_a_rule_says_it_compares_exactly_when_its_formula_needs_real_operands(key: str) -> None:
+    """compares is what makes max(x, ln(−1)) an error at ln(−1): it must be set on every rule
+    whose mpmath formula cannot take a complex operand (max compares, relu tests u > 0)."""
+    rule = RULES[key]
+    needs_real = False
+    for point in samples(key):
+        for k in range(len(point)):
+            operands = [mpmath.mpf(p) for p in point]
+            operands[k] = mpmath.mpc(operands[k], 0.25)
+            for formula in (rule.value, *rule.slopes):
+                try:
+                    formula(MP, *operands)
+                except (TypeError, AttributeError, ValueError):  # mpc has no order, and no atan2
+                    needs_real = True
+    assert rule.compares == needs_real, f"{key}: compares={rule.compares}, but its formula needs real operands"
+
+
+@pytest.mark.parametrize(("key", "argument"), [("log1p", -2), ("log1p", -1.5)])
+def test_a_generated_function_outside_its_domain_is_a_complex_number_and_not_real(key: str, argument: float) -> None:
+    value = CLASSES[key](sympy.Rational(argument))
+    assert value.is_real is False and value.is_extended_real is False
+    expected = complex(sympy.log(1 + sympy.Rational(argument)).evalf(30))  # SymPy's own ln
+    assert complex(sympy.N(value, 30)) == pytest.approx(expected, rel=1e-15)
+
+
+@pytest.mark.parametrize(("base", "exponent"), [(-8, (1, 3)), (-8, (2, 3)), (-32, (3, 5)), (-27, (-1, 3))])
+def test_a_negative_number_to_an_odd_root_is_the_real_root_in_sympy_too(base: int, exponent: tuple[int, int]) -> None:
+    p, q = exponent
+    built = RULES["pow"].builder(sympy.Integer(base), sympy.Rational(p, q))
+    expected = sympy.real_root(sympy.Integer(base), q) ** p  # SymPy's real root
+    assert sympy.simplify(built - expected) == 0 and built.is_real
+
+
 # --------------------------------------------------------------------------- the parser's names
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, ClassVar, TypeAlias
 
 import sympy
@@ -23,32 +24,261 @@ from chainrule.backprop import Gradient
 from chainrule.backprop import gradient as _gradient
 from chainrule.derive import Derivation
 from chainrule.derive import differentiate as _differentiate
-from chainrule.errors import UsageError
+from chainrule.errors import UsageError, quoted
 from chainrule.grade import Grade, grade
 from chainrule.syntax import parse_program
 from chainrule.tensor import TensorGradient
 
 Point = float | int | str | Mapping[str, float] | None
 Expression: TypeAlias = "str | sympy.Basic"  # text as a person types it, or a SymPy expression
-Variables = str | Sequence[str] | None
+Variable: TypeAlias = "str | sympy.Symbol | None"  # a name, or the SymPy symbol of that name
+Variables: TypeAlias = "str | sympy.Symbol | Sequence[str | sympy.Symbol] | None"
 
 
-def _text(expression: Expression) -> str:
-    """A SymPy expression as text for our own parser (never sympify's)."""
-    if isinstance(expression, sympy.Basic):
-        return str(sympy.sstr(expression))
-    return expression
+# --------------------------------------------------------------------------- the edge
+#
+# Every argument of the API is checked here, once, before any work: a misuse is a UsageError
+# that names the argument, never a TypeError or an OverflowError from deep inside.  The checked
+# values are what the command line would pass (text, or mappings of names to numbers and
+# arrays), so the stages below read one kind of input.
 
 
-def _point(at: Point, named: Mapping[str, float]) -> str | Mapping[str, float] | None:
-    """`at` as a number, "x=1,y=2" or a mapping; or the point given as keyword arguments."""
+@dataclass(frozen=True)
+class _Request:
+    """The arguments of one API call, checked."""
+
+    text: str
+    at: str | Mapping[str, Any] | None
+    wrt: str | None
+    order: int = 1
+    granularity: str = "functions"
+    shape: str | None = None
+    seed: int | None = None
+
+
+def _request(
+    expression: Any,
+    at: Any,
+    named: Mapping[str, Any],
+    wrt: Any,
+    *,
+    order: Any = 1,
+    granularity: Any = "functions",
+    shape: Any = None,
+    seed: Any = None,
+    several: bool = False,
+    tensors: bool = False,
+) -> _Request:
+    """The checked request: `several` allows several variables in `wrt`, `tensors` arrays as values."""
+    text = _text(expression)
     if named:
         if at is not None:
             raise UsageError("give the point either as at=... or as keyword arguments, not both")
-        return dict(named)
-    if at is None or isinstance(at, (str, Mapping)):
+        at = dict(named)
+    return _Request(
+        text=text,
+        at=_point(at, tensors),
+        wrt=_variables(wrt, several),
+        order=_whole(order, "order"),
+        granularity=_choice(granularity),
+        shape=_shapes(shape),
+        seed=None if seed is None else _seed(seed),
+    )
+
+
+def _text(expression: Any, what: str = "the expression") -> str:
+    """Text as given, or a SymPy expression as our own text (never sympify's), keeping its meaning."""
+    if isinstance(expression, str):
+        return expression
+    if isinstance(expression, (bytes, bytearray)):
+        raise UsageError(f"{what} must be text (str), not bytes", hint="decode it first: data.decode('utf-8')")
+    if not isinstance(expression, sympy.Basic):
+        raise UsageError(f"{what} must be text or a SymPy expression, not {_kind(expression)}")
+    from chainrule.sympy_input import text_of, variables_kept
+    from chainrule.syntax import parse_program
+
+    text = text_of(expression, what)
+    variables_kept(expression, parse_program(text).expr.variables(), what)
+    return text
+
+
+def _kind(value: Any) -> str:
+    return "None" if value is None else type(value).__name__
+
+
+def _shown(value: Any) -> str:
+    """A value for a message: its repr, cut to 60 characters (an integer too long for Python's
+    text, 10**5000, by its size)."""
+    from chainrule import huge
+
+    if isinstance(value, int) and huge.too_long(value):
+        return f"an integer of {huge.digits(value):,} digits"
+    return quoted(repr(value), 60, bare=True)
+
+
+def _number(value: Any, what: str) -> float | str:
+    """A coordinate of the point: a real number within the range of doubles, or text (pi/4)."""
+    import math
+    import numbers
+
+    if isinstance(value, str):
+        return value
+    if isinstance(value, sympy.Basic):
+        if not value.is_number:
+            raise UsageError(f"{what} must be a number, not the expression {value} (it has variables)")
+        return _text(value, what)
+    if isinstance(value, bool) or (_scalar_array(value) and value.dtype.kind == "b"):
+        raise UsageError(f"{what} must be a number, not {value} (a truth value)")
+    if isinstance(value, numbers.Complex) and not isinstance(value, numbers.Real):
+        raise UsageError(f"{what} must be a real number, not the complex number {_shown(value)}")
+    if not isinstance(value, (numbers.Real, Decimal)) and not _scalar_array(value):
+        raise UsageError(f"{what} must be a number, not {_kind(value)}")
+    if _scalar_array(value) and value.dtype.kind not in "iuf":
+        raise UsageError(f"{what} must be a real number, not an array of {value.dtype}")
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise UsageError(f"{what} must be a finite number within the range of doubles (about ±1.8e308)")
+    return number
+
+
+def _scalar_array(value: Any) -> bool:
+    """A numpy scalar or 0-dimensional array (without importing numpy)."""
+    return hasattr(value, "dtype") and getattr(value, "shape", None) == ()
+
+
+def _point(at: Any, tensors: bool) -> str | Mapping[str, Any] | None:
+    """`at` as a number, "x=1,y=2" or a mapping of names (str, or SymPy symbols) to values."""
+    if at is None or isinstance(at, str):
         return at
-    return repr(float(at))
+    if isinstance(at, Mapping):
+        point: dict[str, Any] = {}
+        for name, value in at.items():
+            key = name.name if isinstance(name, sympy.Symbol) else name
+            if not isinstance(key, str):
+                raise UsageError(
+                    f"the point's names must be text, as in {{'x': 1.5}}, not {_kind(name)} {_shown(name)}"
+                )
+            if key in point:
+                raise UsageError(f"the point gives {key!r} twice")
+            point[key] = _value(value, key, tensors)
+        return point
+    if isinstance(at, (list, tuple)) or (hasattr(at, "shape") and getattr(at, "shape", ()) != ()):
+        raise UsageError(
+            "at= takes one number, 'x=1,y=2' or a mapping of names to values, not a list",
+            hint="name the values: at={'W': [[1, 2], [3, 4]]}" if tensors else "name the values: at={'x': 1, 'y': 2}",
+        )
+    number = _number(at, "at=")
+    return number if isinstance(number, str) else repr(number)
+
+
+def _value(value: Any, name: str, tensors: bool) -> Any:
+    """One value of a mapping: a number, or for tensors a (nested) list or array of real numbers."""
+    if isinstance(value, (list, tuple)) or (hasattr(value, "shape") and getattr(value, "shape", ()) != ()):
+        if not tensors:
+            raise UsageError(f"the value of {name!r} is a list: vectors and matrices are for gradient()")
+        return _array(value, name)
+    return _number(value, f"the value of {name!r}")
+
+
+def _array(value: Any, name: str) -> Any:
+    """A tensor's value, as numpy reads it, refused when it is not a rectangular array of finite real
+    numbers (complex entries are not made real, and truth values are not numbers)."""
+    import numpy as np
+
+    from chainrule.tensor import MAX_SHAPE_AXES
+
+    depth, inner = 0, value
+    while isinstance(inner, (list, tuple)) and inner:  # deeper than a matrix: refused before numpy reads it
+        depth, inner = depth + 1, inner[0]
+        if depth > MAX_SHAPE_AXES:
+            raise UsageError(f"{name!r} is nested more than {MAX_SHAPE_AXES} deep; vectors and matrices have at most 2")
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError):
+        raise UsageError(
+            f"the value of {name!r} is not a rectangular list of numbers (every row must have as many entries)"
+        ) from None
+    if array.dtype.kind == "c" or (array.dtype.kind == "O" and any(isinstance(v, complex) for v in array.flat)):
+        raise UsageError(f"the value of {name!r} has complex entries: chainrule works with real numbers")
+    if array.dtype.kind == "b" or (array.dtype.kind == "O" and any(isinstance(v, bool) for v in array.flat)):
+        raise UsageError(f"the value of {name!r} has truth values (True, False), not numbers")
+    if array.dtype.kind == "O":
+        for entry in array.flat:
+            _number(entry, f"an entry of {name!r}")
+    elif array.dtype.kind not in "iuf":
+        raise UsageError(f"the value of {name!r} must hold numbers, not {array.dtype}")
+    try:
+        return array.astype(float)
+    except (ValueError, TypeError, OverflowError):
+        raise UsageError(f"the value of {name!r} is not a rectangular list of finite numbers") from None
+
+
+def _variables(wrt: Any, several: bool) -> str | None:
+    """`wrt`: a name (text or a SymPy symbol), or for gradient several, as "a,b" or a list."""
+    if wrt is None:
+        return None
+    if isinstance(wrt, sympy.Symbol):
+        return str(wrt.name)
+    if isinstance(wrt, str):
+        return wrt
+    if isinstance(wrt, (list, tuple)) and several:
+        if not wrt:
+            raise UsageError("wrt= is an empty list: name at least one variable, or leave it out for all of them")
+        for w in wrt:
+            if not isinstance(w, (str, sympy.Symbol)):
+                raise UsageError(f"wrt= names variables as text, not {_kind(w)} {_shown(w)}")
+        return ",".join(str(w.name) if isinstance(w, sympy.Symbol) else w for w in wrt)
+    if isinstance(wrt, (list, tuple)):
+        raise UsageError("wrt= takes one variable here, as text: wrt='x' (gradient takes several)")
+    raise UsageError(f"wrt= takes a variable's name as text, not {_kind(wrt)} {_shown(wrt)}")
+
+
+def _whole(value: Any, what: str) -> int:
+    """A whole number (order=, seed=), not a float, text or truth value."""
+    import numbers
+
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise UsageError(f"{what}= must be a whole number, not {_kind(value)} {_shown(value)}")
+    return int(value)
+
+
+def _seed(seed: Any) -> int:
+    value = _whole(seed, "seed")
+    if not 0 <= value < 2**63:
+        raise UsageError(f"seed= must be a whole number from 0 to 2^63 − 1, not {_shown(value)}")
+    return value
+
+
+def _choice(granularity: Any) -> str:
+    from chainrule.graph import GRANULARITIES
+
+    if not isinstance(granularity, str) or granularity not in GRANULARITIES:
+        choices = ", ".join(map(repr, GRANULARITIES))
+        raise UsageError(f"granularity= must be one of {choices}, not {_shown(granularity)}")
+    return granularity
+
+
+def _shapes(shape: Any) -> str | None:
+    """shape={"W": (8, 4), "b": 8} as --shape text, W=8x4,b=8."""
+    if shape is None or isinstance(shape, str):
+        return shape
+    if not isinstance(shape, Mapping):
+        raise UsageError(f"shape= takes a mapping of names to sizes, as {{'W': (8, 4), 'b': 8}}, not {_kind(shape)}")
+    parts = []
+    for name, dims in shape.items():
+        if not isinstance(name, str):
+            raise UsageError(f"shape= names variables as text, not {_kind(name)} {_shown(name)}")
+        sizes = (dims,) if not isinstance(dims, (list, tuple)) else tuple(dims)
+        for size in sizes:
+            if isinstance(size, bool) or not hasattr(size, "__index__"):
+                raise UsageError(f"shape= gives {name!r} the size {_shown(size)}: sizes are whole numbers, as (8, 4)")
+            if not 1 <= int(size) <= 10**9:
+                raise UsageError(f"shape= gives {name!r} the size {_shown(int(size))}: sizes are from 1 to 10^9")
+        parts.append(f"{name}=" + ("x".join(str(int(d)) for d in sizes) if sizes else "scalar"))
+    return ",".join(parts)
 
 
 def framed(page: str, height: int = 720) -> str:
@@ -61,10 +291,6 @@ def framed(page: str, height: int = 720) -> str:
         f'style="width: 100%; height: {height}px; border: 1px solid #ccc;" '
         'sandbox="allow-scripts"></iframe>'
     )
-
-
-def _variables(wrt: Variables) -> str | None:
-    return wrt if wrt is None or isinstance(wrt, str) else ",".join(wrt)
 
 
 @dataclass(frozen=True)
@@ -171,7 +397,7 @@ class CheckResult(_Shown):
 def differentiate(
     expression: Expression,
     at: Point = None,
-    wrt: str | None = None,
+    wrt: Variable = None,
     *,
     order: int = 1,
     granularity: str = "functions",
@@ -182,7 +408,8 @@ def differentiate(
     `expression` is text as on paper, or a SymPy expression.  The point is a
     number, "x=1,y=2", a mapping, or keyword arguments: ``differentiate("x*y", x=1, y=2, wrt="x")``.
     """
-    derivation = _differentiate(_text(expression), wrt=wrt, at=_point(at, point), granularity=granularity, order=order)
+    r = _request(expression, at, point, wrt, order=order, granularity=granularity)
+    derivation = _differentiate(r.text, wrt=r.wrt, at=r.at, granularity=r.granularity, order=r.order)
     return DiffResult(derivation)
 
 
@@ -207,41 +434,18 @@ def gradient(
         gradient("L = sum(relu(W @ x))", W=[[1, -2], [3, 4]], x=[1, 2]).gradient["W"]
         gradient("L = mse(W @ x, y)", shape={"W": (3, 4), "x": 4, "y": 3}, seed=0)
     """
-    text = _text(expression)
-    program = parse_program(text)
-    where = _tensor_point(at, point)
-    shapes = _shapes(shape)
-    if tensor.wanted(program, where, shapes):
-        return TensorGradResult(tensor.gradient(program, at=where, wrt=_variables(wrt), shape=shapes, seed=seed))
-    if seed is not None:
-        raise UsageError("seed draws the values of shape: give the shapes too")
-    return GradResult(
-        _gradient(text, at=_point(at, point), wrt=_variables(wrt), granularity=granularity, program=program)
+    r = _request(
+        expression, at, point, wrt, granularity=granularity, shape=shape, seed=seed, several=True, tensors=True
     )
+    program = parse_program(r.text)
+    if tensor.wanted(program, r.at, r.shape):
+        return TensorGradResult(tensor.gradient(program, at=r.at, wrt=r.wrt, shape=r.shape, seed=r.seed))
+    if r.seed is not None:
+        raise UsageError("seed draws the values of shape: give the shapes too")
+    return GradResult(_gradient(r.text, at=r.at, wrt=r.wrt, granularity=r.granularity, program=program))
 
 
-def _tensor_point(at: Point | TensorPoint, named: Mapping[str, Any]) -> TensorPoint:
-    """The point as the tensor stage reads it: "W=[[1, 2]],x=[3]" or a mapping of names to arrays."""
-    if named:
-        if at is not None:
-            raise UsageError("give the point either as at=... or as keyword arguments, not both")
-        return dict(named)
-    if at is None or isinstance(at, (str, Mapping)):
-        return at
-    return repr(float(at))
-
-
-def _shapes(shape: str | Mapping[str, Sequence[int] | int] | None) -> str | None:
-    """shape={"W": (8, 4), "b": 8} as --shape text, W=8x4,b=8."""
-    if shape is None or isinstance(shape, str):
-        return shape
-    parts = []
-    for name, dims in shape.items():
-        sizes = (dims,) if isinstance(dims, int) else tuple(dims)
-        parts.append(f"{name}=" + ("x".join(str(int(d)) for d in sizes) if sizes else "scalar"))
-    return ",".join(parts)
-
-
-def check(expression: Expression, answer: Expression, wrt: str | None = None) -> CheckResult:
+def check(expression: Expression, answer: Expression, wrt: Variable = None) -> CheckResult:
     """Grade a hand-derived derivative (text, or SymPy expressions)."""
-    return CheckResult(grade(_text(expression), _text(answer), wrt=wrt))
+    r = _request(expression, None, {}, wrt)
+    return CheckResult(grade(r.text, _text(answer, "the answer"), wrt=r.wrt))

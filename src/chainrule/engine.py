@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Protocol, TypeVar
 
-from chainrule import interpret, wide
+from chainrule import huge, interpret, wide
 from chainrule.errors import MathError, Reason
 from chainrule.graph import Graph, Layer
 from chainrule.interpret import FloatBackend, MpBackend, SympyBackend
@@ -627,7 +627,7 @@ def tidy(expr: Any, seconds: float = 0.5) -> Any:
     from chainrule.budget import attempt
 
     best, best_ops = expr, sympy.count_ops(expr)
-    if best_ops > 300:
+    if best_ops > 300 or huge.holds_too_long(expr):  # SymPy's polynomials would str() that number
         return expr
     rewrites: list[Callable[[], Any]] = [lambda: sympy.factor_terms(sympy.powsimp(expr))]
     if any(p.is_Pow and p.exp.is_negative for p in sympy.preorder_traversal(expr)):

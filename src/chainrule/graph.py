@@ -26,7 +26,7 @@ from typing import Any
 import sympy
 
 from chainrule.errors import InputError
-from chainrule.interpret import SympyBackend, evaluate, label, sweep
+from chainrule.interpret import RealBackend, SympyBackend, evaluate, label, sweep
 from chainrule.syntax import Expr, Node
 
 GRANULARITIES = ("functions", "ops")
@@ -266,6 +266,7 @@ def build_graph(
     # A binding the output does not use is not part of the graph.
     named = {remap[i]: name for i, name in (bindings or {}).items() if i in remap}
     cls, constant = _classify(dag, root, granularity, set(named))
+    _refuse_unreal_comparisons(dag, constant, expr.source)
     variables = expr.variables()
     roots = [i for i, c in enumerate(cls) if c == _B]
     if len(roots) > MAX_LAYERS:
@@ -294,6 +295,16 @@ def build_graph(
         constant=tuple(constant),
         output_name=node_names.get(root, out),
     )
+
+
+def _refuse_unreal_comparisons(dag: tuple[Node, ...], constant: list[bool], source: str) -> None:
+    """A MathError where a rule that compares its operands (max, |u|, relu) gets one that is not a
+    real number: max(x, 1/0), relu(x + ln(−1)).  The constants are decided first, exactly; only
+    when one of them is not real is the rest of the expression read for where it goes."""
+    backend = RealBackend(dag, source)
+    constants = evaluate(dag, backend, [i for i, c in enumerate(constant) if c])
+    if any(culprit is not None for _, culprit in constants.values()) or backend.incomparable(constants):
+        evaluate(dag, backend, given=constants)
 
 
 def _make_layer(

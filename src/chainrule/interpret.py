@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Generic, Protocol, TypeAlias, TypeVar
 
+from chainrule import wide
 from chainrule.errors import MathError, Reason, ShapeError
 from chainrule.rules import FLOAT, MP, RULES, Rule, abstract_rule, apply, rule_for
 from chainrule.syntax import TENSOR_KINDS, Node
@@ -262,11 +263,129 @@ class SympyBackend:
         return terms[0] if len(terms) == 1 else self.sympy.Add(*terms)
 
 
+_SORTS = frozenset({"max", "min"})  # SymPy's Max and Min sort their numbers: each must be comparable
+
+
+class RealBackend:
+    """Whether every value is a real number, decided exactly: a constant by its value in SymPy
+    (1/0 is zoo, ln(−1) is iπ, tan(π/2) is zoo), anything else by the constants it depends on.
+    A value is (the constant's SymPy value, or None for one that varies; the index of the node
+    where the value stopped being a real number, or None).
+
+    A rule that compares its operands (max, |u|, relu's u > 0: ``Rule.compares``) has no answer
+    for one that is not real; it is refused with a MathError at the place where that operand
+    stopped being real, with that node's own message where mpmath has one ("ln needs a positive
+    argument"): max(x, 1/0), relu(x + ln(−1)), min(tanh(x − 3), log1p(−2))."""
+
+    def __init__(self, nodes: tuple[Node, ...], source: str | None = None) -> None:
+        import sympy
+
+        self.nodes = nodes
+        self.source = source
+        self.sympy = SympyBackend()
+        self.index = {id(n): i for i, n in enumerate(nodes)}
+        self.unreal = (sympy.S.NaN, sympy.S.ComplexInfinity, sympy.S.Infinity, sympy.S.NegativeInfinity)
+
+    def literal(self, node: Node) -> tuple[Any, int | None]:
+        return self.sympy.literal(node), None
+
+    def variable(self, node: Node) -> tuple[Any, int | None]:
+        return None, None
+
+    def apply(self, node: Node, rule: Rule, args: tuple[tuple[Any, int | None], ...]) -> tuple[Any, int | None]:
+        culprit = next((c for _, c in args if c is not None), None)
+        if rule.compares and culprit is not None:
+            raise self.refused(rule, culprit)
+        if rule.key in _SORTS:
+            self._comparable(node, rule, args)
+        if culprit is not None or any(value is None for value, _ in args):
+            return None, culprit
+        value = self.sympy.apply(node, rule, tuple(value for value, _ in args))
+        return value, (self.index[id(node)] if self._not_real(value) else None)
+
+    def incomparable(self, values: Mapping[int, tuple[Any, int | None]]) -> bool:
+        """Whether a rule that compares has a constant operand, among `values`, that SymPy cannot
+        compare (the rest of the expression must then be read, and the rule refused)."""
+        for node in self.nodes:
+            if node.kind != "call" or node.text not in _SORTS:
+                continue
+            for a in node.args:
+                value = values.get(a, (None, None))[0]
+                if value is not None and value.is_number and value.is_comparable is False:
+                    return True
+        return False
+
+    def _comparable(self, node: Node, rule: Rule, args: tuple[tuple[Any, int | None], ...]) -> None:
+        """A constant operand of max or min that SymPy cannot compare, since it has no value in any
+        number system (2^2^2^2^2^2 has 10^19728 digits), is refused too: max(x, 2^2^2^2^2^2)."""
+        for a, (value, _) in zip(node.args, args, strict=True):
+            if value is not None and value.is_comparable is False and value.is_number:
+                operand = self.nodes[a]
+                text = self.source[operand.start : operand.end] if self.source is not None else "an operand"
+                name = rule.key if rule.function else f"the {rule.name}"
+                raise MathError(
+                    f"{name} needs operands it can compare, but {text} is too large for any number system",
+                    reason=Reason.overflow,
+                    source=self.source,
+                    position=operand.start,
+                    end=operand.end,
+                )
+
+    def _not_real(self, value: Any) -> bool:
+        return bool(value.has(*self.unreal) or value.is_extended_real is False)
+
+    def refused(self, rule: Rule, culprit: int) -> MathError:
+        """The error for an operand of `rule` that is not real: the node's own failure in mpmath
+        (at 53 bits, with an unbounded exponent, so 7^5200 is a number), or one said here."""
+        node = self.nodes[culprit]
+        evaluate(self.nodes, MpBackend({}, self.source), _below(self.nodes, culprit))  # raises, mostly
+        value = self.sympy_value(culprit)
+        undefined = value is None or bool(value.has(*self.unreal))
+        text = self.source[node.start : node.end] if self.source is not None else "an operand"
+        what = "undefined" if undefined else "not a real number"
+        name = rule.key if rule.function else f"the {rule.name}"
+        return MathError(
+            f"{name} needs real operands, but {text} is {what}",
+            reason=Reason.undefined if undefined else Reason.complex,
+            source=self.source,
+            position=node.start,
+            end=node.end,
+        )
+
+    def sympy_value(self, index: int) -> Any:
+        values = evaluate(self.nodes, self.sympy, _below(self.nodes, index))
+        return values[index]
+
+
+def _below(nodes: tuple[Node, ...], index: int) -> list[int]:
+    """The node at `index` and every node it depends on, children first."""
+    seen = {index}
+    stack = [index]
+    while stack:
+        for a in nodes[stack.pop()].args:
+            if a not in seen:
+                seen.add(a)
+                stack.append(a)
+    return sorted(seen)
+
+
 # --------------------------------------------------------------------------- numbers
 
 
 def _point_text(args: tuple[Any, ...]) -> str:
-    return ", ".join(f"{float(a):.6g}" for a in args)
+    return ", ".join(_number_text(a) for a in args)
+
+
+def _number_text(a: Any) -> str:
+    """An operand for a message: 6 significant digits, also beyond the range of doubles (an
+    mpmath value such as 7^5200 is not 'inf')."""
+    value = float(a)
+    number = a.c[0] if hasattr(a, "c") else a  # a Taylor series (SeriesBackend): its value
+    if (math.isfinite(value) and value != 0) or number == 0 or not hasattr(number, "_mpf_"):
+        return f"{value:.6g}"
+    if wide.carried(number):
+        return wide.text(wide.from_mpf(number), 6)
+    return "a number beyond 10^(10^13)"
 
 
 class _Numeric:

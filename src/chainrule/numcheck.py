@@ -303,6 +303,12 @@ def check(
             result = compare(nudge, float(reference), derivative, scale, method)
     else:
         result = compare(nudge, float(reference), derivative, scale, method)
+    if result.agrees is False and not math.isfinite(f0):
+        return _undecided(
+            nudge,
+            f"the function is beyond the range of doubles here (about {wide.text(wide.from_mpf(f_exact))} at "
+            f"{DIGITS} digits), and the check cannot judge a derivative",
+        )
     if result.agrees is False and _ill_conditioned(f0, f_exact):
         return _undecided(
             nudge,

@@ -17,11 +17,12 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from chainrule import huge
 from chainrule.interpret import TextBackend, evaluate, flatten, superscript
 from chainrule.rules import RULES
 from chainrule.syntax import Node
 
-__all__ = ["form", "latex", "plain", "pretty", "superscript"]
+__all__ = ["form", "latex", "mathml", "plain", "pretty", "superscript"]
 
 
 def form(dag: tuple[Node, ...], ops: Iterable[int], names: Mapping[int, str], style: str = "plain") -> str:
@@ -59,6 +60,22 @@ def plain(expr: Any) -> str:
 def latex(expr: Any) -> str:
     """SymPy's LaTeX for an expression, with f′(u) for an abstract function's derivative."""
     return str(_printers()[2].doprint(expr))
+
+
+def mathml(expr: Any) -> str:
+    """Presentation MathML for an expression (the lesson page's formulas)."""
+    return str(_printers()[3].doprint(expr))
+
+
+def _latex_too_long(expr: Any) -> str | None:
+    """A number too long to write out, in LaTeX: 1.116538092 \\cdot 10^{4400} \\text{ (4,401 digits)}."""
+    if not huge.rational_too_long(expr):
+        return None
+    p, q = int(expr.p), int(expr.q)
+    mantissa, _, power = huge.scientific(p, q).partition("e")
+    value = mantissa + (f" \\cdot 10^{{{power}}}" if power else "")
+    count = huge.described(p, q).partition(" (")[2].removesuffix(")")
+    return f"{value} \\text{{ ({count})}}"
 
 
 @functools.lru_cache(maxsize=8192)
@@ -147,28 +164,49 @@ LONG_NUMBER = 40  # digits: an exact number longer than this is shown to 10 sign
 
 def _long_number(expr: Any) -> str | None:
     """A huge exact number (10^-400 typed as 1e-400, 2^1030) as the lessons show it, 1e-400 or
-    1.157920892e310; None for one short enough to show exactly.  JSON keeps every digit."""
+    1.157920892e310; None for one short enough to show exactly.  JSON keeps every digit, up to
+    the 4,300 that Python writes out; beyond them every view describes the number."""
     p, q = int(expr.p), int(expr.q)
-    if len(str(abs(p))) + len(str(q)) <= LONG_NUMBER:
+    if huge.rational_too_long(expr):
+        return huge.described(p, q)
+    if huge.digits(p) + (huge.digits(q) if q != 1 else 0) <= LONG_NUMBER:
         return None
-    import mpmath
+    return huge.scientific(p, q)
 
-    with mpmath.workdps(20):
-        text = mpmath.nstr(mpmath.mpf(p) / q, 10, min_fixed=0, max_fixed=0)
-    mantissa, _, exponent = text.partition("e")
-    mantissa = mantissa.removesuffix(".0")
-    return f"{mantissa}e{int(exponent)}" if exponent else mantissa
+
+def _too_long(expr: Any) -> str | None:
+    """A number too long for Python to write out, described (for the plain and LaTeX printers)."""
+    return huge.described(int(expr.p), int(expr.q)) if huge.rational_too_long(expr) else None
+
+
+def _decimal(number: Any) -> str | None:
+    """A rational whose denominator is a power of 10 as the decimal a person typed: 1.0001."""
+    p, q = int(number.p), int(number.q)
+    places = huge.digits(q) - 1
+    if q == 1 or q != 10**places or places > LONG_NUMBER:
+        return None
+    sign, p = ("-" if p < 0 else ""), abs(p)
+    whole, part = divmod(p, q)
+    return f"{sign}{whole}.{part:0{places}d}"
 
 
 @functools.cache
-def _printers() -> tuple[Any, Any, Any]:
-    """SymPy's string printer, the lessons' notation and SymPy's LaTeX, each taught f′."""
+def _printers() -> tuple[Any, Any, Any, Any]:
+    """SymPy's string printer, the lessons' notation, SymPy's LaTeX and presentation MathML, each
+    taught f′ and numbers too long to write out."""
     from sympy import Derivative, Function, S
     from sympy.printing.latex import LatexPrinter
+    from sympy.printing.mathml import MathMLPresentationPrinter
     from sympy.printing.precedence import precedence
     from sympy.printing.str import StrPrinter
 
     class Plain(StrPrinter):  # type: ignore[misc]
+        def _print_Integer(self, expr: Any) -> str:
+            return _too_long(expr) or str(super()._print_Integer(expr))
+
+        def _print_Rational(self, expr: Any) -> str:
+            return _too_long(expr) or str(super()._print_Rational(expr))
+
         def _print_Subs(self, expr: Any) -> str:
             found = _abstract_prime(expr)
             if found is not None and found[1].is_Symbol:
@@ -223,7 +261,29 @@ def _printers() -> tuple[Any, Any, Any]:
         def _print_Rational(self, expr: Any) -> str:
             return _long_number(expr) or str(super()._print_Rational(expr))
 
+        def held_power(self, expr: Any) -> str:
+            """7⁵²⁰⁰, 1.0001¹¹⁰⁰, (1/3)⁹⁰⁰⁰, 7^(5200/3), 2^(2^(2⁶⁵⁵³⁶)): a power too long to evaluate."""
+            *bases, top = expr.args
+            texts = [self._power_base(b) for b in bases]
+            if top.is_Integer and not huge.rational_too_long(top):
+                text = texts.pop() + superscript(str(top))
+            else:
+                text = str(self._print(top))
+            for base in reversed(texts):
+                text = f"{base}^({text})"
+            return text
+
+        def _power_base(self, base: Any) -> str:
+            shown = _decimal(base) if not base.is_Integer else None
+            text = shown or str(self._print(base))
+            if base.is_negative or (shown is None and not base.is_Integer) or " " in text:
+                text = f"({text})"
+            return text
+
     class Latex(LatexPrinter):  # type: ignore[misc]
+        def _print_Rational(self, expr: Any) -> str:  # integers too
+            return _latex_too_long(expr) or str(super()._print_Rational(expr))
+
         def _print_Symbol(self, expr: Any, style: str = "plain") -> str:
             return symbol_tex(expr.name)
 
@@ -234,7 +294,19 @@ def _printers() -> tuple[Any, Any, Any]:
                 return f"{f}'{{\\left({self._print(u)} \\right)}}"
             return str(super()._print_Subs(expr))
 
-    return Plain(), Pretty(), Latex()
+    class MathML(MathMLPresentationPrinter):  # type: ignore[misc]
+        def _print_Rational(self, expr: Any) -> Any:  # integers too
+            return self._described(expr) or super()._print_Rational(expr)
+
+        def _described(self, expr: Any) -> Any:
+            text = _too_long(expr)
+            if text is None:
+                return None
+            element = self.dom.createElement("mtext")
+            element.appendChild(self.dom.createTextNode(text))
+            return element
+
+    return Plain(), Pretty(), Latex(), MathML()
 
 
 GREEK_LETTERS = dict(

@@ -36,6 +36,8 @@ from typing import Any
 import mpmath
 import sympy
 
+from chainrule import huge
+
 Sym = Callable[..., Any]  # SymPy operands -> SymPy expression
 Num = Callable[..., Any]  # (number system, *operands) -> number
 Check = Callable[..., "str | None"]  # operands -> a reason, or None when all is well
@@ -64,6 +66,9 @@ class Rule:
       operands' texts; None for SymPy's own notation.
     elementary: for a function SymPy lacks, its definition in SymPy's
       functions, so an independent oracle can check it.
+    compares: its numeric formula compares its operands, or needs them real
+      (max(a, b), |u|, relu's u > 0, atan2): an operand that is undefined or
+      complex (1/0, ln(−1)) has no answer, and is refused at its place.
     """
 
     key: str
@@ -88,6 +93,7 @@ class Rule:
     defaults: tuple[str, ...] = ()  # the trailing operands a call may leave out: leaky_relu(x) is leaky_relu(x, 0.01)
     called: tuple[str, ...] = ()  # names under which an operator may be called as a function: pow(x, n)
     folds: bool = False  # f(a, b, c) is f(f(a, b), c): a binary rule takes any number of operands
+    compares: bool = False  # its formula compares operands (max, |u|, relu's u > 0): they must be real numbers
 
     def problem(self, *args: Any) -> tuple[str, str] | None:
         """(reason, message) when the operation has no real value at these operands."""
@@ -158,6 +164,13 @@ def _float_power(a: float, b: float) -> float:
 
 
 def _mp_power(a: Any, b: Any) -> Any:
+    """a^b in mpmath.  For an integer b beyond 2^64 (x^(7^5200)), as e^(b·ln|a|) with the digits
+    b needs: mpmath's repeated squaring works at a precision that grows with b's bits and takes
+    seconds for each value."""
+    if isinstance(b, mpmath.mpf) and mpmath.isint(b) and abs(b) > 2**64 and a != 0 and abs(a) != 1:
+        with mpmath.extraprec(int(mpmath.mag(b)) + 10):
+            magnitude = mpmath.exp(b * mpmath.log(abs(a)))
+        return -magnitude if a < 0 and int(b) % 2 else +magnitude
     return mpmath.power(a, b)
 
 
@@ -243,12 +256,14 @@ def _normal(u: Any) -> Any:
 
 
 def _pow(a: Any, b: Any) -> Any:
-    """a**b, but left unevaluated when both are numbers and the result would be huge."""
-    if isinstance(a, sympy.Number) and isinstance(b, sympy.Number):
-        size = abs(float(b)) * math.log10(max(abs(float(a)), 2.0))
-        if size > 1000:  # keep it unevaluated, even inside later products and sums
-            return sympy.UnevaluatedExpr(sympy.Pow(a, b, evaluate=False))
-    return a**b
+    """a**b in SymPy: held as written when both are numbers and the exact result is huge, and for
+    a negative number to an odd root the real root, as the numbers take it ((−8)^(1/3) = −2, not
+    SymPy's principal root 1 + 1.73i)."""
+    rationals = getattr(a, "is_Rational", False) and getattr(b, "is_Rational", False)
+    if rationals and a < 0 and b.q % 2 == 1 and 1 < b.q <= MAX_ROOT:
+        magnitude = huge.power(-a, b)
+        return -magnitude if b.p % 2 else magnitude
+    return huge.power(a, b)
 
 
 def _operator(
@@ -317,7 +332,7 @@ _TABLE: list[Rule] = [
         kink=lambda a, b: _need(not (a == 0 and 0 < b < 1), "the slope of a fractional power is infinite at 0"),
         variants={(True, False): ("power", "d/du uⁿ = n·uⁿ⁻¹"),
                   (False, True): ("exponential", "d/du aᵘ = aᵘ·ln(a)")},
-        called=("pow",),
+        called=("pow",), compares=True,
     ),
     Rule(
         key="logb", name="logarithm", identity="d/du log_b(u) = 1/(u·ln(b))",
@@ -431,22 +446,22 @@ _TABLE: list[Rule] = [
               kink=lambda u: _need(u != 0, "the slope of √u is infinite at 0"), spellings=("√",)),
     _function("cbrt", "d/du ∛u = 1/(3·∛u²)", None, lambda u: 1 / (3 * CLASSES["cbrt"](u) ** 2),
               _cbrt, lambda n, u: 1 / (3 * _cbrt(n, u) ** 2),
-              kink=lambda u: _need(u != 0, "the slope of ∛u is infinite at 0"),
+              kink=lambda u: _need(u != 0, "the slope of ∛u is infinite at 0"), compares=True,
               elementary=lambda u: sympy.sign(u) * sympy.Abs(u) ** sympy.Rational(1, 3)),
     _function("abs", "d/du |u| = sign(u)", sympy.Abs, sympy.sign, lambda n, u: abs(u),
               lambda n, u: 1 if u > 0 else -1,
               kink=lambda u: _need(u != 0, "|u| has a corner at 0: its slope jumps from −1 to 1"),
-              name="absolute value", pretty="|{0}|", plain="Abs({0})", spellings=("Abs",)),
+              name="absolute value", pretty="|{0}|", plain="Abs({0})", spellings=("Abs",), compares=True),
     _function("sigmoid", "d/du σ(u) = σ(u)·(1 − σ(u))", None, lambda u: _sigma(u) * (1 - _sigma(u)),
               _sigmoid, lambda n, u: _sigmoid(n, u) * _sigmoid(n, -u),
-              spellings=("σ",), pretty="σ({0})", latex=r"\sigma\left({0}\right)",
+              spellings=("σ",), pretty="σ({0})", latex=r"\sigma\left({0}\right)", compares=True,
               elementary=lambda u: 1 / (1 + sympy.exp(-u))),
     _function("relu", "d/du relu(u) = 1 if u > 0, 0 if u < 0", None, sympy.Heaviside,
               lambda n, u: u if u > 0 else 0 * n.one, lambda n, u: 1 if u > 0 else 0,
               kink=lambda u: _need(u != 0, "relu has a corner at 0: its slope jumps from 0 to 1"),
-              latex=r"\operatorname{{relu}}\left({0}\right)", elementary=lambda u: sympy.Max(0, u)),
+              latex=r"\operatorname{{relu}}\left({0}\right)", elementary=lambda u: sympy.Max(0, u), compares=True),
     _function("softplus", "d/du softplus(u) = σ(u)", None, lambda u: _sigma(u), _softplus,
-              _sigmoid, latex=r"\operatorname{{softplus}}\left({0}\right)",
+              _sigmoid, latex=r"\operatorname{{softplus}}\left({0}\right)", compares=True,
               elementary=lambda u: sympy.log(1 + sympy.exp(u))),
     Rule(
         key="leaky_relu", name="leaky relu", identity="d/du leaky_relu(u, a) = 1 if u > 0, a if u < 0",
@@ -458,14 +473,14 @@ _TABLE: list[Rule] = [
         value=lambda n, u, a: u if u > 0 else a * u,
         slopes=(lambda n, u, a: (1 if u > 0 else a) * n.one, lambda n, u, a: (0 if u > 0 else u) * n.one),
         kink=lambda u, a: _need(u != 0 or a == 1, "leaky relu has a corner at 0: its slope jumps from a to 1"),
-        arity=(1, 2), defaults=("0.01",), spellings=("leakyrelu",),
+        arity=(1, 2), defaults=("0.01",), spellings=("leakyrelu",), compares=True,
         latex=r"\operatorname{{leaky\_relu}}\left({0}, {1}\right)",
         elementary=lambda u, a: sympy.Piecewise((u, u > 0), (a * u, True)),
     ),
     _function("silu", "d/du silu(u) = σ(u)·(1 + u·(1 − σ(u)))", None,
               lambda u: _sigma(u) * (1 + u * (1 - _sigma(u))),
               lambda n, u: u * _sigmoid(n, u), lambda n, u: _sigmoid(n, u) * (1 + u * _sigmoid(n, -u)),
-              spellings=("swish",), latex=r"\operatorname{{silu}}\left({0}\right)",
+              spellings=("swish",), latex=r"\operatorname{{silu}}\left({0}\right)", compares=True,
               elementary=lambda u: u / (1 + sympy.exp(-u))),
     _function("gelu", "d/du gelu(u) = Φ(u) + u·φ(u)", None,
               lambda u: _normal(u) + u * sympy.exp(-(u**2) / 2) / _SQRT_2PI,
@@ -474,7 +489,7 @@ _TABLE: list[Rule] = [
     _function("elu", "d/du elu(u) = 1 if u > 0, eᵘ if u ≤ 0", None,
               lambda u: sympy.Piecewise((1, u > 0), (sympy.exp(u), True)),
               lambda n, u: u if u > 0 else n.expm1(u), lambda n, u: 1 * n.one if u > 0 else n.exp(u),
-              latex=r"\operatorname{{elu}}\left({0}\right)",
+              latex=r"\operatorname{{elu}}\left({0}\right)", compares=True,
               elementary=lambda u: sympy.Piecewise((u, u > 0), (sympy.exp(u) - 1, True))),
     _function("erf", "d/du erf(u) = 2·e^(−u²)/√π", sympy.erf, lambda u: 2 * sympy.exp(-(u**2)) / sympy.sqrt(sympy.pi),
               lambda n, u: n.erf(u), lambda n, u: 2 * n.exp(-u * u) / n.sqrt(n.pi)),
@@ -490,11 +505,11 @@ _TABLE: list[Rule] = [
               latex=r"\operatorname{{expm1}}\left({0}\right)", elementary=lambda u: sympy.exp(u) - 1),
     _function("sign", "d/du sign(u) = 0 (u ≠ 0)", sympy.sign, lambda u: sympy.S.Zero,
               _sign, lambda n, u: 0 * n.one,
-              kink=lambda u: _need(u != 0, "sign jumps at 0, from −1 to 1"), spellings=("sgn",)),
+              kink=lambda u: _need(u != 0, "sign jumps at 0, from −1 to 1"), spellings=("sgn",), compares=True),
     _function("step", "d/du step(u) = 0 (u ≠ 0)", sympy.Heaviside, lambda u: sympy.S.Zero,
               _step, lambda n, u: 0 * n.one,
               kink=lambda u: _need(u != 0, "the step jumps at 0, from 0 to 1"),
-              spellings=("heaviside", "Heaviside"), pretty="step({0})", plain="Heaviside({0})"),
+              spellings=("heaviside", "Heaviside"), pretty="step({0})", plain="Heaviside({0})", compares=True),
     # --- functions of two operands ------------------------------------------------------
     Rule(
         key="max", name="maximum", identity="d max(a, b) = da where a > b, db where b > a",
@@ -502,7 +517,7 @@ _TABLE: list[Rule] = [
         value=lambda n, a, b: max(a, b) * n.one,
         slopes=(lambda n, a, b: (1 if a > b else 0) * n.one, lambda n, a, b: (1 if b > a else 0) * n.one),
         kink=lambda a, b: _need(a != b, "max has a corner where its arguments are equal"),
-        arity=(2, 2), pretty="max({0}, {1})", plain="Max({0}, {1})", spellings=("Max",), folds=True,
+        arity=(2, 2), pretty="max({0}, {1})", plain="Max({0}, {1})", spellings=("Max",), folds=True, compares=True,
     ),
     Rule(
         key="min", name="minimum", identity="d min(a, b) = da where a < b, db where b < a",
@@ -510,13 +525,13 @@ _TABLE: list[Rule] = [
         value=lambda n, a, b: min(a, b) * n.one,
         slopes=(lambda n, a, b: (1 if a < b else 0) * n.one, lambda n, a, b: (1 if b < a else 0) * n.one),
         kink=lambda a, b: _need(a != b, "min has a corner where its arguments are equal"),
-        arity=(2, 2), pretty="min({0}, {1})", plain="Min({0}, {1})", spellings=("Min",), folds=True,
+        arity=(2, 2), pretty="min({0}, {1})", plain="Min({0}, {1})", spellings=("Min",), folds=True, compares=True,
     ),
     Rule(
         key="logsumexp", name="log-sum-exp", identity="d logsumexp(a, b) = σ(a − b)·da + σ(b − a)·db",
         build=None, partials=(lambda a, b: _sigma(a - b), lambda a, b: _sigma(b - a)),
         value=_logsumexp, slopes=(lambda n, a, b: _sigmoid(n, a - b), lambda n, a, b: _sigmoid(n, b - a)),
-        arity=(2, 2), folds=True, latex=r"\operatorname{{logsumexp}}\left({0}, {1}\right)",
+        arity=(2, 2), folds=True, latex=r"\operatorname{{logsumexp}}\left({0}, {1}\right)", compares=True,
         elementary=lambda a, b: sympy.log(sympy.exp(a) + sympy.exp(b)),
     ),
     Rule(
@@ -526,7 +541,7 @@ _TABLE: list[Rule] = [
         slopes=(lambda n, y, x: x / (x * x + y * y), lambda n, y, x: -y / (x * x + y * y)),
         undefined=lambda y, x: _need(x != 0 or y != 0, "atan2(0, 0) is undefined"),
         kink=lambda y, x: _need(not (x < 0 and y == 0), "atan2 jumps across the negative x-axis"),
-        arity=(2, 2),
+        arity=(2, 2), compares=True,
     ),
     Rule(
         key="hypot", name="hypot", identity="d hypot(a, b) = (a·da + b·db)/hypot(a, b)",
@@ -535,7 +550,7 @@ _TABLE: list[Rule] = [
         value=lambda n, a, b: n.hypot(a, b),
         slopes=(lambda n, a, b: a / n.hypot(a, b), lambda n, a, b: b / n.hypot(a, b)),
         kink=lambda a, b: _need(a != 0 or b != 0, "hypot has a corner at (0, 0)"),
-        arity=(2, 2), pretty="hypot({0}, {1})",
+        arity=(2, 2), pretty="hypot({0}, {1})", compares=True,
     ),
 ]
 # fmt: on
@@ -565,11 +580,19 @@ def _sympy_class(rule: Rule) -> type:
         if not all(isinstance(a, sympy.Float) for a in args):
             return None
         with mpmath.workprec(prec):
-            result = rule.value(MP, *(mpmath.mpf(a._mpf_) for a in args))
-        return sympy.Float._new(mpmath.mpf(result)._mpf_, prec)
+            result = mpmath.mpmathify(rule.value(MP, *(mpmath.mpf(a._mpf_) for a in args)))
+        if isinstance(result, mpmath.mpc):  # log1p(−2) = iπ: the value is not real, and says so
+            return sympy.Float._new(result.real._mpf_, prec) + sympy.I * sympy.Float._new(result.imag._mpf_, prec)
+        return sympy.Float._new(result._mpf_, prec)
 
     def _eval_is_real(self: Any) -> bool | None:
-        return self.args[0].is_real  # type: ignore[no-any-return]
+        real = self.args[0].is_real
+        if real and all(a.is_number for a in self.args) and (rule.undefined or rule.complex_):
+            # a number outside the domain (log1p(−2)) has no real value: the table's own checks say so
+            values = [a.evalf(30) for a in self.args]
+            if all(v.is_Float for v in values) and rule.problem(*(float(v) for v in values)) is not None:
+                return False
+        return real  # type: ignore[no-any-return]
 
     def _latex(self: Any, printer: Any, exp: Any = None) -> str:
         template = rule.latex or r"\operatorname{{" + rule.key + r"}}\left({0}\right)"
@@ -587,6 +610,7 @@ def _sympy_class(rule: Rule) -> type:
         "fdiff": fdiff,
         "_eval_evalf": _eval_evalf,
         "_eval_is_real": _eval_is_real,
+        "_eval_is_extended_real": _eval_is_real,
         "_latex": _latex,
         "_eval_rewrite_as_elementary": rewrite_elementary,
     }

@@ -14,14 +14,18 @@ from __future__ import annotations
 
 import html
 import json
+import math
 from typing import Any
 
+from chainrule import printing
 from chainrule.backprop import Gradient
 from chainrule.derive import Derivation
 from chainrule.errors import visible
 from chainrule.grade import Grade
 from chainrule.printing import form, pretty
 from chainrule.render.common import exact, function_text, num, where
+from chainrule.wide import Wide
+from chainrule.wide import text as wide
 
 GRAPH_NODES = 60  # beyond this many nodes the page leaves out the drawing (the tables stay)
 NODE_WIDTH, NODE_HEIGHT, GAP_X, GAP_Y = 150, 64, 40, 22
@@ -29,9 +33,7 @@ NODE_WIDTH, NODE_HEIGHT, GAP_X, GAP_Y = 150, 64, 40, 22
 
 def mathml(expr: Any) -> str:
     """An expression as presentation MathML, inline."""
-    from sympy.printing.mathml import mathml as printer
-
-    return f'<math display="inline">{printer(expr, printer="presentation")}</math>'
+    return f'<math display="inline">{printing.mathml(expr)}</math>'
 
 
 def _esc(text: str) -> str:
@@ -55,15 +57,16 @@ def lesson(e: Gradient | Derivation) -> dict[str, Any]:
     forward: list[dict[str, Any]] = []
     for layer in e.layers:
         formula = form(graph.dag, layer.ops, graph.names, "pretty")
-        nodes.append({"name": layer.name, "kind": "layer", "formula": formula, "value": layer.value})
-        forward.append({"node": layer.name, "formula": formula, "value": layer.value, "text": exact(layer.value)})
+        value = _number(layer.value, layer.value_beyond)
+        nodes.append({"name": layer.name, "kind": "layer", "formula": formula, "value": value})
+        forward.append({"node": layer.name, "formula": formula, "value": value, "text": _text(value)})
         for k, local in enumerate(layer.locals):
             edges.append(
                 {
                     "from": local.wrt,
                     "to": layer.name,
                     "local": f"∂{layer.name}/∂{local.wrt} = {pretty(local.expression)}",
-                    "value": local.value,
+                    "value": _number(local.value, local.value_beyond),
                     "slot": k,
                 }
             )
@@ -75,13 +78,25 @@ def lesson(e: Gradient | Derivation) -> dict[str, Any]:
                 {
                     "node": node,
                     "input": source,
-                    "upstream": step.upstream,
-                    "local": step.local,
-                    "contribution": step.contribution,
-                    "adjoint": step.accumulated,
+                    "upstream": _number(step.upstream),
+                    "local": _number(step.local),
+                    "contribution": _number(step.contribution),
+                    "adjoint": _number(step.accumulated),
                 }
             )
     return {"output": e.output, "nodes": nodes, "edges": edges, "forward": forward, "backward": backward}
+
+
+def _number(value: float | None, beyond: Wide | None = None) -> float | str | None:
+    """A value for the page's data, which is strict JSON: the double, the text of a value beyond
+    the range of doubles (1.233935551e4294), or None where there is neither."""
+    if beyond is not None:
+        return wide(beyond)
+    return value if value is not None and math.isfinite(value) else None
+
+
+def _text(value: float | str | None) -> str:
+    return value if isinstance(value, str) else exact(value)
 
 
 # --------------------------------------------------------------------------- the drawing
@@ -209,8 +224,8 @@ _SCRIPT = """
   const prev = document.getElementById('previous');
   const next = document.getElementById('next');
   const reset = document.getElementById('reset');
-  const fmt = (v) => (v === null || v === undefined) ? '?' : Number(v).toPrecision(6).replace(/\\.?0+$/, '')
-    .replace(/\\.?0+e/, 'e');
+  const fmt = (v) => (v === null || v === undefined) ? '?' : typeof v === 'string' ? v  // beyond doubles
+    : Number(v).toPrecision(6).replace(/\\.?0+$/, '').replace(/\\.?0+e/, 'e');
   function nodeOf(name) { return document.querySelector('#graph [data-node="' + CSS.escape(name) + '"]'); }
   function setCell(kind, name, value) {
     document.querySelectorAll('[data-cell-' + kind + '="' + CSS.escape(name) + '"]').forEach((el) => {
