@@ -57,6 +57,13 @@ def same_function(a: Any, b: Any, points: tuple[float, ...] = (0.3, 0.71, 1.3)) 
     return True
 
 
+@pytest.fixture(autouse=True)
+def _a_terminal_of_100_columns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Terminal views are laid out for 100 columns unless a test says otherwise: the width of the
+    terminal the suite happens to run in (or an xdist worker's) never changes what a test sees."""
+    monkeypatch.setenv("COLUMNS", "100")
+
+
 @pytest.fixture
 def run() -> Any:
     """Run the CLI in-process; returns (exit code, stdout, stderr), as a terminal would receive them

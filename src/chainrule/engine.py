@@ -307,7 +307,7 @@ def run(
 
 CANCELLED = 1e-6  # an adjoint this small beside the terms it sums has lost most of its digits to cancellation
 PRECISE_DIGITS = 30  # the digits of the pass taken again where terms cancel
-PRECISE_NODES = 20_000  # and the largest graph it is taken on
+PRECISE_NODES = 2_000  # and the largest graph it is taken on (a network's is left to doubles)
 PRECISE_MAX_DIGITS = 960  # the most digits it doubles to
 PRECISE_WORK = 2_000_000  # digits × nodes it may spend
 

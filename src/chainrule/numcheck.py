@@ -30,7 +30,7 @@ from chainrule import engine, wide
 from chainrule.errors import MathError, Reason
 from chainrule.graph import Graph
 from chainrule.interpret import FloatBackend, MpBackend, evaluate
-from chainrule.point import mpf_point
+from chainrule.point import mpf_of, mpf_point
 from chainrule.steps import Evaluation
 
 NUDGE_H = 0.001
@@ -330,14 +330,16 @@ def _plan(function: Function, wrt: str, derivative: float, scale: float, f_value
     derivative cancel (scale ≫ |f′|), where f is huge beside its change (x + e^500), far from 0
     (sin at 1e308); a step relative to |x| where |x| is below mpmath's own step (a corner at 0
     beside x = 1e-200), and within 1/|f′| where f is steep; and the digits that step costs."""
-    x0 = abs(mpf_point(function.point)[wrt])
+    x0 = abs(mpf_of(function.point, wrt))
     digits = float(DIGITS)
     size = abs(derivative) if math.isfinite(derivative) else 0.0
     if size > 0:
-        if scale > size:
-            digits += math.log10(scale) - math.log10(size)  # cancellation: ln(cosh x) − x at 45
-        if f_value != 0:
-            digits += max(0.0, float(mpmath.log10(abs(f_value))) - math.log10(size))  # f huge beside its change
+        cancels = math.log10(scale) - math.log10(size) if scale > size else 0.0
+        if cancels > 3:
+            digits += cancels  # the terms cancel: ln(cosh x) − x at 45
+        huge = float(mpmath.log10(abs(f_value))) - math.log10(size) if f_value != 0 else 0.0
+        if huge > 3:
+            digits += huge  # f huge beside its change: x + e^500
     if x0 > 1e15:
         digits += float(mpmath.log10(x0))  # sin at 1e308 needs the digits of x itself
     step = None
@@ -418,7 +420,7 @@ def _reference(function: Function, wrt: str, digits: int, step: Any = None) -> A
     """mpmath.diff of the function alone at `digits` digits (with its own step, or `step`)."""
     with mpmath.workdps(digits):
         options = {} if step is None else {"h": step}
-        x0 = mpf_point(function.point)[wrt]
+        x0 = mpf_of(function.point, wrt)
         return mpmath.diff(lambda t: function.moved(wrt, t, digits), x0, **options)
 
 

@@ -51,6 +51,11 @@ def exact_point(point: Mapping[str, float] | None) -> Mapping[str, Any]:
     return point.exact if isinstance(point, Point) else {}
 
 
+def mpf_of(point: Mapping[str, float], name: str) -> Any:
+    """One value of a point at mpmath's working precision, exact where it is known."""
+    return point.mpf(name) if isinstance(point, Point) else mpmath.mpf(point[name])
+
+
 def mpf_point(point: Mapping[str, float]) -> dict[str, Any]:
     """Every value of a point at mpmath's working precision, exact where it is known."""
     if isinstance(point, Point):

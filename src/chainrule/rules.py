@@ -163,11 +163,16 @@ def _float_power(a: float, b: float) -> float:
     return math.pow(a, b)
 
 
+MAX_POWER_BITS = 4096  # an integer exponent of more bits makes a power that no exponent can carry
+
+
 def _mp_power(a: Any, b: Any) -> Any:
     """a^b in mpmath.  For an integer b beyond 2^64 (x^(7^5200)), as e^(b·ln|a|) with the digits
     b needs: mpmath's repeated squaring works at a precision that grows with b's bits and takes
     seconds for each value."""
     if isinstance(b, mpmath.mpf) and mpmath.isint(b) and abs(b) > 2**64 and a != 0 and abs(a) != 1:
+        if mpmath.mag(b) > MAX_POWER_BITS:  # 9^(9^(9^9)): no number system carries it
+            raise OverflowError("the power is beyond any exponent mpmath carries")
         with mpmath.extraprec(int(mpmath.mag(b)) + 10):
             magnitude = mpmath.exp(b * mpmath.log(abs(a)))
         return -magnitude if a < 0 and int(b) % 2 else +magnitude

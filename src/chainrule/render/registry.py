@@ -172,6 +172,28 @@ def reflow(text: str, width: int) -> str:
     return "\n".join(lines)
 
 
+def _bound(pieces: list[str], width: int) -> list[str]:
+    """Words, with a short equation such as "x = 1" or "h = 0.001" kept as one: a line never
+    breaks between a name and its value."""
+    out = pieces[:1]
+    k = 1
+    while k < len(pieces):
+        if (
+            k + 3 < len(pieces)
+            and pieces[k + 1] == "="
+            and len(out[-1]) <= 12
+            and len(pieces[k + 3].rstrip(",.;)")) <= 16
+            and pieces[k] == pieces[k + 2] == " "
+            and len(out[-1]) + 3 + len(pieces[k + 3]) <= width // 2
+        ):
+            out[-1] += " = " + pieces[k + 3]
+            k += 4
+            continue
+        out += pieces[k : k + 2]
+        k += 2
+    return out
+
+
 def _wrapped(line: str, width: int) -> list[str]:
     plain = _STYLE.sub("", line)
     indent = len(plain) - len(plain.lstrip(" "))
@@ -179,7 +201,7 @@ def _wrapped(line: str, width: int) -> list[str]:
     hang = label.end() if label else indent if indent <= 3 else indent + 2  # prose, or under a row's text
     if hang > width // 3:  # a narrow terminal: the continuation gets most of the line
         hang = min(indent + 2, width // 3)
-    pieces = re.split("( +)", line)  # word, spaces, word, …
+    pieces = _bound(re.split("( +)", line), width)  # word, spaces, word, …
     out: list[str] = []
     current = pieces[0]
     for k in range(1, len(pieces), 2):
