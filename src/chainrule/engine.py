@@ -12,6 +12,7 @@ derivatives along each path.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -215,6 +216,7 @@ class Exactly:
     values: Mapping[int, float] = field(default_factory=dict)
     factors: Mapping[tuple[int, int], float] = field(default_factory=dict)
     adjoints: Mapping[int, float] = field(default_factory=dict)
+    adjoints_beyond: Mapping[int, Any] = field(default_factory=dict)  # mpmath numbers doubles cannot hold
 
 
 @dataclass(frozen=True)
@@ -280,12 +282,12 @@ def run(
         # unbounded exponents.
         if (found := _wide_pass(graph, point, needed, steps)) is None:
             raise
-        return found
+        return _exactly(found, exact)
     if (
         _underflow_possible(graph, values, factors, exact)
         and (found := _wide_pass(graph, point, needed, steps)) is not None
     ):
-        return found
+        return _exactly(found, exact)
     adjoints, recorded, lost = _float_backward(graph, factors, steps)
     beyond: Mapping[int, wide.Wide] = {}
     if lost:  # again, in doubles whose exponent cannot under- or overflow
@@ -293,16 +295,34 @@ def run(
         adjoints = {node: wide.to_double(value) for node, value in scaled.items()}
         beyond = wide.Beyond(adjoints, scaled, scaled=True)
     precise: frozenset[int] = frozenset()
-    if exact is not None and exact.adjoints and not lost:
-        adjoints = {i: exact.adjoints.get(i, a) for i, a in adjoints.items()}
     cancelled = _cancelled(graph, factors, adjoints, wrt, exact) if not lost else {}
     if cancelled and (better := _precise_adjoints(graph, point, needed, cancelled)) is not None:
-        adjoints = {**adjoints, **better}
+        doubles = {i: float(v) for i, v in better.items()}
+        adjoints = {**adjoints, **doubles}
         precise = frozenset(better)
-    settled = {**(exact.adjoints if exact is not None else {}), **{i: adjoints[i] for i in precise}}
-    if settled:
-        recorded = tuple(_settled(recorded, settled))
-    return Pass(values, factors, adjoints, recorded, beyond, exact=exact, precise=precise)
+        if any(wide.beyond(doubles[i], v) for i, v in better.items()):  # 3.3e-601: below the range of doubles
+            beyond = wide.Beyond(adjoints, better)
+    if precise:
+        recorded = tuple(_settled(recorded, {i: adjoints[i] for i in precise}))
+    return _exactly(Pass(values, factors, adjoints, recorded, beyond, exact=exact, precise=precise), exact)
+
+
+def _exactly(found: Pass, exact: Exactly | None) -> Pass:
+    """A pass with the adjoints the exact pass knows: rounded once where a double holds them, and
+    in `beyond` where none does (x·sin(1/x) at 1e200: 3.3e-601), whichever way the pass went."""
+    if exact is None or not (exact.adjoints or exact.adjoints_beyond):
+        return found
+    import mpmath
+
+    known = {i: v for i, v in exact.adjoints.items() if i in found.adjoints}
+    extra = {i: wide.from_mpf(v) for i, v in exact.adjoints_beyond.items() if i in found.adjoints}
+    with mpmath.workdps(20):
+        known.update({i: float(exact.adjoints_beyond[i]) for i in extra})
+    adjoints = {**found.adjoints, **known}
+    beyond = {i: found.beyond[i] for i in found.beyond if i not in known}
+    beyond.update(extra)
+    recorded = tuple(_settled(found.steps, known)) if found.steps else found.steps
+    return dataclasses.replace(found, adjoints=adjoints, beyond=beyond, steps=recorded, exact=exact)
 
 
 CANCELLED = 1e-6  # an adjoint this small beside the terms it sums has lost most of its digits to cancellation
@@ -339,11 +359,13 @@ def _cancelled(
 
 def _precise_adjoints(
     graph: Graph, point: Mapping[str, float], needed: list[bool] | None, nodes: dict[int, float]
-) -> dict[int, float] | None:
+) -> dict[int, Any] | None:
     """The adjoints of `nodes` (each with the size of the terms it sums) by the chain rule in
-    mpmath, at the point as given, rounded once: from PRECISE_DIGITS digits up, doubling, until
-    each stands clear of the rounding of its terms (cosh(x) − sinh(x) at 300 cancels 130 digits)
-    or the digits cost too much.  None where that pass fails, or gives a number beyond doubles."""
+    mpmath, at the point as given: from PRECISE_DIGITS digits up, doubling, until each stands
+    clear of the rounding of its terms (cosh(x) − sinh(x) at 300 cancels 130 digits) or the digits
+    cost too much; one that never stands clear is 0 to within them (x·(1/x)).  In mpmath, so
+    that one below the range of doubles is kept (x·sin(1/x) at 1e200: 3.3e-601).  None where the
+    pass fails, or the exponent of a value cannot be carried."""
     import mpmath
 
     digits = PRECISE_DIGITS
@@ -353,14 +375,20 @@ def _precise_adjoints(
                 _, _, adjoints_mp = _mp_pass(graph, point, needed)
             except MathError:
                 return None
-            values = {i: adjoints_mp.get(i, mpmath.mpf(0)) for i in nodes}
             noise = mpmath.mpf(10) ** (5 - digits)
-            clear = all(abs(v) > noise * size for v, size in zip(values.values(), nodes.values(), strict=True))
-            found = {i: float(v) for i, v in values.items()}
+            found = {}
+            clear = True
+            for i, size in nodes.items():
+                value = +adjoints_mp.get(i, mpmath.mpf(0))
+                if abs(value) > noise * size:
+                    found[i] = value
+                else:
+                    found[i] = mpmath.mpf(0)
+                    clear = False
         if clear or digits * 2 > PRECISE_MAX_DIGITS or digits * 2 * len(graph.dag) > PRECISE_WORK:
             break
         digits *= 2
-    if not all(v == 0.0 or (math.isfinite(v) and abs(v) >= wide.MIN_NORMAL) for v in found.values()):
+    if not all(wide.carried(v) for v in found.values()):
         return None
     return found
 

@@ -26,16 +26,19 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+import mpmath
 import sympy
 
 from chainrule import engine, interpret
 from chainrule.budget import attempt
 from chainrule.errors import MathError, Reason
 from chainrule.graph import Graph
-from chainrule.point import text
+from chainrule.point import text, to_mpf
 from chainrule.rules import CLASSES, RULES, Rule, odd_root
 from chainrule.syntax import Node
 from chainrule.wide import MIN_NORMAL
+
+MAX_DOUBLE = 1.7976931348623157e308
 
 MAX_NODES = 40  # SymPy nodes in an exact value that is followed further
 MAX_NESTING = 3  # functions applied to functions in it: SymPy's own evaluation of tanh(tanh(…(3))) costs
@@ -114,11 +117,11 @@ def sign(value: Any) -> int:
         number = None
     except OverflowError:  # mpmath's exponent cannot hold it (e^(e^22026)): too large to follow
         raise Undecided(f"{value} is too large to evaluate") from None
-    if number is not None and number.is_Number:
-        if number.is_zero:
-            return 0
+    if number is not None and number.is_Number and not number.is_zero:
         return 1 if number > 0 else -1
-    if attempt(PROOF_SECONDS, lambda: value.equals(0)) is True:
+    # A 0 by the numbers is proved before it is believed: SymPy's evalf gives ln(1 + 10^-300) as
+    # exactly 0, having rounded its argument to 1.
+    if attempt(PROOF_SECONDS, lambda: value.is_zero is True or value.equals(0)) is True:
         return 0
     raise Undecided(str(value))
 
@@ -293,10 +296,14 @@ class ExactBackend:
         return rule.problem(*(Exact(v) for v in args))
 
     def _value(self, node: Node, rule: Rule, args: tuple[Any, ...]) -> Any:
+        if _beside_a_flat_spot(rule.key, args):
+            return UNKNOWN
         if node.kind == "pow":
             a, b = args
             if isinstance(a, sympy.Rational) and isinstance(b, sympy.Rational) and not _affordable_power(a, b):
                 return UNKNOWN
+            if isinstance(a, sympy.Rational) and not b.is_integer and max(_digits(a.p), _digits(a.q)) > MAX_ROOTED:
+                return UNKNOWN  # SymPy looks for a perfect power of a 300-digit fraction: it may take minutes
             if sign(a) < 0 and not b.is_integer and (root := odd_root(float(b))) is not None:
                 magnitude = (-a) ** b
                 return -magnitude if root.numerator % 2 else magnitude
@@ -344,6 +351,37 @@ class ExactBackend:
         return True  # a value that is not finite is a MathError before it is returned
 
 
+MAX_ROOTED = 40  # digits of a fraction whose fractional power SymPy is asked for
+FLAT_SPOTS = {  # where a function's value is decided by digits its argument rounds away
+    "log": (1,),
+    "logb": (1,),
+    "log10": (1,),
+    "log2": (1,),
+    "log1p": (0,),
+    "acos": (1, -1),
+    "asin": (1, -1),
+    "acosh": (1,),
+    "asec": (1, -1),
+    "acsc": (1, -1),
+    "asech": (1,),
+    "pow": (1,),
+}
+NEAR = sympy.Rational(1, 10**15)  # an argument this close to a flat spot (but not on it) is not followed
+
+
+def _beside_a_flat_spot(key: str, args: tuple[Any, ...]) -> bool:
+    """Whether the first operand is within NEAR of a point where SymPy's evalf loses the value
+    (ln(1 + 10^-300) is 0 to it, acos(1 − 10^-300) is 0), without being on it."""
+    for spot in FLAT_SPOTS.get(key, ()):
+        gap = abs(args[0] - spot)
+        try:
+            if sign(gap) != 0 and sign(NEAR - gap) > 0:
+                return True
+        except Undecided:
+            return True
+    return False
+
+
 def _affordable_power(a: Any, b: Any) -> bool:
     """Whether a^b of two fractions has few enough digits to compute (9^9^9 has 369 million)."""
     if a == 0 or abs(a) == 1:
@@ -382,7 +420,9 @@ def decide(graph: Graph, point: Mapping[str, Any], wrt: Iterable[str] | None = N
         factors = [engine.local_factors(graph, layer, values, needed, backend) for layer in graph.layers]
         adjoints = engine.backward(graph, lambda li, k: factors[li][k], backend)
         by_slot = (((li, k), f) for li, layer in enumerate(factors) for k, f in enumerate(layer))
-        return Decided(values, engine.Exactly(rounded, _rounded(by_slot), _rounded(adjoints.items())))
+        return Decided(
+            values, engine.Exactly(rounded, _rounded(by_slot), _rounded(adjoints.items()), _outside(adjoints.items()))
+        )
 
     result: Decided | None = attempt(SECONDS, work)
     return result
@@ -400,6 +440,26 @@ def values(graph: Graph, point: Mapping[str, Any]) -> tuple[Any, ...] | None:
 
     result: tuple[Any, ...] | None = attempt(SECONDS, work)
     return result
+
+
+def _outside(found: Iterable[tuple[Any, Any]]) -> dict[Any, Any]:
+    """Exact values that no double carries (below or beyond their range), in mpmath at 30 digits."""
+    outside: dict[Any, Any] = {}
+    with mpmath.workdps(SIGN_DIGITS):
+        for key, value in found:
+            if value is None or value is UNKNOWN or _is_zero(value):
+                continue
+            number = to_mpf(value)
+            if mpmath.isfinite(number) and not MIN_NORMAL <= abs(number) <= MAX_DOUBLE:
+                outside[key] = number
+    return outside
+
+
+def _is_zero(value: Any) -> bool:
+    try:
+        return sign(value) == 0
+    except Undecided:
+        return True  # undecided: not claimed to be outside doubles
 
 
 def _rounded(found: Iterable[tuple[Any, Any]]) -> dict[Any, float]:
