@@ -412,3 +412,10 @@ def test_at_multiples_of_pi_chainrule_agrees_with_sympy_at_the_exact_point(case:
     else:
         assert derivative == pytest.approx(left, rel=1e-9, abs=1e-15), case
     assert doc["check"]["agrees"] is not False, case
+
+
+@pytest.mark.parametrize(("expression", "at"), [("exp(-1/x)", "1e-100"), ("x*9^9^9^9", "1"), ("x^x^x^x", "pi")])
+def test_an_exact_value_no_exponent_carries_is_no_internal_error(run: Any, expression: str, at: str) -> None:
+    code, out, _ = run("diff", expression, "--at", at, "--json")
+    assert code in (0, 1, 3)
+    json.loads(out, parse_constant=lambda name: pytest.fail(f"not strict JSON: {name}"))

@@ -29,7 +29,7 @@ from typing import Any
 import mpmath
 import sympy
 
-from chainrule import engine, interpret
+from chainrule import engine, interpret, wide
 from chainrule.budget import attempt
 from chainrule.errors import MathError, Reason
 from chainrule.graph import Graph
@@ -450,7 +450,7 @@ def _outside(found: Iterable[tuple[Any, Any]]) -> dict[Any, Any]:
             if value is None or value is UNKNOWN or _is_zero(value):
                 continue
             number = to_mpf(value)
-            if mpmath.isfinite(number) and not MIN_NORMAL <= abs(number) <= MAX_DOUBLE:
+            if wide.carried(number) and not MIN_NORMAL <= abs(number) <= MAX_DOUBLE:
                 outside[key] = number
     return outside
 
