@@ -803,10 +803,11 @@ class SchemaName(str, Enum):
     grad = "grad"
     check = "check"
     batch = "batch"
+    graph = "graph"
 
 
 @app.command()
-def schema(name: Annotated[SchemaName, typer.Argument(help="diff, grad, check or batch.")]) -> None:
+def schema(name: Annotated[SchemaName, typer.Argument(help="diff, grad, check, batch or graph.")]) -> None:
     """Print the JSON Schema of a command's --json output."""
     from importlib.resources import files
 
@@ -824,7 +825,8 @@ def graph(
     ],
     at: At = None,
     format_: Annotated[
-        str, typer.Option("--format", help="mermaid (renders in GitHub Markdown) or dot (Graphviz).")
+        str,
+        typer.Option("--format", help="mermaid (renders in GitHub Markdown), dot (Graphviz) or json."),
     ] = "mermaid",
     granularity: GranularityOption = Granularity.functions,
     timeout: Timeout = 5.0,
@@ -832,7 +834,7 @@ def graph(
     shape: ShapeOption = None,
     seed: SeedOption = None,
 ) -> None:
-    """Write the computational graph as a Mermaid flowchart or Graphviz dot.
+    """Write the computational graph as a Mermaid flowchart, Graphviz dot or JSON.
 
     With --at, nodes show their values and adjoints, and edges the values of
     their local derivatives.

@@ -1,15 +1,22 @@
-"""The computational graph as a Mermaid flowchart or a Graphviz dot file.
+"""The computational graph as a Mermaid flowchart, a Graphviz dot file or JSON.
 
 Nodes carry their expression, and with a point their value and adjoint;
-edges carry the local derivative, and with a point its value.
+edges carry the local derivative, and with a point its value.  The JSON
+document (schema ``chainrule.graph/1``) is the same graph for programs: nodes
+and edges by id, for scalars and for vectors and matrices alike.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from chainrule.backprop import Gradient
 from chainrule.derive import Derivation
-from chainrule.printing import form, pretty
+from chainrule.printing import form, plain, pretty
 from chainrule.render.common import num
+from chainrule.render.documents import dumps
+
+GRAPH_SCHEMA = "chainrule.graph/1"
 
 
 def _labels(g: Gradient | Derivation) -> tuple[list[tuple[int, list[str], bool]], list[tuple[int, int, str]]]:
@@ -84,3 +91,60 @@ def mermaid(g: Gradient | Derivation) -> str:
 
 def dot(g: Gradient | Derivation) -> str:
     return digraph(*_labels(g))
+
+
+def graph_document(
+    source: str, output: str, at: bool, nodes: list[dict[str, Any]], edges: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The graph as JSON: one document for scalar and tensor programs (nodes and edges by id)."""
+    return {"schema": GRAPH_SCHEMA, "input": source, "output": output, "at": at, "nodes": nodes, "edges": edges}
+
+
+def _finite(value: float | None) -> float | None:
+    return value if value is not None and value == value and abs(value) != float("inf") else None
+
+
+def document(g: Gradient | Derivation) -> dict[str, Any]:
+    graph = g.graph
+    at = g.evaluation.at is not None
+    adjoint = g.adjoints or {}
+    nodes: list[dict[str, Any]] = []
+    for name in graph.variables:
+        nodes.append(
+            {
+                "id": graph.index_of(name),
+                "name": name,
+                "kind": "variable",
+                "expression": None,
+                "shape": [],
+                "value": _finite(g.point[name]) if at and g.point else None,
+                "adjoint": _finite(adjoint.get(name)) if at else None,
+            }
+        )
+    edges: list[dict[str, Any]] = []
+    for layer, step in zip(graph.layers, g.layers, strict=True):
+        nodes.append(
+            {
+                "id": layer.root,
+                "name": layer.name,
+                "kind": "layer",
+                "expression": form(graph.dag, layer.ops, graph.names, "plain"),
+                "shape": [],
+                "value": _finite(step.value) if at else None,
+                "adjoint": _finite(adjoint.get(layer.name, 0.0)) if at else None,
+            }
+        )
+        for source, local, local_step in zip(layer.sources, layer.locals, step.locals, strict=True):
+            edges.append(
+                {
+                    "from": source,
+                    "to": layer.root,
+                    "local": plain(local.expression),
+                    "value": _finite(local_step.value) if at else None,
+                }
+            )
+    return graph_document(graph.source, g.output, at, nodes, edges)
+
+
+def render_json(g: Gradient | Derivation) -> str:
+    return dumps(document(g))

@@ -75,10 +75,12 @@ VIEWS: dict[str, dict[str, str]] = {
     "graph": {
         "mermaid": "graph_view:mermaid",
         "dot": "graph_view:dot",
+        "json": "graph_view:render_json",
     },
     "graph tensor": {
         "mermaid": "tensor_views:mermaid",
         "dot": "tensor_views:dot",
+        "json": "tensor_views:graph_json",
     },
     "check": {
         "text": "check_view:render_text",

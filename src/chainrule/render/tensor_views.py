@@ -12,7 +12,7 @@ from rich.text import Text
 from chainrule.render import md
 from chainrule.render.common import exact
 from chainrule.render.documents import dumps
-from chainrule.render.graph_view import Edges, Nodes, digraph, flowchart
+from chainrule.render.graph_view import Edges, Nodes, digraph, flowchart, graph_document
 from chainrule.render.text_view import Column, console, table
 from chainrule.tensor import TensorGradient, step_text
 from chainrule.tensor_rules import TensorRule
@@ -515,6 +515,41 @@ def _graph(g: TensorGradient) -> tuple[Nodes, Edges]:
 
 def mermaid(g: TensorGradient) -> str:
     return flowchart(*_graph(g))
+
+
+def graph_json(g: TensorGradient) -> str:
+    """The graph as JSON, in the document scalar graphs have (:func:`graph_view.graph_document`)."""
+    t = g.tensors
+    steps = {(step.operand, step.node): step for step in g.run.steps}
+    nodes: list[dict[str, Any]] = []
+    edges: list[dict[str, Any]] = []
+    for i in t.order:
+        if i not in t.names:
+            continue
+        node = t.node(i)
+        nodes.append(
+            {
+                "id": i,
+                "name": t.names[i],
+                "kind": "variable" if node.kind == "var" else "layer",
+                "expression": None if node.kind == "var" else g.formulas.get(i),
+                "shape": list(t.shapes[i]),
+                "value": _nested(g.run.values[i]),
+                "adjoint": _nested(g.run.adjoints[i]) if i in g.run.adjoints else None,
+            }
+        )
+        for a in dict.fromkeys(node.args):
+            if a in t.names:
+                step = steps.get((a, i))
+                edges.append(
+                    {
+                        "from": a,
+                        "to": i,
+                        "local": step_text(t, step) if step is not None else None,
+                        "value": _nested(step.contribution) if step is not None else None,
+                    }
+                )
+    return dumps(graph_document(t.expr.typed or t.expr.source, _output(g), True, nodes, edges))
 
 
 def dot(g: TensorGradient) -> str:
