@@ -119,21 +119,6 @@ def _taylor(ev: Evaluation, variable: str, order: int) -> list[float | None]:
     return [float(v) if mpmath.isfinite(v) and math.isfinite(float(v)) else None for v in found]
 
 
-def _evaluate(ev: Evaluation, expr: Any) -> float | None:
-    """A derivative in the layers' symbols at the point: every symbol takes its value
-    from the pass, and SymPy evaluates the rest at raised precision (each of our own
-    functions evaluates numerically through the rule table)."""
-    import sympy
-
-    with mpmath.workdps(DIGITS):
-        mapping = {s: sympy.Float(ev.value_of(s.name), DIGITS) for s in expr.free_symbols}
-        number = sympy.N(expr.xreplace(mapping), DIGITS)
-    if not number.is_Number or not number.is_finite:
-        return None  # no finite real value here (the slope of x^(3/2)'s second derivative at 0): not checked
-    value = float(number)
-    return value if math.isfinite(value) else None  # beyond the range of doubles: not checked yet
-
-
 def _reference(ev: Evaluation, variable: str, n: int) -> float | None:
     """mpmath.diff of order n of the function alone, at raised precision; None where
     the function is not defined on both sides of the point."""

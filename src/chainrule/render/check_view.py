@@ -12,8 +12,7 @@ from chainrule.errors import visible
 from chainrule.grade import Grade
 from chainrule.printing import latex, plain, pretty
 from chainrule.render import md
-from chainrule.render.documents import dumps
-from chainrule.render.json_view import number
+from chainrule.render.documents import dumps, number
 from chainrule.render.latex_view import tex_text
 
 SCHEMA = "chainrule.check/1"

@@ -8,15 +8,23 @@ answer with one JSON document at once.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from chainrule.errors import ChainruleError, MathError
 
 SCHEMA = "chainrule.diff/1"
-__all__ = ["COMPACT_ABOVE", "SCHEMA", "dumps", "early_document", "error_document", "internal_document"]
+__all__ = ["COMPACT_ABOVE", "SCHEMA", "dumps", "early_document", "error_document", "internal_document", "number"]
 
 
 COMPACT_ABOVE = 500  # layers or nodes; larger documents are written on one line
+
+
+def number(value: float | None) -> float | None:
+    """A number for strict JSON: None (null) where there is no finite value."""
+    if value is None or not math.isfinite(value):
+        return None
+    return value
 
 
 def dumps(doc: dict[str, Any], *, ascii: bool = False) -> str:

@@ -13,8 +13,8 @@ from chainrule.backprop import Gradient, groups, norm
 from chainrule.printing import form, latex, plain, pretty
 from chainrule.render import md
 from chainrule.render.common import exact, num, value_text, where
-from chainrule.render.documents import dumps
-from chainrule.render.json_view import check_document, layer_entry, number, wide_entry
+from chainrule.render.documents import dumps, number
+from chainrule.render.json_view import check_document, layer_entry, wide_entry
 from chainrule.render.text_view import Column, console, table
 from chainrule.wide import text as wide
 

@@ -8,7 +8,7 @@ from chainrule.derive import Derivation
 from chainrule.higher import Order
 from chainrule.printing import plain, pretty, superscript
 from chainrule.render.common import exact, num
-from chainrule.render.json_view import number
+from chainrule.render.documents import number
 
 
 def notation(d: Derivation, n: int) -> str:

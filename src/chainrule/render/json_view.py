@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from chainrule.derive import Derivation
@@ -10,16 +9,11 @@ from chainrule.graph import Graph
 from chainrule.numcheck import Check
 from chainrule.printing import form, plain
 from chainrule.render.common import derivative_text, function_text, limit_sentence, product
-from chainrule.render.documents import SCHEMA, dumps
+from chainrule.render.documents import SCHEMA, dumps, number
+from chainrule.render.higher_view import fields
 from chainrule.steps import LayerStep
 from chainrule.wide import Wide
 from chainrule.wide import text as wide
-
-
-def number(value: float | None) -> float | None:
-    if value is None or not math.isfinite(value):
-        return None
-    return value
 
 
 def layer_entry(graph: Graph, layer: LayerStep, at: bool) -> dict[str, Any]:
@@ -112,8 +106,6 @@ def diff_document(d: Derivation) -> dict[str, Any]:
         ]
         doc["sensitivity_trend"] = view.trend
     if d.orders:
-        from chainrule.render.higher_view import fields
-
         doc["order"] = len(d.orders)
         doc["orders"] = fields(d.orders)
     if d.notes:
