@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+import chainrule
 from chainrule import grade as grade_module
 from chainrule import mistakes
 from chainrule.errors import InputError, UsageError
@@ -307,7 +308,7 @@ def test_the_catalogue_is_one_record_per_kind_and_the_schema_lists_them() -> Non
         "other",
     } == set(keys)
     assert len({m.title for m in mistakes.CATALOGUE}) == len(keys)
-    schema = json.loads((Path(grade_module.__file__).parent / "schemas" / "check.schema.json").read_text())
+    schema = json.loads((Path(chainrule.__file__).parent / "schemas" / "check.schema.json").read_text())
     kinds = schema["$defs"]["result"]["properties"]["diagnosis"]["items"]["properties"]["kind"]["enum"]
     assert kinds == list(mistakes.KINDS)
 
