@@ -7,24 +7,45 @@
 Each function returns a frozen result whose ``to_dict()`` is the same document
 the command line prints with ``--json``; in Jupyter it shows as its lesson page
 (``--format html``), with its Markdown and LaTeX views for other front ends.
+
+Budgets.  Every call runs under the command line's budgets: 5 seconds of CPU
+time (``timeout=``, in seconds) and 768M of memory above what the process
+holds as the call begins (``memory=``, in bytes or as text such as ``"2G"``);
+``None`` is no such budget, and 0 is refused, as ``--timeout 0`` is.  Beyond a
+budget the call raises :class:`chainrule.errors.OutOfTime` or
+:class:`chainrule.errors.OutOfMemory`, the errors the command line answers
+with exit 1.  A result's views (``to_dict()``, ``explain()``, the notebook's)
+are rendered later, within the same budgets.  In the main thread the budgets
+are the command line's own (a profiling timer, which counts the process's CPU
+time; a cap on the address space, lifted as the call returns).  In another
+thread they are kept by a watcher thread: the calling thread's own CPU time,
+and the process's resident memory read every 20 ms.
+
+Threads.  The API may be called from any thread, and from several at once;
+each call gives exactly the result it gives alone.  mpmath's precision is the
+whole process's, so calls take turns: each call (and each rendering of its
+views) holds one lock, :data:`chainrule.budget.ENGINE`, shared with batch's
+per-line function.  A call's time budget starts once it holds the lock, so
+waiting for its turn costs it nothing.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, ClassVar, TypeAlias
+from typing import Any, ClassVar, TypeAlias, TypeVar
 
 import sympy
 
 from chainrule import tensor
 from chainrule.backprop import Gradient
 from chainrule.backprop import gradient as _gradient
+from chainrule.budget import DEFAULT_MEMORY, DEFAULT_MEMORY_TEXT, DEFAULT_SECONDS, ENGINE, within
 from chainrule.derive import Derivation
 from chainrule.derive import differentiate as _differentiate
-from chainrule.errors import UsageError, quoted
+from chainrule.errors import OutOfMemory, OutOfTime, UsageError, quoted
 from chainrule.grade import Grade, grade
 from chainrule.syntax import parse_program
 from chainrule.tensor import TensorGradient
@@ -33,6 +54,8 @@ Point = float | int | str | Mapping[str, float] | None
 Expression: TypeAlias = "str | sympy.Basic"  # text as a person types it, or a SymPy expression
 Variable: TypeAlias = "str | sympy.Symbol | None"  # a name, or the SymPy symbol of that name
 Variables: TypeAlias = "str | sympy.Symbol | Sequence[str | sympy.Symbol] | None"
+Timeout: TypeAlias = "float | None"  # seconds of CPU time; None: no time budget
+Memory: TypeAlias = "int | str | None"  # bytes, or a size as text ("2G", "512M"); None: no memory budget
 
 
 # --------------------------------------------------------------------------- the edge
@@ -281,6 +304,82 @@ def _shapes(shape: Any) -> str | None:
     return ",".join(parts)
 
 
+# --------------------------------------------------------------------------- the budgets
+#
+# Checked at the edge with the other arguments; every call, and every rendering of its views, runs
+# under ENGINE and within its budgets (see the module's docstring).
+
+
+@dataclass(frozen=True)
+class _Budgets:
+    """A call's budgets, checked: seconds of CPU time and bytes of memory (None: no such budget)."""
+
+    seconds: float | None = DEFAULT_SECONDS
+    memory: int | None = DEFAULT_MEMORY
+
+
+def _budgets(timeout: Any, memory: Any) -> _Budgets:
+    """timeout= and memory= as given: checked as --timeout and --memory are, and named as keywords."""
+    import math
+    import numbers
+
+    from chainrule import budget
+
+    seconds: float | None = None
+    if isinstance(timeout, bool) or not (timeout is None or isinstance(timeout, numbers.Real)):
+        raise UsageError(
+            f"timeout= takes a number of seconds of CPU time (None: no time budget), not {_kind(timeout)} "
+            f"{_shown(timeout)}"
+        )
+    if timeout is not None:
+        try:
+            number = float(timeout)
+        except OverflowError:
+            number = math.inf
+        seconds = budget.seconds(number, "timeout=")
+    size: int | None = None
+    if isinstance(memory, str):
+        size = budget.memory_size(memory, "memory=")
+    elif isinstance(memory, numbers.Integral) and not isinstance(memory, bool):
+        if not budget.MIN_MEMORY <= int(memory) <= budget.MAX_MEMORY:
+            raise UsageError(
+                f"memory= takes a size from 32M to 1T, in bytes (2**30) or as text ('1G'), not {_shown(memory)}",
+                hint=f"the default is {DEFAULT_MEMORY_TEXT}",
+            )
+        size = int(memory)
+    elif memory is not None:
+        raise UsageError(
+            f"memory= takes a size in bytes (2**30) or as text ('1G', '512M'), or None for no memory budget, "
+            f"not {_kind(memory)} {_shown(memory)}"
+        )
+    return _Budgets(seconds, size)
+
+
+_T = TypeVar("_T")
+
+
+def _budgeted(budgets: _Budgets, work: Callable[[], _T]) -> _T:
+    """work(), in its turn (ENGINE) and then within its budgets: time counts from its turn."""
+    with ENGINE:
+        try:
+            with within(budgets.seconds, budgets.memory, _out_of_time):
+                return work()
+        except MemoryError:
+            raise OutOfMemory(
+                "the computation needed more memory than its budget",
+                hint=f"raise it with memory=SIZE, such as memory='2G' (the default is {DEFAULT_MEMORY_TEXT}), "
+                "or memory=None for none",
+            ) from None
+
+
+def _out_of_time() -> OutOfTime:
+    return OutOfTime(
+        "the computation took longer than the time budget",
+        hint=f"raise it with timeout=SECONDS (the default is {DEFAULT_SECONDS:g} seconds of CPU time), "
+        "or timeout=None for none",
+    )
+
+
 def framed(page: str, height: int = 720) -> str:
     """A lesson page for a notebook cell: in an iframe of its own, so that two pages in one
     notebook (and the notebook's own styles and scripts) never meet."""
@@ -299,6 +398,7 @@ class _Shown:
     frame of its own), the Markdown view and the LaTeX fragment; and its JSON document as a dict."""
 
     result: Any
+    budgets: _Budgets = field(default=_Budgets(), repr=False, compare=False)  # the call's: views render within them
     view: ClassVar[str]
 
     def _show(self, format_: str) -> str | None:
@@ -306,7 +406,8 @@ class _Shown:
 
         if format_ not in VIEWS[self.view]:
             return None
-        return renderer(self.view, format_)(self.result, Terminal(width=100))
+        render = renderer(self.view, format_)
+        return _budgeted(self.budgets, lambda: render(self.result, Terminal(width=100)))
 
     def to_dict(self) -> dict[str, Any]:
         text = self._show("json")
@@ -401,16 +502,24 @@ def differentiate(
     *,
     order: int = 1,
     granularity: str = "functions",
+    timeout: Timeout = DEFAULT_SECONDS,
+    memory: Memory = DEFAULT_MEMORY,
     **point: float,
 ) -> DiffResult:
     """Differentiate by the chain rule, layer by layer.
 
     `expression` is text as on paper, or a SymPy expression.  The point is a
     number, "x=1,y=2", a mapping, or keyword arguments: ``differentiate("x*y", x=1, y=2, wrt="x")``.
+    `timeout` (seconds of CPU time) and `memory` (bytes, or "2G") are the budgets; None is none.
     """
-    r = _request(expression, at, point, wrt, order=order, granularity=granularity)
-    derivation = _differentiate(r.text, wrt=r.wrt, at=r.at, granularity=r.granularity, order=r.order)
-    return DiffResult(derivation)
+    budgets = _budgets(timeout, memory)
+
+    def work() -> DiffResult:
+        r = _request(expression, at, point, wrt, order=order, granularity=granularity)
+        derivation = _differentiate(r.text, wrt=r.wrt, at=r.at, granularity=r.granularity, order=r.order)
+        return DiffResult(derivation, budgets)
+
+    return _budgeted(budgets, work)
 
 
 TensorPoint = str | Mapping[str, Any] | None
@@ -424,6 +533,8 @@ def gradient(
     granularity: str = "functions",
     shape: str | Mapping[str, Sequence[int] | int] | None = None,
     seed: int | None = None,
+    timeout: Timeout = DEFAULT_SECONDS,
+    memory: Memory = DEFAULT_MEMORY,
     **point: Any,
 ) -> GradResult | TensorGradResult:
     """Backpropagation on an expression or a program of bindings; `wrt` a name, "a,b" or a list.
@@ -433,19 +544,45 @@ def gradient(
 
         gradient("L = sum(relu(W @ x))", W=[[1, -2], [3, 4]], x=[1, 2]).gradient["W"]
         gradient("L = mse(W @ x, y)", shape={"W": (3, 4), "x": 4, "y": 3}, seed=0)
+
+    `timeout` (seconds of CPU time) and `memory` (bytes, or "2G") are the budgets; None is none.
     """
-    r = _request(
-        expression, at, point, wrt, granularity=granularity, shape=shape, seed=seed, several=True, tensors=True
-    )
-    program = parse_program(r.text)
-    if tensor.wanted(program, r.at, r.shape):
-        return TensorGradResult(tensor.gradient(program, at=r.at, wrt=r.wrt, shape=r.shape, seed=r.seed))
-    if r.seed is not None:
-        raise UsageError("seed draws the values of shape: give the shapes too")
-    return GradResult(_gradient(r.text, at=r.at, wrt=r.wrt, granularity=r.granularity, program=program))
+    budgets = _budgets(timeout, memory)
+    # numpy before the memory budget, as the command line imports it: its libraries map more address
+    # space than a small memory= leaves (the budget is counted above what the process holds).
+    import numpy  # noqa: F401
+
+    def work() -> GradResult | TensorGradResult:
+        r = _request(
+            expression, at, point, wrt, granularity=granularity, shape=shape, seed=seed, several=True, tensors=True
+        )
+        program = parse_program(r.text)
+        if tensor.wanted(program, r.at, r.shape):
+            found = tensor.gradient(program, at=r.at, wrt=r.wrt, shape=r.shape, seed=r.seed)
+            return TensorGradResult(found, budgets)
+        if r.seed is not None:
+            raise UsageError("seed draws the values of shape: give the shapes too")
+        return GradResult(_gradient(r.text, at=r.at, wrt=r.wrt, granularity=r.granularity, program=program), budgets)
+
+    return _budgeted(budgets, work)
 
 
-def check(expression: Expression, answer: Expression, wrt: Variable = None) -> CheckResult:
-    """Grade a hand-derived derivative (text, or SymPy expressions)."""
-    r = _request(expression, None, {}, wrt)
-    return CheckResult(grade(r.text, _text(answer, "the answer"), wrt=r.wrt))
+def check(
+    expression: Expression,
+    answer: Expression,
+    wrt: Variable = None,
+    *,
+    timeout: Timeout = DEFAULT_SECONDS,
+    memory: Memory = DEFAULT_MEMORY,
+) -> CheckResult:
+    """Grade a hand-derived derivative (text, or SymPy expressions).
+
+    `timeout` (seconds of CPU time) and `memory` (bytes, or "2G") are the budgets; None is none.
+    """
+    budgets = _budgets(timeout, memory)
+
+    def work() -> CheckResult:
+        r = _request(expression, None, {}, wrt)
+        return CheckResult(grade(r.text, _text(answer, "the answer"), wrt=r.wrt), budgets)
+
+    return _budgeted(budgets, work)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import codecs
 import json
 import os
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
@@ -28,11 +27,10 @@ from chainrule.budget import (
     DEFAULT_MEMORY,
     DEFAULT_MEMORY_TEXT,
     DEFAULT_SECONDS,
-    above_current,
-    deadline,
-    memory,
+    ENGINE,
     memory_size,
     seconds,
+    within,
 )
 from chainrule.derive import differentiate
 from chainrule.errors import ChainruleError, FileError, InputError, OutOfMemory, OutOfTime
@@ -310,10 +308,9 @@ def _outcome(line: Line, settings: Settings) -> tuple[dict[str, Any], bool]:
         return _skipped(line.number, "blank"), True
     if text.startswith("#"):
         return _skipped(line.number, "comment"), True
-    limit = None if settings.memory is None else above_current(settings.memory)
     try:
         try:
-            with memory(limit), deadline(settings.seconds, settings.out_of_time):
+            with within(settings.seconds, settings.memory, settings.out_of_time):
                 expression, point, chosen = _request(text, settings.at, settings.wrt)
                 return diff_document(differentiate(expression, wrt=chosen, at=point)), True
         except MemoryError:
@@ -334,14 +331,13 @@ def result_line(number: int, raw: bytes | str, settings: Settings = DEFAULT) -> 
 
         results = dask.bag.from_sequence(enumerate(lines, start=1)).starmap(result_line, settings=settings)
 
-    Budgets hold in any thread: time by the thread's own CPU clock, memory by the worker's limits.
-    Threads of one process take turns (the numbers' precision is the process's own setting); to
-    use more cores, use more processes (Dask's `nthreads=1` workers)."""
-    with _ONE_AT_A_TIME:  # mpmath's precision is the whole process's: threads must take turns
+    Budgets hold in any thread: time by the thread's own CPU clock, memory by the process's resident
+    memory (and the worker's own limits).  Threads of one process take turns, with each other and
+    with the Python API (ENGINE: the numbers' precision is the process's own setting), and a line's
+    time budget starts with its turn; to use more cores, use more processes (Dask's `nthreads=1`
+    workers)."""
+    with ENGINE:
         return ndjson(document(decode(number, raw), settings)[0])
-
-
-_ONE_AT_A_TIME = threading.RLock()  # costs no throughput: the work holds the GIL anyway
 
 
 def run(stream: IO[bytes] | Unbuffered, settings: Settings) -> Iterator[tuple[dict[str, Any], bool]]:

@@ -18,8 +18,15 @@ armed would kill the process with the signal's default action).
 Memory.  :func:`memory` caps the address space of the process
 (``RLIMIT_AS``); an allocation beyond it raises ``MemoryError``, which the
 command line turns into :class:`OutOfMemory`.  The cap is the whole process's,
-so outside the main thread it is not set: there the process's owner bounds
-memory (a Dask worker's ``memory_limit``).
+so outside the main thread it is not set; there the thread's watcher reads the
+process's resident memory every ``_Watch.POLL`` and raises ``OverMemory`` (a
+``MemoryError``) into the thread once it passes what it was plus the budget.
+
+One computation at a time.  mpmath's precision is the whole process's
+setting, so the computations of one process take turns: the Python API and
+batch's per-line function run under :data:`ENGINE`, and enter their budgets
+(:class:`within`) only once they hold it, so waiting for a turn costs none of
+a budget.
 """
 
 from __future__ import annotations
@@ -41,10 +48,12 @@ __all__ = [
     "DEFAULT_MEMORY",
     "DEFAULT_MEMORY_TEXT",
     "DEFAULT_SECONDS",
+    "ENGINE",
     "MAX_SECONDS",
     "STOPPING",
     "OutOfMemory",
     "OutOfTime",
+    "OverMemory",
     "Stopped",
     "above_current",
     "attempt",
@@ -58,6 +67,7 @@ __all__ = [
     "seconds",
     "signal_of",
     "stopping",
+    "within",
 ]
 
 DEFAULT_SECONDS = 5.0
@@ -78,6 +88,11 @@ _clock = time.process_time
 _stack: list[tuple[float, Callable[[], BaseException]]] = []
 _raised: list[BaseException] = []  # expiries raised so far, to recognise one that was swallowed
 RETRY = 0.05  # seconds: an expiry raised inside a finalizer is lost, so it is raised again
+
+# One computation at a time in this process (the API, batch's per-line function): mpmath's precision is
+# the process's own setting, so two computations at once would change each other's digits.  Costs no
+# throughput: the work holds the GIL anyway.  Re-entrant, so a computation may call another.
+ENGINE = threading.RLock()
 
 
 def seconds(value: float, option: str = "--timeout") -> float:
@@ -287,23 +302,35 @@ class OverBudget(OutOfTime):
         super().__init__("the computation took longer than the time budget", hint="raise it with --timeout SECONDS")
 
 
+class OverMemory(MemoryError):
+    """A thread's computation took the process's resident memory past its budget: raised into it by
+    its watcher, and answered as any MemoryError (the caller's OutOfMemory)."""
+
+
 class _Watch:
-    """The deadlines of one thread other than the main one, and the thread that enforces them.
+    """The budgets of one thread other than the main one, and the thread that enforces them.
 
     As the signal handler does for the main thread: while a deadline on the thread's stack has
     expired (by the thread's own CPU clock), `OverBudget` is raised into the thread (CPython's
     PyThreadState_SetAsyncExc, which lands at its next bytecode), and raised again every POLL
     until that deadline is left, in case library code swallowed it; never while the thread runs
     this module's own code.  Leaving a deadline takes back a raise that has not landed yet, under
-    the same lock as the raise, so it can land only inside a deadline that has expired."""
+    the same lock as the raise, so it can land only inside a deadline that has expired.
 
-    POLL = 0.02  # seconds between two readings of the thread's clock
+    Memory likewise: while the process's resident memory is above a ceiling the thread set
+    (`cap`), `OverMemory` is raised into it, until the ceiling is taken off (`uncap`).  Memory is
+    read every POLL, so a computation may go past its ceiling by what it allocates in one POLL
+    (or in one call into C, such as one numpy operation), and the watcher answers any growth of
+    the process, this thread's or not: the computations of a process take turns (ENGINE)."""
+
+    POLL = 0.02  # seconds between two readings of the thread's clock and the process's memory
 
     def __init__(self, target: int) -> None:
         self.target = target
         self.clock = _thread_clock(target)
         self.lock = threading.Lock()
         self.stack: list[tuple[float, Callable[[], BaseException]]] = []
+        self.ceilings: list[int] = []  # bytes of resident memory
         self.stopped = threading.Event()
 
     @classmethod
@@ -330,22 +357,51 @@ class _Watch:
             now = self.clock()
             if entry in self.stack:
                 self.stack.remove(entry)
-            if not any(end <= now for end, _ in self.stack):
-                _async_raise(self.target, None)  # a raise that has not landed: taken back
-            if not self.stack:
-                self.stopped.set()
-                with _WATCHES_LOCK:
-                    _WATCHES.pop(self.target, None)
+            self._settle()
         return entry[0] <= now
+
+    def cap(self, ceiling: int) -> None:
+        """Raise OverMemory into the thread while the process holds more than `ceiling` bytes."""
+        with self.lock:
+            self.ceilings.append(ceiling)
+
+    def uncap(self, ceiling: int) -> None:
+        with self.lock:
+            if ceiling in self.ceilings:
+                self.ceilings.remove(ceiling)
+            self._settle()
+
+    def _settle(self) -> None:
+        """After a budget was left (under the lock): a raise not yet landed is taken back unless
+        another budget is still spent, and the watcher stops with the last budget."""
+        if self._due() is None:
+            _async_raise(self.target, None)
+        if not self.stack and not self.ceilings:
+            self.stopped.set()
+            with _WATCHES_LOCK:
+                if _WATCHES.get(self.target) is self:
+                    del _WATCHES[self.target]
+
+    def _due(self) -> type[BaseException] | None:
+        """What to raise into the thread now: OverBudget, OverMemory, or nothing."""
+        if self.stack:
+            now = self.clock()
+            if any(end <= now for end, _ in self.stack):
+                return OverBudget
+        if self.ceilings:
+            resident = _resident()
+            if resident is not None and resident > min(self.ceilings):
+                return OverMemory
+        return None
 
     def run(self) -> None:
         while not self.stopped.wait(self.POLL):
             with self.lock:
                 if self.stopped.is_set():
                     return
-                now = self.clock()
-                if any(end <= now for end, _ in self.stack) and not self._in_budget_code():
-                    _async_raise(self.target, OverBudget)
+                due = self._due()
+                if due is not None and not self._in_budget_code():
+                    _async_raise(self.target, due)
 
     def _in_budget_code(self) -> bool:
         frame = sys._current_frames().get(self.target)
@@ -353,11 +409,12 @@ class _Watch:
 
 
 def _quiet_threads(previous: Callable[[Any], object]) -> Callable[[Any], object]:
-    """An unraisable hook that drops an OverBudget landing where Python ignores exceptions (a
-    finalizer, a gc callback): the watcher raises it again shortly, as _quiet does for the signal."""
+    """An unraisable hook that drops an OverBudget (or OverMemory) landing where Python ignores
+    exceptions (a finalizer, a gc callback): the watcher raises it again shortly, as _quiet does for
+    the signal."""
 
     def hook(info: Any) -> object:
-        if isinstance(info.exc_value, OverBudget):
+        if isinstance(info.exc_value, (OverBudget, OverMemory)):
             return None
         return previous(info)
 
@@ -376,6 +433,32 @@ def _thread_clock(ident: int) -> Callable[[], float]:
     except (AttributeError, OSError):
         return time.monotonic
     return lambda: time.clock_gettime(clock)
+
+
+def _resident() -> int | None:
+    """The process's resident memory in bytes (Linux), or None where it cannot be read."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            pages = int(statm.read().split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return pages * _PAGE
+
+
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+NEAR_CAP = 8 * MIB  # an address space this close to its cap has met it (the last request was refused)
+
+
+def _peak() -> int | None:
+    """The largest address space the process has had (Linux's VmPeak), in bytes; None where unknown."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmPeak:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
 
 
 def _async_raise(thread: int, error: type[BaseException] | None) -> None:
@@ -447,3 +530,61 @@ class memory:  # noqa: N801 - used as a function: with memory(limit): ...
             import resource
 
             resource.setrlimit(resource.RLIMIT_AS, self.previous)
+
+
+class within:  # noqa: N801 - used as a function: with within(seconds, size, error): ...
+    """Run the block within both budgets, in whichever thread it runs: at most `seconds` of CPU
+    time (then error() is raised inside it, as :class:`deadline` does) and at most `size` bytes
+    of memory above what the process holds as the block begins (then MemoryError).  None, for
+    either, is no such budget.
+
+    In the main thread, as the command line has always done: the profiling timer, and the address
+    space capped at :func:`above_current`.  In another thread (a Dask worker's, a caller's of the
+    Python API), by the thread's watcher: its own CPU clock, and the process's resident memory
+    against what it was plus `size` (no cap on the address space: it is the whole process's).
+
+    CPython 3.11 does not always say MemoryError when the cap refuses it memory: a frame that
+    finds no room on its stack ends in SystemError('error return without exception set').  Such a
+    SystemError, from a block whose address space grew to its cap, is the MemoryError it stands for."""
+
+    def __init__(self, seconds: float | None, size: int | None, error: Callable[[], BaseException]) -> None:
+        self.size = size
+        self.deadline = deadline(seconds, error)
+        self.cap: memory | None = None
+        self.watch: _Watch | None = None
+        self.ceiling = 0
+
+    def __enter__(self) -> None:
+        if self.size is not None:
+            if threading.current_thread() is threading.main_thread():
+                self.cap = memory(above_current(self.size))
+                self.cap.__enter__()
+            else:
+                resident = _resident()
+                if resident is not None:
+                    self.watch, self.ceiling = _Watch.of_this_thread(), resident + self.size
+                    self.watch.cap(self.ceiling)
+        try:
+            self.deadline.__enter__()
+        except BaseException:
+            self._release()
+            raise
+
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        try:
+            self.deadline.__exit__(kind, *exc)
+        finally:
+            capped = self.cap.limit if self.cap is not None and self.cap.previous is not None else None
+            self._release()
+        if capped is not None and kind is not None and issubclass(kind, SystemError):
+            peak = _peak()
+            if peak is not None and peak >= capped - NEAR_CAP:
+                raise MemoryError from None
+
+    def _release(self) -> None:
+        if self.watch is not None:
+            self.watch.uncap(self.ceiling)
+            self.watch = None
+        if self.cap is not None:
+            self.cap.__exit__(None, None, None)
+            self.cap = None

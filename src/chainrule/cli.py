@@ -27,7 +27,7 @@ import typer
 import typer.core
 
 from chainrule import __version__, startup
-from chainrule.budget import DEFAULT_MEMORY_TEXT
+from chainrule.budget import DEFAULT_MEMORY_TEXT, DEFAULT_SECONDS
 from chainrule.errors import ChainruleError, InputError, Interrupted, OutOfMemory, UsageError, quoted
 
 if TYPE_CHECKING:
@@ -391,7 +391,7 @@ def _budgets(timeout: float, memory: str) -> Iterator[None]:
     from chainrule import budget
 
     seconds, limit = budget.seconds(timeout), budget.memory_size(memory)
-    with budget.memory(budget.above_current(limit)), budget.deadline(seconds, _timeout_error):
+    with budget.within(seconds, limit, _timeout_error):
         yield
 
 
@@ -529,7 +529,7 @@ def diff(
     latex_document: LatexDocument = False,
     format_: FormatOption = None,
     granularity: GranularityOption = Granularity.functions,
-    timeout: Timeout = 5.0,
+    timeout: Timeout = DEFAULT_SECONDS,
     memory: Memory = DEFAULT_MEMORY_TEXT,
     view: Annotated[
         View | None,
@@ -611,7 +611,7 @@ def grad(
     latex_document: LatexDocument = False,
     format_: FormatOption = None,
     granularity: GranularityOption = Granularity.functions,
-    timeout: Timeout = 5.0,
+    timeout: Timeout = DEFAULT_SECONDS,
     memory: Memory = DEFAULT_MEMORY_TEXT,
     full: Annotated[
         bool,
@@ -664,7 +664,7 @@ def check(
     json_: Json = False,
     latex_document: LatexDocument = False,
     format_: FormatOption = None,
-    timeout: Timeout = 5.0,
+    timeout: Timeout = DEFAULT_SECONDS,
     memory: Memory = DEFAULT_MEMORY_TEXT,
 ) -> None:
     """Grade a hand-derived derivative, and name the chain-rule mistake if it is wrong.
@@ -696,7 +696,7 @@ def batch(
     wrt: Annotated[str | None, typer.Option("--wrt", help="The variable for plain lines.")] = None,
     timeout: Annotated[
         float, typer.Option("--timeout", help="Seconds of CPU time for each line (above 0, at most 3600).")
-    ] = 5.0,
+    ] = DEFAULT_SECONDS,
     memory: Memory = DEFAULT_MEMORY_TEXT,
     jobs: Annotated[
         int | None,
@@ -829,7 +829,7 @@ def graph(
         typer.Option("--format", help="mermaid (renders in GitHub Markdown), dot (Graphviz) or json."),
     ] = "mermaid",
     granularity: GranularityOption = Granularity.functions,
-    timeout: Timeout = 5.0,
+    timeout: Timeout = DEFAULT_SECONDS,
     memory: Memory = DEFAULT_MEMORY_TEXT,
     shape: ShapeOption = None,
     seed: SeedOption = None,
