@@ -68,6 +68,7 @@ VIEWS: dict[str, dict[str, str]] = {
         "json": "tensor_views:render_json",
         "latex": "tensor_views:render_latex",
         "latex-document": "tensor_views:render_latex_document",
+        "html": "html_view:grad_page",  # the same page as on numbers
         "markdown": "tensor_views:render_markdown",
         "mermaid": "tensor_views:mermaid",
         "dot": "tensor_views:dot",
