@@ -245,6 +245,10 @@ maybe_point: st.SearchStrategy[list[str]] = st.one_of(st.just([]), st.sampled_fr
 output: st.SearchStrategy[list[str]] = st.sampled_from(
     [[], ["--json"], ["--explain"], ["--explain", "--json"]] + [["--format", f] for f in FORMATS]
 )
+GRAPHS = ["mermaid", "dot"]  # grad writes these too, on numbers and on tensors
+every_output: st.SearchStrategy[list[str]] = st.sampled_from(
+    [[], ["--json"], ["--explain"], ["--explain", "--json"]] + [["--format", f] for f in [*FORMATS, *GRAPHS]]
+)
 check_output: st.SearchStrategy[list[str]] = st.sampled_from([[], ["--json"]] + [["--format", f] for f in FORMATS])
 
 
@@ -269,11 +273,12 @@ diff_options = joined(
     flag(st.booleans(), "--granularity", "ops"),
 )
 grad_options = joined(
-    output,
+    every_output,
     maybe_point,
     optional("--wrt", ["x", "x,y", "a,b,w", "c"]),
     flag(st.booleans(), "--granularity", "ops"),
     flag(st.booleans(), "--full"),
+    flag(st.booleans(), "--view", "sensitivity"),
 )
 graph_options = joined(
     optional("--format", ["mermaid", "dot"]), maybe_point, flag(st.booleans(), "--granularity", "ops")
@@ -306,7 +311,8 @@ def tensor_options(draw: st.DrawFn, program: str) -> list[str]:
     values = ["--shape" if by_shape else "--at", ",".join(pairs) or "W=2"]
     seed = optional("--seed", ["0", "1", "-3"]) if by_shape else st.just([])
     wrt = optional("--wrt", [*used[:1], ",".join(used[:2]), "q"] if used else ["q"])
-    return [*values, *draw(joined(output, seed, wrt, flag(st.booleans(), "--full")))]
+    sensitivity = flag(st.booleans(), "--view", "sensitivity")
+    return [*values, *draw(joined(every_output, seed, wrt, flag(st.booleans(), "--full"), sensitivity))]
 
 
 # Every option of every command, to mix freely: unsupported pairs may exit 2.
@@ -494,6 +500,40 @@ def test_no_command_and_flag_combination_ever_crashes(
 )
 def test_every_output_flag_combination_keeps_the_json_promise(command: list[str], shortcut: str, fmt: str) -> None:
     invoke([*command, shortcut, "--format", fmt, "--timeout", TIMEOUT])
+
+
+TENSOR_PROGRAMS = [
+    ["z = W @ x + b; h = tanh(z); L = sum(h^2)", "--shape", "W=3x2,x=2,b=3", "--seed", "0"],
+    ["h = relu(W @ x); L = mean(h)", "--shape", "W=8x5,x=5"],  # summarised: more entries than a table shows
+    ["p = softmax(W @ x); L = cross_entropy(W @ x, 1)", "--at", "W=[[1, 2], [3, 4]],x=[0.5, -1]"],
+    ["L = sum(x^2)", "--at", "x=[0, 0]"],  # every adjoint 0: the sensitivity's factors are 0
+]
+TENSOR_FLAGS = [[], ["--full"], ["--view", "sensitivity"], ["--json"], ["--explain"], ["--latex-document"]]
+
+
+@pytest.mark.parametrize("fmt", [*FORMATS, *GRAPHS, "csv"])
+@pytest.mark.parametrize("extra", TENSOR_FLAGS, ids=[" ".join(f) or "plain" for f in TENSOR_FLAGS])
+@pytest.mark.parametrize("program", TENSOR_PROGRAMS, ids=[p[0][:24] for p in TENSOR_PROGRAMS])
+def test_every_format_and_flag_on_a_tensor_program_works_or_names_the_formats(
+    program: list[str], extra: list[str], fmt: str
+) -> None:
+    """A valid tensor program in every format with every flag: it is written (strict JSON for
+    json), or it is a usage error naming what was asked for or the formats that exist."""
+    for command in ("grad", "graph"):
+        flags = extra if command == "grad" else []
+        result = invoke([command, *program, *flags, "--format", fmt, "--timeout", TIMEOUT])
+        where = describe([command, *program, *flags, "--format", fmt], result)
+        if result.exit_code == 0:
+            assert result.stdout.strip(), where
+            continue
+        assert result.exit_code == 2, where
+        assert (
+            f"has no '{fmt}' format" in result.stderr
+            or "choose one format" in result.stderr
+            or ("--latex-document" in result.stderr)
+        ), where
+        if "has no" in result.stderr:
+            assert "writes: " in result.stderr, where
 
 
 # ---------------------------------------------------------------------------

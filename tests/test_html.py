@@ -152,3 +152,85 @@ def test_the_screenshot_in_docs_shows_what_the_page_shows_today(browser: Any, tm
         assert number(page, f'[data-cell-adjoint="{name}"]') == value
     for name, value in shown["values"].items():
         assert number(page, f'[data-cell-value="{name}"]') == value
+
+
+TENSOR = ("grad", "z = W @ x + b; h = tanh(z); L = sum(h^2)", "--shape", "W=3x2,x=2,b=3", "--seed", "0")
+
+
+def numbers(text: str) -> Any:
+    """The numbers a cell shows (a tensor in the text view's notation), in reading order."""
+    import re
+
+    import numpy as np
+
+    return np.array([float(n) for n in re.findall(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?", text.replace("−", "-"))])
+
+
+def tensor_oracle(doc: dict[str, Any]) -> dict[str, Any]:
+    """∂L/∂W, ∂L/∂x, ∂L/∂b of sum(tanh(W x + b)²) by autograd, at the values the document drew."""
+    import autograd.numpy as anp
+    import numpy as np
+    from autograd import grad
+
+    point = {v: np.array(d["value"], dtype=float) for v, d in doc["variables"].items()}
+
+    def loss(w: Any, x: Any, b: Any) -> Any:
+        return anp.sum(anp.tanh(anp.dot(w, x) + b) ** 2)
+
+    args = (point["W"], point["x"], point["b"])
+    return {name: grad(loss, k)(*args) for k, name in enumerate(("W", "x", "b"))}
+
+
+def test_a_tensor_program_has_the_same_lesson_page(browser: Any, tmp_path: Path) -> None:
+    import numpy as np
+
+    doc = json.loads(run(*TENSOR, "--json"))
+    path = tmp_path / "page.html"
+    path.write_text(run(*TENSOR, "--format", "html"), encoding="utf-8")
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.goto(path.as_uri())
+    layers = [n for n in doc["nodes"] if n["rule"] != "variable"]
+    total = len(layers) + len(doc["backward"])
+    assert page.inner_text("#step-counter") == f"step 0 of {total}"
+    for k, node in enumerate(layers, start=1):  # forward: each value, with its shape
+        page.click("#next")
+        text = page.inner_text("#step-text")
+        assert text.startswith(f"Forward step {k} of {len(layers)}: {node['name']} = ")
+        shape = "×".join(map(str, node["shape"])) or "scalar"
+        assert text.endswith(f"({shape})"), text
+        shown = numbers(page.inner_text(f'[data-cell-value="{node["name"]}"]'))
+        assert np.allclose(shown, np.ravel(node["value"]), rtol=1e-3, atol=1e-12)
+    for k, step in enumerate(doc["backward"], start=1):  # backward: each vector–Jacobian product
+        page.keyboard.press("ArrowRight")
+        text = page.inner_text("#step-text")
+        assert text.startswith(f"Backward step {k} of {len(doc['backward'])}: ∂L/∂{step['input']} += {step['rule']}")
+        edge = page.locator(f'#graph .edge.current[data-from="{step["input"]}"][data-to="{step["node"]}"]')
+        assert edge.count() == 1
+    assert "∂L/∂W += ∂L/∂u1·xᵀ" in page.inner_text("#layers")  # the local rule of the matrix product
+    oracle = tensor_oracle(doc)
+    for name, expected in oracle.items():  # the adjoints the page ends on, and the gradient it states
+        assert np.allclose(numbers(page.inner_text(f'[data-cell-adjoint="{name}"]')), expected.ravel(), rtol=1e-3)
+        stated = json.loads(page.get_attribute(f'[data-gradient="{name}"]', "data-value"))
+        assert np.allclose(stated, expected, rtol=1e-12, atol=1e-15)
+    assert page.is_disabled("#next")
+    page.keyboard.press("Home")
+    assert page.inner_text('[data-cell-adjoint="W"]') == "?"
+    assert problems == []
+
+
+def test_a_large_tensor_is_summarised_on_the_page(browser: Any, tmp_path: Path) -> None:
+    import numpy as np
+
+    args = ("grad", "h = relu(W @ x); L = sum(h)", "--shape", "W=8x5,x=5", "--seed", "3")
+    doc = json.loads(run(*args, "--json"))
+    page = open_page(browser, tmp_path, *args)
+    while not page.is_disabled("#next"):
+        page.click("#next")
+    w = np.array(doc["gradient"]["W"]["value"])
+    shown = page.inner_text('[data-cell-adjoint="W"]')
+    assert shown.startswith("8×5: min ")  # 40 entries: by their range, mean and norm, as the text view
+    low, high, mean, norm = numbers(shown.split(":", 1)[1])
+    assert np.allclose([low, high, mean, norm], [w.min(), w.max(), w.mean(), np.linalg.norm(w)], rtol=5e-3, atol=1e-9)

@@ -54,6 +54,7 @@ TENSORS = [
     ("z = W @ x + b; p = softmax(z); L = -log(p[2])", "W=3x2,x=2,b=3"),
     ("e = E[3]; z = W @ e; L = cross_entropy(z, 1)", "E=10x4,W=5x4"),
     ("L = sum(W^2) + A[1, 0]", "W=2x11,A=2x2"),
+    ("z = W @ x + b; h = tanh(z); L = sum(h^2)", "W=3x2,x=2,b=3"),
 ]
 
 

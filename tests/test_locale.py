@@ -164,10 +164,12 @@ def results() -> dict[str, Any]:
     )
     return {
         "grad tensor": t,
+        "grad tensor --view sensitivity": t,
         "graph tensor": t,
         "diff": differentiate("sigmoid(sqrt(x)^2) + pi*x", at="1"),
         "diff --view sensitivity": differentiate("sin(sqrt(x))^2", at="1"),
         "grad": g,
+        "grad --view sensitivity": g,
         "graph": g,
         "check": grade("sigmoid(x)^2", "2sigmoid(x)"),
     }

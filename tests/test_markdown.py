@@ -55,6 +55,8 @@ CHECKS = [
 TENSORS = [
     ("h = |W @ x_1|; L = sum(h * b_2)", "W=2x2,x_1=2,b_2=2"),
     ("L = sum(|W @ x - b|)", "W=2x3,x=3,b=2"),
+    ("z = W @ x + b; h = tanh(z); L = sum(h^2)", "W=3x2,x=2,b=3"),
+    ("h = relu(W1 @ x + b1); yhat = W2 @ h + b2; L = sum((yhat - y)^2)", "W1=8x4,b1=8,W2=1x8,b2=1,x=4,y=1"),
 ]
 BARE_PIPE = re.compile(r"(?<!\\)\|")
 

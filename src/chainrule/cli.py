@@ -621,6 +621,10 @@ def grad(
     ] = False,
     shape: ShapeOption = None,
     seed: SeedOption = None,
+    view: Annotated[
+        View | None,
+        typer.Option("--view", help="sensitivity: only how each layer scales the adjoint on its way back."),
+    ] = None,
 ) -> None:
     """Backpropagation on the computational graph: forward pass, backward pass, gradient.
 
@@ -641,13 +645,14 @@ def grad(
         _arrays_first(source, at, shape)
         with _budgets(timeout, memory):
             program = parse_program(source)
+            suffix = " --view sensitivity" if view is View.sensitivity else ""
             if tensor.wanted(program, at, shape):
-                render = _renderer("grad tensor", chosen, full)
+                render = _renderer("grad tensor" + suffix, chosen, full)
                 found = tensor.gradient(program, at=at, wrt=wrt, shape=shape, seed=seed)
                 return render(found), EXIT_OK if found.agrees else EXIT_DISAGREES
             if seed is not None:
                 raise UsageError("--seed draws the values of --shape: give the shapes too, as in --shape W=8x4")
-            render = _renderer("grad", chosen, full)
+            render = _renderer("grad" + suffix, chosen, full)
             result = gradient(source, at=at, wrt=wrt, granularity=granularity.value, program=program)
             text = render(result)
         wrong = any(c.agrees is False for c in result.checks.values())

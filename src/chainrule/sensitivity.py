@@ -3,12 +3,19 @@
 A wiggle of the variable is multiplied by each layer's local factor in turn.
 When the factors are small (sigmoid′ ≤ 0.25) the running product shrinks
 geometrically and the gradient vanishes; when they are large it explodes.
+
+The same view runs backwards for ``grad`` (:func:`backward`), on a scalar graph and on a tensor
+program alike: from the output down to a variable, each layer receives the adjoint ∂L/∂layer and
+passes on ∂L/∂layer through its local rule; its factor is ‖what it passes on‖ / ‖∂L/∂layer‖ (for a
+number, |local derivative|), and the running product is the size of what it passes on.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from chainrule.engine import Path
 from chainrule.steps import Evaluation
@@ -24,6 +31,7 @@ class Step:
     factor: float
     running_product: float  # in doubles: 0.0 or ±inf once it leaves their range
     running_log10: float | None  # log10 of its size, exact at any depth; None once a factor is 0
+    adjoint: float | None = None  # backward: ‖∂L/∂layer‖, the adjoint the layer receives
 
 
 @dataclass(frozen=True)
@@ -32,6 +40,8 @@ class Sensitivity:
     trend: str | None  # "vanishing", "exploding" or None
     responsible: tuple[str, ...]  # the layers whose factors drive the trend
     mean_factor: float  # the geometric mean of |factor|
+    backward: bool = False  # from the output to `variable` (grad), not from the variable to the output
+    variable: str = ""  # backward: the variable the adjoint is followed down to
 
 
 def sensitivity(ev: Evaluation, paths: tuple[Path, ...] | None) -> Sensitivity | None:
@@ -53,6 +63,11 @@ def sensitivity(ev: Evaluation, paths: tuple[Path, ...] | None) -> Sensitivity |
         log10 = None if log10 is None or size is None else log10 + size
         steps.append(Step(layer.name, factor, running, log10))
         sizes.append(size)
+    return _trend(steps, sizes)
+
+
+def _trend(steps: list[Step], sizes: list[float | None], variable: str = "") -> Sensitivity | None:
+    """The view of the steps, with its trend: the factors' geometric mean, and the layers that drive it."""
     if not steps:
         return None
     zero = any(size is None for size in sizes)
@@ -65,7 +80,61 @@ def sensitivity(ev: Evaluation, paths: tuple[Path, ...] | None) -> Sensitivity |
     elif len(steps) >= 3 and mean >= EXPLODING:
         trend = "exploding"
         responsible = tuple(s.layer for s in steps if abs(s.factor) > 1)
-    return Sensitivity(tuple(steps), trend, responsible, mean)
+    return Sensitivity(tuple(steps), trend, responsible, mean, backward=bool(variable), variable=variable)
+
+
+Send = tuple[int, int, float]  # one backward step: (node, operand, ‖what the node sends the operand‖)
+
+
+def backward(
+    names: Mapping[int, str], root: int, adjoints: Mapping[int, float], sends: Iterable[Send]
+) -> Sensitivity | None:
+    """The backward view of one pass of either engine: from the output, through each node's deepest
+    operand (the one with the most layers below it; the first on a tie), down to a variable.
+
+    `sends` are the backward steps in the order of the sweep (a node's steps before its operands'),
+    `adjoints[n]` is ‖∂L/∂n‖."""
+    out: dict[int, list[tuple[int, float]]] = {}
+    for node, operand, sent_size in sends:
+        out.setdefault(node, []).append((operand, sent_size))
+    depth: dict[int, int] = {}
+    for node in reversed(list(out)):  # operands before the nodes that use them
+        depth[node] = 1 + max(depth.get(a, 0) for a, _ in out[node])
+    steps: list[Step] = []
+    sizes: list[float | None] = []
+    n = root
+    while n in out:
+        operand, sent = max(out[n], key=lambda item: depth.get(item[0], 0))  # max keeps the first on a tie
+        incoming = adjoints.get(n, 0.0)
+        factor = sent / incoming if incoming and math.isfinite(incoming) else 0.0
+        log10 = None if sent == 0 or not math.isfinite(sent) else math.log10(sent)
+        sizes.append(_log10(factor, None))
+        steps.append(Step(names[n], factor, sent, log10, adjoint=incoming))
+        n = operand
+    return _trend(steps, sizes, names.get(n, "")) if steps else None
+
+
+def of_gradient(result: Any) -> Sensitivity | None:
+    """The backward view of grad's result: a scalar graph (:class:`~chainrule.backprop.Gradient`)
+    or a tensor program (:class:`~chainrule.tensor.TensorGradient`); None without a point."""
+    from chainrule.tensor import TensorGradient
+
+    if isinstance(result, TensorGradient):
+        import numpy as np
+
+        t, run = result.tensors, result.run
+        norms = {i: float(np.linalg.norm(a)) for i, a in run.adjoints.items()}
+        sends = [(s.node, s.operand, float(np.linalg.norm(s.contribution))) for s in run.steps if s.operand in t.names]
+        return backward(t.names, t.root, norms, sends)
+    at = result.evaluation.at
+    if at is None:
+        return None
+    graph = result.graph
+    names = graph.names
+    adjoints = {i: abs(v) for i, v in at.adjoints.items()}
+    sends = [(s.node, s.input, abs(s.contribution)) for s in at.steps]
+    root = at.steps[0].node if at.steps else -1
+    return backward(names, root, adjoints, sends)
 
 
 def _log10(factor: float, beyond: Wide | None) -> float | None:
@@ -89,6 +158,14 @@ def remark(view: Sensitivity, variable: str, output: str) -> str | None:
     names = ", ".join(view.responsible[:8]) + (" …" if len(view.responsible) > 8 else "")
     last = running(view.steps[-1])
     final = f"{abs(last):.3g}" if isinstance(last, float) else text(Wide(abs(last.mantissa), last.exponent), 3)
+    if view.backward:
+        grows = "shrinks" if view.trend == "vanishing" else "grows"
+        than = "less" if view.trend == "vanishing" else "more"
+        return (
+            f"{view.trend.capitalize()} gradient: the factors average {view.mean_factor:.3g} in size, so the "
+            f"adjoint {grows} geometrically from 1 at {output} to {final} by the time it reaches {view.variable}. "
+            f"The layers responsible ({names}) each multiply it by {than} than 1."
+        )
     if view.trend == "vanishing":
         return (
             f"Vanishing gradient: the factors average {view.mean_factor:.3g} in size, so a wiggle of {variable} "

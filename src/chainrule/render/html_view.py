@@ -7,25 +7,28 @@ forward pass, node by node, then the backward pass, edge by edge, each step show
 upstream × local = contribution and the adjoint it updates.  The numbers the page shows
 are the result's, carried in the page as JSON: the page computes nothing.
 
+One page for both engines: a scalar graph and a tensor program are two inputs of the same
+builder, through their :class:`~chainrule.render.lesson.Lesson`.  On tensors a node shows its
+shape and a backward step its vector–Jacobian product (∂L/∂W += ∂L/∂z·xᵀ), and the values are
+the text view's (a small tensor in full, a larger one by its range, mean and norm).
+
 For print, the controls are hidden and the tables of every step are shown.
 """
 
 from __future__ import annotations
 
-import html
 import json
-import math
 from typing import Any
 
 from chainrule import printing
 from chainrule.backprop import Gradient
 from chainrule.derive import Derivation
-from chainrule.errors import visible
 from chainrule.grade import Grade
-from chainrule.printing import form, pretty
+from chainrule.render import lesson as lessons
 from chainrule.render.common import exact, function_text, num, where
-from chainrule.wide import Wide
-from chainrule.wide import text as wide
+from chainrule.render.lesson import Lesson, cell, escape_lines
+from chainrule.render.lesson import escape as _esc
+from chainrule.tensor import TensorGradient
 
 GRAPH_NODES = 60  # beyond this many nodes the page leaves out the drawing (the tables stay)
 NODE_WIDTH, NODE_HEIGHT, GAP_X, GAP_Y = 150, 64, 40, 22
@@ -36,67 +39,9 @@ def mathml(expr: Any) -> str:
     return f'<math display="inline">{printing.mathml(expr)}</math>'
 
 
-def _esc(text: str) -> str:
-    """Text for the page: HTML's special characters escaped, and control characters shown as escapes."""
-    return html.escape(visible(text), quote=True)
-
-
-# --------------------------------------------------------------------------- the lesson's data
-
-
-def lesson(e: Gradient | Derivation) -> dict[str, Any]:
+def lesson(e: Gradient | Derivation | TensorGradient) -> dict[str, Any]:
     """Nodes, edges, and the steps of the forward and the backward pass, as the page shows them."""
-    graph = e.graph
-    at = e.evaluation.at
-    point = e.point or {}
-    nodes: list[dict[str, Any]] = []
-    for v in graph.variables:
-        if graph.uses(v):
-            nodes.append({"name": v, "kind": "variable", "formula": v, "value": point.get(v)})
-    edges: list[dict[str, Any]] = []
-    forward: list[dict[str, Any]] = []
-    for layer in e.layers:
-        formula = form(graph.dag, layer.ops, graph.names, "pretty")
-        value = _number(layer.value, layer.value_beyond)
-        nodes.append({"name": layer.name, "kind": "layer", "formula": formula, "value": value})
-        forward.append({"node": layer.name, "formula": formula, "value": value, "text": _text(value)})
-        for k, local in enumerate(layer.locals):
-            edges.append(
-                {
-                    "from": local.wrt,
-                    "to": layer.name,
-                    "local": f"∂{layer.name}/∂{local.wrt} = {pretty(local.expression)}",
-                    "value": _number(local.value, local.value_beyond),
-                    "slot": k,
-                }
-            )
-    backward: list[dict[str, Any]] = []
-    if at is not None:
-        for step in at.steps:
-            node, source = graph.names[step.node], graph.names[step.input]
-            backward.append(
-                {
-                    "node": node,
-                    "input": source,
-                    "upstream": _number(step.upstream),
-                    "local": _number(step.local),
-                    "contribution": _number(step.contribution),
-                    "adjoint": _number(step.accumulated),
-                }
-            )
-    return {"output": e.output, "nodes": nodes, "edges": edges, "forward": forward, "backward": backward}
-
-
-def _number(value: float | None, beyond: Wide | None = None) -> float | str | None:
-    """A value for the page's data, which is strict JSON: the double, the text of a value beyond
-    the range of doubles (1.233935551e4294), or None where there is neither."""
-    if beyond is not None:
-        return wide(beyond)
-    return value if value is not None and math.isfinite(value) else None
-
-
-def _text(value: float | str | None) -> str:
-    return value if isinstance(value, str) else exact(value)
+    return lessons.of(e).data
 
 
 # --------------------------------------------------------------------------- the drawing
@@ -187,6 +132,8 @@ h1 { font-size: 1.5rem; } h2 { font-size: 1.2rem; margin-top: 2rem; }
 table { border-collapse: collapse; margin: 0.5rem 0; }
 th, td { border-bottom: 1px solid #8c8c8c; padding: 0.25rem 0.75rem; text-align: left; vertical-align: top; }
 td.number { text-align: right; font-variant-numeric: tabular-nums; }
+td.array, span.array { white-space: pre; font-variant-numeric: tabular-nums; }
+span.array { display: inline-block; vertical-align: top; }
 .controls { display: flex; gap: 0.5rem; align-items: center; flex-wrap: wrap; margin: 1rem 0; }
 button { font: inherit; padding: 0.4rem 0.9rem; border: 2px solid #1f4e99; border-radius: 6px;
          background: #1f4e99; color: #ffffff; cursor: pointer; }
@@ -226,6 +173,9 @@ _SCRIPT = """
   const reset = document.getElementById('reset');
   const fmt = (v) => (v === null || v === undefined) ? '?' : typeof v === 'string' ? v  // beyond doubles
     : Number(v).toPrecision(6).replace(/\\.?0+$/, '').replace(/\\.?0+e/, 'e');
+  const brief = (v) => {  // a node of the drawing: a tensor's first entries; a number whole
+    const s = fmt(v).replace(/\\s+/g, ' ');
+    return /^\\[|: /.test(s) && s.length > 15 ? s.slice(0, 14) + '\\u2026' : s; };
   function nodeOf(name) { return document.querySelector('#graph [data-node="' + CSS.escape(name) + '"]'); }
   function setCell(kind, name, value) {
     document.querySelectorAll('[data-cell-' + kind + '="' + CSS.escape(name) + '"]').forEach((el) => {
@@ -235,8 +185,8 @@ _SCRIPT = """
     const g = nodeOf(name);
     if (g) {
       const t = g.querySelector('.' + kind);
-      if (kind === 'value') t.textContent = 'value ' + (value === null ? '?' : fmt(value));
-      else t.textContent = '\\u2202' + data.output + '/\\u2202' + name + ' ' + (value === null ? '?' : fmt(value));
+      if (kind === 'value') t.textContent = 'value ' + (value === null ? '?' : brief(value));
+      else t.textContent = '\\u2202' + data.output + '/\\u2202' + name + ' ' + (value === null ? '?' : brief(value));
     }
   }
   function render() {
@@ -262,13 +212,17 @@ _SCRIPT = """
       const s = current.step;
       if (current.kind === 'forward') {
         say = 'Forward step ' + index + ' of ' + data.forward.length + ': ' + s.node + ' = ' + s.formula +
-          ' = ' + fmt(s.value);
+          ' = ' + fmt(s.value) + (s.shape ? ' (' + s.shape + ')' : '');
         const g = nodeOf(s.node); if (g) g.classList.add('current');
       } else {
         const k = index - data.forward.length;
-        say = 'Backward step ' + k + ' of ' + data.backward.length + ': \\u2202' + data.output + '/\\u2202' + s.input +
-          ' += upstream \\u00d7 local = ' + fmt(s.upstream) + ' \\u00d7 ' + fmt(s.local) + ' = ' + fmt(s.contribution) +
-          '; the adjoint of ' + s.input + ' is now ' + fmt(s.adjoint);
+        const head = 'Backward step ' + k + ' of ' + data.backward.length + ': ';
+        say = s.rule !== undefined  // a vector-Jacobian product, on tensors
+          ? head + s.rule + ' = ' + fmt(s.contribution) + ' (' + s.shape + '); the adjoint of ' + s.input +
+            ' is now ' + fmt(s.adjoint)
+          : head + '\\u2202' + data.output + '/\\u2202' + s.input + ' += upstream \\u00d7 local = ' + fmt(s.upstream) +
+            ' \\u00d7 ' + fmt(s.local) + ' = ' + fmt(s.contribution) + '; the adjoint of ' + s.input + ' is now ' +
+            fmt(s.adjoint);
         document.querySelectorAll('#graph .edge').forEach((el) => {
           if (el.dataset.from === s.input && el.dataset.to === s.node) el.classList.add('current');
         });
@@ -327,60 +281,65 @@ def _stepper(data: dict[str, Any]) -> str:
     )
 
 
-def _nodes_table(data: dict[str, Any], e: Gradient | Derivation) -> str:
+def _nodes_table(lesson: Lesson) -> str:
+    data = lesson.data
+    kind = "array" if lesson.shaped else "number"
     rows = []
-    formulas = {layer.name: built.expression for layer, built in zip(e.layers, e.graph.layers, strict=True)}
     for n in data["nodes"]:
-        shown = mathml(formulas[n["name"]]) if n["name"] in formulas else _esc(n["formula"])
+        shown = lesson.operations.get(n["name"], _esc(n["formula"]))
+        shape = f"<td>{_esc(n['shape'])}</td>" if lesson.shaped else ""
         rows.append(
-            f'<tr><th scope="row">{_esc(n["name"])}</th><td>{shown}</td>'
-            f'<td class="number" data-cell-value="{_esc(n["name"])}">?</td>'
-            f'<td class="number" data-cell-adjoint="{_esc(n["name"])}">?</td></tr>'
+            f'<tr><th scope="row">{_esc(n["name"])}</th><td>{shown}</td>{shape}'
+            f'<td class="{kind}" data-cell-value="{_esc(n["name"])}">?</td>'
+            f'<td class="{kind}" data-cell-adjoint="{_esc(n["name"])}">?</td></tr>'
         )
+    shape_head = '<th scope="col">shape</th>' if lesson.shaped else ""
     return (
         '<table id="nodes"><caption>Every node: its value (forward pass) and its adjoint '
         f"∂{_esc(data['output'])}/∂node (backward pass)</caption>"
-        '<thead><tr><th scope="col">node</th><th scope="col">operation</th><th scope="col">value</th>'
+        f'<thead><tr><th scope="col">node</th><th scope="col">operation</th>{shape_head}<th scope="col">value</th>'
         f'<th scope="col">adjoint</th></tr></thead><tbody>{"".join(rows)}</tbody></table>'
     )
 
 
-def _layers_table(e: Gradient | Derivation) -> str:
-    rows = []
-    at = e.point is not None
-    for layer in e.layers:
-        for k, local in enumerate(layer.locals):
-            partial = "∂" if len(layer.inputs) > 1 else "d"
-            rows.append(
-                "<tr>"
-                + (f'<th scope="row">{_esc(layer.name)}</th>' if k == 0 else "<td></td>")
-                + f"<td>{partial}{_esc(layer.name)}/{partial}{_esc(local.wrt)} = {mathml(local.expression)}</td>"
-                + f"<td>{_esc(local.rule)}</td>"
-                + (f'<td class="number">{_esc(num(local.value, 6))}</td>' if at else "")
-                + "</tr>"
-            )
-    head = '<th scope="col">local derivative</th><th scope="col">rule</th>' + (
-        '<th scope="col">local value</th>' if at else ""
-    )
-    return (
-        '<table id="layers"><caption>Each layer\'s local derivative and its rule</caption>'
-        f'<thead><tr><th scope="col">layer</th>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
-    )
-
-
-def _backward_table(data: dict[str, Any]) -> str:
-    if not data["backward"]:
-        return ""
+def _layers_table(lesson: Lesson) -> str:
+    valued = any(row.value is not None for row in lesson.rules)
     rows = "".join(
-        f'<tr><td>{_esc(s["node"])} → {_esc(s["input"])}</td><td class="number">{_esc(num(s["upstream"], 6))}</td>'
-        f'<td class="number">{_esc(num(s["local"], 6))}</td><td class="number">{_esc(num(s["contribution"], 6))}</td>'
-        f'<td class="number">{_esc(num(s["adjoint"], 6))}</td></tr>'
-        for s in data["backward"]
+        "<tr>"
+        + (f'<th scope="row">{_esc(row.layer)}</th>' if row.layer else "<td></td>")
+        + f"<td>{row.derivative}</td><td>{_esc(row.rule)}</td>"
+        + (f'<td class="number">{_esc(row.value or "")}</td>' if valued else "")
+        + "</tr>"
+        for row in lesson.rules
+    )
+    what = "vector–Jacobian product" if lesson.shaped else "local derivative"
+    head = f'<th scope="col">{what}</th><th scope="col">rule</th>' + (
+        '<th scope="col">local value</th>' if valued else ""
     )
     return (
-        '<table id="backward"><caption>The backward pass: each node passes upstream × local to an input</caption>'
-        '<thead><tr><th scope="col">step</th><th scope="col">upstream</th><th scope="col">local</th>'
-        f'<th scope="col">contribution</th><th scope="col">adjoint</th></tr></thead><tbody>{rows}</tbody></table>'
+        f'<table id="layers"><caption>Each layer\'s {what} and its rule</caption>'
+        f'<thead><tr><th scope="col">layer</th>{head}</tr></thead><tbody>{rows}</tbody></table>'
+    )
+
+
+def _backward_table(lesson: Lesson) -> str:
+    steps = lesson.data["backward"]
+    if not steps:
+        return ""
+    kind = "array" if lesson.shaped else "number"
+    rows = "".join(
+        f"<tr><td>{_esc(s['node'])} → {_esc(s['input'])}</td>"
+        + (f"<td>{_esc(s['rule'])}</td>" if lesson.shaped else "")
+        + "".join(f'<td class="{kind}">{escape_lines(cell(s[key]))}</td>' for _, key in lesson.backward_columns)
+        + "</tr>"
+        for s in steps
+    )
+    rule = '<th scope="col">vector–Jacobian product</th>' if lesson.shaped else ""
+    titles = "".join(f'<th scope="col">{_esc(title)}</th>' for title, _ in lesson.backward_columns)
+    what = "its adjoint through the local rule" if lesson.shaped else "upstream × local"
+    return (
+        f'<table id="backward"><caption>The backward pass: each node passes {what} to an input</caption>'
+        f'<thead><tr><th scope="col">step</th>{rule}{titles}</tr></thead><tbody>{rows}</tbody></table>'
     )
 
 
@@ -388,9 +347,18 @@ def _notes(notes: tuple[str, ...]) -> str:
     return "".join(f'<p class="note">Note: {_esc(n)}</p>' for n in notes)
 
 
+def _page(title: str, head: str, lesson: Lesson) -> str:
+    """The one lesson page: a heading, what the result says (`head`, HTML), the stepper through the
+    passes and the tables, for a scalar graph and a tensor program alike."""
+    body = (
+        f"<h1>{_esc(title)}</h1>{head}{_stepper(lesson.data)}<h2>Layers</h2>"
+        f"{_layers_table(lesson)}{_nodes_table(lesson)}{_backward_table(lesson)}"
+    )
+    return _document(title, body, lesson.data)
+
+
 def diff_page(d: Derivation) -> str:
     """The lesson page of a derivative."""
-    data = lesson(d)
     point = f" at {where(d.point)}" if d.point else ""
     title = f"The chain rule for {function_text(d, 'pretty')}{point}"
     summary = f"d{d.output}/d{d.variable} = {mathml(d.derivative)}" if d.derivative is not None else ""
@@ -408,16 +376,13 @@ def diff_page(d: Derivation) -> str:
             + "; "
             + f"{_esc(d.check.method)} gives {_esc(num(d.check.value))} ({verdict}).</p>"
         )
-    body = (
-        f"<h1>{_esc(title)}</h1>{_notes(d.notes)}<p>{summary}{value}</p>{check}"
-        f"{_stepper(data)}<h2>Layers</h2>{_layers_table(d)}{_nodes_table(data, d)}{_backward_table(data)}"
-    )
-    return _document(title, body, data)
+    return _page(title, f"{_notes(d.notes)}<p>{summary}{value}</p>{check}", lessons.scalar(d))
 
 
-def grad_page(g: Gradient) -> str:
-    """The lesson page of a gradient (backpropagation)."""
-    data = lesson(g)
+def grad_page(g: Gradient | TensorGradient) -> str:
+    """The lesson page of a gradient (backpropagation), on numbers or on vectors and matrices."""
+    if isinstance(g, TensorGradient):
+        return _tensor_page(g)
     point = f" at {where(g.point)}" if g.point else ""
     title = f"Backpropagation for {g.output}{point}"
     gradient = g.gradient or {}
@@ -427,11 +392,30 @@ def grad_page(g: Gradient) -> str:
         for v in g.wrt
         if gradient.get(v) is not None
     )
-    body = (
-        f"<h1>{_esc(title)}</h1>{_notes(g.notes)}<ul id='gradient'>{items}</ul>"
-        f"{_stepper(data)}<h2>Layers</h2>{_layers_table(g)}{_nodes_table(data, g)}{_backward_table(data)}"
+    return _page(title, f"{_notes(g.notes)}<ul id='gradient'>{items}</ul>", lessons.scalar(g))
+
+
+def _tensor_page(g: TensorGradient) -> str:
+    from chainrule.render.tensor_views import GRADIENT_IN_FULL, _check_text, _point_line, array_text, shape_text
+
+    out = g.tensors.output
+    title = f"Backpropagation for {g.tensors.statement}"
+    items = []
+    for v in g.wrt:
+        value = g.gradient[v]
+        form = g.forms.get(v)
+        items.append(
+            f"<li>∂{_esc(out)}/∂{_esc(v)} ({_esc(shape_text(value.shape))})"
+            + (f" = {_esc(form)}" if form else "")
+            + f' = <span class="array" data-gradient="{_esc(v)}" data-value="{_esc(lessons.nested(value))}">'
+            f"{escape_lines(array_text(value, limit=GRADIENT_IN_FULL))}</span>"
+            f'<br><span class="check">{_esc(_check_text(g, v))}</span></li>'
+        )
+    head = (
+        f"{_notes(g.notes)}<p>{_esc(_point_line(g))}</p><ul id='gradient'>{''.join(items)}</ul>"
+        f'<p>{_esc(out)} = <span id="loss" data-value="{g.loss!r}">{_esc(exact(g.loss))}</span></p>'
     )
-    return _document(title, body, data)
+    return _page(title, head, lessons.tensor(g))
 
 
 def check_page(g: Grade) -> str:

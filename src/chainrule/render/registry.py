@@ -61,6 +61,16 @@ VIEWS: dict[str, dict[str, str]] = {
         "latex-document": "grad_views:render_latex_document",
         "html": "html_view:grad_page",
         "markdown": "grad_views:render_markdown",
+        "mermaid": "graph_view:mermaid",  # the graph, as chainrule graph draws it
+        "dot": "graph_view:dot",
+    },
+    "grad --view sensitivity": {
+        "text": "sensitivity_view:render_grad",
+        "json": "sensitivity_view:render_grad_json",  # the grad document, with the sensitivity chart
+    },
+    "grad tensor --view sensitivity": {  # the same views: one renderer for both engines
+        "text": "sensitivity_view:render_grad",
+        "json": "sensitivity_view:render_grad_json",
     },
     "grad tensor": {  # grad on vectors and matrices
         "text": "tensor_views:render_text",
@@ -68,6 +78,7 @@ VIEWS: dict[str, dict[str, str]] = {
         "json": "tensor_views:render_json",
         "latex": "tensor_views:render_latex",
         "latex-document": "tensor_views:render_latex_document",
+        "html": "html_view:grad_page",  # the same page as on numbers
         "markdown": "tensor_views:render_markdown",
         "mermaid": "tensor_views:mermaid",
         "dot": "tensor_views:dot",
@@ -94,10 +105,14 @@ VIEWS: dict[str, dict[str, str]] = {
 
 # the views that use the terminal's size and colour
 # How a message names a view that is not a command as typed.
-SHOWN = {"grad tensor": "grad on vectors and matrices", "graph tensor": "graph on vectors and matrices"}
+SHOWN = {
+    "grad tensor": "grad on vectors and matrices",
+    "graph tensor": "graph on vectors and matrices",
+    "grad tensor --view sensitivity": "grad --view sensitivity on vectors and matrices",
+}
 TERMINAL = {"text_view:render", "grad_views:render_text", "tensor_views:render_text"}
 # the views that lay out charts by the terminal's width (besides the terminal views)
-SIZED = {"explain_view:render", "sensitivity_view:render"}
+SIZED = {"explain_view:render", "sensitivity_view:render", "sensitivity_view:render_grad"}
 SUMMARIZING = {
     "grad_views:render_text",
     "grad_views:render_explain",
@@ -111,6 +126,7 @@ REFLOWED = {
     "tensor_views:render_explain",
     "check_view:render_text",
     "sensitivity_view:render",
+    "sensitivity_view:render_grad",
     *TERMINAL,
 }
 COLUMNS = {"text", "explain"}  # formats laid out in columns, which their ASCII forms keep aligned
