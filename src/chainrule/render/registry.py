@@ -9,17 +9,21 @@ writes ASCII (:mod:`chainrule.render.ascii`): JSON with ``\\uXXXX`` escapes, the
 same document; every other format in ASCII notation (``x^2``, ``*``,
 ``sqrt``, ``sigma``, ``->``).
 
-Renderers are named as ``module:function`` and imported when used, so that
-``chainrule --help`` imports neither Rich nor SymPy.
+Each renderer is a record (:class:`View`): the command, the format, the function
+and how it is laid out.  The functions are imported when first used (:class:`Lazy`),
+so that ``chainrule --help`` imports neither Rich nor SymPy.  Adding a format is
+one view file and one record; :meth:`Registry.with_view` makes a registry with one
+more, which is how the tests add one.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from functools import partial
 from importlib import import_module
+from types import MappingProxyType
 from typing import Any
 
 from chainrule.errors import UsageError, quoted
@@ -38,137 +42,172 @@ class Terminal:
 
 Renderer = Callable[[Any, Terminal], str]
 
-# view -> format -> "module:function"
-VIEWS: dict[str, dict[str, str]] = {
-    "diff": {
-        "text": "text_view:render",
-        "explain": "explain_view:render",
-        "json": "json_view:render",
-        "latex": "latex_view:latex",
-        "latex-document": "latex_view:latex_document",
-        "html": "html_view:diff_page",
-        "markdown": "latex_view:markdown",
-    },
-    "diff --view sensitivity": {
-        "text": "sensitivity_view:render",
-        "json": "json_view:render",  # the diff document carries the sensitivity chart
-    },
-    "grad": {
-        "text": "grad_views:render_text",
-        "explain": "grad_views:render_explain",
-        "json": "grad_views:render_json",
-        "latex": "grad_views:render_latex",
-        "latex-document": "grad_views:render_latex_document",
-        "html": "html_view:grad_page",
-        "markdown": "grad_views:render_markdown",
-        "mermaid": "graph_view:mermaid",  # the graph, as chainrule graph draws it
-        "dot": "graph_view:dot",
-    },
-    "grad --view sensitivity": {
-        "text": "sensitivity_view:render_grad",
-        "json": "sensitivity_view:render_grad_json",  # the grad document, with the sensitivity chart
-    },
-    "grad tensor --view sensitivity": {  # the same views: one renderer for both engines
-        "text": "sensitivity_view:render_grad",
-        "json": "sensitivity_view:render_grad_json",
-    },
-    "grad tensor": {  # grad on vectors and matrices
-        "text": "tensor_views:render_text",
-        "explain": "tensor_views:render_explain",
-        "json": "tensor_views:render_json",
-        "latex": "tensor_views:render_latex",
-        "latex-document": "tensor_views:render_latex_document",
-        "html": "html_view:grad_page",  # the same page as on numbers
-        "markdown": "tensor_views:render_markdown",
-        "mermaid": "tensor_views:mermaid",
-        "dot": "tensor_views:dot",
-    },
-    "graph": {
-        "mermaid": "graph_view:mermaid",
-        "dot": "graph_view:dot",
-        "json": "graph_view:render_json",
-    },
-    "graph tensor": {
-        "mermaid": "tensor_views:mermaid",
-        "dot": "tensor_views:dot",
-        "json": "tensor_views:graph_json",
-    },
-    "check": {
-        "text": "check_view:render_text",
-        "json": "check_view:render_json",
-        "latex": "check_view:render_latex",
-        "latex-document": "check_view:render_latex_document",
-        "html": "html_view:check_page",
-        "markdown": "check_view:render_markdown",
-    },
-}
 
-# the views that use the terminal's size and colour
-# How a message names a view that is not a command as typed.
-SHOWN = {
-    "grad tensor": "grad on vectors and matrices",
-    "graph tensor": "graph on vectors and matrices",
-    "grad tensor --view sensitivity": "grad --view sensitivity on vectors and matrices",
-}
-TERMINAL = {"text_view:render", "grad_views:render_text", "tensor_views:render_text"}
-# the views that lay out charts by the terminal's width (besides the terminal views)
-SIZED = {"explain_view:render", "sensitivity_view:render", "sensitivity_view:render_grad"}
-SUMMARIZING = {
-    "grad_views:render_text",
-    "grad_views:render_explain",
-    "tensor_views:render_text",
-    "tensor_views:render_explain",
-}  # views that summarize a large result
-# the views fitted to the terminal's width (registry.reflow): lessons, and the lines around tables
-REFLOWED = {
-    "explain_view:render",
-    "grad_views:render_explain",
-    "tensor_views:render_explain",
-    "check_view:render_text",
-    "sensitivity_view:render",
-    "sensitivity_view:render_grad",
-    *TERMINAL,
-}
+class Lazy:
+    """A view function imported when it is first called, so that ``chainrule --help`` imports
+    neither Rich nor SymPy: ``Lazy("text_view", "render")`` is chainrule.render.text_view.render."""
+
+    def __init__(self, module: str, function: str) -> None:
+        self.module = module
+        self.function = function
+        self._loaded: Callable[..., str] | None = None
+
+    def __call__(self, result: Any, **options: Any) -> str:
+        if self._loaded is None:
+            self._loaded = getattr(import_module(f"chainrule.render.{self.module}"), self.function)
+        return str(self._loaded(result, **options))
+
+    def __repr__(self) -> str:
+        return f"Lazy({self.module!r}, {self.function!r})"
+
+
+@dataclass(frozen=True)
+class View:
+    """One renderer of one command's result in one format, and how it is laid out."""
+
+    command: str  # "diff", "grad", "grad tensor" (grad on vectors and matrices), "diff --view sensitivity", …
+    format: str  # "text", "json", "latex", …
+    render: Callable[..., str]  # result (and the options below) -> text
+    terminal: bool = False  # takes the terminal's colour and width (a Rich view)
+    sized: bool = False  # takes the terminal's width (charts laid out by it)
+    summarizing: bool = False  # takes --full: a large result is summarized unless asked for in full
+    reflowed: bool = False  # its lines are fitted to the terminal's width (reflow)
+
+
+@dataclass(frozen=True)
+class Registry:
+    """Every (command, format) pair there is, and its renderer.  A pair that is not here is a
+    usage error naming the formats the command does have."""
+
+    views: tuple[View, ...]
+    names: Mapping[str, str] = field(default_factory=dict)  # how a message names a command not as typed
+
+    def __post_init__(self) -> None:
+        pairs = [(v.command, v.format) for v in self.views]
+        if len(pairs) != len(set(pairs)):
+            raise ValueError("a (command, format) pair is registered twice")
+
+    def with_view(self, view: View) -> Registry:
+        """A registry with one more view (a new format, say): the registry itself is not changed."""
+        return Registry((*self.views, view), self.names)
+
+    def commands(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(v.command for v in self.views))
+
+    def formats(self, command: str) -> tuple[str, ...]:
+        return tuple(v.format for v in self.views if v.command == command)
+
+    def find(self, command: str, format_: str) -> View | None:
+        return next((v for v in self.views if v.command == command and v.format == format_), None)
+
+    def renderer(self, command: str, format_: str) -> Renderer:
+        """The renderer for a command's result in a format; a UsageError when there is none."""
+        view = self.find(command, format_)
+        if view is None:
+            shown = self.names.get(command, command)
+            raise UsageError(
+                f"{shown} has no {quoted(format_)} format",
+                hint=f"{shown} writes: {', '.join(self.formats(command))}",
+            )
+        return partial(_render, view)
+
+
+def _render(view: View, result: Any, terminal: Terminal) -> str:
+    options: dict[str, Any] = {}
+    if view.terminal:
+        options.update(color=terminal.color, width=terminal.width)
+    elif view.sized:
+        options.update(width=terminal.width)
+    if view.summarizing:
+        options.update(full=terminal.full)
+    text = view.render(result, **options)
+    if terminal.ascii:
+        text = json_ascii(text) if view.format == "json" else to_ascii(text, columns=view.format in COLUMNS)
+    # after the spelling: sigma and x^2 take more columns than σ and x²
+    return reflow(text, terminal.width) if view.reflowed else text
+
+
 COLUMNS = {"text", "explain"}  # formats laid out in columns, which their ASCII forms keep aligned
 
 
+def _views() -> tuple[View, ...]:
+    """The table: one record per (command, format)."""
+    text_view = View("diff", "text", Lazy("text_view", "render"), terminal=True, reflowed=True)
+    explain = View("diff", "explain", Lazy("explain_view", "render"), sized=True, reflowed=True)
+    grad_text = Lazy("grad_views", "render_text")
+    grad_explain = Lazy("grad_views", "render_explain")
+    tensor_text = Lazy("tensor_views", "render_text")
+    tensor_explain = Lazy("tensor_views", "render_explain")
+    sensitivity = Lazy("sensitivity_view", "render_grad")
+    sensitivity_json = Lazy("sensitivity_view", "render_grad_json")  # the grad document, with the chart
+    return (
+        text_view,
+        explain,
+        View("diff", "json", Lazy("json_view", "render")),
+        View("diff", "latex", Lazy("latex_view", "latex")),
+        View("diff", "latex-document", Lazy("latex_view", "latex_document")),
+        View("diff", "html", Lazy("html_view", "diff_page")),
+        View("diff", "markdown", Lazy("latex_view", "markdown")),
+        View("diff --view sensitivity", "text", Lazy("sensitivity_view", "render"), sized=True, reflowed=True),
+        # the diff document carries the sensitivity chart
+        View("diff --view sensitivity", "json", Lazy("json_view", "render")),
+        View("grad", "text", grad_text, terminal=True, summarizing=True, reflowed=True),
+        View("grad", "explain", grad_explain, summarizing=True, reflowed=True),
+        View("grad", "json", Lazy("grad_views", "render_json")),
+        View("grad", "latex", Lazy("grad_views", "render_latex")),
+        View("grad", "latex-document", Lazy("grad_views", "render_latex_document")),
+        View("grad", "html", Lazy("html_view", "grad_page")),
+        View("grad", "markdown", Lazy("grad_views", "render_markdown")),
+        View("grad", "mermaid", Lazy("graph_view", "mermaid")),  # the graph, as chainrule graph draws it
+        View("grad", "dot", Lazy("graph_view", "dot")),
+        # one renderer of the sensitivity view for both engines
+        View("grad --view sensitivity", "text", sensitivity, sized=True, reflowed=True),
+        View("grad --view sensitivity", "json", sensitivity_json),
+        View("grad tensor --view sensitivity", "text", sensitivity, sized=True, reflowed=True),
+        View("grad tensor --view sensitivity", "json", sensitivity_json),
+        View("grad tensor", "text", tensor_text, terminal=True, summarizing=True, reflowed=True),
+        View("grad tensor", "explain", tensor_explain, summarizing=True, reflowed=True),
+        View("grad tensor", "json", Lazy("tensor_views", "render_json")),
+        View("grad tensor", "latex", Lazy("tensor_views", "render_latex")),
+        View("grad tensor", "latex-document", Lazy("tensor_views", "render_latex_document")),
+        View("grad tensor", "html", Lazy("html_view", "grad_page")),  # the same page as on numbers
+        View("grad tensor", "markdown", Lazy("tensor_views", "render_markdown")),
+        View("grad tensor", "mermaid", Lazy("tensor_views", "mermaid")),
+        View("grad tensor", "dot", Lazy("tensor_views", "dot")),
+        View("graph", "mermaid", Lazy("graph_view", "mermaid")),
+        View("graph", "dot", Lazy("graph_view", "dot")),
+        View("graph", "json", Lazy("graph_view", "render_json")),
+        View("graph tensor", "mermaid", Lazy("tensor_views", "mermaid")),
+        View("graph tensor", "dot", Lazy("tensor_views", "dot")),
+        View("graph tensor", "json", Lazy("tensor_views", "graph_json")),
+        View("check", "text", Lazy("check_view", "render_text"), reflowed=True),
+        View("check", "json", Lazy("check_view", "render_json")),
+        View("check", "latex", Lazy("check_view", "render_latex")),
+        View("check", "latex-document", Lazy("check_view", "render_latex_document")),
+        View("check", "html", Lazy("html_view", "check_page")),
+        View("check", "markdown", Lazy("check_view", "render_markdown")),
+    )
+
+
+REGISTRY = Registry(
+    _views(),
+    {
+        "grad tensor": "grad on vectors and matrices",
+        "graph tensor": "graph on vectors and matrices",
+        "grad tensor --view sensitivity": "grad --view sensitivity on vectors and matrices",
+    },
+)
+# command -> its formats, for callers that only ask which formats there are
+VIEWS: Mapping[str, tuple[str, ...]] = MappingProxyType({c: REGISTRY.formats(c) for c in REGISTRY.commands()})
+
+
 def formats(view: str) -> tuple[str, ...]:
-    return tuple(VIEWS[view])
+    return REGISTRY.formats(view)
 
 
 def renderer(view: str, format_: str) -> Renderer:
-    """The renderer for a view in a format; a UsageError when there is none."""
-    table = VIEWS[view]
-    name = table.get(format_)
-    if name is None:
-        shown = SHOWN.get(view, view)
-        raise UsageError(
-            f"{shown} has no {quoted(format_)} format",
-            hint=f"{shown} writes: {', '.join(table)}",
-        )
-    module_name, function_name = name.split(":")
-    function = getattr(import_module(f"chainrule.render.{module_name}"), function_name)
-
-    def draw(result: Any, terminal: Terminal) -> str:
-        options: dict[str, Any] = {}
-        if name in TERMINAL:
-            options.update(color=terminal.color, width=terminal.width)
-        elif name in SIZED:
-            options.update(width=terminal.width)
-        if name in SUMMARIZING:
-            options.update(full=terminal.full)
-        return str(function(result, **options))
-
-    spell = json_ascii if format_ == "json" else partial(to_ascii, columns=format_ in COLUMNS)
-
-    def render(result: Any, terminal: Terminal) -> str:
-        text = draw(result, terminal)
-        if terminal.ascii:
-            text = spell(text)
-        # after the spelling: sigma and x^2 take more columns than σ and x²
-        return reflow(text, terminal.width) if name in REFLOWED else text
-
-    return render
+    """The default registry's renderer for a view in a format; a UsageError when there is none."""
+    return REGISTRY.renderer(view, format_)
 
 
 _STYLE = re.compile(r"\x1b\[[0-9;]*m")  # the colours of a terminal view take no columns

@@ -115,7 +115,7 @@ def render_grad(result: Any, width: int = 100) -> str:
 
 def fields(view: Sensitivity | None) -> dict[str, Any]:
     """The sensitivity chart as JSON fields, for the document of grad --view sensitivity."""
-    from chainrule.render.json_view import number
+    from chainrule.render.documents import number
 
     if view is None:
         return {"sensitivity": None, "sensitivity_trend": None}
