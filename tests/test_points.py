@@ -281,3 +281,13 @@ def test_api_hints_show_python() -> None:
     with pytest.raises(UsageError) as caught:
         chainrule.differentiate("x+y", at="x=1")
     assert caught.value.hint == "give every variable a value: at={'x': ..., 'y': ...}"
+
+
+def test_the_plot_window_is_read_by_the_same_reader(tmp_path: Any) -> None:
+    from chainrule.render.plot_view import parse_window
+
+    assert parse_window("-pi,hypot(3,4)") == (-math.pi, 5.0)
+    with pytest.raises(UsageError, match="--window takes two numbers"):
+        parse_window("1,2,3")
+    with pytest.raises(UsageError, match="--window a,b needs finite numbers with a < b"):
+        parse_window("3,-3")

@@ -328,6 +328,22 @@ def _wrapped(err: InputError | MathError, whole: str, shift: int, text: str) -> 
     )
 
 
+def numbers(text: str) -> tuple[float, ...]:
+    """Numbers or constant expressions separated by commas, in doubles (--window -pi,pi)."""
+    try:
+        tokens = list(tokenize(text, point=True))
+    except InputError as err:
+        raise _error(Phrase("in {point}: {0}", err.message), text, (err.position or 0, err.end or 0)) from None
+    found, k = [], 0
+    while True:
+        stop = _extent(tokens, k)
+        start = tokens[k].pos
+        found.append(constant(text[start : tokens[stop].pos], text, start)[0])
+        if tokens[stop].kind == "end":
+            return tuple(found)
+        k = stop + 1
+
+
 # --------------------------------------------------------------------------- from Python
 
 
