@@ -112,8 +112,8 @@ def test_values_come_from_nested_lists_shapes_with_a_seed_and_bound_literals() -
         ("W=[[1, 2]],x=[1, 2],q=[1]", None, None, "not a variable of the program"),
         ("W=[[1, 2]]", None, None, "'x' has no value"),
         (None, "W=2x2", 1, "'x' has no value"),
-        (None, None, 1, "--seed draws the values of --shape"),
-        (None, "W=2x2,x=2", -1, "--seed must be"),
+        (None, None, 1, "the seed draws the values of the shapes"),  # the CLI says --seed and --shape
+        (None, "W=2x2,x=2", -1, "the seed must be"),
         (None, "W=2x0,x=2", None, "a vector or matrix of 1 to"),
         (None, "W=100000x100000,x=2", None, "a vector or matrix of 1 to"),
         (None, "W=2x2x2,x=2", None, "a vector or matrix"),

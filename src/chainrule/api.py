@@ -32,21 +32,23 @@ waiting for its turn costs it nothing.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, ClassVar, TypeAlias, TypeVar
 
 import sympy
 
-from chainrule import tensor
+from chainrule import exact, points, tensor
 from chainrule.backprop import Gradient
 from chainrule.backprop import gradient as _gradient
 from chainrule.budget import DEFAULT_MEMORY, DEFAULT_MEMORY_TEXT, DEFAULT_SECONDS, ENGINE, within
 from chainrule.derive import Derivation
 from chainrule.derive import differentiate as _differentiate
-from chainrule.errors import OutOfMemory, OutOfTime, UsageError, quoted
+from chainrule.errors import ChainruleError, Concern, Name, OutOfMemory, OutOfTime, UsageError, pairs, quoted
 from chainrule.grade import Grade, grade
+from chainrule.point import number as exact_number
 from chainrule.syntax import parse_program
 from chainrule.tensor import TensorGradient
 
@@ -62,8 +64,47 @@ Memory: TypeAlias = "int | str | None"  # bytes, or a size as text ("2G", "512M"
 #
 # Every argument of the API is checked here, once, before any work: a misuse is a UsageError
 # that names the argument, never a TypeError or an OverflowError from deep inside.  The checked
-# values are what the command line would pass (text, or mappings of names to numbers and
-# arrays), so the stages below read one kind of input.
+# values are typed, as the stages below take them: the point as chainrule.points reads it, the
+# variables as names, the shapes as tuples.  The stages' errors name the inputs by concept
+# ("the point"); the API words them by its keyword arguments (at=, wrt=).
+
+
+def _keyword_point(spec: str) -> str:
+    return "at={" + ", ".join(f"{k!r}: {v}" for k, v in pairs(spec)) + "}"
+
+
+def _keyword_shapes(spec: str) -> str:
+    def sizes(text: str) -> str:
+        dims = text.split("x")
+        return dims[0] if len(dims) == 1 else "(" + ", ".join(dims) + ")"
+
+    return "shape={" + ", ".join(f"{k!r}: {sizes(v)}" for k, v in pairs(spec)) + "}"
+
+
+def _keyword_gradient(spec: str) -> str:
+    program, _, point = spec.partition(";")
+    return f"gradient({program!r}, " + ", ".join(f"{k}={v}" for k, v in pairs(point)) + ")"
+
+
+KEYWORDS: dict[str, Name] = {
+    Concern.point.value: Name("at=", _keyword_point),
+    Concern.variables.value: Name("wrt=", lambda spec: f"wrt={spec!r}"),
+    Concern.shapes.value: Name("shape=", _keyword_shapes),
+    Concern.seed.value: Name("seed=", lambda spec: f"seed={spec}"),
+    Concern.granularity.value: Name("granularity="),
+    Concern.order.value: Name("order="),
+    Concern.grad.value: Name("gradient()", _keyword_gradient),
+}
+
+
+@contextmanager
+def _worded() -> Iterator[None]:
+    """Errors as the API words them: the inputs by their keyword arguments."""
+    try:
+        yield
+    except ChainruleError as err:
+        err.word(KEYWORDS)
+        raise
 
 
 @dataclass(frozen=True)
@@ -71,11 +112,11 @@ class _Request:
     """The arguments of one API call, checked."""
 
     text: str
-    at: str | Mapping[str, Any] | None
-    wrt: str | None
+    at: points.Given | None
+    wrt: str | tuple[str, ...] | None
     order: int = 1
     granularity: str = "functions"
-    shape: str | None = None
+    shape: dict[str, tuple[int, ...]] | None = None
     seed: int | None = None
 
 
@@ -172,38 +213,48 @@ def _scalar_array(value: Any) -> bool:
     return hasattr(value, "dtype") and getattr(value, "shape", None) == ()
 
 
-def _point(at: Any, tensors: bool) -> str | Mapping[str, Any] | None:
+def _point(at: Any, tensors: bool) -> points.Given | None:
     """`at` as a number, "x=1,y=2" or a mapping of names (str, or SymPy symbols) to values."""
-    if at is None or isinstance(at, str):
-        return at
+    if at is None:
+        return None
+    if isinstance(at, str):
+        return points.read(at)
     if isinstance(at, Mapping):
-        point: dict[str, Any] = {}
+        values: dict[str, points.Value] = {}
         for name, value in at.items():
             key = name.name if isinstance(name, sympy.Symbol) else name
             if not isinstance(key, str):
                 raise UsageError(
                     f"the point's names must be text, as in {{'x': 1.5}}, not {_kind(name)} {_shown(name)}"
                 )
-            if key in point:
+            if key in values:
                 raise UsageError(f"the point gives {key!r} twice")
-            point[key] = _value(value, key, tensors)
-        return point
+            values[key] = _value(value, key, tensors)
+        return points.Given(tuple(values.values()))
     if isinstance(at, (list, tuple)) or (hasattr(at, "shape") and getattr(at, "shape", ()) != ()):
         raise UsageError(
             "at= takes one number, 'x=1,y=2' or a mapping of names to values, not a list",
             hint="name the values: at={'W': [[1, 2], [3, 4]]}" if tensors else "name the values: at={'x': 1, 'y': 2}",
         )
-    number = _number(at, "at=")
-    return number if isinstance(number, str) else repr(number)
+    return points.Given((_scalar(None, at, "at="),))
 
 
-def _value(value: Any, name: str, tensors: bool) -> Any:
+def _scalar(name: str | None, value: Any, what: str) -> points.Value:
+    """A number of the point, exactly as given (0.1 is 1/10), or a constant expression (pi/4)."""
+    number = _number(value, what)
+    if isinstance(number, str):
+        double, precise = points.constant(number, number, 0)
+        return points.Value(name, double, None if precise is exact.UNKNOWN else precise)
+    return points.Value(name, number, exact_number(number))
+
+
+def _value(value: Any, name: str, tensors: bool) -> points.Value:
     """One value of a mapping: a number, or for tensors a (nested) list or array of real numbers."""
     if isinstance(value, (list, tuple)) or (hasattr(value, "shape") and getattr(value, "shape", ()) != ()):
         if not tensors:
             raise UsageError(f"the value of {name!r} is a list: vectors and matrices are for gradient()")
-        return _array(value, name)
-    return _number(value, f"the value of {name!r}")
+        return points.Value(name, array=points.array_value(name, _array(value, name)))
+    return _scalar(name, value, f"the value of {name!r}")
 
 
 def _array(value: Any, name: str) -> Any:
@@ -211,7 +262,7 @@ def _array(value: Any, name: str) -> Any:
     numbers (complex entries are not made real, and truth values are not numbers)."""
     import numpy as np
 
-    from chainrule.tensor import MAX_SHAPE_AXES
+    from chainrule.points import MAX_SHAPE_AXES
 
     depth, inner = 0, value
     while isinstance(inner, (list, tuple)) and inner:  # deeper than a matrix: refused before numpy reads it
@@ -239,21 +290,21 @@ def _array(value: Any, name: str) -> Any:
         raise UsageError(f"the value of {name!r} is not a rectangular list of finite numbers") from None
 
 
-def _variables(wrt: Any, several: bool) -> str | None:
+def _variables(wrt: Any, several: bool) -> str | tuple[str, ...] | None:
     """`wrt`: a name (text or a SymPy symbol), or for gradient several, as "a,b" or a list."""
     if wrt is None:
         return None
     if isinstance(wrt, sympy.Symbol):
         return str(wrt.name)
     if isinstance(wrt, str):
-        return wrt
+        return points.variables(wrt) if several else wrt
     if isinstance(wrt, (list, tuple)) and several:
         if not wrt:
             raise UsageError("wrt= is an empty list: name at least one variable, or leave it out for all of them")
         for w in wrt:
             if not isinstance(w, (str, sympy.Symbol)):
                 raise UsageError(f"wrt= names variables as text, not {_kind(w)} {_shown(w)}")
-        return ",".join(str(w.name) if isinstance(w, sympy.Symbol) else w for w in wrt)
+        return tuple(str(w.name) if isinstance(w, sympy.Symbol) else w for w in wrt)
     if isinstance(wrt, (list, tuple)):
         raise UsageError("wrt= takes one variable here, as text: wrt='x' (gradient takes several)")
     raise UsageError(f"wrt= takes a variable's name as text, not {_kind(wrt)} {_shown(wrt)}")
@@ -284,13 +335,15 @@ def _choice(granularity: Any) -> str:
     return granularity
 
 
-def _shapes(shape: Any) -> str | None:
-    """shape={"W": (8, 4), "b": 8} as --shape text, W=8x4,b=8."""
-    if shape is None or isinstance(shape, str):
-        return shape
+def _shapes(shape: Any) -> dict[str, tuple[int, ...]] | None:
+    """shape={"W": (8, 4), "b": 8}, or as text, W=8x4,b=8: each variable's shape."""
+    if shape is None:
+        return None
+    if isinstance(shape, str):
+        return tensor.parse_shapes(shape)
     if not isinstance(shape, Mapping):
         raise UsageError(f"shape= takes a mapping of names to sizes, as {{'W': (8, 4), 'b': 8}}, not {_kind(shape)}")
-    parts = []
+    shapes: dict[str, tuple[int, ...]] = {}
     for name, dims in shape.items():
         if not isinstance(name, str):
             raise UsageError(f"shape= names variables as text, not {_kind(name)} {_shown(name)}")
@@ -300,8 +353,10 @@ def _shapes(shape: Any) -> str | None:
                 raise UsageError(f"shape= gives {name!r} the size {_shown(size)}: sizes are whole numbers, as (8, 4)")
             if not 1 <= int(size) <= 10**9:
                 raise UsageError(f"shape= gives {name!r} the size {_shown(int(size))}: sizes are from 1 to 10^9")
-        parts.append(f"{name}=" + ("x".join(str(int(d)) for d in sizes) if sizes else "scalar"))
-    return ",".join(parts)
+        if not tensor.NAME.fullmatch(name):
+            raise UsageError(f"shape= names variables, not {_shown(name)}")
+        shapes[name] = tensor.check_shape(name, tuple(int(d) for d in sizes))
+    return shapes
 
 
 # --------------------------------------------------------------------------- the budgets
@@ -516,10 +571,12 @@ def differentiate(
 
     def work() -> DiffResult:
         r = _request(expression, at, point, wrt, order=order, granularity=granularity)
+        assert not isinstance(r.wrt, tuple)
         derivation = _differentiate(r.text, wrt=r.wrt, at=r.at, granularity=r.granularity, order=r.order)
         return DiffResult(derivation, budgets)
 
-    return _budgeted(budgets, work)
+    with _worded():
+        return _budgeted(budgets, work)
 
 
 TensorPoint = str | Mapping[str, Any] | None
@@ -561,10 +618,11 @@ def gradient(
             found = tensor.gradient(program, at=r.at, wrt=r.wrt, shape=r.shape, seed=r.seed)
             return TensorGradResult(found, budgets)
         if r.seed is not None:
-            raise UsageError("seed draws the values of shape: give the shapes too")
+            raise tensor.seed_without_shapes()
         return GradResult(_gradient(r.text, at=r.at, wrt=r.wrt, granularity=r.granularity, program=program), budgets)
 
-    return _budgeted(budgets, work)
+    with _worded():
+        return _budgeted(budgets, work)
 
 
 def check(
@@ -583,6 +641,8 @@ def check(
 
     def work() -> CheckResult:
         r = _request(expression, None, {}, wrt)
+        assert not isinstance(r.wrt, tuple)
         return CheckResult(grade(r.text, _text(answer, "the answer"), wrt=r.wrt), budgets)
 
-    return _budgeted(budgets, work)
+    with _worded():
+        return _budgeted(budgets, work)

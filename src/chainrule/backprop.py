@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from chainrule import engine, exact, wide
-from chainrule.derive import parse_point
-from chainrule.errors import MathError, Reason, UsageError, quoted
-from chainrule.graph import GRANULARITIES, Graph, build_graph
+from chainrule import engine, exact, points, wide
+from chainrule.derive import check_granularity, parse_point
+from chainrule.errors import Concern, MathError, Phrase, Reason, UsageError, quoted
+from chainrule.graph import Graph, build_graph
 from chainrule.numcheck import Check, Checker
 from chainrule.point import exact_point
+from chainrule.points import PointInput
 from chainrule.steps import Evaluated, Evaluation
 from chainrule.syntax import Program, parse_program, refuse_tensors
 from chainrule.wide import Wide
@@ -130,24 +131,30 @@ def norm(g: Gradient, names: Iterable[str]) -> tuple[float, Wide | None]:
         return double, wide.from_mpf(exact) if wide.beyond(double, exact) else None
 
 
-def parse_wrt(text: str | None, variables: tuple[str, ...]) -> tuple[str, ...]:
-    if text is None:
+def parse_wrt(wrt: str | Sequence[str] | None, variables: tuple[str, ...]) -> tuple[str, ...]:
+    """The variables to differentiate by: names (or text naming them, a,b), all by default."""
+    chosen = points.variables(wrt)
+    if chosen is None:
         return variables
-    chosen = tuple(part.strip() for part in text.split(",") if part.strip())
     present = frozenset(variables)
     for name in chosen:
         if name not in present:
             raise UsageError(
-                f"--wrt {quoted(name, bare=True)}: {quoted(name)} does not occur in the expression"
-                f" (its variables: {quoted(', '.join(variables), 120, bare=True)})"
+                Phrase(
+                    "{variables} {0}: {1} does not occur in the expression (its variables: {2})",
+                    quoted(name, bare=True),
+                    quoted(name),
+                    quoted(", ".join(variables), 120, bare=True),
+                ),
+                concerns=Concern.variables,
             )
     return chosen
 
 
 def gradient(
     text: str,
-    at: str | Mapping[str, float] | None = None,
-    wrt: str | None = None,
+    at: PointInput = None,
+    wrt: str | Sequence[str] | None = None,
     granularity: str = "functions",
     checked: bool = True,
     program: Program | None = None,
@@ -157,8 +164,7 @@ def gradient(
     parsed.  Vectors and matrices are :mod:`chainrule.tensor`'s: here they are refused."""
     import sympy
 
-    if granularity not in GRANULARITIES:
-        raise UsageError(f"--granularity must be one of {', '.join(GRANULARITIES)}")
+    check_granularity(granularity)
     if program is None:
         program = parse_program(text)
     refuse_tensors(program.expr)
@@ -166,7 +172,7 @@ def gradient(
     variables = graph.variables
     chosen = parse_wrt(wrt, variables)
     first = next((v for v in variables if v not in program.leaves), variables[0] if variables else "x")
-    point = parse_point(at, variables, first, program.leaves)  # --at 3: the first variable without a value
+    point = parse_point(at, variables, first, program.leaves)  # a bare value: the first variable without one
     missing: dict[str, str] = {}
     at_point = None
     if point is not None:

@@ -19,10 +19,11 @@ from __future__ import annotations
 import codecs
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO, Any
 
+from chainrule import points
 from chainrule.budget import (
     DEFAULT_MEMORY,
     DEFAULT_MEMORY_TEXT,
@@ -33,7 +34,7 @@ from chainrule.budget import (
     within,
 )
 from chainrule.derive import differentiate
-from chainrule.errors import ChainruleError, FileError, InputError, OutOfMemory, OutOfTime
+from chainrule.errors import ChainruleError, FileError, InputError, Name, OutOfMemory, OutOfTime, UsageError
 from chainrule.render.documents import SCHEMA, error_document
 from chainrule.render.json_view import diff_document
 
@@ -219,8 +220,12 @@ def _json(text: str) -> Any:
         raise InputError(f"not valid JSON: {err.msg}", source=text, position=err.pos) from None
 
 
-def _request(text: str, at: str | None, wrt: str | None) -> tuple[str, Any, str | None]:
+def _request(text: str, settings: Settings) -> tuple[str, points.Given | None, str | None]:
+    """A line's expression, point and variable: its own (a JSON request), or the shared ones."""
+    at, wrt = settings.at, settings.wrt
     if not text.startswith("{"):
+        if settings.problem is not None:
+            raise settings.problem
         return text, at, wrt
     obj = _json(text)
     if (
@@ -236,19 +241,21 @@ def _request(text: str, at: str | None, wrt: str | None) -> tuple[str, Any, str 
             _text(key, 'a name in "at"', text)
     else:
         _text(obj.get("at"), '"at"', text)
-    point = obj.get("at", at)
+    point = obj.get("at")
     if isinstance(point, dict):
         if not all(isinstance(v, _Number) for v in point.values()):
             raise InputError('"at" must map names to numbers', source=text, position=0)
-        point = {str(k): str(v) for k, v in point.items()}
-    elif isinstance(point, _Number):
-        point = str(point)
-    elif point is not None and not isinstance(point, str):
+        at = points.of_mapping({str(k): str(v) for k, v in point.items()})
+    elif isinstance(point, str):  # a JSON number (_Number) too, as written
+        at = points.read(str(point))
+    elif point is not None:
         raise InputError('"at" must be a number, a string or an object', source=text, position=0)
+    elif settings.problem is not None:
+        raise settings.problem
     chosen = obj.get("wrt", wrt)
     if chosen is not None and (not isinstance(chosen, str) or isinstance(chosen, _Number)):
         raise InputError('"wrt" must be a string', source=text, position=0)
-    return obj["expression"], point, chosen
+    return obj["expression"], at, chosen
 
 
 def _skipped(number: int, why: str) -> dict[str, Any]:
@@ -268,13 +275,17 @@ def _text(value: object, what: str, source: str) -> None:
 
 @dataclass(frozen=True)
 class Settings:
-    """What every line shares: the point and variable of plain lines, and the budgets."""
+    """What every line shares: the point and variable of plain lines, and the budgets; and the
+    names the error documents give the inputs (the command line's flags, chainrule.cli.FLAGS;
+    by default their concepts, "the point")."""
 
-    at: str | None = None
+    at: points.Given | None = None
     wrt: str | None = None
     seconds: float = DEFAULT_SECONDS  # of CPU time, for each line
     memory: int | None = DEFAULT_MEMORY  # bytes each line may add to what the process holds (None: no cap)
     out_of_time: Callable[[], BaseException] = _out_of_time
+    problem: UsageError | None = None  # the shared point cannot be read: each line that uses it says why
+    words: tuple[tuple[str, Name], ...] = ()
 
     @classmethod
     def of(
@@ -283,10 +294,18 @@ class Settings:
         wrt: str | None = None,
         timeout: float = DEFAULT_SECONDS,
         memory: str = DEFAULT_MEMORY_TEXT,
+        words: Mapping[str, Name] | None = None,
     ) -> Settings:
         """The settings `chainrule batch --at AT --wrt WRT --timeout T --memory M` uses, checked as
-        the command line checks them (a UsageError otherwise)."""
-        return cls(at, wrt, seconds(timeout), memory_size(memory))
+        the command line checks them (a UsageError otherwise); the point is read once, here."""
+        given, problem = None, None
+        try:
+            given = None if at is None else points.read(at)
+        except UsageError as err:
+            problem = err
+        return cls(
+            given, wrt, seconds(timeout), memory_size(memory), problem=problem, words=tuple((words or {}).items())
+        )
 
 
 DEFAULT = Settings.of()
@@ -311,7 +330,7 @@ def _outcome(line: Line, settings: Settings) -> tuple[dict[str, Any], bool]:
     try:
         try:
             with within(settings.seconds, settings.memory, settings.out_of_time):
-                expression, point, chosen = _request(text, settings.at, settings.wrt)
+                expression, point, chosen = _request(text, settings)
                 return diff_document(differentiate(expression, wrt=chosen, at=point)), True
         except MemoryError:
             raise OutOfMemory(
@@ -319,6 +338,7 @@ def _outcome(line: Line, settings: Settings) -> tuple[dict[str, Any], bool]:
                 hint=f"raise it with --memory SIZE (the default is {DEFAULT_MEMORY_TEXT})",
             ) from None
     except ChainruleError as err:
+        err.word(dict(settings.words))
         return error_document(err, SCHEMA), False
 
 

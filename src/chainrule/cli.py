@@ -28,7 +28,17 @@ import typer.core
 
 from chainrule import __version__, startup
 from chainrule.budget import DEFAULT_MEMORY_TEXT, DEFAULT_SECONDS
-from chainrule.errors import ChainruleError, InputError, Interrupted, OutOfMemory, UsageError, quoted
+from chainrule.errors import (
+    ChainruleError,
+    Concern,
+    InputError,
+    Interrupted,
+    Name,
+    OutOfMemory,
+    UsageError,
+    pairs,
+    quoted,
+)
 
 if TYPE_CHECKING:
     from chainrule.batch import Settings
@@ -47,6 +57,37 @@ _AS_SCRIPT: list[bool] = []  # non-empty when main() runs the console script
 _STOPPING_TOO = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 _HANDLED: list[int] = []  # of those, the ones main() answers as Ctrl-C (not ignored by the caller)
 BUG_REPORT = "this is a bug in chainrule; please report it with the command you ran"
+
+
+def _shell(text: str) -> str:
+    """An option's value as a shell takes it: in double quotes when it has blanks."""
+    return f'"{text}"' if " " in text else text
+
+
+def _at_example(spec: str) -> str:
+    return "--at " + _shell(",".join(f"{k}={v}" for k, v in pairs(spec)))
+
+
+def _grad_example(spec: str) -> str:
+    program, _, point = spec.partition(";")
+    return f'chainrule grad "{program}" {_at_example(point)}'
+
+
+# The inputs by their flags: errors below the command line name them by concept ("the point");
+# every message a command prints is worded with these (ChainruleError.word).
+def _shape_example(spec: str) -> str:
+    return "--shape " + _shell(",".join(spec.split(";")))
+
+
+FLAGS: dict[str, Name] = {
+    Concern.point.value: Name("--at", _at_example),
+    Concern.variables.value: Name("--wrt"),
+    Concern.shapes.value: Name("--shape", _shape_example),
+    Concern.seed.value: Name("--seed"),
+    Concern.granularity.value: Name("--granularity"),
+    Concern.order.value: Name("--order"),
+    Concern.grad.value: Name("chainrule grad", _grad_example),
+}
 
 
 class View(str, Enum):
@@ -320,6 +361,7 @@ def _run(
             _heard()
             raise _interruption(stop) from None
     except ChainruleError as err:
+        err.word(FLAGS)
         _say(err.describe())
         if json_mode:
             from chainrule.render.documents import dumps, error_document
@@ -395,13 +437,20 @@ def _budgets(timeout: float, memory: str) -> Iterator[None]:
         yield
 
 
-def _arrays_first(source: str, at: str | None, shape: str | None) -> None:
+def _arrays_first(source: str, shape: str | None) -> None:
     """numpy, imported before the memory budget when the program may be on tensors: its libraries
     map more address space than a small --memory leaves (the budget is counted above what is held)."""
     from chainrule.tensor import may_need_arrays
 
-    if may_need_arrays(source, at, shape):
+    if may_need_arrays(source, shape):
         import numpy  # noqa: F401
+
+
+def _point(at: str | None) -> Any:
+    """--at, read once (chainrule.points): every command takes the point from here."""
+    from chainrule import points
+
+    return None if at is None else points.read(at)
 
 
 def _timeout_error() -> ChainruleError:
@@ -573,7 +622,8 @@ def diff(
 
             span = parse_window(window)
         with _budgets(timeout, memory):
-            result = differentiate(_source(expression), wrt=wrt, at=at, granularity=granularity.value, order=order)
+            source = _source(expression)
+            result = differentiate(source, wrt=wrt, at=_point(at), granularity=granularity.value, order=order)
             text = render(result)
             if plot is not None:
                 from chainrule.render.plot_view import plot as draw
@@ -636,24 +686,26 @@ def grad(
     json_mode = _json_mode(format_, json_)
 
     def work() -> tuple[str, int]:
-        from chainrule import tensor
+        from chainrule import points, tensor
         from chainrule.backprop import gradient
         from chainrule.syntax import parse_program
 
         chosen = _format(format_, json_, explain, latex_document)
         source = _source(expression)
-        _arrays_first(source, at, shape)
+        _arrays_first(source, shape)
+        variables = points.variables(wrt)
         with _budgets(timeout, memory):
+            given, shapes = _point(at), None if shape is None else tensor.parse_shapes(shape)
             program = parse_program(source)
             suffix = " --view sensitivity" if view is View.sensitivity else ""
-            if tensor.wanted(program, at, shape):
+            if tensor.wanted(program, given, shapes):
                 render = _renderer("grad tensor" + suffix, chosen, full)
-                found = tensor.gradient(program, at=at, wrt=wrt, shape=shape, seed=seed)
+                found = tensor.gradient(program, at=given, wrt=variables, shape=shapes, seed=seed)
                 return render(found), EXIT_OK if found.agrees else EXIT_DISAGREES
             if seed is not None:
-                raise UsageError("--seed draws the values of --shape: give the shapes too, as in --shape W=8x4")
+                raise tensor.seed_without_shapes()
             render = _renderer("grad" + suffix, chosen, full)
-            result = gradient(source, at=at, wrt=wrt, granularity=granularity.value, program=program)
+            result = gradient(source, at=given, wrt=variables, granularity=granularity.value, program=program)
             text = render(result)
         wrong = any(c.agrees is False for c in result.checks.values())
         return text, EXIT_DISAGREES if wrong else EXIT_OK
@@ -724,11 +776,12 @@ def batch(
         startup.settle()
         from chainrule.batch import Settings
 
-        settings = Settings.of(at, wrt, timeout, memory)  # the per-line function's own, for Dask as for us
+        settings = Settings.of(at, wrt, timeout, memory, words=FLAGS)  # the per-line function's own, as for Dask
         workers = _jobs(jobs)
         with _input(source, threaded=workers > 1) as stream:
             failed, bugs = _batch_lines(stream, settings, workers)
     except ChainruleError as err:  # the input as a whole: it cannot be opened, or is UTF-16
+        err.word(FLAGS)
         _say(err.describe())
         raise typer.Exit(_exit_code(err)) from None
     except _OutputLost as lost:
@@ -851,16 +904,17 @@ def graph(
         from chainrule.syntax import parse_program
 
         source = _source(expression)
-        _arrays_first(source, at, shape)
+        _arrays_first(source, shape)
         with _budgets(timeout, memory):
+            given, shapes = _point(at), None if shape is None else tensor.parse_shapes(shape)
             program = parse_program(source)
-            if tensor.wanted(program, at, shape):
+            if tensor.wanted(program, given, shapes):
                 render = _renderer("graph tensor", format_.lower())
-                return render(tensor.gradient(program, at=at, shape=shape, seed=seed, checked=False)), EXIT_OK
+                return render(tensor.gradient(program, at=given, shape=shapes, seed=seed, checked=False)), EXIT_OK
             if seed is not None:
-                raise UsageError("--seed draws the values of --shape: give the shapes too, as in --shape W=8x4")
+                raise tensor.seed_without_shapes()
             render = _renderer("graph", format_.lower())
-            result = gradient(source, at=at, granularity=granularity.value, checked=False, program=program)
+            result = gradient(source, at=given, granularity=granularity.value, checked=False, program=program)
             text = render(result)
         return text, EXIT_OK
 

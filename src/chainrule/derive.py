@@ -9,19 +9,17 @@ It holds SymPy objects and numbers, never formatted text.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from chainrule import engine, exact
-from chainrule.budget import attempt
-from chainrule.errors import InputError, MathError, Reason, UsageError, quoted
+from chainrule import engine, exact, points
+from chainrule.errors import Concern, MathError, Phrase, Reason, UsageError, quoted
 from chainrule.graph import GRANULARITIES, Graph, build_graph
 from chainrule.higher import Order, check_order, higher_orders
-from chainrule.interpret import FloatBackend, evaluate
 from chainrule.numcheck import LIMIT_RTOL, Check, Side, check_at, one_sided
 from chainrule.point import Point, exact_point, number
+from chainrule.points import PointInput
 from chainrule.printing import form
 from chainrule.sensitivity import Sensitivity, sensitivity
 from chainrule.steps import Evaluated, Evaluation, LayerStep
@@ -96,150 +94,85 @@ class Derivation(Evaluated):
 
 
 def parse_point(
-    text: str | Mapping[str, float | str] | None,
+    at: PointInput,
     variables: tuple[str, ...],
     wrt: str,
     defaults: Mapping[str, float] | None = None,
 ) -> Point | None:
-    """--at: '3' (the value of the variable) or 'x=0.7,y=1.3'.  Values may be constant
-    expressions such as pi/4.  From Python and batch's JSON, a mapping of names to
-    numbers (or to constant expressions, as text).
+    """The point as the scalar engine reads it, from what the reader gave
+    (:mod:`chainrule.points`): '3' (the value of the variable `wrt`) or 'x=0.7,y=1.3', whose
+    values may be constant expressions such as pi/4; or a mapping of names to numbers (or to
+    constant expressions, as text), from Python and batch's JSON.
 
-    `defaults` are values a program gives its leaves (a = -4.0): --at may override
+    `defaults` are values a program gives its leaves (a = -4.0): the point may override
     them, and is optional when they cover every variable.
 
     Every value is also kept exactly (:class:`chainrule.point.Point`): pi/2 is π/2, 0.1 is 1/10."""
+    read = points.given(at)
     if defaults:
         given = Point(
             {v: defaults[v] for v in variables if v in defaults},
             {v: number(defaults[v]) for v in variables if v in defaults},
         )
-        if text is None:
+        if read is None:
             return given if len(given) == len(variables) else None
-        items = _point_items(text, variables, wrt)
+        items = _point_items(read, variables, wrt)
         return _complete(Point({**given, **items}, {**given.exact, **items.exact}), variables)
-    if text is None:
+    if read is None:
         return None
-    return _complete(_point_items(text, variables, wrt), variables)
+    return _complete(_point_items(read, variables, wrt), variables)
 
 
-def _point_items(text: str | Mapping[str, float | str], variables: tuple[str, ...], wrt: str) -> Point:
-    """The values --at gives (not yet checked to cover every variable)."""
-    if isinstance(text, Mapping):
-        return _point_of_mapping(text, variables, wrt)
+def _point_items(given: points.Given, variables: tuple[str, ...], wrt: str) -> Point:
+    """The values the point gives (not yet checked to cover every variable): numbers only."""
     point = Point()
     present = frozenset(variables)
-    items = [part for part in text.split(",")]
-    if len(items) == 1 and "=" not in items[0]:
-        items = [f"{wrt}={items[0]}"]
-    offset = 0
-    for item in items:
-        name, eq, value = item.partition("=")
-        name = name.strip()
-        if not eq or not name:
-            raise UsageError(
-                "--at takes a number, or name=value pairs separated by commas",
-                source=text,
-                position=offset,
-                end=offset + len(item),
+    for value in given.values:
+        name = wrt if value.name is None else value.name
+        if name not in present and name != wrt:
+            known = quoted(", ".join(variables), 200, bare=True) or "none"
+            raise given.error(
+                Phrase(
+                    "{point} gives a value for {0}, which is not a variable of the expression (they are: {1})",
+                    quoted(name),
+                    known,
+                ),
+                value,
             )
-        _known(name, variables, present, wrt, text, offset, offset + len(item))
-        if "[" in value:
-            at = offset + len(item) - len(value) + value.index("[")
-            raise UsageError(
-                "--at gives a list: vectors and matrices are for chainrule grad",
-                source=text,
-                position=at,
-                hint='try: chainrule grad "L = sum(x^2)" --at "x=[1, 2]"',
+        if value.is_array:
+            raise given.error(
+                Phrase("{point} gives a list: vectors and matrices are for {grad}"),
+                value,
+                whole=False,
+                hint=Phrase("try: {grad:L = sum(x^2);x=[1, 2]}"),
             )
-        point[name], point.exact[name] = constant(value, text, offset + len(item) - len(value))
-        offset += len(item) + 1
-    point.exact = {k: v for k, v in point.exact.items() if v is not exact.UNKNOWN}
-    return point
-
-
-def _point_of_mapping(given: Mapping[str, float | str], variables: tuple[str, ...], wrt: str) -> Point:
-    """A point given as a mapping: every key is a variable's name, every value a number."""
-    point = Point()
-    present = frozenset(variables)
-    for name, value in given.items():
-        _known(str(name), variables, present, wrt, None, None, None)
-        if isinstance(value, str):
-            point[name], found = constant(value, value, 0)
-            if found is not exact.UNKNOWN:
-                point.exact[name] = found
-        elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            try:
-                double = float(value)
-            except OverflowError:
-                double = math.inf
-            if not math.isfinite(double):
-                raise UsageError(f"the value of {quoted(name)} must be a finite number within the range of doubles")
-            point.exact[name] = number(value)
-            point[name] = double
+        point[name] = value.double
+        if value.exact is not None:
+            point.exact[name] = value.exact
         else:
-            raise UsageError(f"the value of {quoted(name)} must be a number")
+            point.exact.pop(name, None)
     return point
-
-
-def _known(
-    name: str,
-    variables: tuple[str, ...],
-    present: frozenset[str],
-    wrt: str,
-    text: str | None,
-    start: int | None,
-    end: int | None,
-) -> None:
-    if name not in present and name != wrt:
-        known = quoted(", ".join(variables), 200, bare=True) or "none"
-        shown = quoted(name)
-        raise UsageError(
-            f"--at gives a value for {shown}, which is not a variable of the expression (they are: {known})",
-            source=text,
-            position=start,
-            end=end,
-        )
 
 
 def _complete(point: Point, variables: tuple[str, ...]) -> Point:
     missing = [v for v in variables if v not in point]
     if missing:
         raise UsageError(
-            f"--at leaves {', '.join(missing)} without a value",
-            hint="give every variable a value: --at " + ",".join(f"{v}=..." for v in variables),
+            Phrase("{point} leaves {0} without a value", ", ".join(missing)),
+            hint=Phrase("give every variable a value: {point:" + ";".join(f"{v}=..." for v in variables) + "}"),
+            concerns=Concern.point,
         )
     return point
 
 
 def constant_value(text: str, whole: str, offset: int) -> float:
-    """A point coordinate in doubles (see :func:`constant`)."""
-    return constant(text, whole, offset)[0]
+    """A point coordinate in doubles (see :func:`chainrule.points.constant`)."""
+    return points.constant(text, whole, offset)[0]
 
 
 def constant(text: str, whole: str, offset: int) -> tuple[float, Any]:
-    """A point coordinate: a number or a constant expression, parsed by our own parser
-    and evaluated by the interpreter, without building a graph: in doubles, and exactly
-    (exact.UNKNOWN when the exact value is too large to follow).  `whole` is the --at text it
-    comes from, and `offset` where it starts there (for the caret).  A constant with no real
-    value exactly (tan(pi/2), which doubles make 1.6e16) is refused."""
-    try:
-        expr = parse(text.strip())
-        if expr.variables():
-            raise InputError("a value in --at must be a number or a constant expression such as pi/4")
-        precise = attempt(exact.SECONDS, lambda: evaluate(expr.nodes, exact.ExactBackend({}, expr.source))[expr.root])
-        value = float(evaluate(expr.nodes, FloatBackend({}, expr.source))[expr.root])
-    except (InputError, MathError) as err:  # not OutOfTime: a timeout is reported as one
-        shift = offset + (len(text) - len(text.lstrip()))
-        raise UsageError(
-            f"in --at: {err.message}",
-            source=whole,
-            position=shift + (err.position or 0),
-            end=shift + (err.end or len(text)),
-        ) from None
-    if not math.isfinite(value):  # pragma: no cover - evaluate raises first
-        raise UsageError("a value in --at must be finite", source=whole, position=offset)
-    return value, exact.UNKNOWN if precise is None else precise
+    """A point coordinate, in doubles and exactly (see :func:`chainrule.points.constant`)."""
+    return points.constant(text, whole, offset)
 
 
 def choose_variable(expr: Expr, wrt: str | None) -> str:
@@ -247,7 +180,10 @@ def choose_variable(expr: Expr, wrt: str | None) -> str:
     if wrt is not None:
         if wrt not in variables:
             known = quoted(", ".join(variables), 200, bare=True) or "none"
-            raise UsageError(f"--wrt {quoted(wrt)} does not occur in the expression (its variables: {known})")
+            raise UsageError(
+                Phrase("{variables} {0} does not occur in the expression (its variables: {1})", quoted(wrt), known),
+                concerns=Concern.variables,
+            )
         return wrt
     if len(variables) == 1:
         return variables[0]
@@ -256,23 +192,25 @@ def choose_variable(expr: Expr, wrt: str | None) -> str:
     if not variables:
         return "x"
     raise UsageError(
-        f"the expression has several variables ({', '.join(variables)}): say which with --wrt",
-        hint=f"for example: --wrt {variables[0]}",
+        Phrase("the expression has several variables ({0}): say which with {variables}", ", ".join(variables)),
+        hint=Phrase("for example: {variables:" + variables[0] + "}"),
+        concerns=Concern.variables,
     )
 
 
 def differentiate(
     text: str,
     wrt: str | None = None,
-    at: str | Mapping[str, float] | None = None,
+    at: PointInput = None,
     granularity: str = "functions",
     order: int = 1,
 ) -> Derivation:
-    """Differentiate `text` with respect to `wrt`, step by step, optionally at a point."""
-    if granularity not in GRANULARITIES:
-        raise UsageError(f"--granularity must be one of {', '.join(GRANULARITIES)}")
+    """Differentiate `text` with respect to `wrt`, step by step, optionally at a point (a
+    :class:`chainrule.points.Given`, or what :func:`chainrule.points.given` reads)."""
+    check_granularity(granularity)
     check_order(order)
     expr = parse(text)
+    at = points.given(at)
     given = _given_names(at, wrt)
     if given - set(expr.variables()) and set(expr.variables()) - given:  # ab, when --at gives only a and b
         expr = parse(text, letters=frozenset(given))
@@ -282,14 +220,17 @@ def differentiate(
     return derive(graph, variable, point, order, notes=expr.notes)
 
 
-def _given_names(at: str | Mapping[str, Any] | None, wrt: str | None) -> set[str]:
-    """The names --at and --wrt give a value or a role (a bare number in --at names none)."""
+def check_granularity(granularity: str) -> None:
+    if granularity not in GRANULARITIES:
+        raise UsageError(
+            Phrase("{granularity} must be one of {0}", ", ".join(GRANULARITIES)), concerns=Concern.granularity
+        )
+
+
+def _given_names(at: points.Given | None, wrt: str | None) -> set[str]:
+    """The names the point and the variable give a value or a role (a bare value names none)."""
     names = {wrt} if wrt is not None else set()
-    if isinstance(at, Mapping):
-        return names | {str(k) for k in at}
-    if isinstance(at, str):
-        names |= {part.partition("=")[0].strip() for part in at.split(",") if "=" in part}
-    return names
+    return names | set(at.names) if at is not None else names
 
 
 def derive(

@@ -9,6 +9,8 @@ exit codes: ``cli.py`` maps error classes to them.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from enum import Enum
 
 # What a terminal would obey rather than show: C0 controls (ESC, BEL, backspace, carriage return,
@@ -48,26 +50,111 @@ def _lines(text: str) -> str:
     return "\n".join(visible(line) for line in text.split("\n"))
 
 
+class Concern(str, Enum):
+    """The input an error is about, whatever an edge calls it: the CLI's --at, the API's at=."""
+
+    point = "point"
+    variables = "variables"
+    shapes = "shapes"
+    seed = "seed"
+    granularity = "granularity"
+    order = "order"
+    grad = "grad"  # the gradient's command, which a refusal sends vectors and matrices to
+
+
+@dataclass(frozen=True)
+class Name:
+    """How one edge names an input in its messages.  In a :class:`Phrase`, ``{point}`` is the
+    name alone, and ``{point:x=1;y=2}`` an example of a value, written neutrally (name=value
+    pairs separated by ';'; for the gradient's command, its program first): `example` writes it
+    the edge's way (by default after the name)."""
+
+    word: str
+    example: Callable[[str], str] | None = None  # a module-level function, so that a Name pickles
+
+    def __format__(self, spec: str) -> str:
+        if not spec:
+            return self.word
+        if self.example is not None:
+            return self.example(spec)
+        return f"{self.word} " + ", ".join(spec.split(";"))
+
+
+def pairs(spec: str) -> list[tuple[str, str]]:
+    """The name=value pairs of an example (see :class:`Name`)."""
+    return [(k.strip(), v.strip()) for k, _, v in (part.partition("=") for part in spec.split(";"))]
+
+
+Words = Mapping[str, Name]
+
+
+class Phrase:
+    """A message that names inputs by their role ({point}, {variables}, {shapes}), so that each
+    edge words it its own way.  User text goes in `args` ({0}, {1}), never in the template."""
+
+    def __init__(self, template: str, *args: object) -> None:
+        self.template = template
+        self.args = args
+
+    def worded(self, words: Words) -> str:
+        return self.template.format(*self.args, **words)
+
+
+# Below the edges an input is named by its concept; the CLI words it by its flags, the API by
+# its keyword arguments (ChainruleError.word).
+def _gradient_example(spec: str) -> str:
+    program, _, point = spec.partition(";")
+    return f"the gradient of {program} at {point}"
+
+
+CONCEPTS: dict[str, Name] = {
+    "point": Name("the point"),
+    "variables": Name("the variables"),
+    "shapes": Name("the shapes"),
+    "seed": Name("the seed"),
+    "granularity": Name("the granularity"),
+    "order": Name("the order"),
+    "grad": Name("the gradient", _gradient_example),
+}
+
+
 class ChainruleError(Exception):
-    """Root of every error chainrule raises on purpose."""
+    """Root of every error chainrule raises on purpose.
+
+    A message or hint may be a :class:`Phrase`: it is worded by concept ("the point") until an
+    edge words it by its own names (:meth:`word`); `concerns` says which input it is about."""
 
     kind = "error"
 
     def __init__(
         self,
-        message: str,
+        message: str | Phrase,
         *,
         source: str | None = None,
         position: int | None = None,
         end: int | None = None,
-        hint: str | None = None,
+        hint: str | Phrase | None = None,
+        concerns: Concern | None = None,
     ) -> None:
-        super().__init__(message)
-        self.message = message
+        self.phrases = (message, hint)
+        self.concerns = concerns
         self.source = source
         self.position = position
         self.end = end
-        self.hint = hint
+        self.message = ""
+        self.hint: str | None = None
+        self.word(CONCEPTS)
+
+    def word(self, words: Words) -> None:
+        """Word the message and the hint with an edge's names of the inputs (its flags, its
+        keyword arguments); a name that `words` leaves out keeps its concept's."""
+        names = {**CONCEPTS, **words}
+        message, hint = self.phrases
+        if isinstance(message, Phrase) or not self.message:
+            self.message = message.worded(names) if isinstance(message, Phrase) else message
+            self.args = (self.message,)
+        if isinstance(hint, Phrase) or self.hint is None:
+            self.hint = hint.worded(names) if isinstance(hint, Phrase) else hint
 
     def caret_lines(self) -> list[str]:
         """The input echoed, with a caret (and tildes) under the span.
@@ -148,9 +235,10 @@ class MathError(ChainruleError):
         source: str | None = None,
         position: int | None = None,
         end: int | None = None,
-        hint: str | None = None,
+        hint: str | Phrase | None = None,
+        concerns: Concern | None = None,
     ) -> None:
-        super().__init__(message, source=source, position=position, end=end, hint=hint)
+        super().__init__(message, source=source, position=position, end=end, hint=hint, concerns=concerns)
         self.reason = reason
 
 
@@ -178,6 +266,6 @@ class Interrupted(ChainruleError):
 
     kind = "interrupted"
 
-    def __init__(self, message: str, *, signum: int = 2) -> None:
+    def __init__(self, message: str | Phrase, *, signum: int = 2) -> None:
         super().__init__(message)
         self.signum = signum

@@ -18,7 +18,7 @@ from typing import Any
 import mpmath
 
 from chainrule import engine
-from chainrule.errors import MathError, UsageError
+from chainrule.errors import Concern, MathError, Phrase, UsageError
 from chainrule.numcheck import DIGITS, evaluate_mp
 from chainrule.steps import Evaluation
 
@@ -52,9 +52,12 @@ class Order:
 def check_order(order: int, layers: int | None = None) -> None:
     """Refuse an order before any work is done."""
     if not 1 <= order <= MAX_ORDER:
-        raise UsageError(f"--order must be between 1 and {MAX_ORDER}")
+        raise UsageError(Phrase("{order} must be between 1 and {0}", MAX_ORDER), concerns=Concern.order)
     if order > 1 and layers is not None and layers > MAX_LAYERS:
-        raise UsageError(f"--order above 1 needs at most {MAX_LAYERS} layers; this expression has {layers:,}")
+        raise UsageError(
+            Phrase("{order} above 1 needs at most {0} layers; this expression has {1:,}", MAX_LAYERS, layers),
+            concerns=Concern.order,
+        )
 
 
 def higher_orders(ev: Evaluation, variable: str, order: int) -> tuple[Order, ...]:
@@ -64,7 +67,9 @@ def higher_orders(ev: Evaluation, variable: str, order: int) -> tuple[Order, ...
     check_order(order, len(ev.graph.layers))
     graph = ev.graph
     if any(node.kind == "apply" for node in graph.dag):
-        raise UsageError("--order above 1 is not available for the abstract functions f, g, h yet")
+        raise UsageError(
+            Phrase("{order} above 1 is not available for the abstract functions f, g, h yet"), concerns=Concern.order
+        )
     x = graph.symbol(variable)
     zero = sympy.Integer(0)
     tangent: dict[Any, Any] = {x: sympy.Integer(1)}  # ds/dx in the layers' symbols

@@ -108,7 +108,7 @@ class Expr:
 
 @dataclass(frozen=True, slots=True)
 class Token:
-    kind: str  # num name op lparen rparen lbrack rbrack comma bar sup transpose end
+    kind: str  # num name op lparen rparen lbrack rbrack comma bar sup transpose end (equals other: points)
     text: str
     pos: int
     end: int
@@ -147,8 +147,13 @@ def _describe_char(ch: str) -> str:
     return f"{ch!r} ({code} {name})" if name else f"{ch!r} ({code})"
 
 
-def tokenize(source: str, start: int = 0, stop: int | None = None) -> Iterator[Token]:
-    """Split source[start:stop] into tokens.  Raises InputError at the first bad character."""
+_SIMPLE = {"(": "lparen", ")": "rparen", ",": "comma", "|": "bar", "[": "lbrack", "]": "rbrack"}
+
+
+def tokenize(source: str, start: int = 0, stop: int | None = None, *, point: bool = False) -> Iterator[Token]:
+    """Split source[start:stop] into tokens.  Raises InputError at the first bad character; for
+    a `point` (x=1, y=[1, 2]; chainrule.points) '=' is a token, and any other character is left to
+    the parser of the value it stands in (a token 'other')."""
     i, n = start, len(source) if stop is None else stop
     while i < n:
         ch = source[i]
@@ -159,7 +164,7 @@ def tokenize(source: str, start: int = 0, stop: int | None = None) -> Iterator[T
             m = _NUMBER.match(source, i)
             assert m is not None  # the first character is a digit or .digit
             mantissa, _, exponent = m.group().lower().partition("e")
-            digits = sum(c in _DIGITS for c in mantissa)
+            digits = len(mantissa) - ("." in mantissa)  # the number's digits: all but its point
             if digits > MAX_DIGITS:
                 raise InputError(
                     f"number with {digits} digits; the limit is {MAX_DIGITS}",
@@ -235,9 +240,8 @@ def tokenize(source: str, start: int = 0, stop: int | None = None) -> Iterator[T
             yield Token("sup", text, i, j)
             i = j
             continue
-        simple = {"(": "lparen", ")": "rparen", ",": "comma", "|": "bar", "[": "lbrack", "]": "rbrack"}
-        if ch in simple:
-            yield Token(simple[ch], ch, i, i + 1)
+        if ch in _SIMPLE or point:
+            yield Token(_SIMPLE.get(ch, "equals" if ch == "=" else "other"), ch, i, i + 1)
             i += 1
             continue
         raise InputError(

@@ -3,8 +3,8 @@
 The stages are the scalar ones, on the same tape and through the same interpreter
 (:mod:`chainrule.interpret`):
 
-1. :func:`values` reads the point: ``--at W=[[1, 2], [3, 4]],x=[1, 2]`` (nested lists,
-   read by our own scanner), ``--shape W=8x4 --seed 0`` (reproducible small values), or a
+1. :func:`values` takes the point: ``--at W=[[1, 2], [3, 4]],x=[1, 2]`` (nested lists,
+   read by :mod:`chainrule.points`), ``--shape W=8x4 --seed 0`` (reproducible small values), or a
    binding of a literal (``x = [1, 2, 3]``, which declares a leaf, as ``a = -4.0`` does);
 2. :func:`shaped` gives every node its shape (:class:`~chainrule.interpret.ShapeBackend`):
    a mismatch is an error with a caret and both shapes, before any number;
@@ -27,20 +27,18 @@ import dataclasses
 import functools
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from chainrule import interpret
-from chainrule.derive import constant_value
-from chainrule.errors import InputError, MathError, OutOfMemory, ShapeError, UsageError, quoted
+from chainrule import interpret, points
+from chainrule.errors import Concern, InputError, MathError, OutOfMemory, Phrase, ShapeError, UsageError, quoted
+from chainrule.points import MAX_ENTRIES, MAX_SHAPE_AXES, PointInput
 from chainrule.rules import Rule
 from chainrule.syntax import TENSOR_KINDS, Expr, Node, Program, tensor_node
 from chainrule.tensor_rules import TENSOR_FUNCTIONS, Shape, TensorRule, describe
 
-MAX_ENTRIES = 1_000_000  # per variable: --shape 1000x1000 at most
-MAX_SHAPE_AXES = 2
 ENTRYWISE = 64  # tensors of at most this many entries are checked entry by entry
 DIRECTIONS = 3  # larger ones along this many random directions
 STEP = 1e-6  # the central difference's step, as gradcheck's eps
@@ -52,115 +50,23 @@ FORM_LIMIT = 400  # a matrix formula longer than this is not shown whole
 # --------------------------------------------------------------------------- the point
 
 
-def wanted(program: Program, at: str | Mapping[str, Any] | None, shape: str | None) -> bool:
-    """Whether a program is about vectors and matrices: its operations, --shape, or a list in --at."""
+def wanted(program: Program, at: PointInput, shape: ShapesInput) -> bool:
+    """Whether a program is about vectors and matrices: its operations, shapes, or a list in the
+    point (as the reader found it, :mod:`chainrule.points`)."""
     if shape is not None or tensor_node(program.expr) is not None:
         return True
-    if isinstance(at, str):
-        return re.search(r"=\s*\[", at) is not None
-    return isinstance(at, Mapping) and any(not isinstance(v, (int, float, str)) for v in at.values())
+    given = points.given(at)
+    return given is not None and given.arrays
 
 
 _TENSOR_TEXT = re.compile(r"@|\[|\.T\b|ᵀ|\b(?:" + "|".join(TENSOR_FUNCTIONS) + r")\s*\(")
-_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
-_VALUE = re.compile(r"[-+−]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?(?=\s*[,\]]|\s*$)")  # a number, and no more
+NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")  # a variable's name in the point and the shapes
+_NAME = NAME
 
 
-def may_need_arrays(source: str, at: str | None, shape: str | None) -> bool:
-    """Whether a command's input may be about tensors, before it is parsed (a cheap look)."""
-    return shape is not None or (at is not None and "[" in at) or _TENSOR_TEXT.search(source) is not None
-
-
-class _Scanner:
-    """name=value pairs, where a value is a number or a nested list of numbers."""
-
-    def __init__(self, text: str, option: str) -> None:
-        self.text = text
-        self.i = 0
-        self.option = option
-
-    def error(self, message: str, at: int | None = None, end: int | None = None) -> UsageError:
-        position = self.i if at is None else at
-        return UsageError(f"{self.option}: {message}", source=self.text, position=position, end=end)
-
-    def blanks(self) -> None:
-        while self.i < len(self.text) and self.text[self.i] in " \t\n":
-            self.i += 1
-
-    def peek(self) -> str:
-        self.blanks()
-        return self.text[self.i : self.i + 1]
-
-    def pairs(self) -> list[tuple[str, int, int, Any]]:
-        found = []
-        while True:
-            self.blanks()
-            m = _NAME.match(self.text, self.i)
-            if m is None:
-                raise self.error("expected name=value")
-            self.i = m.end()
-            if self.peek() != "=":
-                raise self.error(f"expected '=' after {quoted(m.group())}")
-            self.i += 1
-            found.append((m.group(), m.start(), m.end(), self.value()))
-            if self.peek() == "":
-                return found
-            if self.peek() != ",":
-                raise self.error("expected ',' between name=value pairs")
-            self.i += 1
-
-    def value(self) -> Any:
-        """A number, or a list, iteratively: the nesting of a list is not bounded by Python's stack."""
-        stack: list[list[Any]] = []
-        opened: list[int] = []
-        while True:
-            ch = self.peek()
-            if ch == "[":
-                opened.append(self.i)
-                stack.append([])
-                self.i += 1
-                if self.peek() == "]":
-                    raise self.error("an empty list has no value", opened[-1], self.i + 1)
-                continue
-            item: Any = self.number()
-            while True:
-                if not stack:
-                    return item
-                stack[-1].append(item)
-                ch = self.peek()
-                if ch == ",":
-                    self.i += 1
-                    break
-                if ch == "]":
-                    self.i += 1
-                    opened.pop()
-                    item = stack.pop()
-                    continue
-                raise self.error(f"expected ',' or ']' in the list opened at {opened[-1]}")
-
-    def number(self) -> float:
-        """A number, or a constant expression such as pi/4 or 1/3 (read by our own parser)."""
-        self.blanks()
-        m = _VALUE.match(self.text, self.i)
-        if m is not None:
-            self.i = m.end()
-            value = float(m.group().replace("−", "-"))
-            if not math.isfinite(value):
-                raise self.error("a value must be finite", m.start(), m.end())
-            return value
-        start, depth = self.i, 0
-        while self.i < len(self.text):
-            ch = self.text[self.i]
-            if ch == "(":
-                depth += 1
-            elif ch == ")":
-                depth -= 1
-            elif depth <= 0 and ch in ",[]":
-                break
-            self.i += 1
-        if not self.text[start : self.i].strip():
-            raise self.error("expected a number or '['")
-        return constant_value(self.text[start : self.i], self.text, start)
+def may_need_arrays(source: str, shape: object | None) -> bool:
+    """Whether a program may be about tensors, before it is parsed (a cheap look at its text)."""
+    return shape is not None or _TENSOR_TEXT.search(source) is not None
 
 
 def _array(np: Any, name: str, value: Any, option: str) -> Any:
@@ -182,34 +88,56 @@ def _array(np: Any, name: str, value: Any, option: str) -> Any:
     return array
 
 
+ShapesInput = str | Mapping[str, Shape] | None
+
+
+def _shape_error(message: Phrase) -> UsageError:
+    return UsageError(message, concerns=Concern.shapes)
+
+
 def parse_shapes(text: str) -> dict[str, Shape]:
-    """--shape W1=8x4,b1=8,s=1x1: each variable's shape (a scalar is 'scalar' or '()')."""
+    """Shapes as text, W1=8x4,b1=8,s=1x1: each variable's shape (a scalar is 'scalar' or '()')."""
     shapes: dict[str, Shape] = {}
     for part in text.split(","):
         name, eq, dims = part.partition("=")
         name, dims = name.strip(), dims.strip().lower().replace("×", "x").replace("*", "x")
         if not eq or not _NAME.fullmatch(name):
-            raise UsageError(f"--shape takes name=shape pairs, as in W=8x4,b=8, not {quoted(part.strip())}")
+            raise _shape_error(
+                Phrase("{shapes} takes name=shape pairs, as in W=8x4,b=8, not {0}", quoted(part.strip()))
+            )
         if dims in ("scalar", "()", ""):
             shapes[name] = ()
             continue
         if not re.fullmatch(r"\d+(x\d+)*", dims):
-            raise UsageError(f"--shape {quoted(name, bare=True)}: {quoted(dims)} is not a shape such as 8x4 or 8")
-        shape = tuple(int(d) for d in dims.split("x"))
-        if len(shape) > MAX_SHAPE_AXES or 0 in shape or math.prod(shape) > MAX_ENTRIES:
-            raise UsageError(
-                f"--shape {quoted(name, bare=True)}: a vector or matrix of 1 to {MAX_ENTRIES:,} entries, not {dims}"
+            raise _shape_error(
+                Phrase("{shapes} {0}: {1} is not a shape such as 8x4 or 8", quoted(name, bare=True), quoted(dims))
             )
+        shape = tuple(int(d) for d in dims.split("x"))
         if name in shapes:
-            raise UsageError(f"--shape gives {quoted(name)} twice")
-        shapes[name] = shape
+            raise _shape_error(Phrase("{shapes} gives {0} twice", quoted(name)))
+        shapes[name] = check_shape(name, shape, dims)
     return shapes
+
+
+def check_shape(name: str, shape: Shape, written: str | None = None) -> Shape:
+    """A shape of a vector or matrix of 1 to MAX_ENTRIES entries (or a scalar's, ())."""
+    if len(shape) > MAX_SHAPE_AXES or 0 in shape or math.prod(shape) > MAX_ENTRIES:
+        shown = written if written is not None else "x".join(map(str, shape))
+        raise _shape_error(
+            Phrase(
+                "{shapes} {0}: a vector or matrix of 1 to {1:,} entries, not {2}",
+                quoted(name, bare=True),
+                MAX_ENTRIES,
+                shown,
+            )
+        )
+    return shape
 
 
 def values(
     program: Program,
-    at: str | Mapping[str, Any] | None,
-    shape: str | None,
+    at: PointInput,
+    shape: ShapesInput,
     seed: int | None,
 ) -> tuple[dict[str, Any], tuple[str, ...], Expr]:
     """The value of every variable, the names whose values were drawn, and the tape with each
@@ -221,51 +149,69 @@ def values(
     present = frozenset(variables)
     point: dict[str, Any] = {name: np.array(v) for name, v in program.leaves.items()}
     point.update(leaves)
-    if isinstance(at, Mapping):
-        given = {str(k): (v, 0, 0) for k, v in at.items()}
-    elif at is not None:
-        scanner = _Scanner(at, "--at")
-        given = {name: (v, lo, hi) for name, lo, hi, v in scanner.pairs()}
-    else:
-        given = {}
-    for name, (value, lo, hi) in given.items():
+    read = points.given(at)
+    given = read.named() if read is not None else {}
+    if read is not None and read.bare is not None:
+        raise read.error(Phrase("{point}: expected name=value"), read.bare)
+    for name, value in given.items():
+        assert read is not None
         if name not in present:
-            raise UsageError(
-                f"--at gives a value for {quoted(name)}, which is not a variable of the program "
-                f"({_variables_phrase(variables)})",
-                source=at if isinstance(at, str) else None,
-                position=lo if isinstance(at, str) else None,
-                end=hi if isinstance(at, str) else None,
+            raise read.error(
+                Phrase(
+                    "{point} gives a value for {0}, which is not a variable of the program ({1})",
+                    quoted(name),
+                    _variables_phrase(variables),
+                ),
+                value,
             )
-        point[name] = _array(np, name, value, "--at")
+        point[name] = value.array if value.is_array else np.array(value.double)
     drawn: list[str] = []
     if seed is not None and not 0 <= seed < 2**63:
-        raise UsageError(f"--seed must be a whole number from 0 to 2^63 − 1, not {seed}")
+        raise UsageError(
+            Phrase("{seed} must be a whole number from 0 to 2^63 − 1, not {0}", seed), concerns=Concern.seed
+        )
     if shape is not None:
-        shapes = parse_shapes(shape)
+        shapes = parse_shapes(shape) if isinstance(shape, str) else dict(shape)
         rng = np.random.default_rng(0 if seed is None else seed)
         for name in variables:  # in order of appearance: a value does not depend on the other names given
             if name not in shapes:
                 continue
             if name in given:
-                raise UsageError(f"{quoted(name)} has both a value (--at) and a shape (--shape): give one")
+                raise UsageError(
+                    Phrase("{0} has both a value ({point}) and a shape ({shapes}): give one", quoted(name)),
+                    concerns=Concern.shapes,
+                )
             point[name] = np.round(rng.uniform(-1.0, 1.0, shapes[name]), 2)
             drawn.append(name)
         unknown = [n for n in shapes if n not in present]
         if unknown:
-            raise UsageError(
-                f"--shape names {', '.join(map(quoted, unknown))}, not a variable of the program "
-                f"({_variables_phrase(variables)})"
+            raise _shape_error(
+                Phrase(
+                    "{shapes} names {0}, not a variable of the program ({1})",
+                    ", ".join(map(quoted, unknown)),
+                    _variables_phrase(variables),
+                )
             )
     elif seed is not None:
-        raise UsageError("--seed draws the values of --shape: give the shapes too, as in --shape W=8x4")
+        raise seed_without_shapes()
     missing = [v for v in variables if v not in point]
     if missing:
         raise UsageError(
-            f"{', '.join(map(quoted, missing))} {'has' if len(missing) == 1 else 'have'} no value",
-            hint="give values with --at W=[[1, 2], [3, 4]],x=[1, 2], or shapes with --shape W=2x2,x=2 --seed 0",
+            Phrase("{0} {1} no value", ", ".join(map(quoted, missing)), "has" if len(missing) == 1 else "have"),
+            hint=Phrase(
+                "give values with {point:W=[[1, 2], [3, 4]];x=[1, 2]}, or shapes with {shapes:W=2x2;x=2} {seed:0}"
+            ),
+            concerns=Concern.point,
         )
     return point, tuple(drawn), expr
+
+
+def seed_without_shapes() -> UsageError:
+    """A seed draws the values of the shapes: without them it has nothing to draw."""
+    return UsageError(
+        Phrase("{seed} draws the values of {shapes}: give the shapes too, as in {shapes:W=8x4}"),
+        concerns=Concern.seed,
+    )
 
 
 def _variables_phrase(variables: tuple[str, ...]) -> str:
@@ -1059,9 +1005,9 @@ class TensorGradient:
 
 def gradient(
     program: Program,
-    at: str | Mapping[str, Any] | None = None,
-    wrt: str | None = None,
-    shape: str | None = None,
+    at: PointInput = None,
+    wrt: str | Sequence[str] | None = None,
+    shape: ShapesInput = None,
     seed: int | None = None,
     checked: bool = True,
 ) -> TensorGradient:

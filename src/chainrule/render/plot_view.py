@@ -182,11 +182,12 @@ def _cut(values: list[float], shown: tuple[float, float]) -> list[float]:
 
 
 def parse_window(text: str) -> tuple[float, float]:
-    """--window a,b: two finite numbers, a < b."""
-    parts = text.split(",")
+    """--window a,b: two finite numbers (or constants, -pi,pi: chainrule.points reads them), a < b."""
+    from chainrule.points import numbers
+
     try:
-        a, b = (float(p) for p in parts)
-    except ValueError:
+        a, b = numbers(text)
+    except (UsageError, ValueError):
         raise UsageError(f"--window takes two numbers a,b, as in --window -1,3, not {text[:40]!r}") from None
     if not (math.isfinite(a) and math.isfinite(b) and a < b):
         raise UsageError(f"--window a,b needs finite numbers with a < b, not {text[:40]!r}")
