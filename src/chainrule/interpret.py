@@ -566,7 +566,8 @@ class SeriesBackend(MpBackend):
 
 # --------------------------------------------------------------------------- text
 
-_ADD, _MUL, _NEG, _POW, _ATOM = 10, 20, 25, 40, 100
+_ATOM = 100  # a name, a number or a call; the operators' precedences are their rules' (Rule.notation)
+_NEG = RULES["neg"].notation.precedence if RULES["neg"].notation is not None else 25  # a negative literal
 _SUP = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 
 # A formula's text as a rope: a string, or a small tuple of pieces that are strings or
@@ -659,25 +660,18 @@ class TextBackend:
         def wrap(arg: Text, below: int) -> Rope:
             return ("(", arg[0], ")") if arg[1] < below else arg[0]
 
-        k = node.kind
-        if k == "add":
-            return (args[0][0], " + ", wrap(args[1], _ADD + 1)), _ADD
-        if k == "sub":
-            return (args[0][0], " - ", wrap(args[1], _ADD + 1)), _ADD
-        if k == "neg":
-            return ("-", wrap(args[0], _MUL)), _NEG
-        if k == "mul":
-            return (wrap(args[0], _MUL), "·" if self.pretty else "*", wrap(args[1], _NEG + 1)), _MUL
-        if k == "div":
-            return (wrap(args[0], _MUL), "/", wrap(args[1], _NEG + 1)), _MUL
-        if k == "pow":
-            base = wrap(args[0], _POW + 1)
-            if self.pretty and self.nodes[node.args[1]].kind == "num":
+        notation = rule.notation  # an operator: its symbol and precedences come from its rule
+        if notation is not None and len(args) == 1:
+            return (notation.text, wrap(args[0], notation.operands[0])), notation.precedence
+        if notation is not None:
+            left = wrap(args[0], notation.operands[0])
+            if notation.superscript and self.pretty and self.nodes[node.args[1]].kind == "num":
                 # A number's rope is its text (or its name, when the caller printed it by name).
                 exponent = flatten(args[1][0])
                 if exponent.lstrip("-").isdigit():
-                    return (base, superscript(exponent)), _POW
-            return (base, "^" if self.pretty else "**", wrap(args[1], _POW)), _POW
+                    return (left, superscript(exponent)), notation.precedence
+            symbol = notation.text if self.pretty or notation.plain is None else notation.plain
+            return (left, symbol, wrap(args[1], notation.operands[1])), notation.precedence
         template = rule.pretty if self.pretty else rule.plain
         if template is not None:
             pieces: list[Rope] = []

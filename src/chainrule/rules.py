@@ -37,6 +37,21 @@ import mpmath
 import sympy
 
 from chainrule import huge
+from chainrule.tensor_forms import (
+    ATOM,
+    LOOSE,
+    ONE,
+    TIGHT,
+    Call,
+    Form,
+    Infix,
+    Notation,
+    Operand,
+    Prefix,
+    Scaled,
+    Sup,
+)
+from chainrule.tensor_forms import Sym as Name
 
 Sym = Callable[..., Any]  # SymPy operands -> SymPy expression
 Num = Callable[..., Any]  # (number system, *operands) -> number
@@ -69,6 +84,11 @@ class Rule:
     compares: its numeric formula compares its operands, or needs them real
       (max(a, b), |u|, relu's u > 0, atan2): an operand that is undefined or
       complex (1/0, ln(−1)) has no answer, and is refused at its place.
+    notation: for an operator, how the scalar text printer writes it (symbol, precedence);
+      on_tensors: how the lessons write it entry by entry on tensors (``a ⊙ b``), and
+      scaled: how when one operand is a number (``2·W``).
+    partial_forms: per operand, operands' formulas -> the local derivative as a formula
+      (:mod:`chainrule.tensor_forms`); empty: ``key′(u)``.
     """
 
     key: str
@@ -94,6 +114,23 @@ class Rule:
     called: tuple[str, ...] = ()  # names under which an operator may be called as a function: pow(x, n)
     folds: bool = False  # f(a, b, c) is f(f(a, b), c): a binary rule takes any number of operands
     compares: bool = False  # its formula compares operands (max, |u|, relu's u > 0): they must be real numbers
+    notation: Notation | None = None
+    on_tensors: Notation | None = None
+    scaled: Notation | None = None
+    partial_forms: tuple[Callable[..., Form], ...] = ()
+
+    @property
+    def latex_name(self) -> str:
+        """The function's name in LaTeX: from its template (\\sigma), else \\operatorname{key}."""
+        if self.latex is not None and "\\left(" in self.latex:
+            return self.latex.split("\\left(", 1)[0].replace("{{", "{").replace("}}", "}")
+        return "\\operatorname{" + self.key.replace("_", "\\_") + "}"
+
+    def partial_form(self, k: int, args: tuple[Form, ...]) -> Form:
+        """∂(result)/∂(operand k) as a formula in the operands' formulas: relu′(u), 1/b, 2(u − y)."""
+        if self.partial_forms:
+            return self.partial_forms[k](*args)
+        return Call(self.key, args, prime=True, latex=self.latex_name)
 
     def problem(self, *args: Any) -> tuple[str, str] | None:
         """(reason, message) when the operation has no real value at these operands."""
@@ -271,6 +308,45 @@ def _pow(a: Any, b: Any) -> Any:
     return huge.power(a, b)
 
 
+# --------------------------------------------------------------------------- notation
+
+# The scalar text printer's operators (interpret.TextBackend): SymPy's notation (plain) and the lessons'.
+_SCALAR_ADD = Notation(text=" + ", latex="+", precedence=10, operands=(0, 11))
+_SCALAR_SUB = Notation(text=" - ", latex="-", precedence=10, operands=(0, 11))
+_SCALAR_NEG = Notation(text="-", latex="-", precedence=25, associativity="prefix", operands=(20,))
+_SCALAR_MUL = Notation(text="·", plain="*", latex="\\cdot", precedence=20, operands=(20, 26))
+_SCALAR_DIV = Notation(text="/", latex="/", precedence=20, operands=(20, 26))
+_SCALAR_POW = Notation(text="^", plain="**", latex="^", precedence=40, associativity="right", superscript=True)
+
+# The lessons' operators on tensors (tensor_forms, formula_print): spaced ones bind loosest.
+PLUS = Notation(text=" + ", latex="+", precedence=LOOSE, operands=(0, 0))
+MINUS = Notation(text=" − ", latex="-", mathml="−", precedence=LOOSE, operands=(0, LOOSE + 1))
+ENTRYWISE = Notation(text=" ⊙ ", latex="\\odot", precedence=LOOSE, operands=(LOOSE + 1, LOOSE + 1))
+ENTRYWISE_DIV = Notation(text=" ⊘ ", latex="\\oslash", precedence=LOOSE, operands=(LOOSE + 1, LOOSE + 1))
+TIMES = Notation(text="·", latex="\\cdot", precedence=TIGHT, operands=(LOOSE + 1, LOOSE + 1))
+OVER = Notation(text="/", latex="/", precedence=TIGHT, operands=(LOOSE + 1, LOOSE + 1))
+NEGATE = Notation(text="−", latex="-", precedence=TIGHT, associativity="prefix", operands=(ATOM,))
+POWER = Notation(text="^", latex="^", precedence=TIGHT, operands=(ATOM, ATOM))
+MINUS_ONE = Prefix(NEGATE, ONE)
+
+
+def _power_form(u: Form, n: Form) -> Form:
+    """d/du uⁿ as a formula: 2(u − y) for n = 2, 3·u^2, n·u^(n − 1)."""
+    if n == Name("2"):
+        return Scaled("2", u)
+    if isinstance(n, Name) and n.name.lstrip("-").isdigit() and n.name.lstrip("-").isascii():
+        return Infix(TIMES, n, Infix(POWER, u, Name(str(int(n.name) - 1))))
+    return Infix(TIMES, Operand(n), Infix(POWER, u, Infix(MINUS, n, Name("1"))))
+
+
+def _one(*args: Form) -> Form:
+    return ONE
+
+
+def _minus_one(*args: Form) -> Form:
+    return MINUS_ONE
+
+
 def _operator(
     key: str,
     name: str,
@@ -307,15 +383,19 @@ def _function(key: str, identity: str, build: Sym | None, partial: Sym, value: N
 _TABLE: list[Rule] = [
     # --- arithmetic -------------------------------------------------------------
     _operator("add", "sum", "d(a + b) = da + db", lambda a, b: a + b, (lambda a, b: _ONE, lambda a, b: _ONE),
-              lambda n, a, b: a + b, (lambda n, a, b: 1, lambda n, a, b: 1)),
+              lambda n, a, b: a + b, (lambda n, a, b: 1, lambda n, a, b: 1),
+              notation=_SCALAR_ADD, on_tensors=PLUS, partial_forms=(_one, _one)),
     _operator("sub", "difference", "d(a − b) = da − db", lambda a, b: a - b, (lambda a, b: _ONE, lambda a, b: -_ONE),
-              lambda n, a, b: a - b, (lambda n, a, b: 1, lambda n, a, b: -1)),
-    _operator("neg", "negation", "d(−u) = −du", lambda a: -a, (lambda a: -_ONE,), lambda n, a: -a, (lambda n, a: -1,)),
+              lambda n, a, b: a - b, (lambda n, a, b: 1, lambda n, a, b: -1),
+              notation=_SCALAR_SUB, on_tensors=MINUS, partial_forms=(_one, _minus_one)),
+    _operator("neg", "negation", "d(−u) = −du", lambda a: -a, (lambda a: -_ONE,), lambda n, a: -a, (lambda n, a: -1,),
+              notation=_SCALAR_NEG, on_tensors=NEGATE, partial_forms=(_minus_one,)),
     _operator(
         "mul", "product", "d(a·b) = b·da + a·db", lambda a, b: a * b, (lambda a, b: b, lambda a, b: a),
         lambda n, a, b: a * b, (lambda n, a, b: b, lambda n, a, b: a),
         variants={(True, False): ("constant multiple", "d(u·c) = c·du"),
                   (False, True): ("constant multiple", "d(c·u) = c·du")},
+        notation=_SCALAR_MUL, on_tensors=ENTRYWISE, scaled=TIMES, partial_forms=(lambda a, b: b, lambda a, b: a),
     ),
     _operator(
         "div", "quotient", "d(a/b) = da/b − a·db/b²", lambda a, b: a / b, (lambda a, b: 1 / b, lambda a, b: -a / b**2),
@@ -323,6 +403,9 @@ _TABLE: list[Rule] = [
         undefined=lambda a, b: _need(b != 0, "division by zero"),
         variants={(True, False): ("constant multiple", "d(u/c) = du/c"),
                   (False, True): ("reciprocal", "d(c/u) = −c·du/u²")},
+        notation=_SCALAR_DIV, on_tensors=ENTRYWISE_DIV,
+        partial_forms=(lambda a, b: Infix(OVER, Name("1"), Operand(b)),
+                       lambda a, b: Infix(OVER, Prefix(NEGATE, a), Sup(b, "²"))),
     ),
     _operator(
         "pow", "general power", "d(aᵇ) = b·aᵇ⁻¹·da + aᵇ·ln(a)·db", _pow,
@@ -337,7 +420,8 @@ _TABLE: list[Rule] = [
         kink=lambda a, b: _need(not (a == 0 and 0 < b < 1), "the slope of a fractional power is infinite at 0"),
         variants={(True, False): ("power", "d/du uⁿ = n·uⁿ⁻¹"),
                   (False, True): ("exponential", "d/du aᵘ = aᵘ·ln(a)")},
-        called=("pow",), compares=True,
+        called=("pow",), compares=True, notation=_SCALAR_POW, on_tensors=POWER,
+        partial_forms=(_power_form, lambda a, b: Infix(TIMES, Infix(POWER, a, b), Call("ln", (a,)))),
     ),
     Rule(
         key="logb", name="logarithm", identity="d/du log_b(u) = 1/(u·ln(b))",

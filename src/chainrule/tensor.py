@@ -12,7 +12,8 @@ The stages are the scalar ones, on the same tape and through the same interprete
    :class:`~chainrule.interpret.ArrayBackend` and one reverse sweep, whose partials are
    vector–Jacobian products; every step is recorded (:class:`Step`);
 4. :func:`forms` writes each adjoint as a matrix formula (``((W2ᵀ·2(yhat − y)) ⊙
-   relu′(W1·x + b1))·xᵀ``) by the same sweep over text;
+   relu′(W1·x + b1))·xᵀ``) by the same sweep over formula trees
+   (:mod:`chainrule.tensor_forms`, printed by :mod:`chainrule.render.formula_print`);
 5. :func:`check` compares every parameter's gradient with central differences, entry by
    entry for small tensors and along random directions for large ones (as
    ``torch.autograd.gradcheck`` does), and with the scalar engine on the program written
@@ -35,16 +36,35 @@ from typing import Any
 from chainrule import interpret, points
 from chainrule.errors import Concern, InputError, MathError, OutOfMemory, Phrase, ShapeError, UsageError, quoted
 from chainrule.points import MAX_ENTRIES, MAX_SHAPE_AXES, PointInput
-from chainrule.rules import Rule
+from chainrule.rules import ENTRYWISE as HADAMARD
+from chainrule.rules import NEGATE, TIMES, Rule
 from chainrule.syntax import TENSOR_KINDS, Expr, Node, Program, tensor_node
-from chainrule.tensor_rules import TENSOR_FUNCTIONS, Shape, TensorRule, describe
+from chainrule.tensor_forms import (
+    ONE,
+    ZERO,
+    Adjoint,
+    Call,
+    Form,
+    Infix,
+    Operand,
+    Prefix,
+    Sym,
+    is_minus_one,
+    is_number,
+    is_one,
+    is_unit,
+    total,
+    without_leading_one,
+    without_trailing_one,
+)
+from chainrule.tensor_rules import SUM_LATEX, TENSOR_FUNCTIONS, Shape, Site, TensorRule, describe
 
 ENTRYWISE = 64  # tensors of at most this many entries are checked entry by entry
 DIRECTIONS = 3  # larger ones along this many random directions
 STEP = 1e-6  # the central difference's step, as gradcheck's eps
 ATOL, RTOL = 1e-5, 1e-3  # gradcheck's tolerances
 SCALAR_LIMIT = 1_500  # the scalar engine checks programs of at most this many scalar operations
-FORM_LIMIT = 400  # a matrix formula longer than this is not shown whole
+FORM_LIMIT = 400  # a matrix formula longer than this (as text) is not shown whole
 
 
 # --------------------------------------------------------------------------- the point
@@ -438,279 +458,140 @@ def forward_backward(tensors: Tensors, point: Mapping[str, Any], wrt: tuple[str,
 # --------------------------------------------------------------------------- formulas
 
 
-_LOOSE = re.compile(r" [-+−⊙⊘] ")
-
-
-def wrap(text: str) -> str:
-    """Parentheses around a text with an operator outside parentheses: (a + b), not a + b."""
-    depth = 0
-    for k, ch in enumerate(text):
-        if ch in "([{‖":
-            depth += 1 if ch != "‖" or depth == 0 else -1
-        elif ch in ")]}":
-            depth -= 1
-        elif depth == 0 and _LOOSE.match(text, k):
-            return f"({text})"
-    return text
-
-
-_UNIT = ("1", "𝟙")
-
-
-def _scaled(g: str, local: str, scalar: bool = False) -> str:
-    """G ⊙ local (G·local between numbers), without the 1 of the output's own adjoint."""
-    if g in _UNIT:
-        return local
-    if g == "−1":
-        return f"−{_tight(local)}"
-    if re.fullmatch(r"−?[0-9.]+|π|e", local):  # a constant multiple: 0.5·G
-        return f"{local}·{_tight(g)}"
-    if scalar:
-        return f"{_tight(g)}·{_tight(local)}"
-    return f"{wrap(g)} ⊙ {wrap(local)}"
-
-
-def _power_local(u: str, n: str) -> str:
-    """d/du uⁿ as text: 2(u − y) for n = 2, 3·u^2, n·u^(n − 1)."""
-    if n == "2":
-        return f"2{_tight(u)}"
-    if re.fullmatch(r"-?\d+", n):
-        return f"{n}·{_tight(u)}^{_tight(str(int(n) - 1))}"
-    return f"{_tight(n)}·{_tight(u)}^({n} − 1)"
-
-
-_ATOM = re.compile(r"(?:∂L/∂)?[A-Za-z0-9_.′π𝟙]+(?:\[[0-9, ]+\])?[ᵀ]?")
-
-
-def _tight(text: str) -> str:
-    """A text as an operand: a name, a number, f(…), 2(…) or (…) as they are; anything else in parentheses."""
-    if _ATOM.fullmatch(text):
-        return text
-    opened = text.find("(")
-    if text.endswith(")") and opened >= 0 and re.fullmatch(r"[A-Za-z0-9_′]*", text[:opened]):
-        depth = 0
-        for k in range(opened, len(text)):
-            depth += {"(": 1, ")": -1}.get(text[k], 0)
-            if depth == 0:
-                return text if k == len(text) - 1 else f"({text})"
-    return f"({text})"
-
-
 class Forms:
-    """Text in the lessons' notation: each node's formula, and each vector–Jacobian product
-    (a Differentiable backend over text, so the sweep writes the matrix form of each adjoint)."""
+    """Formulas in the lessons' notation (:mod:`chainrule.tensor_forms`): each node's formula, and
+    each vector–Jacobian product (a Differentiable backend over formulas, so the sweep writes the
+    matrix form of each adjoint).  Every symbol and partial comes from the node's rule."""
 
-    zero = "0"
-    one = "1"
+    zero: Form = ZERO
+    one: Form = ONE
 
     def __init__(self, tensors: Tensors, inline: bool) -> None:
         self.tensors = tensors
         self.inline = inline  # operands written out (W1·x + b1), or named (u1)
 
-    def literal(self, node: Node) -> str:
-        return {"pi": "π", "E": "e"}.get(node.text, node.text)
+    def literal(self, node: Node) -> Form:
+        return Sym({"pi": "π", "E": "e"}.get(node.text, node.text))
 
-    def variable(self, node: Node) -> str:
-        return node.text
+    def variable(self, node: Node) -> Form:
+        return Sym(node.text)
 
-    def formula(self, node: Node, rule: Rule | TensorRule, args: tuple[str, ...]) -> str:
+    def formula(self, node: Node, rule: Rule | TensorRule, args: tuple[Form, ...]) -> Form:
         if isinstance(rule, TensorRule):
-            if rule.key == "list":
-                return "[" + ", ".join(args) + "]"
-            return rule.form.format(
-                *(_tight(a) if rule.key in ("matmul", "transpose", "index") else a for a in args),
-                i=node.text.replace(",", ", "),
-            )
-        symbol = {"add": " + ", "sub": " − ", "mul": " ⊙ ", "div": " ⊘ "}.get(rule.key)
-        if symbol is not None:
-            right = args[1] if rule.key == "add" else wrap(args[1])
-            left = wrap(args[0]) if rule.key in ("mul", "div") else args[0]
-            if rule.key == "mul" and (self._scalar(args[0]) or self._scalar(args[1])):
-                symbol = "·"
-            return f"{left}{symbol}{right}"
-        if rule.key == "neg":
-            return f"−{_tight(args[0])}"
-        if rule.key == "pow":
-            return f"{_tight(args[0])}^{_tight(args[1])}"
-        return f"{rule.key}({', '.join(args)})"
+            return rule.form(node.text, args)
+        notation = rule.on_tensors
+        if notation is None:
+            return Call(rule.key, args, latex=rule.latex_name)
+        if rule.scaled is not None and any(is_number(a, minus=False) for a in args):
+            notation = rule.scaled  # a number times a tensor: 2·W, not 2 ⊙ W
+        return Prefix(notation, args[0]) if len(args) == 1 else Infix(notation, args[0], args[1])
 
-    def _scalar(self, text: str) -> bool:
-        return bool(re.fullmatch(r"-?[0-9.]+|π|e", text))
-
-    def apply(self, node: Node, rule: Rule | TensorRule, args: tuple[str, ...]) -> str:
-        if any(a == _LONG for a in args):
-            return _LONG
-        index = self._index(node)
+    def apply(self, node: Node, rule: Rule | TensorRule, args: tuple[Form, ...]) -> Form:
+        index = self.tensors.index(node)
         if self.inline and node.kind == "transpose" and len(self.tensors.shapes[node.args[0]]) < 2:
             return args[0]  # a vector's transpose is the vector itself (numpy's .T of 1-D)
-        text = _capped(self.formula(node, rule, args).replace("ᵀᵀ", ""))
-        if not self.inline:
-            return text
-        if index is not None and index in self.tensors.bindings:
-            return self.tensors.bindings[index]
-        return text
+        form = self.formula(node, rule, args)
+        if self.inline and index is not None and index in self.tensors.bindings:
+            return Sym(self.tensors.bindings[index])
+        return form
 
-    def _index(self, node: Node) -> int | None:
-        return self.tensors.index(node)
-
-    def partial(self, node: Node, rule: Rule | TensorRule, k: int, args: tuple[str, ...]) -> Any:
-        index = self._index(node)
-        out = self.tensors.names.get(index, "") if index is not None else ""
+    def partial(self, node: Node, rule: Rule | TensorRule, k: int, args: tuple[Form, ...]) -> Any:
+        index = self.tensors.index(node)
+        out: Form = Sym(self.tensors.names.get(index, "") if index is not None else "")
         if self.inline and index is not None:
-            out = self.tensors.bindings.get(index) or self.formula(node, rule, args)
-        return lambda g: product_text(rule, node, k, args, g, out, self.tensors, index)
+            bound = self.tensors.bindings.get(index)
+            out = Sym(bound) if bound else self.formula(node, rule, args)
+        return lambda g: product_form(rule, node, k, args, g, out, self.tensors, index)
 
-    def times(self, adjoint: str, partial: Any) -> str:
-        return _LONG if adjoint == _LONG else _capped(str(partial(adjoint)))
+    def times(self, adjoint: Form, partial: Any) -> Form:
+        return partial(adjoint)  # type: ignore[no-any-return]
 
-    def total(self, terms: list[str]) -> str:
-        kept = [t for t in terms if t != "0"]
-        if _LONG in kept:
-            return _LONG
-        return _capped(" + ".join(kept)) if kept else "0"
+    def total(self, terms: list[Form]) -> Form:
+        return total(terms)
 
 
-_LONG = "⋯"  # a formula too long to show: it stays this, so a deep program's formulas cost O(depth)
-
-
-def _capped(text: str) -> str:
-    return text if len(text) <= FORM_LIMIT else _LONG
-
-
-def product_text(
+def product_form(
     rule: Rule | TensorRule,
     node: Node,
     k: int,
-    args: tuple[str, ...],
-    g: str,
-    out: str,
+    args: tuple[Form, ...],
+    g: Form,
+    out: Form,
     tensors: Tensors,
     index: int | None,
-) -> str:
-    """The vector–Jacobian product of operand k as text: G·Bᵀ, G ⊙ relu′(u), (diag(p) − p·pᵀ)·G."""
+) -> Form:
+    """The vector–Jacobian product of operand k as a formula: G·Bᵀ, G ⊙ relu′(u), (diag(p) − p·pᵀ)·G."""
     shapes = tuple(tensors.shapes[a] for a in node.args) if index is not None else ()
-    n = str(math.prod(shapes[0])) if shapes else "n"
     if isinstance(rule, TensorRule):
-        if rule.key == "sum" and g in _UNIT:
-            return "𝟙"
-        if rule.key == "mean" and g in _UNIT:
-            return f"𝟙/{n}"
-        if rule.key == "index":
-            return _scatter(g, node.text, shapes[0] if shapes else ())
-        if rule.key == "transpose" and shapes and len(shapes[0]) < 2:
-            return g  # a vector's transpose is the vector itself
-        if rule.key == "list" and g in _UNIT:  # a part of 𝟙 is 𝟙
-            return "𝟙" if shapes and shapes[k] else "1"
-        template = rule.text(k, shapes)
-        operands = tuple(_tight(a) for a in args)
-        shown = _transposable(g) if "{G}ᵀ" in template else _tight(g)
-        text = template.format(*operands, G=shown, out=_tight(out), n=n).replace("ᵀᵀ", "")
-        if g == "1":  # the output's own adjoint, the number 1: 1·xᵀ is xᵀ (but 𝟙·xᵀ is an outer product)
-            if text.startswith("1·"):
-                return _unwrap(text[2:])
-            if text.endswith("·1"):
-                return text[:-2]
-        return text
-    local = _local_text(rule, k, args)
-    result = local if local in ("1", "−1") else None
-    if result == "1":
-        text = g
-    elif result == "−1":
-        text = f"−{_tight(g)}"
+        site = Site(node.text, shapes, Sym(str(math.prod(shapes[0])) if shapes else "n"))
+        build = rule.partial_form(k, site)
+        form = build(site, Operand(g), Operand(out), *(Operand(a) for a in args))
+        if g == ONE:  # the output's own adjoint, the number 1: 1·xᵀ is xᵀ (but 𝟙·xᵀ is an outer product)
+            form = without_leading_one(form) or without_trailing_one(form) or form
+        return form
+    local = rule.partial_form(k, args)
+    if is_one(local):
+        form = g
+    elif is_minus_one(local):
+        form = Prefix(NEGATE, Operand(g))
     else:
-        text = _scaled(g, local, scalar=index is not None and not tensors.shapes[index])
+        form = _scaled(g, local, scalar=index is not None and not tensors.shapes[index])
     if shapes and index is not None and shapes[k] != tensors.shapes[index]:
-        text = f"Σ({text})"  # a broadcast operand sums the adjoint over the axes it was stretched along
-    return text
+        form = Call(
+            "Σ", (form,), latex=SUM_LATEX
+        )  # a broadcast operand sums the adjoint over the axes it was stretched along
+    return form
 
 
-def _local_text(rule: Rule, k: int, args: tuple[str, ...]) -> str:
-    """∂(result)/∂(operand k), entry by entry, as text."""
-    key = rule.key
-    if key == "add" or (key == "sub" and k == 0):
-        return "1"
-    if key in ("sub", "neg"):
-        return "−1"
-    if key == "mul":
-        return args[1 - k]
-    if key == "div":
-        return f"1/{_tight(args[1])}" if k == 0 else f"−{_tight(args[0])}/{_tight(args[1])}²"
-    if key == "pow":
-        if k == 0:
-            return _power_local(args[0], args[1])
-        return f"{_tight(args[0])}^{_tight(args[1])}·ln({args[0]})"
-    return f"{key}′({', '.join(args)})" if len(args) > 1 else f"{key}′({args[0]})"
+def _scaled(g: Form, local: Form, scalar: bool = False) -> Form:
+    """G ⊙ local (G·local between numbers), without the 1 of the output's own adjoint."""
+    if is_unit(g):
+        return local
+    if is_minus_one(g):
+        return Prefix(NEGATE, Operand(local))
+    if is_number(local):  # a constant multiple: 0.5·G
+        return Infix(TIMES, local, Operand(g))
+    if scalar:
+        return Infix(TIMES, Operand(g), Operand(local))
+    return Infix(HADAMARD, g, local)
 
 
-def _scatter(g: str, text: str, shape: Shape) -> str:
-    where = text.split(",")
-    unit = "e" + "".join(_SUBSCRIPT.get(c, c) for c in "".join(where))
-    if len(shape) == 1:
-        return f"{unit}" if g in _UNIT else f"{_tight(g)}·{unit}"
-    if len(shape) == 2 and len(where) == 1:
-        return f"{unit}·{_transposable(g)}ᵀ"
-    return f"{_tight(g)} at [{text}], 0 elsewhere"
-
-
-def _transposable(text: str) -> str:
-    """A text with ᵀ after it: ∂L/∂e is written (∂L/∂e)ᵀ, so that the ᵀ is not read as e's."""
-    return f"({text})" if text.startswith("∂") else _tight(text)
-
-
-def _unwrap(text: str) -> str:
-    """(a − b) as a whole formula is a − b."""
-    if not (text.startswith("(") and text.endswith(")")):
-        return text
-    depth = 0
-    for k, ch in enumerate(text):
-        depth += {"(": 1, ")": -1}.get(ch, 0)
-        if depth == 0 and k < len(text) - 1:
-            return text  # (a)·(b): the first ')' closes before the end
-    return text[1:-1]
-
-
-_SUBSCRIPT = dict(zip("0123456789-", "₀₁₂₃₄₅₆₇₈₉₋", strict=True))
-
-
-def forms(tensors: Tensors, wrt: tuple[str, ...]) -> dict[str, str | None]:
-    """∂L/∂v for each variable, as one matrix formula (None when longer than FORM_LIMIT)."""
+def forms(tensors: Tensors, wrt: tuple[str, ...]) -> dict[str, Form]:
+    """∂L/∂v for each variable, as one matrix formula (the views show it when it is short:
+    :data:`FORM_LIMIT`)."""
     backend = Forms(tensors, inline=True)
-    texts = interpret.evaluate(tensors.expr.nodes, backend, tensors.order, lookup=interpret.operation_of)
-    sources, swept = tensors.sweep(texts, backend, wrt)
-    found: dict[str, list[str]] = {}
-    for i, text in zip(sources, swept.locals, strict=True):
-        if text != "0":
-            found.setdefault(tensors.node(i).text, []).append(text)
-    result: dict[str, str | None] = {}
-    for name in wrt:
-        text = " + ".join(found.get(name, [])) or "0"
-        result[name] = text if len(text) <= FORM_LIMIT and _LONG not in text else None
-    return result
+    built = interpret.evaluate(tensors.expr.nodes, backend, tensors.order, lookup=interpret.operation_of)
+    sources, swept = tensors.sweep(built, backend, wrt)
+    found: dict[str, list[Form]] = {}
+    for i, form in zip(sources, swept.locals, strict=True):
+        if form != ZERO:
+            found.setdefault(tensors.node(i).text, []).append(form)
+    return {name: total(found.get(name, [])) for name in wrt}
 
 
-def formulas(tensors: Tensors) -> dict[int, str]:
+def formulas(tensors: Tensors) -> dict[int, Form]:
     """Each operation's formula in its operands' names (the forward table's middle column)."""
     backend = Forms(tensors, inline=False)
-    result: dict[int, str] = {}
+    result: dict[int, Form] = {}
     for i in tensors.order:
         node = tensors.node(i)
         if node.kind in ("var", "num", "const"):
             continue
-        args = tuple(_operand_text(tensors, a) for a in node.args)
+        args = tuple(_operand_form(tensors, a) for a in node.args)
         result[i] = backend.formula(node, tensors.operation(i), args)
     return result
 
 
-def _operand_text(tensors: Tensors, a: int) -> str:
+def _operand_form(tensors: Tensors, a: int) -> Form:
     node = tensors.node(a)
     if a in tensors.names:
-        return tensors.names[a]
+        return Sym(tensors.names[a])
     if node.kind in ("num", "const"):
-        return {"pi": "π", "E": "e"}.get(node.text, node.text)
+        return Sym({"pi": "π", "E": "e"}.get(node.text, node.text))
     return formulas_of_constant(tensors, a)
 
 
-def formulas_of_constant(tensors: Tensors, a: int) -> str:
+def formulas_of_constant(tensors: Tensors, a: int) -> Form:
     """A constant operand (−1, 2·3, [1, 2]) written out; constants are small."""
     backend = Forms(tensors, inline=False)
     below = [False] * (a + 1)
@@ -720,17 +601,17 @@ def formulas_of_constant(tensors: Tensors, a: int) -> str:
             for b in tensors.node(i).args:
                 below[b] = True
     ops = [i for i in range(a + 1) if below[i]]
-    texts = interpret.evaluate(tensors.expr.nodes, backend, ops, lookup=interpret.operation_of)
-    return str(texts[a])
+    built = interpret.evaluate(tensors.expr.nodes, backend, ops, lookup=interpret.operation_of)
+    return built[a]
 
 
-def step_text(tensors: Tensors, step: Step) -> str:
-    """A backward step's rule with the adjoint named: ∂L/∂W1 = ∂L/∂u1·xᵀ."""
+def step_form(tensors: Tensors, step: Step) -> Form:
+    """A backward step's rule with the adjoint named: ∂L/∂u1·xᵀ (for ∂L/∂W1)."""
     node = tensors.node(step.node)
-    args = tuple(_operand_text(tensors, a) for a in node.args)
-    g = "1" if step.node == tensors.root else f"∂L/∂{tensors.names[step.node]}"
-    return product_text(
-        tensors.operation(step.node), node, step.k, args, g, tensors.names[step.node], tensors, step.node
+    args = tuple(_operand_form(tensors, a) for a in node.args)
+    g: Form = ONE if step.node == tensors.root else Adjoint(tensors.names[step.node])
+    return product_form(
+        tensors.operation(step.node), node, step.k, args, g, Sym(tensors.names[step.node]), tensors, step.node
     )
 
 
@@ -984,8 +865,8 @@ class TensorGradient:
     seed: int | None
     run: Pass
     wrt: tuple[str, ...]
-    formulas: Mapping[int, str]  # each operation in its operands' names
-    forms: Mapping[str, str | None]  # ∂L/∂v as a matrix formula
+    formulas: Mapping[int, Form]  # each operation in its operands' names
+    forms: Mapping[str, Form]  # ∂L/∂v as a matrix formula (shown when its text is at most FORM_LIMIT long)
     checks: Mapping[str, Check]
     scalar_checked: bool  # the scalar engine saw the program entry by entry
     notes: tuple[str, ...] = field(default=())

@@ -396,14 +396,21 @@ def grad_page(g: Gradient | TensorGradient) -> str:
 
 
 def _tensor_page(g: TensorGradient) -> str:
-    from chainrule.render.tensor_views import GRADIENT_IN_FULL, _check_text, _point_line, array_text, shape_text
+    from chainrule.render.tensor_views import (
+        GRADIENT_IN_FULL,
+        _check_text,
+        _point_line,
+        array_text,
+        form_text,
+        shape_text,
+    )
 
     out = g.tensors.output
     title = f"Backpropagation for {g.tensors.statement}"
     items = []
     for v in g.wrt:
         value = g.gradient[v]
-        form = g.forms.get(v)
+        form = form_text(g, v)
         items.append(
             f"<li>∂{_esc(out)}/∂{_esc(v)} ({_esc(shape_text(value.shape))})"
             + (f" = {_esc(form)}" if form else "")

@@ -150,10 +150,12 @@ def scalar(e: Gradient | Derivation) -> Lesson:
 def _tensor_texts(g: TensorGradient) -> tuple[dict[int, str], dict[int, str]]:
     """Each operation's formula and each backward step's rule, as text: the one place the lesson
     reads the tensor formulas (keyed by node, and by the step's place in the pass)."""
-    from chainrule.tensor import step_text
+    from chainrule.render.tensor_views import _operation, _text
+    from chainrule.tensor import step_form
 
     t = g.tensors
-    return dict(g.formulas), {k: step_text(t, step) for k, step in enumerate(g.run.steps) if step.operand in t.names}
+    formulas = {i: text for i in g.formulas if (text := _operation(g, i)) is not None}
+    return formulas, {k: _text(step_form(t, step)) for k, step in enumerate(g.run.steps) if step.operand in t.names}
 
 
 def tensor(g: TensorGradient) -> Lesson:

@@ -3,18 +3,18 @@ LaTeX, Mermaid and dot.  Every one reads a :class:`~chainrule.tensor.TensorGradi
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
 from rich.text import Text
 
-from chainrule.render import md
+from chainrule.render import formula_print, md
 from chainrule.render.common import exact
 from chainrule.render.documents import dumps
 from chainrule.render.graph_view import Edges, Nodes, digraph, flowchart, graph_document
 from chainrule.render.text_view import Column, console, table
-from chainrule.tensor import TensorGradient, step_text
+from chainrule.tensor import FORM_LIMIT, TensorGradient, step_form
+from chainrule.tensor_forms import Form
 from chainrule.tensor_rules import TensorRule
 
 SCHEMA = "chainrule.grad.tensor/1"
@@ -68,6 +68,21 @@ def _nested(a: Any) -> Any:
 # --------------------------------------------------------------------------- the parts every view shows
 
 
+def _text(form: Form) -> str:
+    return formula_print.plain_text(form)
+
+
+def form_text(g: TensorGradient, v: str) -> str | None:
+    """∂L/∂v as a matrix formula's text; None when it is too long to show whole."""
+    form = g.forms.get(v)
+    return None if form is None else formula_print.text(form, limit=FORM_LIMIT)
+
+
+def _operation(g: TensorGradient, i: int) -> str | None:
+    form = g.formulas.get(i)
+    return None if form is None else _text(form)
+
+
 def _rule(g: TensorGradient, i: int) -> tuple[str, str]:
     """(rule name, identity) of node i."""
     rule = g.tensors.operation(i)
@@ -107,7 +122,9 @@ def forward_rows(g: TensorGradient, full: bool) -> list[tuple[str, str, str, str
             continue
         seen.add(t.names[i])
         what = f"drawn with seed {g.seed}" if node.kind == "var" and node.text in g.drawn else "given"
-        operation = g.formulas.get(i, what if node.kind == "var" else "")
+        operation = _operation(g, i)
+        if operation is None:
+            operation = what if node.kind == "var" else ""
         rows.append((t.names[i], operation, shape_text(t.shapes[i]), array_text(g.run.values[i], full=full)))
     return rows
 
@@ -120,7 +137,7 @@ def backward_rows(g: TensorGradient, full: bool) -> list[tuple[str, str, str, st
         operand = t.names.get(step.operand, "")
         if not operand:
             continue
-        text = f"∂L/∂{operand} += {step_text(t, step)}"
+        text = f"∂L/∂{operand} += {_text(step_form(t, step))}"
         rows.append(
             (
                 t.names[step.node],
@@ -203,7 +220,7 @@ def render_text(g: TensorGradient, color: bool = False, width: int = 100, full: 
     con.print(Text("gradient", style="bold"), "  every parameter's gradient has the parameter's shape")
     for v in g.wrt:
         value = g.gradient[v]
-        form = g.forms.get(v)
+        form = form_text(g, v)
         con.print(Text(f"∂{_output(g)}/∂{v}", style="bold green"), f" {shape_text(value.shape)}")
         con.print(f"  = {form}" if form else "  (the formula is too long to show whole; the steps above build it)")
         con.print("  = " + array_text(value, limit=GRADIENT_IN_FULL, full=full).replace("\n", "\n    "))
@@ -249,7 +266,7 @@ def render_explain(g: TensorGradient, full: bool = False) -> str:
         if step.node != current:
             current = step.node
             name, identity = _rule(g, step.node)
-            lines.append(f"   {t.names[step.node]} = {g.formulas.get(step.node, '')}: {name}, {identity}")
+            lines.append(f"   {t.names[step.node]} = {_operation(g, step.node) or ''}: {name}, {identity}")
             rule = t.operation(step.node)
             kind = rule.key if isinstance(rule, TensorRule) else "elementwise"
             on_numbers = not t.shapes[step.node] and not any(t.shapes[a] for a in t.node(step.node).args)
@@ -257,13 +274,13 @@ def render_explain(g: TensorGradient, full: bool = False) -> str:
                 explained.add(kind)
                 lines.append(f"      why: {_why(g, step.node)}")
         operand = t.names[step.operand]
-        lines.append(f"      ∂{out}/∂{operand} += {step_text(t, step)}  ({shape_text(t.shapes[step.operand])})")
+        lines.append(f"      ∂{out}/∂{operand} += {_text(step_form(t, step))}  ({shape_text(t.shapes[step.operand])})")
         value = array_text(step.contribution, full=full).replace("\n", "\n" + " " * 11)
         lines.append(f"         = {value}")
     lines += ["", "3. The gradient: each parameter's gradient has the parameter's shape, as PyTorch's .grad does."]
     for v in g.wrt:
         value = g.gradient[v]
-        form = g.forms.get(v)
+        form = form_text(g, v)
         lines.append(f"   ∂{out}/∂{v} ({shape_text(value.shape)})" + (f" = {form}" if form else ""))
         lines.append("      = " + array_text(value, limit=GRADIENT_IN_FULL, full=full).replace("\n", "\n        "))
     lines += [
@@ -297,7 +314,7 @@ def document(g: TensorGradient) -> dict[str, Any]:
         nodes.append(
             {
                 "name": t.names[i],
-                "operation": g.formulas.get(i),
+                "operation": _operation(g, i),
                 "rule": rule,
                 "shape": list(t.shapes[i]),
                 "value": _nested(g.run.values[i]),
@@ -308,7 +325,7 @@ def document(g: TensorGradient) -> dict[str, Any]:
         {
             "node": t.names[step.node],
             "input": t.names[step.operand],
-            "rule": step_text(t, step),
+            "rule": _text(step_form(t, step)),
             "identity": _rule(g, step.node)[1],
             "shape": list(t.shapes[step.operand]),
             "contribution": _nested(step.contribution),
@@ -330,7 +347,7 @@ def document(g: TensorGradient) -> dict[str, Any]:
         "nodes": nodes,
         "backward": backward,
         "gradient": {
-            v: {"shape": list(g.gradient[v].shape), "value": _nested(g.gradient[v]), "form": g.forms.get(v)}
+            v: {"shape": list(g.gradient[v].shape), "value": _nested(g.gradient[v]), "form": form_text(g, v)}
             for v in g.wrt
         },
         "check": {
@@ -389,7 +406,7 @@ def render_markdown(g: TensorGradient) -> str:
             [
                 md.code(v),
                 shape_text(g.gradient[v].shape),
-                _cell(g.forms.get(v) or "(long: see the steps)"),
+                _cell(form_text(g, v) or "(long: see the steps)"),
                 _cell(array_text(g.gradient[v], limit=GRADIENT_IN_FULL)),
                 _cell(_check_text(g, v)),
             ]
@@ -403,40 +420,6 @@ def render_markdown(g: TensorGradient) -> str:
 # --------------------------------------------------------------------------- LaTeX
 
 
-_LATEX = [
-    ("∂", r"\partial "),
-    ("⊙", r"\odot"),
-    ("⊘", r"\oslash"),
-    ("·", r"\cdot "),
-    ("ᵀ", r"^{\top}"),
-    ("𝟙", r"\mathbf{1}"),
-    ("−", "-"),
-    ("′", "'"),
-    ("Σ", r"\textstyle\sum"),
-    ("‖", r"\|"),
-    ("ŷ", r"\hat{y}"),
-    ("π", r"\pi "),
-    ("+=", "\\mathrel{+}="),
-]
-_SUB = dict(zip("₀₁₂₃₄₅₆₇₈₉₋", "0123456789-", strict=True))
-
-
-def latex_text(text: str) -> str:
-    """Our notation in LaTeX: Gᵀ is G^{\\top}, ⊙ is \\odot, names with underscores are subscripts."""
-    text = re.sub(r" at \[([0-9, -]+)\], 0 elsewhere", r"\\text{ at [\1], 0 elsewhere}", text)
-    text = re.sub(r"e([₀₁₂₃₄₅₆₇₈₉₋]+)", lambda m: "e_{" + "".join(_SUB[c] for c in m.group(1)) + "}", text)
-    text = re.sub(
-        r"\b(diag|softmax|onehot|relu|sigmoid|tanh|scatter|mean|log_softmax|cross_entropy|mse|norm2)\b",
-        lambda m: r"\operatorname{" + m.group(1).replace("_", r"\_") + "}",
-        text,
-    )
-    text = re.sub(r"\b([A-Za-z]+)_([A-Za-z0-9]+)\b", r"\1_{\2}", text)
-    text = re.sub(r"\b([A-Za-z]+)([0-9]+)\b", r"\1_{\2}", text)
-    for a, b in _LATEX:
-        text = text.replace(a, b)
-    return text
-
-
 def _bmatrix(a: Any, limit: int = GRADIENT_IN_FULL) -> str:
     if a.ndim == 0:
         return _number(float(a)).replace("−", "-")
@@ -448,7 +431,7 @@ def _bmatrix(a: Any, limit: int = GRADIENT_IN_FULL) -> str:
 
 
 def _partial(out: str, name: str) -> str:
-    return f"\\frac{{\\partial {out}}}{{\\partial {latex_text(name)}}}"
+    return f"\\frac{{\\partial {out}}}{{\\partial {formula_print.name_tex(name)}}}"
 
 
 def _align(heading: str, rows: list[str], empty: str) -> list[str]:
@@ -457,25 +440,34 @@ def _align(heading: str, rows: list[str], empty: str) -> list[str]:
 
 
 def render_latex(g: TensorGradient) -> str:
-    """A fragment for a document with amsmath: the steps and the gradient in align* environments."""
-    out = latex_text(_output(g))
+    """A fragment for a document with amsmath: the steps and the gradient in align* environments,
+    every formula printed from its tree (:func:`chainrule.render.formula_print.latex`)."""
+    t = g.tensors
+    out = formula_print.name_tex(_output(g))
     lines = ["% chainrule: backpropagation on vectors and matrices (needs the amsmath and amssymb packages)"]
     lines.append(rf"\setcounter{{MaxMatrixCols}}{{{GRADIENT_IN_FULL}}}")  # amsmath's matrices stop at 10 columns
-    rows = [
-        f"{latex_text(name)} &= {latex_text(operation)} && \\text{{{shape.replace('×', ' x ')}}}"
-        for name, operation, shape, _ in forward_rows(g, False)
-        if i_operation(operation)
-    ]
+    rows = []
+    seen: set[str] = set()
+    for i in t.order:
+        if i not in t.names or t.names[i] in seen:
+            continue
+        seen.add(t.names[i])
+        form = g.formulas.get(i)
+        if form is not None:
+            shape = shape_text(t.shapes[i]).replace("×", " x ")
+            rows.append(f"{formula_print.name_tex(t.names[i])} &= {formula_print.latex(form)} && \\text{{{shape}}}")
     lines += _align(r"\paragraph{Forward pass.}", rows, r"\text{(no operations)}")
     steps = [
-        f"{_partial(out, operand)} &\\mathrel{{+}}= {latex_text(text.split(' += ', 1)[1])}"
-        for _, operand, text, _, _ in backward_rows(g, False)
+        f"{_partial(out, t.names[step.operand])} &\\mathrel{{+}}= {formula_print.latex(step_form(t, step))}"
+        for step in g.run.steps
+        if step.operand in t.names
     ]
     lines += _align(r"\paragraph{Backward pass} (each step a vector--Jacobian product).", steps, r"\text{(no steps)}")
     grads = []
     for v in g.wrt:
         form = g.forms.get(v)
-        middle = f" &= {latex_text(form)} \\\\\n&= " if form else " &= "
+        shown = form is not None and form_text(g, v) is not None
+        middle = f" &= {formula_print.latex(form)} \\\\\n&= " if shown and form is not None else " &= "
         grads.append(_partial(out, v) + middle + _bmatrix(g.gradient[v]))
     lines += _align(r"\paragraph{Gradient.}", grads, r"\text{(no variables)}")
     lines.append(
@@ -499,7 +491,7 @@ def _graph(g: TensorGradient) -> tuple[Nodes, Edges]:
         if i not in t.names:
             continue
         node = t.node(i)
-        head = t.names[i] if node.kind == "var" else f"{t.names[i]} = {g.formulas.get(i, '')}"
+        head = t.names[i] if node.kind == "var" else f"{t.names[i]} = {_operation(g, i) or ''}"
         lines = [head, shape_text(t.shapes[i]), "value " + array_text(g.run.values[i], digits=3, limit=4)]
         if i in g.run.adjoints:
             lines.append(f"∂{_output(g)}/∂{t.names[i]} " + array_text(g.run.adjoints[i], digits=3, limit=4))
@@ -508,7 +500,7 @@ def _graph(g: TensorGradient) -> tuple[Nodes, Edges]:
             if a in t.names:
                 label = shape_text(t.shapes[a])
                 if (a, i) in steps:
-                    label += f"; ∂{_output(g)}/∂{t.names[a]} += {step_text(t, steps[(a, i)])}"
+                    label += f"; ∂{_output(g)}/∂{t.names[a]} += {_text(step_form(t, steps[(a, i)]))}"
                 edges.append((a, i, label))
     return nodes, edges
 
@@ -532,7 +524,7 @@ def graph_json(g: TensorGradient) -> str:
                 "id": i,
                 "name": t.names[i],
                 "kind": "variable" if node.kind == "var" else "layer",
-                "expression": None if node.kind == "var" else g.formulas.get(i),
+                "expression": None if node.kind == "var" else _operation(g, i),
                 "shape": list(t.shapes[i]),
                 "value": _nested(g.run.values[i]),
                 "adjoint": _nested(g.run.adjoints[i]) if i in g.run.adjoints else None,
@@ -545,7 +537,7 @@ def graph_json(g: TensorGradient) -> str:
                     {
                         "from": a,
                         "to": i,
-                        "local": step_text(t, step) if step is not None else None,
+                        "local": _text(step_form(t, step)) if step is not None else None,
                         "value": _nested(step.contribution) if step is not None else None,
                     }
                 )
