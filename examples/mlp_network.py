@@ -5,8 +5,8 @@ loss: 10,273 parameters.  Every weight is a leaf with its value (w1_3_5 = 0.27),
 so `chainrule grad -` needs no --at, and gives the loss's gradient with respect
 to every weight, bias, input and the target in one backward pass:
 
-    python3 examples/mlp_network.py | chainrule grad -          # a summary by layer
-    python3 examples/mlp_network.py | chainrule grad - --json   # every partial derivative
+    python3 examples/mlp_network.py | chainrule grad - --timeout 30   # a summary by layer
+    python3 examples/mlp_network.py | chainrule grad - --json --timeout 30   # every partial
 
 The weights are drawn from a fixed seed, so the program is the same every time.
 Options: --inputs N --hidden N --seed N.

@@ -5,4 +5,4 @@
 # every number.
 # expect: w2        9,216
 set -euo pipefail
-python3 "$(dirname "$0")/mlp_network.py" | chainrule grad -
+python3 "$(dirname "$0")/mlp_network.py" | chainrule grad - --timeout 30

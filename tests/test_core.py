@@ -124,7 +124,7 @@ def test_a_second_derivative_through_softplus_carries_its_value(run: Any) -> Non
         (("grad", "x", "--format", "csv"), "text, explain, json, latex, latex-document, html, markdown"),
         (("check", "sin(x)", "cos(x)", "--format", "explain"), "text, json, latex, latex-document, html, markdown"),
         (("diff", "sin(x)", "--at", "1", "--view", "sensitivity", "--format", "latex"), "text, json"),
-        (("graph", "x", "--format", "json"), "mermaid, dot"),
+        (("graph", "x", "--format", "latex"), "mermaid, dot, json"),
     ],
 )
 def test_an_unsupported_format_is_a_usage_error_naming_the_supported_ones(

@@ -15,7 +15,6 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from chainrule.engine import Path
 from chainrule.steps import Evaluation
@@ -112,29 +111,6 @@ def backward(
         steps.append(Step(names[n], factor, sent, log10, adjoint=incoming))
         n = operand
     return _trend(steps, sizes, names.get(n, "")) if steps else None
-
-
-def of_gradient(result: Any) -> Sensitivity | None:
-    """The backward view of grad's result: a scalar graph (:class:`~chainrule.backprop.Gradient`)
-    or a tensor program (:class:`~chainrule.tensor.TensorGradient`); None without a point."""
-    from chainrule.tensor import TensorGradient
-
-    if isinstance(result, TensorGradient):
-        import numpy as np
-
-        t, run = result.tensors, result.run
-        norms = {i: float(np.linalg.norm(a)) for i, a in run.adjoints.items()}
-        sends = [(s.node, s.operand, float(np.linalg.norm(s.contribution))) for s in run.steps if s.operand in t.names]
-        return backward(t.names, t.root, norms, sends)
-    at = result.evaluation.at
-    if at is None:
-        return None
-    graph = result.graph
-    names = graph.names
-    adjoints = {i: abs(v) for i, v in at.adjoints.items()}
-    sends = [(s.node, s.input, abs(s.contribution)) for s in at.steps]
-    root = at.steps[0].node if at.steps else -1
-    return backward(names, root, adjoints, sends)
 
 
 def _log10(factor: float, beyond: Wide | None) -> float | None:

@@ -62,6 +62,8 @@ _CHARACTERS: dict[str, str] = {
     "‖": "||",
     "𝟙": "ones",
     "ŷ": "yhat",
+    "\u0302": "hat",  # a combining circumflex: x̂ is xhat
+    "⊤": "T",  # the transpose in MathML (Aᵀ)
     "∫": "integral",
     "∘": "o",
     "°": "deg",

@@ -14,11 +14,34 @@ from chainrule.derive import Derivation
 from chainrule.render.common import num, point_text, where
 from chainrule.render.documents import dumps
 from chainrule.render.higher_view import lines as higher_lines
-from chainrule.sensitivity import Sensitivity, Step, of_gradient, remark, running
+from chainrule.sensitivity import Sensitivity, Step, backward, remark, running
 from chainrule.wide import text as wide
 
 BAR = 32  # the longest bar
 SHORTEST_BAR = 8  # a narrower room stacks each layer's row instead
+
+
+def of_gradient(result: Any) -> Sensitivity | None:
+    """The backward view of grad's result: a scalar graph (:class:`~chainrule.backprop.Gradient`)
+    or a tensor program (:class:`~chainrule.tensor.TensorGradient`); None without a point."""
+    from chainrule.tensor import TensorGradient
+
+    if isinstance(result, TensorGradient):
+        import numpy as np
+
+        t, run = result.tensors, result.run
+        norms = {i: float(np.linalg.norm(a)) for i, a in run.adjoints.items()}
+        sends = [(s.node, s.operand, float(np.linalg.norm(s.contribution))) for s in run.steps if s.operand in t.names]
+        return backward(t.names, t.root, norms, sends)
+    at = result.evaluation.at
+    if at is None:
+        return None
+    graph = result.graph
+    names = graph.names
+    adjoints = {i: abs(v) for i, v in at.adjoints.items()}
+    sends = [(s.node, s.input, abs(s.contribution)) for s in at.steps]
+    root = at.steps[0].node if at.steps else -1
+    return backward(names, root, adjoints, sends)
 
 
 def lines(d: Derivation, view: Sensitivity, width: int = 100) -> list[str]:
