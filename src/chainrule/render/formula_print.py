@@ -105,6 +105,13 @@ def _text_combine(measure: bool) -> Callable[[Form, list[_Piece], dict[int, _Pie
     def slot(piece: _Piece, demand: int) -> tuple[_Piece, bool]:
         return piece, piece.level < demand
 
+    def listed(opening: str, kids: list[_Piece], closing: str, between: str = ", ") -> tuple[str, int]:
+        """opening kid, kid, … closing: a call's arguments, a stack's entries, a sum's terms."""
+        parts: list[str | _Piece | tuple[_Piece, bool]] = [opening]
+        for k, kid in enumerate(kids):
+            parts += [between, kid] if k else [kid]
+        return join([*parts, closing])
+
     def combine(node: Form, kids: list[_Piece], memo: dict[int, _Piece]) -> _Piece:
         if isinstance(node, Sym):
             ok = word(node.name)
@@ -121,13 +128,7 @@ def _text_combine(measure: bool) -> Callable[[Form, list[_Piece], dict[int, _Pie
             t, w = join([node.op.text, slot(kids[0], node.op.operands[0])])
             return _Piece(t, w, node.op.precedence)
         if isinstance(node, Call):
-            parts: list[str | _Piece | tuple[_Piece, bool]] = [node.name + ("′" if node.prime else "") + "("]
-            for k, kid in enumerate(kids):
-                if k:
-                    parts.append(", ")
-                parts.append(kid)
-            parts.append(")")
-            t, w = join(parts)
+            t, w = listed(node.name + ("′" if node.prime else "") + "(", kids, ")")
             return _Piece(t, w, ATOM if word(node.name) else 20)
         if isinstance(node, Transpose):
             child = kids[0]
@@ -153,13 +154,7 @@ def _text_combine(measure: bool) -> Callable[[Form, list[_Piece], dict[int, _Pie
             t, w = join(["‖", kids[0], "‖"])
             return _Piece(t, w, 20)
         if isinstance(node, Stack):
-            parts = ["["]
-            for k, kid in enumerate(kids):
-                if k:
-                    parts.append(", ")
-                parts.append(kid)
-            parts.append("]")
-            t, w = join(parts)
+            t, w = listed("[", kids, "]")
             return _Piece(t, w, 20)
         if isinstance(node, Unit):
             t = "e" + subscript(node.where)
@@ -168,12 +163,7 @@ def _text_combine(measure: bool) -> Callable[[Form, list[_Piece], dict[int, _Pie
             t, w = join([slot(kids[0], ATOM), f" at [{','.join(node.where)}], 0 elsewhere"])
             return _Piece(t, w, 20)
         if isinstance(node, Terms):
-            parts = []
-            for k, kid in enumerate(kids):
-                if k:
-                    parts.append(" + ")
-                parts.append(kid)
-            t, w = join(parts)
+            t, w = listed("", kids, "", between=" + ")
             return _Piece(t, w, 10 if len(kids) > 1 else kids[0].level)
         if isinstance(node, Operand):
             child, paren = slot(kids[0], ATOM)

@@ -8,43 +8,93 @@ and edges by id, for scalars and for vectors and matrices alike.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from chainrule.backprop import Gradient
 from chainrule.derive import Derivation
+from chainrule.graph import Layer
 from chainrule.printing import form, plain, pretty
 from chainrule.render.common import num
-from chainrule.render.documents import dumps
+from chainrule.render.documents import dumps, number
 
 GRAPH_SCHEMA = "chainrule.graph/1"
+
+
+@dataclass(frozen=True)
+class _Node:
+    """A variable or a layer of the graph, with its value and adjoint where there is a point."""
+
+    id: int
+    name: str
+    layer: Layer | None  # None for a variable
+    value: float | None
+    adjoint: float | None
+
+
+@dataclass(frozen=True)
+class _Edge:
+    """An input of a layer, with the local derivative along it and that derivative's value."""
+
+    source: int
+    layer: Layer
+    local: Any  # the local derivative, a SymPy expression in the layer's inputs
+    value: float | None
+
+
+def _walk(g: Gradient | Derivation) -> tuple[list[_Node], list[_Edge]]:
+    """Every node and edge once: the one walk that every drawing of the graph, and its JSON, reads."""
+    graph = g.graph
+    at = g.evaluation.at is not None
+    adjoint = g.adjoints or {}
+    nodes = [
+        _Node(
+            graph.index_of(name),
+            name,
+            None,
+            g.point[name] if at and g.point else None,
+            adjoint.get(name) if at else None,
+        )
+        for name in graph.variables
+    ]
+    edges: list[_Edge] = []
+    for layer, step in zip(graph.layers, g.layers, strict=True):
+        nodes.append(
+            _Node(
+                layer.root,
+                layer.name,
+                layer,
+                step.value if at else None,
+                adjoint.get(layer.name, 0.0) if at else None,
+            )
+        )
+        for source, local, local_step in zip(layer.sources, layer.locals, step.locals, strict=True):
+            edges.append(_Edge(source, layer, local.expression, local_step.value if at else None))
+    return nodes, edges
 
 
 def _labels(g: Gradient | Derivation) -> tuple[list[tuple[int, list[str], bool]], list[tuple[int, int, str]]]:
     """(node id, label lines, is a variable) and (from, to, label) for every node and edge."""
     graph = g.graph
-    at = g.evaluation.at is not None
-    adjoint = g.adjoints or {}
+    walked, walked_edges = _walk(g)
     nodes: list[tuple[int, list[str], bool]] = []
-    for name in graph.variables:
-        i = graph.index_of(name)
-        lines = [f"{name} = {num(g.point[name])}" if at and g.point else name]
-        if at and name in adjoint:
-            lines.append(f"∂{g.output}/∂{name} = {num(adjoint[name], 6)}")
-        nodes.append((i, lines, True))
+    for n in walked:
+        if n.layer is None:
+            lines = [f"{n.name} = {num(n.value)}" if n.value is not None else n.name]
+        else:
+            lines = [f"{n.name} = {form(graph.dag, n.layer.ops, graph.names, 'pretty')}"]
+            if n.value is not None:
+                lines.append(f"= {num(n.value, 6)}")
+        if n.adjoint is not None:
+            lines.append(f"∂{g.output}/∂{n.name} = {num(n.adjoint, 6)}")
+        nodes.append((n.id, lines, n.layer is None))
     edges: list[tuple[int, int, str]] = []
-    for layer, step in zip(graph.layers, g.layers, strict=True):
-        lines = [f"{layer.name} = {form(graph.dag, layer.ops, graph.names, 'pretty')}"]
-        if at:
-            lines.append(f"= {num(step.value, 6)}")
-            lines.append(f"∂{g.output}/∂{layer.name} = {num(adjoint.get(layer.name, 0.0), 6)}")
-        nodes.append((layer.root, lines, False))
-        multi = len(layer.sources) > 1
-        d = "∂" if multi else "d"
-        for source, local, local_step in zip(layer.sources, layer.locals, step.locals, strict=True):
-            text = f"{d}{layer.name}/{d}{graph.names[source]} = {pretty(local.expression)}"
-            if at and not local.expression.is_number:
-                text += f" = {num(local_step.value, 6)}"
-            edges.append((source, layer.root, text))
+    for e in walked_edges:
+        d = "∂" if len(e.layer.sources) > 1 else "d"
+        text = f"{d}{e.layer.name}/{d}{graph.names[e.source]} = {pretty(e.local)}"
+        if e.value is not None and not e.local.is_number:
+            text += f" = {num(e.value, 6)}"
+        edges.append((e.source, e.layer.root, text))
     return nodes, edges
 
 
@@ -100,50 +150,25 @@ def graph_document(
     return {"schema": GRAPH_SCHEMA, "input": source, "output": output, "at": at, "nodes": nodes, "edges": edges}
 
 
-def _finite(value: float | None) -> float | None:
-    return value if value is not None and value == value and abs(value) != float("inf") else None
-
-
 def document(g: Gradient | Derivation) -> dict[str, Any]:
     graph = g.graph
-    at = g.evaluation.at is not None
-    adjoint = g.adjoints or {}
-    nodes: list[dict[str, Any]] = []
-    for name in graph.variables:
-        nodes.append(
-            {
-                "id": graph.index_of(name),
-                "name": name,
-                "kind": "variable",
-                "expression": None,
-                "shape": [],
-                "value": _finite(g.point[name]) if at and g.point else None,
-                "adjoint": _finite(adjoint.get(name)) if at else None,
-            }
-        )
-    edges: list[dict[str, Any]] = []
-    for layer, step in zip(graph.layers, g.layers, strict=True):
-        nodes.append(
-            {
-                "id": layer.root,
-                "name": layer.name,
-                "kind": "layer",
-                "expression": form(graph.dag, layer.ops, graph.names, "plain"),
-                "shape": [],
-                "value": _finite(step.value) if at else None,
-                "adjoint": _finite(adjoint.get(layer.name, 0.0)) if at else None,
-            }
-        )
-        for source, local, local_step in zip(layer.sources, layer.locals, step.locals, strict=True):
-            edges.append(
-                {
-                    "from": source,
-                    "to": layer.root,
-                    "local": plain(local.expression),
-                    "value": _finite(local_step.value) if at else None,
-                }
-            )
-    return graph_document(graph.source, g.output, at, nodes, edges)
+    walked, walked_edges = _walk(g)
+    nodes: list[dict[str, Any]] = [
+        {
+            "id": n.id,
+            "name": n.name,
+            "kind": "variable" if n.layer is None else "layer",
+            "expression": None if n.layer is None else form(graph.dag, n.layer.ops, graph.names, "plain"),
+            "shape": [],
+            "value": number(n.value),
+            "adjoint": number(n.adjoint),
+        }
+        for n in walked
+    ]
+    edges = [
+        {"from": e.source, "to": e.layer.root, "local": plain(e.local), "value": number(e.value)} for e in walked_edges
+    ]
+    return graph_document(graph.source, g.output, g.evaluation.at is not None, nodes, edges)
 
 
 def render_json(g: Gradient | Derivation) -> str:

@@ -13,7 +13,7 @@ from chainrule.render.common import exact
 from chainrule.render.documents import dumps
 from chainrule.render.graph_view import Edges, Nodes, digraph, flowchart, graph_document
 from chainrule.render.text_view import Column, console, table
-from chainrule.tensor import FORM_LIMIT, TensorGradient, step_form
+from chainrule.tensor import FORM_LIMIT, Step, TensorGradient, step_form
 from chainrule.tensor_forms import Form
 from chainrule.tensor_rules import TensorRule
 
@@ -480,28 +480,37 @@ def render_latex(g: TensorGradient) -> str:
 # --------------------------------------------------------------------------- Mermaid and dot
 
 
+def _walk(g: TensorGradient) -> list[tuple[int, bool, list[tuple[int, Step | None]]]]:
+    """Every named node once, children first: (node, is a variable, its named operands, each with
+    the backward step along that edge): the one walk the drawings and the graph's JSON read."""
+    t = g.tensors
+    steps = {(step.operand, step.node): step for step in g.run.steps}
+    walked = []
+    for i in t.order:
+        if i in t.names:
+            node = t.node(i)
+            operands = [(a, steps.get((a, i))) for a in dict.fromkeys(node.args) if a in t.names]
+            walked.append((i, node.kind == "var", operands))
+    return walked
+
+
 def _graph(g: TensorGradient) -> tuple[Nodes, Edges]:
     """Nodes labelled with name, operation, shape, value and adjoint; edges with the operand's shape
     and the backward step along them (the vector–Jacobian product)."""
     t = g.tensors
-    steps = {(step.operand, step.node): step for step in g.run.steps}
     nodes = []
     edges = []
-    for i in t.order:
-        if i not in t.names:
-            continue
-        node = t.node(i)
-        head = t.names[i] if node.kind == "var" else f"{t.names[i]} = {_operation(g, i) or ''}"
+    for i, variable, operands in _walk(g):
+        head = t.names[i] if variable else f"{t.names[i]} = {_operation(g, i) or ''}"
         lines = [head, shape_text(t.shapes[i]), "value " + array_text(g.run.values[i], digits=3, limit=4)]
         if i in g.run.adjoints:
             lines.append(f"∂{_output(g)}/∂{t.names[i]} " + array_text(g.run.adjoints[i], digits=3, limit=4))
-        nodes.append((i, [line.replace("\n", " ") for line in lines], node.kind == "var"))
-        for a in dict.fromkeys(node.args):
-            if a in t.names:
-                label = shape_text(t.shapes[a])
-                if (a, i) in steps:
-                    label += f"; ∂{_output(g)}/∂{t.names[a]} += {_text(step_form(t, steps[(a, i)]))}"
-                edges.append((a, i, label))
+        nodes.append((i, [line.replace("\n", " ") for line in lines], variable))
+        for a, step in operands:
+            label = shape_text(t.shapes[a])
+            if step is not None:
+                label += f"; ∂{_output(g)}/∂{t.names[a]} += {_text(step_form(t, step))}"
+            edges.append((a, i, label))
     return nodes, edges
 
 
@@ -512,35 +521,29 @@ def mermaid(g: TensorGradient) -> str:
 def graph_json(g: TensorGradient) -> str:
     """The graph as JSON, in the document scalar graphs have (:func:`graph_view.graph_document`)."""
     t = g.tensors
-    steps = {(step.operand, step.node): step for step in g.run.steps}
     nodes: list[dict[str, Any]] = []
     edges: list[dict[str, Any]] = []
-    for i in t.order:
-        if i not in t.names:
-            continue
-        node = t.node(i)
+    for i, variable, operands in _walk(g):
         nodes.append(
             {
                 "id": i,
                 "name": t.names[i],
-                "kind": "variable" if node.kind == "var" else "layer",
-                "expression": None if node.kind == "var" else _operation(g, i),
+                "kind": "variable" if variable else "layer",
+                "expression": None if variable else _operation(g, i),
                 "shape": list(t.shapes[i]),
                 "value": _nested(g.run.values[i]),
                 "adjoint": _nested(g.run.adjoints[i]) if i in g.run.adjoints else None,
             }
         )
-        for a in dict.fromkeys(node.args):
-            if a in t.names:
-                step = steps.get((a, i))
-                edges.append(
-                    {
-                        "from": a,
-                        "to": i,
-                        "local": _text(step_form(t, step)) if step is not None else None,
-                        "value": _nested(step.contribution) if step is not None else None,
-                    }
-                )
+        edges += [
+            {
+                "from": a,
+                "to": i,
+                "local": None if step is None else _text(step_form(t, step)),
+                "value": None if step is None else _nested(step.contribution),
+            }
+            for a, step in operands
+        ]
     return dumps(graph_document(t.expr.typed or t.expr.source, _output(g), True, nodes, edges))
 
 
